@@ -1,0 +1,87 @@
+/**
+ * The one interface every text environment implements (built-in, ScienceWorld, ALFWorld).
+ * Pure types only: imported by activities, clients and the conformance suite.
+ */
+
+/** Which environment family a spec addresses. */
+export type EnvKind = 'builtin' | 'scienceworld' | 'alfworld';
+
+/** Identifies one episode's starting state; resetting twice with the same spec gives the same start. */
+export interface EnvSpec {
+  /** Environment family. */
+  env: EnvKind;
+  /** Task name (ScienceWorld task name, ALFWorld game path relative to its split, built-in task id). */
+  task: string;
+  /** Variation index (ScienceWorld) or seed (built-in). @default 0 */
+  variation?: number;
+  /** Split the task/variation comes from (ScienceWorld train/dev/test, ALFWorld valid_seen/...). */
+  split?: string;
+  /** Env-specific options (e.g. ScienceWorld simplifications). Must be JSON-serialisable. */
+  options?: Record<string, unknown>;
+}
+
+/** What the agent sees after reset or a step. */
+export interface Observation {
+  /** The step feedback text. */
+  text: string;
+  /** Current room description (ScienceWorld `look`; ALFWorld: the initial room description). */
+  look?: string;
+  /** Inventory text (ScienceWorld). */
+  inventory?: string;
+  /** Admissible actions, when the environment exposes them. */
+  validActions?: string[];
+}
+
+/** Result of {@link TextEnv.reset}. */
+export interface ResetResult {
+  observation: Observation;
+  /** Natural-language task description. */
+  taskDescription: string;
+  /** Score at reset (usually 0). */
+  score: number;
+}
+
+/** Result of {@link TextEnv.step}. */
+export interface StepResult {
+  observation: Observation;
+  /** Reward of this step (score delta for ScienceWorld, 0/1 for ALFWorld). */
+  reward: number;
+  /** Score after the step: ScienceWorld 0..100 (negative on failure), ALFWorld 0/1, built-in 0..100. */
+  score: number;
+  /** True when the environment has ended the episode (won, lost, or its own step limit). */
+  done: boolean;
+  /** True when the task was accomplished. */
+  won: boolean;
+}
+
+/**
+ * A live session of a text environment. One instance = one session; not shared across episodes.
+ * Implementations throw {@link EnvError} subclasses with messages that name the bad input.
+ */
+export interface TextEnv {
+  /** Starts (or restarts) the session at the spec's initial state. */
+  reset(spec: EnvSpec): Promise<ResetResult>;
+  /** Applies one action. Invalid actions are not errors: they return the env's own feedback. */
+  step(action: string): Promise<StepResult>;
+  /** Releases the session. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Base class for environment errors; `code` is stable for retry policies and tests. */
+export class EnvError extends Error {
+  constructor(
+    message: string,
+    readonly code:
+      | 'UnknownTask'
+      | 'BadVariation'
+      | 'BadGameFile'
+      | 'BadAction'
+      | 'EnvUnavailable'
+      | 'SessionLost'
+      | 'EnvDivergence'
+      | 'EnvProtocol',
+  ) {
+    super(message);
+    this.name = `${code}Error`;
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * The one interface every LLM backend implements (scripted, OpenAI-compatible, embedded local model).
+ * Requests carry no secrets: keys live in the backend's construction-time config on the worker.
+ */
+
+/** Which of the STEP-HRL roles (or the ReAct baseline) a call serves. */
+export type PolicyRole = 'high' | 'low' | 'progress' | 'react';
+
+/** One chat message. */
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+/**
+ * A single model call. `prompt` (raw text, `paper` profile, completions endpoint) or
+ * `messages` (chat profile) is set, never both.
+ */
+export interface LlmRequest {
+  role: PolicyRole;
+  /** Raw prompt text (paper profile). */
+  prompt?: string;
+  /** Chat messages (chat profile). */
+  messages?: ChatMessage[];
+  /** JSON schema the output must follow (chat profile); backends that can constrain output use it. */
+  jsonSchema?: Record<string, unknown>;
+  /** @default 64 */
+  maxTokens?: number;
+  /** @default 0 */
+  temperature?: number;
+  /** Stop sequences. */
+  stop?: string[];
+}
+
+/** Token counts for one call; `source` says whether the provider reported them or we counted. */
+export interface TokenUsage {
+  promptTokens: number;
+  completionTokens: number;
+  source: 'api' | 'tokenizer';
+}
+
+/** A model's answer. */
+export interface LlmResponse {
+  text: string;
+  usage: TokenUsage;
+  /** Model id that produced the text. */
+  model: string;
+  latencyMs: number;
+  /** True when served from the response cache (no tokens spent). */
+  cached?: boolean;
+}
+
+/** Any model backend. */
+export interface LlmClient {
+  /** Stable id of the model(s) behind this client, for records. */
+  readonly modelId: string;
+  complete(request: LlmRequest): Promise<LlmResponse>;
+}
+
+/** Errors a backend throws; `retryable` decides whether the activity retry policy may try again. */
+export class LlmError extends Error {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+    /** Seconds the provider asked us to wait (Retry-After). */
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(message);
+    this.name = retryable ? 'LlmTransientError' : 'LlmConfigError';
+  }
+}
