@@ -1,0 +1,45 @@
+/**
+ * Small pure helpers every backend shares, so they agree on what a request's text is, how stop
+ * sequences cut output and which requests are malformed.
+ */
+import { LlmError, type LlmRequest } from './types';
+
+/** Request defaults documented on {@link LlmRequest}. */
+export const DEFAULT_MAX_TOKENS = 64;
+/** @see DEFAULT_MAX_TOKENS */
+export const DEFAULT_TEMPERATURE = 0;
+
+/**
+ * Throws a non-retryable {@link LlmError} unless exactly one of `prompt` / `messages` is set:
+ * a retry cannot fix a malformed request.
+ */
+export function assertValidRequest(request: LlmRequest): void {
+  const hasPrompt = typeof request.prompt === 'string';
+  const hasMessages = Array.isArray(request.messages);
+  if (hasPrompt === hasMessages) {
+    throw new LlmError(
+      `LlmRequest for role '${request.role}' must set exactly one of 'prompt' (paper profile) or ` +
+        `'messages' (chat profile); it set ${hasPrompt ? 'both' : 'neither'}.`,
+      false,
+    );
+  }
+  if (hasMessages && request.messages!.length === 0) {
+    throw new LlmError(`LlmRequest for role '${request.role}' has an empty 'messages' array.`, false);
+  }
+}
+
+/** The text a request shows the model: the raw prompt, or the chat messages' contents in order. */
+export function requestText(request: LlmRequest): string {
+  return request.prompt ?? (request.messages ?? []).map((m) => m.content).join('\n\n');
+}
+
+/** `text` cut before the earliest occurrence of any stop sequence (stop text excluded, as vLLM does). */
+export function applyStop(text: string, stop: readonly string[] | undefined): string {
+  let end = text.length;
+  for (const s of stop ?? []) {
+    if (!s) continue;
+    const at = text.indexOf(s);
+    if (at !== -1 && at < end) end = at;
+  }
+  return text.slice(0, end);
+}
