@@ -48,6 +48,10 @@ export interface LlmResponse {
   latencyMs: number;
   /** True when served from the response cache (no tokens spent). */
   cached?: boolean;
+  /** On a cache hit: the usage of the call that produced the stored text (`usage` is then zero). */
+  originalUsage?: TokenUsage;
+  /** On a cache hit: the latency of the call that produced the stored text. */
+  originalLatencyMs?: number;
 }
 
 /** Any model backend. */
