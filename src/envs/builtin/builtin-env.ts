@@ -1,0 +1,69 @@
+/**
+ * `BuiltinTextEnv`: the built-in environment behind the async {@link TextEnv} interface.
+ * All work happens synchronously in engine.ts; this class only owns the session lifecycle
+ * (reset / step / close) and shapes results.
+ */
+import type { EnvSpec, ResetResult, StepResult, TextEnv } from '../text-env';
+import { initialState, observe, stepState, taskOf } from './engine';
+import { BuiltinEnvUsageError } from './errors';
+import { describeRoom } from './describe';
+import { cloneState, type WorldState } from './world';
+
+/**
+ * A deterministic household text environment with rooms, doors (one locked), containers,
+ * devices and multi-stage tasks (see `BUILTIN_TASKS`). Scores run 0..100 by stage; the episode
+ * ends when the goal is reached (won) or after `spec.options.maxSteps` steps (default 100).
+ *
+ * @example
+ * const env = new BuiltinTextEnv();
+ * const { taskDescription } = await env.reset({ env: 'builtin', task: 'boil-water', variation: 3 });
+ * const r = await env.step('look');
+ */
+export class BuiltinTextEnv implements TextEnv {
+  private state: WorldState | undefined;
+  private closed = false;
+
+  /** Starts the episode for `spec`; throws `UnknownTask`, `BadVariation` or `EnvProtocol` env errors. */
+  async reset(spec: EnvSpec): Promise<ResetResult> {
+    if (this.closed) throw new BuiltinEnvUsageError('reset() called after close(); create a new BuiltinTextEnv');
+    const s = initialState(spec);
+    this.state = s;
+    return {
+      observation: { text: describeRoom(s), ...observe(s) },
+      taskDescription: taskOf(s).describe(s),
+      score: s.score,
+    };
+  }
+
+  /**
+   * Applies one action. Unknown or inadmissible actions return feedback and still cost a step.
+   * After the episode has ended, returns `done` again without advancing (reward 0).
+   */
+  async step(action: string): Promise<StepResult> {
+    if (this.closed) throw new BuiltinEnvUsageError('step() called after close(); create a new BuiltinTextEnv');
+    const s = this.state;
+    if (!s) throw new BuiltinEnvUsageError('step() called before reset(); call reset(spec) first');
+    if (s.done) {
+      return {
+        observation: { text: 'The episode has ended. Call reset() to start a new one.', ...observe(s) },
+        reward: 0,
+        score: s.score,
+        done: true,
+        won: s.won,
+      };
+    }
+    const r = stepState(s, typeof action === 'string' ? action : '');
+    return { observation: { text: r.feedback, ...observe(s) }, reward: r.reward, score: s.score, done: s.done, won: s.won };
+  }
+
+  /** Ends the session; further calls to `step` or `reset` throw. Idempotent. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.state = undefined;
+  }
+
+  /** A copy of the current state (JSON-serialisable), e.g. for snapshots and debugging. */
+  snapshot(): WorldState | undefined {
+    return this.state ? cloneState(this.state) : undefined;
+  }
+}
