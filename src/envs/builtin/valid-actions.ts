@@ -18,7 +18,11 @@ function candidates(s: WorldState): string[] {
   for (const n of names) out.push(`examine ${n}`, `open ${n}`, `close ${n}`);
   for (const d of doorsOf(s)) out.push(`go to ${room(s, otherSide(d, s.agentRoom)).name}`);
   for (const o of objs) {
-    if (o.portable && !isCarried(s, o)) out.push(`take ${o.name}`);
+    if (o.portable && !isCarried(s, o)) {
+      out.push(`take ${o.name}`);
+      const holder = objs.find((c) => c.id === o.location);
+      if (holder) out.push(`take ${o.name} from ${holder.name}`);
+    }
     if (o.on !== undefined) out.push(`activate ${o.name}`, `deactivate ${o.name}`);
   }
   const carried = objs.filter((o) => isCarried(s, o));
