@@ -5,7 +5,13 @@
  * raises named EnvErrors.
  */
 import { EnvError, type EnvSpec, type StepResult } from '../../src/envs/text-env';
-import { BUILTIN_TASKS, BuiltinTextEnv, goldActions, goldSubtasks, UNKNOWN_ACTION } from '../../src/envs/builtin';
+import {
+  BUILTIN_TASKS,
+  BuiltinTextEnv,
+  goldActions,
+  goldSubtasks,
+  UNKNOWN_ACTION,
+} from '../../src/envs/builtin';
 
 const VARIATIONS = [0, 1, 2, 3, 4, 5, 6, 7, 42, 1234];
 const spec = (task: string, variation = 0, options?: Record<string, unknown>): EnvSpec => ({
@@ -27,32 +33,42 @@ async function play(s: EnvSpec, actions: string[]): Promise<StepResult[]> {
 describe('BuiltinTextEnv tasks', () => {
   it('offers several multi-stage tasks', () => {
     expect(BUILTIN_TASKS).toEqual(
-      expect.arrayContaining(['boil-water', 'find-key-open-chest', 'deliver-apple', 'clean-plate', 'chill-juice', 'water-plant']),
+      expect.arrayContaining([
+        'boil-water',
+        'find-key-open-chest',
+        'deliver-apple',
+        'clean-plate',
+        'chill-juice',
+        'water-plant',
+      ]),
     );
   });
 
   describe.each(BUILTIN_TASKS.map((t) => [t]))('%s', (task) => {
-    it.each(VARIATIONS.map((v) => [v]))('variation %i is won with score 100 by its gold actions', async (v) => {
-      const env = new BuiltinTextEnv();
-      const reset = await env.reset(spec(task, v));
-      expect(reset.score).toBe(0);
-      expect(reset.taskDescription).toMatch(/^Your task is to /);
-      const gold = goldActions(spec(task, v));
-      expect(gold.length).toBeGreaterThanOrEqual(5);
-      expect(gold.length).toBeLessThanOrEqual(15);
-      let last: StepResult | undefined;
-      let valid = reset.observation.validActions ?? [];
-      for (const [i, a] of gold.entries()) {
-        expect(last?.done ?? false).toBe(false);
-        // Every expert action is admissible, so validActions never hides a needed move.
-        expect(valid).toContain(a);
-        last = await env.step(a);
-        expect(last.observation.text).not.toContain(UNKNOWN_ACTION);
-        valid = last.observation.validActions ?? [];
-        if (i < gold.length - 1) expect(last.won).toBe(false);
-      }
-      expect(last).toMatchObject({ done: true, won: true, score: 100 });
-    });
+    it.each(VARIATIONS.map((v) => [v]))(
+      'variation %i is won with score 100 by its gold actions',
+      async (v) => {
+        const env = new BuiltinTextEnv();
+        const reset = await env.reset(spec(task, v));
+        expect(reset.score).toBe(0);
+        expect(reset.taskDescription).toMatch(/^Your task is to /);
+        const gold = goldActions(spec(task, v));
+        expect(gold.length).toBeGreaterThanOrEqual(5);
+        expect(gold.length).toBeLessThanOrEqual(15);
+        let last: StepResult | undefined;
+        let valid = reset.observation.validActions ?? [];
+        for (const [i, a] of gold.entries()) {
+          expect(last?.done ?? false).toBe(false);
+          // Every expert action is admissible, so validActions never hides a needed move.
+          expect(valid).toContain(a);
+          last = await env.step(a);
+          expect(last.observation.text).not.toContain(UNKNOWN_ACTION);
+          valid = last.observation.validActions ?? [];
+          if (i < gold.length - 1) expect(last.won).toBe(false);
+        }
+        expect(last).toMatchObject({ done: true, won: true, score: 100 });
+      },
+    );
 
     it('gives partial score that increases subtask by subtask', async () => {
       for (const v of [0, 3, 9]) {
@@ -83,7 +99,8 @@ describe('BuiltinTextEnv tasks', () => {
           for (const a of st.actions) r = await env2.step(a);
           perStage.push(r?.score ?? -1);
         }
-        for (let i = 1; i < perStage.length; i++) expect(perStage[i]).toBeGreaterThan(perStage[i - 1] as number);
+        for (let i = 1; i < perStage.length; i++)
+          expect(perStage[i]).toBeGreaterThan(perStage[i - 1] as number);
         expect(perStage[perStage.length - 1]).toBe(100);
         expect(rewards).toBe(100);
       }
@@ -91,9 +108,15 @@ describe('BuiltinTextEnv tasks', () => {
   });
 
   it('names subtasks after the layout of the variation', () => {
-    const names = new Set(VARIATIONS.map((v) => goldSubtasks(spec('find-key-open-chest', v))[0]?.subtask));
+    const names = new Set(
+      VARIATIONS.map((v) => goldSubtasks(spec('find-key-open-chest', v))[0]?.subtask),
+    );
     expect(names.size).toBeGreaterThan(1);
-    expect([...names].every((n) => /^Find the brass key (in|on) the [a-z ]+ in the [a-z ]+$/.test(n ?? ''))).toBe(true);
+    expect(
+      [...names].every((n) =>
+        /^Find the brass key (in|on) the [a-z ]+ in the [a-z ]+$/.test(n ?? ''),
+      ),
+    ).toBe(true);
   });
 
   it('reports heating and cooling as they happen', async () => {
@@ -113,16 +136,26 @@ describe('BuiltinTextEnv feedback', () => {
     expect(unknown).toMatchObject({ reward: 0, score: 0, done: false, won: false });
     expect(unknown.observation.text).toBe(UNKNOWN_ACTION);
     expect((await env.step('')).observation.text).toContain(UNKNOWN_ACTION);
-    expect((await env.step('take sofa')).observation.text).toBe("No known object called 'sofa' is here.");
-    expect((await env.step('open door to study')).observation.text).toBe('The door to study is locked.');
-    expect((await env.step('go to study')).observation.text).toBe('The door to the study is closed.');
+    expect((await env.step('take sofa')).observation.text).toBe(
+      "No known object called 'sofa' is here.",
+    );
+    expect((await env.step('open door to study')).observation.text).toBe(
+      'The door to study is locked.',
+    );
+    expect((await env.step('go to study')).observation.text).toBe(
+      'The door to the study is closed.',
+    );
     // Sixth step: the limit is reached although every action was invalid.
     const last = await env.step('fly to moon');
     expect(last).toMatchObject({ done: true, won: false, score: 0 });
   });
 
   it('accepts synonyms, articles and capitals', async () => {
-    const [a, b, c] = await play(spec('boil-water', 0), ['Look around.', 'look at the side table', 'I']);
+    const [a, b, c] = await play(spec('boil-water', 0), [
+      'Look around.',
+      'look at the side table',
+      'I',
+    ]);
     expect(a?.observation.text).toMatch(/^This room is called the hallway\./);
     expect(b?.observation.text).toMatch(/^You see a side table/);
     expect(c?.observation.text).toMatch(/^In your inventory, you see:/);
@@ -152,7 +185,10 @@ describe('BuiltinTextEnv feedback', () => {
   });
 
   it('defaults the step limit to 100', async () => {
-    const r = await play(spec('clean-plate', 0), Array.from({ length: 100 }, () => 'wait'));
+    const r = await play(
+      spec('clean-plate', 0),
+      Array.from({ length: 100 }, () => 'wait'),
+    );
     expect(r[98]?.done).toBe(false);
     expect(r[99]).toMatchObject({ done: true, won: false });
   });
@@ -160,7 +196,14 @@ describe('BuiltinTextEnv feedback', () => {
 
 describe('BuiltinTextEnv determinism and size', () => {
   it('gives identical observations for the same spec and actions', async () => {
-    const actions = ['look', 'go to kitchen', 'open cupboard', 'take pot', 'xyzzy', ...goldActions(spec('boil-water', 5))];
+    const actions = [
+      'look',
+      'go to kitchen',
+      'open cupboard',
+      'take pot',
+      'xyzzy',
+      ...goldActions(spec('boil-water', 5)),
+    ];
     const run = async (): Promise<unknown> => {
       const env = new BuiltinTextEnv();
       const reset = await env.reset(spec('boil-water', 5));
@@ -216,17 +259,33 @@ describe('BuiltinTextEnv errors', () => {
   };
 
   it('rejects an unknown task, naming it and the known ones', async () => {
-    await rejects(new BuiltinTextEnv().reset(spec('boil-milk')), 'UnknownTask', /unknown task 'boil-milk'; known tasks: boil-water, find-key-open-chest/);
+    await rejects(
+      new BuiltinTextEnv().reset(spec('boil-milk')),
+      'UnknownTask',
+      /unknown task 'boil-milk'; known tasks: boil-water, find-key-open-chest/,
+    );
     expect(() => goldActions(spec('boil-milk'))).toThrow(EnvError);
   });
 
   it.each([[-1], [1.5], [Number.NaN]])('rejects variation %p', async (v) => {
-    await rejects(new BuiltinTextEnv().reset(spec('boil-water', v)), 'BadVariation', /spec\.variation must be a non-negative integer/);
+    await rejects(
+      new BuiltinTextEnv().reset(spec('boil-water', v)),
+      'BadVariation',
+      /spec\.variation must be a non-negative integer/,
+    );
   });
 
   it('rejects a bad step limit and a spec for another env', async () => {
-    await rejects(new BuiltinTextEnv().reset(spec('boil-water', 0, { maxSteps: 0 })), 'EnvProtocol', /spec\.options\.maxSteps must be a positive integer, got 0/);
-    await rejects(new BuiltinTextEnv().reset({ env: 'scienceworld', task: 'boil' }), 'EnvProtocol', /spec\.env must be 'builtin'/);
+    await rejects(
+      new BuiltinTextEnv().reset(spec('boil-water', 0, { maxSteps: 0 })),
+      'EnvProtocol',
+      /spec\.options\.maxSteps must be a positive integer, got 0/,
+    );
+    await rejects(
+      new BuiltinTextEnv().reset({ env: 'scienceworld', task: 'boil' }),
+      'EnvProtocol',
+      /spec\.env must be 'builtin'/,
+    );
   });
 
   it('rejects step before reset and after close; close is idempotent', async () => {

@@ -25,7 +25,8 @@ export class BuiltinTextEnv implements TextEnv {
 
   /** Starts the episode for `spec`; throws `UnknownTask`, `BadVariation` or `EnvProtocol` env errors. */
   async reset(spec: EnvSpec): Promise<ResetResult> {
-    if (this.closed) throw new BuiltinEnvUsageError('reset() called after close(); create a new BuiltinTextEnv');
+    if (this.closed)
+      throw new BuiltinEnvUsageError('reset() called after close(); create a new BuiltinTextEnv');
     const s = initialState(spec);
     this.state = s;
     return {
@@ -40,12 +41,16 @@ export class BuiltinTextEnv implements TextEnv {
    * After the episode has ended, returns `done` again without advancing (reward 0).
    */
   async step(action: string): Promise<StepResult> {
-    if (this.closed) throw new BuiltinEnvUsageError('step() called after close(); create a new BuiltinTextEnv');
+    if (this.closed)
+      throw new BuiltinEnvUsageError('step() called after close(); create a new BuiltinTextEnv');
     const s = this.state;
     if (!s) throw new BuiltinEnvUsageError('step() called before reset(); call reset(spec) first');
     if (s.done) {
       return {
-        observation: { text: 'The episode has ended. Call reset() to start a new one.', ...observe(s) },
+        observation: {
+          text: 'The episode has ended. Call reset() to start a new one.',
+          ...observe(s),
+        },
         reward: 0,
         score: s.score,
         done: true,
@@ -53,7 +58,13 @@ export class BuiltinTextEnv implements TextEnv {
       };
     }
     const r = stepState(s, typeof action === 'string' ? action : '');
-    return { observation: { text: r.feedback, ...observe(s) }, reward: r.reward, score: s.score, done: s.done, won: s.won };
+    return {
+      observation: { text: r.feedback, ...observe(s) },
+      reward: r.reward,
+      score: s.score,
+      done: s.done,
+      won: s.won,
+    };
   }
 
   /** Ends the session; further calls to `step` or `reset` throw. Idempotent. */

@@ -76,7 +76,8 @@ export function describeInventory(s: WorldState): string {
 export function examineText(s: WorldState, o: WorldObject): string {
   const extra: string[] = [];
   if (o.keyFor) extra.push('It looks like it fits a lock.');
-  if (o.waterSource) extra.push('You can use it on a container to fill it, or on something dirty to rinse it.');
+  if (o.waterSource)
+    extra.push('You can use it on a container to fill it, or on something dirty to rinse it.');
   if (o.heater) extra.push('Things put on it heat up while it is turned on.');
   if (o.cooler) extra.push('Things inside it cool down while it is closed.');
   return [`You see ${describeObject(s, o)}.`, ...extra].join(' ');

@@ -27,9 +27,14 @@ export interface EngineStep {
 
 /** Validates a spec and returns its task definition, variation and step limit. */
 export function checkSpec(spec: EnvSpec): { task: TaskDef; variation: number; maxSteps: number } {
-  if (spec.env !== 'builtin') throw new BuiltinEnvUsageError(`spec.env must be 'builtin', got '${String(spec.env)}'`);
+  if (spec.env !== 'builtin')
+    throw new BuiltinEnvUsageError(`spec.env must be 'builtin', got '${String(spec.env)}'`);
   const task = findTask(spec.task);
-  if (!task) throw new UnknownBuiltinTaskError(spec.task, TASKS.map((t) => t.id));
+  if (!task)
+    throw new UnknownBuiltinTaskError(
+      spec.task,
+      TASKS.map((t) => t.id),
+    );
   const variation = spec.variation ?? 0;
   if (typeof variation !== 'number' || !Number.isSafeInteger(variation) || variation < 0) {
     throw new BadBuiltinVariationError(variation);
@@ -81,7 +86,9 @@ export function stepState(s: WorldState, action: string): EngineStep {
     valid = false;
   } else {
     const cmd = parseCommand(action);
-    const out = cmd ? execute(s, cmd, taskOf(s).describe(s)) : { ok: false, feedback: UNKNOWN_ACTION };
+    const out = cmd
+      ? execute(s, cmd, taskOf(s).describe(s))
+      : { ok: false, feedback: UNKNOWN_ACTION };
     feedback = out.feedback;
     valid = out.ok;
   }
@@ -93,6 +100,10 @@ export function stepState(s: WorldState, action: string): EngineStep {
 }
 
 /** The parts of an observation derived from the state alone. */
-export function observe(s: WorldState): { look: string; inventory: string; validActions: string[] } {
+export function observe(s: WorldState): {
+  look: string;
+  inventory: string;
+  validActions: string[];
+} {
   return { look: describeRoom(s), inventory: describeInventory(s), validActions: validActions(s) };
 }

@@ -60,7 +60,10 @@ export function execute(s: WorldState, cmd: Command, taskDescription: string): O
     case 'examine': {
       const t = resolve(s, cmd.target);
       if (!t) return notHere(cmd.target);
-      if (t.kind === 'door') return done(`You see a ${doorName(s, t.d)}. It is ${t.d.open ? 'open' : t.d.locked ? 'closed and locked' : 'closed'}.`);
+      if (t.kind === 'door')
+        return done(
+          `You see a ${doorName(s, t.d)}. It is ${t.d.open ? 'open' : t.d.locked ? 'closed and locked' : 'closed'}.`,
+        );
       return done(examineText(s, t.o));
     }
     case 'open':
@@ -73,7 +76,8 @@ export function execute(s: WorldState, cmd: Command, taskDescription: string): O
     case 'drop': {
       const t = resolve(s, cmd.target);
       if (!t) return notHere(cmd.target);
-      if (t.kind === 'door' || t.o.location !== INVENTORY) return fail(`You are not carrying the ${cmd.target}.`);
+      if (t.kind === 'door' || t.o.location !== INVENTORY)
+        return fail(`You are not carrying the ${cmd.target}.`);
       t.o.location = s.agentRoom;
       return done(`You drop the ${t.o.name}.`);
     }
@@ -82,7 +86,8 @@ export function execute(s: WorldState, cmd: Command, taskDescription: string): O
       const t = resolve(s, cmd.target);
       if (!t) return notHere(cmd.target);
       const on = cmd.verb === 'activate';
-      if (t.kind === 'door' || t.o.on === undefined) return fail(`The ${cmd.target} cannot be turned on or off.`);
+      if (t.kind === 'door' || t.o.on === undefined)
+        return fail(`The ${cmd.target} cannot be turned on or off.`);
       if (t.o.on === on) return fail(`The ${t.o.name} is already ${on ? 'on' : 'off'}.`);
       t.o.on = on;
       return done(`The ${t.o.name} is now ${on ? 'on' : 'off'}.`);
@@ -130,7 +135,10 @@ function take(s: WorldState, name: string, from: string | undefined): Outcome {
   if (from !== undefined) {
     const f = resolve(s, from);
     if (!f) return notHere(from);
-    if (f.kind === 'door' || t.o.location !== f.o.id) return fail(`The ${name} is not ${f.kind === 'object' ? `${f.o.container?.prep ?? 'in'} the ${from}` : `in the ${from}`}.`);
+    if (f.kind === 'door' || t.o.location !== f.o.id)
+      return fail(
+        `The ${name} is not ${f.kind === 'object' ? `${f.o.container?.prep ?? 'in'} the ${from}` : `in the ${from}`}.`,
+      );
   }
   t.o.location = INVENTORY;
   return done(`You take the ${name}.`);
@@ -142,7 +150,8 @@ function put(s: WorldState, name: string, into: string): Outcome {
   const dest = resolve(s, into);
   if (!dest) return notHere(into);
   if (t.kind === 'door' || !isCarried(s, t.o)) return fail(`You are not carrying the ${name}.`);
-  if (dest.kind === 'door' || !dest.o.container) return fail(`You can't put things ${dest.kind === 'object' ? 'on' : 'in'} the ${into}.`);
+  if (dest.kind === 'door' || !dest.o.container)
+    return fail(`You can't put things ${dest.kind === 'object' ? 'on' : 'in'} the ${into}.`);
   if (!isAccessible(dest.o)) return fail(`The ${into} is closed.`);
   if (isWithin(s, dest.o, t.o)) return fail(`You can't put the ${name} inside itself.`);
   t.o.location = dest.o.id;
@@ -187,7 +196,8 @@ function unlock(s: WorldState, name: string, keyName: string): Outcome {
   if (!key) return notHere(keyName);
   if (t.kind !== 'door') return fail(`The ${name} has no lock.`);
   if (!t.d.locked) return fail(`The ${name} is not locked.`);
-  if (key.kind === 'door' || !isCarried(s, key.o)) return fail(`You are not carrying the ${keyName}.`);
+  if (key.kind === 'door' || !isCarried(s, key.o))
+    return fail(`You are not carrying the ${keyName}.`);
   if (key.o.id !== t.d.keyId) return fail(`The ${keyName} does not fit the lock.`);
   t.d.locked = false;
   return done(`You unlock the ${name} with the ${keyName}. It is still closed.`);
