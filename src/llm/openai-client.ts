@@ -90,7 +90,7 @@ export class OpenAiLlmClient implements LlmClient {
       const out = resolved.prompt !== undefined ? await this.viaCompletions(cfg, resolved) : await this.viaChat(cfg, resolved);
       return { ...out, latencyMs: Math.round(performance.now() - started) };
     } catch (err) {
-      throw this.toLlmError(err, cfg);
+      throw this.toLlmError(err, cfg, performance.now() - started);
     }
   }
 
@@ -167,18 +167,20 @@ export class OpenAiLlmClient implements LlmClient {
   }
 
   /** Maps any failure to an {@link LlmError} whose message names the fix and never the key. */
-  private toLlmError(err: unknown, cfg: RoleConfig): LlmError {
+  private toLlmError(err: unknown, cfg: RoleConfig, elapsedMs: number): LlmError {
     if (err instanceof LlmError) return err;
     const where = redactUrl(cfg.baseURL);
     const detail = this.redact(err instanceof Error ? err.message : String(err));
     const make = (message: string, retryable: boolean, retryAfter?: number) =>
       new LlmError(this.redact(message), retryable, retryAfter);
 
-    if (err instanceof APIConnectionTimeoutError) {
+    // The SDK can report its own timeout abort as a plain connection error when the AbortError
+    // comes from another realm (jest's vm context): a connection error after the full timeout is one.
+    if (err instanceof APIConnectionTimeoutError || (err instanceof APIConnectionError && elapsedMs >= this.config.timeoutMs)) {
       return make(`request to ${where} timed out after ${this.config.timeoutMs} ms (STEP_HRL_LLM_TIMEOUT_MS)`, true);
     }
     if (err instanceof APIConnectionError) {
-      const cause = err.cause instanceof Error ? `: ${this.redact(err.cause.message)}` : '';
+      const cause = err.cause instanceof Error && err.cause.message !== '{}' ? `: ${this.redact(err.cause.message)}` : '';
       return make(`could not reach ${where} (connection error${cause}); is the server running?`, true);
     }
     if (err instanceof APIError) {

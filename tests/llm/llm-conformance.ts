@@ -26,7 +26,7 @@ export const CONFORMANCE_SCHEMA = {
   properties: { action: { type: 'string' }, done: { type: 'boolean' } },
   required: ['action', 'done'],
   additionalProperties: false,
-} as const;
+};
 
 /** Chat profile request with structured output. */
 export const CHAT_SCHEMA_REQUEST: LlmRequest = {
@@ -107,7 +107,7 @@ export function runLlmConformance<C extends LlmClient>(init: LlmClientTestInit<C
     it('chat + jsonSchema returns JSON text that satisfies the schema', async () => {
       const res = await client.complete(frozen(structuredClone(CHAT_SCHEMA_REQUEST)));
       const parsed: unknown = JSON.parse(res.text);
-      expect(z.fromJSONSchema(CONFORMANCE_SCHEMA).safeParse(parsed).success).toBe(true);
+      expect(z.fromJSONSchema(CONFORMANCE_SCHEMA as Parameters<typeof z.fromJSONSchema>[0]).safeParse(parsed).success).toBe(true);
       expectUsage(res);
     });
 
