@@ -1,0 +1,223 @@
+"""ALFWorld sessions: `game.tw-pddl` files played with textworld's PDDL backend and ALFWorld's wrappers.
+
+ALFWorld's own ``AlfredTWEnv`` finds games through ``traj_data.json`` files (absent from the shared
+data) and plays them through ``textworld.gym`` worker processes; we play each game with
+``textworld.start`` and the same wrappers (``AlfredDemangler`` for object names, ``AlfredInfos``)
+and request infos (``won``, ``admissible_commands``), which is what AlfredTWEnv does per game.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import textworld
+from alfworld.agents.environment.alfred_tw_env import AlfredDemangler, AlfredInfos
+
+from . import USER_ALFWORLD_DATA
+from .errors import BadGameFile, BadRequest
+from .validate import optional_int, optional_str
+
+GAME_FILE = "game.tw-pddl"
+SPLITS = ("valid_seen", "valid_unseen", "train_sample", "train", "valid_train")
+REQUIRED_KEYS = ("pddl_domain", "grammar", "pddl_problem")
+
+
+def default_data_dir(repo_root: Path) -> Path | None:
+    """``$ALFWORLD_DATA``, else ``../shared/data/alfworld`` next to the repo when it exists."""
+    if USER_ALFWORLD_DATA:
+        return Path(USER_ALFWORLD_DATA)
+    candidate = repo_root.parent / "shared" / "data" / "alfworld"
+    return candidate if candidate.is_dir() else None
+
+
+def split_intro(text: str) -> tuple[str, str, str]:
+    """Splits the first observation into (agent-facing text, room description, task line).
+
+    ALFWorld agents drop the "-= Welcome to TextWorld, ALFRED! =-" banner (first paragraph).
+    """
+    paragraphs = [p.strip() for p in text.split("\n\n") if p.strip()]
+    body = [p for p in paragraphs if not p.startswith("-= Welcome")]
+    look = next((p for p in body if not p.startswith("Your task is to:")), "")
+    task = next((p for p in body if p.startswith("Your task is to:")), "")
+    return "\n\n".join(body), look, task
+
+
+@dataclass
+class AlfState:
+    env: Any = None
+    game_file: Path | None = None
+    look: str = ""
+    task_description: str = ""
+    observation: str = ""
+    won: bool = False
+    last: dict[str, Any] = field(default_factory=dict)
+
+
+class GameIndex:
+    """Resolves and validates game files under ``<data>/json_2.1.1``; never reads outside it."""
+
+    def __init__(self, data_dir: Path | None) -> None:
+        self.data_dir = data_dir
+        self.root = data_dir / "json_2.1.1" if data_dir else None
+
+    def _require_root(self) -> Path:
+        if self.root is None or not self.root.is_dir():
+            raise BadGameFile(
+                "no ALFWorld data: set ALFWORLD_DATA to the folder holding json_2.1.1/ "
+                f"(currently {str(self.data_dir) if self.data_dir else 'unset'})"
+            )
+        return self.root
+
+    def resolve(self, rel: str) -> Path:
+        """``<split>/<task-dir>/<trial-dir>[/game.tw-pddl]`` relative to json_2.1.1."""
+        root = self._require_root().resolve()
+        rel = rel.strip().strip("/")
+        path = (root / rel).resolve()
+        if path.name != GAME_FILE:
+            path = path / GAME_FILE
+        if root not in path.parents:
+            raise BadGameFile(f"game file {rel!r} is outside the ALFWorld data folder; give a path relative to json_2.1.1/")
+        if not path.is_file():
+            raise BadGameFile(
+                f"ALFWorld game file {rel!r} not found under json_2.1.1/; list games with GET /alfworld/games?split=valid_seen"
+            )
+        return path
+
+    def load_json(self, path: Path, rel: str) -> dict[str, Any]:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise BadGameFile(f"ALFWorld game file {rel!r} is not valid JSON ({e}); re-download the game files") from e
+        if not isinstance(data, dict) or any(not isinstance(data.get(k), str) for k in REQUIRED_KEYS):
+            raise BadGameFile(
+                f"ALFWorld game file {rel!r} is malformed: it needs string keys {list(REQUIRED_KEYS)}; re-download the game files"
+            )
+        return data
+
+    def games(self, split: str | None) -> list[dict[str, str]]:
+        root = self._require_root()
+        if split is not None and split not in SPLITS:
+            raise BadRequest(f"unknown ALFWorld split {split!r}; use one of {list(SPLITS)}")
+        splits = [split] if split else [d.name for d in sorted(root.iterdir()) if d.is_dir()]
+        out: list[dict[str, str]] = []
+        for s in splits:
+            for game in sorted((root / s).glob(f"*/*/{GAME_FILE}")):
+                task_dir, trial_dir = game.parent.parent.name, game.parent.name
+                out.append(
+                    {
+                        "game_file": f"{s}/{task_dir}/{trial_dir}",
+                        "split": s,
+                        "task": f"{task_dir}/{trial_dir}",
+                        "task_type": task_dir.split("-", 1)[0],
+                    }
+                )
+        return out
+
+    def walkthrough(self, rel: str) -> list[str]:
+        data = self.load_json(self.resolve(rel), rel)
+        walk = data.get("walkthrough")
+        if not isinstance(walk, list) or not walk:
+            raise BadGameFile(f"ALFWorld game file {rel!r} has no `walkthrough`; use the 2.1.3 game release")
+        return [str(a) for a in walk]
+
+
+def game_file_of(body: dict[str, Any], index: GameIndex) -> str:
+    """`game_file` (relative path, optionally split + task), or AgentGym's integer `game` index."""
+    rel = optional_str(body, "game_file")
+    split = optional_str(body, "split")
+    if rel is None:
+        game = optional_int(body, "game")
+        if game is None:
+            raise BadRequest("reset needs `game_file` (e.g. \"valid_seen/<task-dir>/<trial-dir>\") or an integer `game`")
+        games = index.games(split)
+        if not 0 <= game < len(games):
+            raise BadGameFile(f"`game` index {game} is out of range (0..{len(games) - 1})")
+        return games[game]["game_file"]
+    if split and not rel.startswith(split + "/"):
+        rel = f"{split}/{rel}"
+    return rel
+
+
+class AlfWorldBackend:
+    """Implements the /alfworld routes' behaviour on top of :class:`SessionRegistry` sessions."""
+
+    name = "alfworld"
+
+    def __init__(self, data_dir: Path | None) -> None:
+        self.index = GameIndex(data_dir)
+        self._infos = textworld.EnvInfos(won=True, admissible_commands=True, extras=["gamefile"])
+
+    def new_state(self) -> AlfState:
+        return AlfState()
+
+    def reset(self, state: AlfState, body: dict[str, Any]) -> dict[str, Any]:
+        world_type = body.get("world_type", "Text")
+        if world_type != "Text":
+            raise BadRequest(f"`world_type` {world_type!r} is not supported here; only \"Text\" (TextWorld) is")
+        rel = game_file_of(body, self.index)
+        path = self.index.resolve(rel)
+        self.index.load_json(path, rel)  # clear error before textworld's own parser sees it
+        if state.env is None or state.game_file != path:
+            if state.env is not None:
+                state.env.close()
+                state.env = None
+            try:
+                state.env = textworld.start(
+                    str(path), request_infos=self._infos, wrappers=[AlfredDemangler(shuffle=False), AlfredInfos]
+                )
+            except Exception as e:  # textworld raises many types on a bad PDDL/grammar
+                raise BadGameFile(f"ALFWorld game file {rel!r} could not be loaded: {type(e).__name__}: {e}") from e
+            state.game_file = path
+        game_state = state.env.reset()
+        text, look, task = split_intro(str(game_state.feedback))
+        state.look, state.task_description, state.observation, state.won = look, task, text, False
+        actions = [str(a) for a in game_state.admissible_commands]
+        task_dir = path.parent.parent.name
+        out = {
+            "id": body.get("id"),
+            "observation": text,
+            "look": look,
+            "task_description": task,
+            "available_actions": actions,
+            "valid_actions": actions,
+            "game_file": rel.removesuffix("/" + GAME_FILE),
+            "task_type": task_dir.split("-", 1)[0],
+            "reward": 0,
+            "score": 0,
+            "done": False,
+            "won": False,
+        }
+        state.last = out
+        return out
+
+    def step(self, state: AlfState, action: str, body: dict[str, Any]) -> dict[str, Any]:
+        if state.env is None:
+            raise BadRequest("this ALFWorld session has not been reset yet; POST /alfworld/reset first")
+        game_state, _, done = state.env.step(action)
+        won = bool(game_state.won)
+        reward = 1 if won and not state.won else 0
+        state.won = state.won or won
+        actions = [str(a) for a in game_state.admissible_commands]
+        out = {
+            "observation": str(game_state.feedback),
+            "reward": reward,
+            "score": 1 if state.won else 0,
+            "done": bool(done) or state.won,
+            "won": state.won,
+            "available_actions": actions,
+            "valid_actions": actions,
+        }
+        state.observation = out["observation"]
+        state.last = out
+        return out
+
+    def close_state(self, state: AlfState) -> None:
+        if state.env is not None:
+            state.env.close()
+            state.env = None
+
+    def shutdown(self) -> None:
+        pass

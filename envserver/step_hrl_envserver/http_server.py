@@ -1,0 +1,180 @@
+"""HTTP layer: routes AgentGym-style requests to the env backends and turns errors into JSON."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable
+from urllib.parse import parse_qs, urlparse
+
+from .errors import BadRequest, EnvServerError, Internal, NotFound
+from .scienceworld_env import TASK_NAMES, ScienceWorldBackend, parse_simplifications, resolve_task
+from .alfworld_env import AlfWorldBackend
+from .sessions import SessionRegistry
+from .validate import action_of, optional_int, optional_str
+from .versions import versions
+
+log = logging.getLogger("step_hrl_envserver")
+Handler = Callable[[dict[str, Any]], Any]
+
+#: Route prefixes; `sciworld` is AgentGym's package name, accepted as an alias.
+ENV_PREFIXES = {"scienceworld": "scienceworld", "sciworld": "scienceworld", "alfworld": "alfworld"}
+
+
+class EnvService:
+    """Owns the backends and their session registries; every public method takes a JSON-like dict."""
+
+    def __init__(self, sci: ScienceWorldBackend, alf: AlfWorldBackend) -> None:
+        self.backends: dict[str, Any] = {"scienceworld": sci, "alfworld": alf}
+        self.registries: dict[str, SessionRegistry[Any]] = {
+            name: SessionRegistry(name) for name in self.backends
+        }
+
+    def create(self, env: str, _body: dict[str, Any]) -> dict[str, Any]:
+        state = self.backends[env].new_state()
+        return {"id": self.registries[env].add(state).id}
+
+    def reset(self, env: str, body: dict[str, Any]) -> dict[str, Any]:
+        backend = self.backends[env]
+        return self.registries[env].run(body.get("id"), lambda s: backend.reset(s.state, body))
+
+    def step(self, env: str, body: dict[str, Any]) -> dict[str, Any]:
+        backend = self.backends[env]
+        sid = body.get("id")
+        self.registries[env].get(sid)  # unknown session beats bad action: the session is the bigger problem
+        action = action_of(body)
+        return self.registries[env].run(sid, lambda s: backend.step(s.state, action, body))
+
+    def close(self, env: str, body: dict[str, Any]) -> bool:
+        registry = self.registries[env]
+        session = registry.get(body.get("id"))
+        with session.lock:
+            if not session.closed:
+                session.closed = True
+                registry.remove(session.id)
+                self.backends[env].close_state(session.state)
+        return True
+
+    def last(self, env: str, query: dict[str, Any], key: str | None) -> Any:
+        def read(s: Any) -> Any:
+            last = s.state.last or {}
+            return last if key is None else last.get(key)
+
+        return self.registries[env].run(query.get("id"), read)
+
+    def shutdown(self) -> None:
+        for env, registry in self.registries.items():
+            for session in registry.all():
+                try:
+                    self.backends[env].close_state(session.state)
+                except Exception:  # best effort on the way out
+                    log.exception("closing %s session %s", env, session.id)
+        for backend in self.backends.values():
+            backend.shutdown()
+
+
+def build_routes(service: EnvService) -> dict[tuple[str, str], Handler]:
+    sci: ScienceWorldBackend = service.backends["scienceworld"]
+    alf: AlfWorldBackend = service.backends["alfworld"]
+    routes: dict[tuple[str, str], Handler] = {
+        ("GET", "/"): lambda q: "step-hrl env server: ScienceWorld and ALFWorld (see docs/env-server-protocol.md)",
+        ("GET", "/health"): lambda q: {"status": "ok", "envs": list(service.backends)},
+        ("GET", "/versions"): lambda q: versions(),
+        ("GET", "/scienceworld/tasks"): lambda q: [
+            {"task_name": t, "num_variations": sci.catalog.max_variations(t)} for t in TASK_NAMES
+        ],
+        ("GET", "/scienceworld/variations"): lambda q: {
+            "task_name": resolve_task(q.get("task_name")),
+            "split": q.get("split"),
+            "variations": sci.catalog.variations(resolve_task(q.get("task_name")), str(q.get("split"))),
+        },
+        ("GET", "/scienceworld/gold"): lambda q: {
+            "actions": sci.catalog.gold(
+                resolve_task(q.get("task_name")), optional_int(q, "variation") or 0, parse_simplifications(q)
+            )
+        },
+        ("GET", "/alfworld/games"): lambda q: alf.index.games(optional_str(q, "split")),
+        ("GET", "/alfworld/walkthrough"): lambda q: {"actions": alf.index.walkthrough(_required(q, "game_file"))},
+        ("GET", "/alfworld/available_actions"): lambda q: service.last("alfworld", q, "available_actions"),
+    }
+    for prefix, env in ENV_PREFIXES.items():
+        routes[("POST", f"/{prefix}/create")] = lambda b, env=env: service.create(env, b)
+        routes[("POST", f"/{prefix}/reset")] = lambda b, env=env: service.reset(env, b)
+        routes[("POST", f"/{prefix}/step")] = lambda b, env=env: service.step(env, b)
+        routes[("POST", f"/{prefix}/close")] = lambda b, env=env: service.close(env, b)
+        routes[("GET", f"/{prefix}/observation")] = lambda q, env=env: service.last(env, q, "observation")
+        routes[("GET", f"/{prefix}/detail")] = lambda q, env=env: service.last(env, q, None)
+    for (method, path), fn in list(routes.items()):
+        if path.startswith("/scienceworld/") and (method, path.replace("/scienceworld/", "/sciworld/")) not in routes:
+            routes[(method, path.replace("/scienceworld/", "/sciworld/"))] = fn
+    return routes
+
+
+def _required(q: dict[str, Any], key: str) -> str:
+    value = optional_str(q, key)
+    if not value:
+        raise BadRequest(f"query parameter `{key}` is required")
+    return value
+
+
+def make_handler(routes: dict[tuple[str, str], Handler]) -> type[BaseHTTPRequestHandler]:
+    class RequestHandler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive: clients reuse connections across steps
+
+        def do_GET(self) -> None:  # noqa: N802 - http.server naming
+            url = urlparse(self.path)
+            query = {k: v[-1] for k, v in parse_qs(url.query).items()}
+            self._dispatch("GET", url.path, query)
+
+        def do_POST(self) -> None:  # noqa: N802
+            url = urlparse(self.path)
+            try:
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                body = json.loads(raw) if raw.strip() else {}
+                if not isinstance(body, dict):
+                    raise BadRequest("request body must be a JSON object")
+            except (ValueError, UnicodeDecodeError) as e:
+                self._send(400, BadRequest(f"request body is not valid JSON: {e}").to_json())
+                return
+            except BadRequest as e:
+                self._send(e.status, e.to_json())
+                return
+            self._dispatch("POST", url.path, body)
+
+        def _dispatch(self, method: str, path: str, args: dict[str, Any]) -> None:
+            fn = routes.get((method, path.rstrip("/") or "/"))
+            try:
+                if fn is None:
+                    raise NotFound(f"no route {method} {path}; see docs/env-server-protocol.md")
+                self._send(200, fn(args))
+            except EnvServerError as e:
+                self._send(e.status, e.to_json())
+            except Exception as e:  # a simulator crash must still answer with JSON
+                log.exception("%s %s failed", method, path)
+                err = Internal(f"{method} {path} failed inside the environment: {type(e).__name__}: {e}")
+                self._send(err.status, err.to_json())
+
+        def _send(self, status: int, payload: Any) -> None:
+            data = json.dumps(payload).encode("utf-8")
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+            log.debug("%s " + format, self.address_string(), *args)
+
+    return RequestHandler
+
+
+def serve(service: EnvService, host: str, port: int, on_listening: Callable[[int], None]) -> ThreadingHTTPServer:
+    """Starts serving in a background thread and returns the server (call ``shutdown()`` to stop)."""
+    httpd = ThreadingHTTPServer((host, port), make_handler(build_routes(service)))
+    httpd.daemon_threads = True
+    threading.Thread(target=httpd.serve_forever, name="envserver-http", daemon=True).start()
+    on_listening(httpd.server_address[1])
+    return httpd

@@ -1,0 +1,86 @@
+"""Session registry: integer ids that never repeat across server processes, one lock per session."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Callable, Generic, TypeVar
+
+from .errors import SessionLost
+
+T = TypeVar("T")
+
+
+@dataclass
+class Session(Generic[T]):
+    """One live environment session; ``lock`` serializes every simulator call on it."""
+
+    id: int
+    state: T
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    closed: bool = False
+
+
+class SessionRegistry(Generic[T]):
+    """Thread-safe map from session id to session.
+
+    Ids start at a random offset so an id issued by a previous server process is reported as
+    ``SessionLost`` instead of silently addressing some other session after a restart. Ids stay
+    below 2**53 so JavaScript clients keep them exact.
+    """
+
+    def __init__(self, env_name: str) -> None:
+        self._env_name = env_name
+        self._lock = threading.Lock()
+        self._sessions: dict[int, Session[T]] = {}
+        self._next_id = secrets.randbelow(1 << 40) << 10
+
+    def add(self, state: T) -> Session[T]:
+        with self._lock:
+            sid = self._next_id
+            self._next_id += 1
+            session = Session(id=sid, state=state)
+            self._sessions[sid] = session
+            return session
+
+    def get(self, raw_id: Any) -> Session[T]:
+        sid = parse_id(raw_id)
+        with self._lock:
+            session = self._sessions.get(sid)
+        if session is None:
+            raise SessionLost(
+                f"{self._env_name} session id {sid} is not known to this env server "
+                "(it was closed, or the server restarted since it was created); "
+                "create a new session and reset it"
+            )
+        return session
+
+    def remove(self, sid: int) -> None:
+        with self._lock:
+            self._sessions.pop(sid, None)
+
+    def all(self) -> list[Session[T]]:
+        with self._lock:
+            return list(self._sessions.values())
+
+    def run(self, raw_id: Any, fn: Callable[[Session[T]], Any]) -> Any:
+        """Runs ``fn`` on the session while holding its lock (simulators are not thread-safe)."""
+        session = self.get(raw_id)
+        with session.lock:
+            if session.closed:
+                raise SessionLost(f"{self._env_name} session id {session.id} was closed; create a new session")
+            return fn(session)
+
+
+def parse_id(raw_id: Any) -> int:
+    """Accepts an int or a decimal string (query strings carry ids as text)."""
+    from .errors import BadRequest
+
+    if isinstance(raw_id, bool):
+        raise BadRequest(f"session id must be an integer, got {raw_id!r}")
+    if isinstance(raw_id, int):
+        return raw_id
+    if isinstance(raw_id, str) and raw_id.strip().lstrip("-").isdigit():
+        return int(raw_id)
+    raise BadRequest(f"session id must be an integer (the `id` returned by /create), got {raw_id!r}")
