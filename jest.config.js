@@ -6,6 +6,7 @@ module.exports = {
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true }] },
   globalSetup: '<rootDir>/tests/global-setup.ts',
   globalTeardown: '<rootDir>/tests/global-teardown.ts',
+  setupFiles: ['<rootDir>/tests/support/quiet-runtime.ts'],
   testTimeout: 120000,
   maxWorkers: 2,
 };

@@ -1,4 +1,4 @@
-/** Stops what global-setup started. */
+/** Stops the dev server global-setup started. */
 export default async function globalTeardown(): Promise<void> {
-  if (process.env.STEP_HRL_TEST_NO_TEMPORAL === '1') return;
+  await globalThis.__STEP_HRL_DEV_SERVER__?.stop();
 }

@@ -1,0 +1,55 @@
+/**
+ * The policy activity: one LLM call per activity, so every call's result is in the history and a
+ * replay re-executes none. Retries belong to the activity retry policy (backends do not retry):
+ * a retry re-sends the same prompt; nothing else needs resetting.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import { jsonSchemaFor, parsePolicyOutput } from '../agent/schemas';
+import { LlmError, type LlmClient } from '../llm/types';
+import type { PolicyCallInput, PolicyCallResult } from './types';
+
+/** Counts calls that reached the backend, so tests can prove nothing was repeated. */
+export interface CallCounter {
+  llmCalls: number;
+}
+
+/** Builds the policy activities over a worker-owned LLM client (its keys never leave the worker). */
+export function createPolicyActivities(llm: LlmClient, counter: CallCounter = { llmCalls: 0 }) {
+  return {
+    /** Calls the model for one role and parses its reply. */
+    async callPolicy(input: PolicyCallInput): Promise<PolicyCallResult> {
+      counter.llmCalls += 1;
+      try {
+        const response = await llm.complete({
+          role: input.role,
+          prompt: input.prompt,
+          messages: input.messages,
+          jsonSchema: input.profile === 'chat' ? jsonSchemaFor(input.role) : undefined,
+          maxTokens: input.maxTokens,
+          temperature: input.temperature,
+          stop: input.stop,
+        });
+        return {
+          text: response.text,
+          parsed: parsePolicyOutput(input.role, input.profile, response.text),
+          usage: response.usage,
+          model: response.model,
+          latencyMs: response.latencyMs,
+          cached: response.cached ?? false,
+        };
+      } catch (err) {
+        throw toFailure(err);
+      }
+    },
+  };
+}
+
+function toFailure(err: unknown): unknown {
+  if (!(err instanceof LlmError)) return err;
+  return ApplicationFailure.create({
+    message: err.message,
+    type: err.name,
+    nonRetryable: !err.retryable,
+    nextRetryDelay: err.retryAfterSeconds !== undefined ? `${err.retryAfterSeconds}s` : undefined,
+  });
+}

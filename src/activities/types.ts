@@ -1,0 +1,62 @@
+/**
+ * Activity contracts shared by workflows (type-only imports) and implementations.
+ * Inputs are bounded and carry no secrets.
+ */
+import type { PolicyOutput } from '../agent/schemas';
+import type { Parsed } from '../agent/prompts/types';
+import type { EnvSpec, ResetResult, StepResult } from '../envs/text-env';
+import type { ChatMessage, PolicyRole, TokenUsage } from '../llm/types';
+
+/** Prompt profile: `paper` = reference raw text; `chat` = chat messages with JSON output. */
+export type PromptProfile = 'paper' | 'chat';
+
+/** One policy call: a prompt built by the workflow (pure) plus decoding parameters. */
+export interface PolicyCallInput {
+  role: PolicyRole;
+  profile: PromptProfile;
+  prompt?: string;
+  messages?: ChatMessage[];
+  maxTokens: number;
+  temperature: number;
+  stop?: string[];
+}
+
+/** The model's reply, parsed and validated for the role and profile (never throws on bad output). */
+export interface PolicyCallResult {
+  text: string;
+  parsed: Parsed<PolicyOutput>;
+  usage: TokenUsage;
+  model: string;
+  latencyMs: number;
+  cached: boolean;
+}
+
+/** {@link ResetResult} plus a short hash of the observation, used to check re-drives. */
+export interface EnvResetOutput extends ResetResult {
+  obsHash: string;
+}
+
+/** {@link StepResult} plus a short hash of the observation and the step's latency. */
+export interface EnvStepOutput extends StepResult {
+  obsHash: string;
+  latencyMs: number;
+}
+
+/** One recorded step of the action prefix, enough to re-drive a lost session. */
+export interface RecordedStep {
+  action: string;
+  obsHash: string;
+}
+
+/** Input of `envRedrive`: the spec and the whole recorded prefix (only sent after a session loss). */
+export interface RedriveInput {
+  episodeId: string;
+  spec: EnvSpec;
+  steps: RecordedStep[];
+  resetObsHash: string;
+}
+
+/** Failure types thrown by env activities, matched by workflows and retry policies. */
+export const SESSION_LOST = 'SessionLost';
+/** A re-driven observation differed from the recorded one. */
+export const ENV_DIVERGENCE = 'EnvDivergence';

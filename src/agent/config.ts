@@ -1,0 +1,62 @@
+/**
+ * Episode configuration: budgets, prompt profile and decoding parameters. Plain data with defaults
+ * (no secrets: model endpoints and keys are worker configuration). Pure, workflow-safe.
+ */
+import type { PromptProfile } from '../activities/types';
+import type { EnvSpec } from '../envs/text-env';
+import type { PolicyRole } from '../llm/types';
+
+/** Decoding parameters of one role. */
+export interface RoleDecoding {
+  maxTokens: number;
+  temperature: number;
+}
+
+/** Everything an episode needs besides its id. */
+export interface EpisodeConfig {
+  spec: EnvSpec;
+  /** @default 'chat' */
+  profile: PromptProfile;
+  /** Environment steps per episode (the paper evaluates with 50). @default 50 */
+  maxSteps: number;
+  /** Subtasks per episode; 0 = no cap. @default 0 */
+  maxSubtasks: number;
+  /** Steps per subtask; 0 = no cap (the reference has none). @default 0 */
+  maxStepsPerSubtask: number;
+  /** Total tokens (prompt + completion) per episode; 0 = no cap. @default 0 */
+  maxTokens: number;
+  /** Extra model calls allowed to repair an unparseable reply (recorded); 0 = reference behaviour. */
+  repairAttempts: number;
+  /** Continue-as-new once the history has this many events (besides Temporal's own suggestion). */
+  historyEventLimit: number;
+  /** How long an env activity may wait for its pinned worker before the session counts as lost. */
+  envQueueTimeoutSeconds: number;
+  decoding: Record<PolicyRole, RoleDecoding>;
+}
+
+/** Defaults: the paper's evaluation protocol (50 steps, greedy, 32 tokens for actions/subtasks, 150 for progress). */
+export const DEFAULT_EPISODE_CONFIG: Omit<EpisodeConfig, 'spec'> = {
+  profile: 'chat',
+  maxSteps: 50,
+  maxSubtasks: 0,
+  maxStepsPerSubtask: 0,
+  maxTokens: 0,
+  repairAttempts: 2,
+  historyEventLimit: 10_000,
+  envQueueTimeoutSeconds: 60,
+  decoding: {
+    high: { maxTokens: 64, temperature: 0 },
+    low: { maxTokens: 64, temperature: 0 },
+    progress: { maxTokens: 150, temperature: 0 },
+    react: { maxTokens: 96, temperature: 0 },
+  },
+};
+
+/** Fills defaults, deep enough for `decoding`. */
+export function withDefaults(config: Partial<EpisodeConfig> & { spec: EnvSpec }): EpisodeConfig {
+  return {
+    ...DEFAULT_EPISODE_CONFIG,
+    ...config,
+    decoding: { ...DEFAULT_EPISODE_CONFIG.decoding, ...(config.decoding ?? {}) },
+  };
+}

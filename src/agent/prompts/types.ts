@@ -1,0 +1,33 @@
+/** Inputs of the three STEP-HRL prompt builders; every field is bounded (no episode history). */
+
+/** High-level policy input: task, subtasks issued so far, final progress of the last subtask, current obs. */
+export interface HighInput {
+  task: string;
+  subtasks: readonly string[];
+  lastProgress: string;
+  observation: string;
+}
+
+/** Low-level policy input: subtask, current obs, local progress. */
+export interface LowInput {
+  subtask: string;
+  observation: string;
+  progress: string;
+}
+
+/** Local progress module input: subtask, previous progress, action, resulting obs. */
+export interface ProgressInput {
+  subtask: string;
+  previousProgress: string;
+  action: string;
+  observation: string;
+}
+
+/** A parsed low-level decision. */
+export interface LowDecision {
+  action: string;
+  subtaskDone: boolean;
+}
+
+/** Result of parsing a model's output: a value or a reason the output was rejected. */
+export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };

@@ -1,0 +1,57 @@
+/**
+ * A scripted STEP-HRL policy that follows an expert solution (gold subtasks with their actions):
+ * rules for {@link ScriptedLlmClient} that read only what the bounded prompts contain. The high
+ * level counts issued subtasks, the low level finds its place from the local progress, and the
+ * progress module writes "Done: a | b" — so it exercises the real prompt → parse → env loop.
+ * Used by tests and by the demo when no model is configured (labelled as scripted).
+ */
+import type { ScriptRule } from './scripted-client';
+
+/** One expert subtask: a goal and the actions that achieve it. */
+export interface ExpertSubtask {
+  subtask: string;
+  actions: string[];
+}
+
+const PROGRESS_PREFIX = 'Done: ';
+
+/** Script rules answering like an expert, in the given prompt profile's output format. */
+export function expertPolicyRules(plan: readonly ExpertSubtask[], profile: 'paper' | 'chat'): ScriptRule[] {
+  const bySubtask = new Map(plan.map((p) => [p.subtask, p.actions]));
+  const json = profile === 'chat';
+  return [
+    {
+      role: 'high',
+      match: 'Historical subtasks:',
+      reply: (prompt) => {
+        const history = /Historical subtasks: (.*)\n/.exec(prompt)?.[1] ?? '[]';
+        const issued = plan.filter((p) => history.includes(p.subtask)).length;
+        const next = plan[Math.min(issued, plan.length - 1)]?.subtask ?? 'look around';
+        return json ? JSON.stringify({ subtask: next }) : next;
+      },
+    },
+    {
+      role: 'low',
+      match: /Subtask: /,
+      reply: (prompt) => {
+        const subtask = /Subtask: (.*)\n/.exec(prompt)?.[1] ?? '';
+        const progress = /Local [Pp]rogress: (.*)/.exec(prompt)?.[1] ?? 'None';
+        const actions = bySubtask.get(subtask) ?? ['look'];
+        const done = progress.startsWith(PROGRESS_PREFIX) ? progress.slice(PROGRESS_PREFIX.length).split(' | ').length : 0;
+        const action = actions[Math.min(done, actions.length - 1)];
+        const finished = done >= actions.length - 1;
+        return json ? JSON.stringify({ action, subtask_done: finished }) : `${action}; ${finished ? 'True' : 'False'}`;
+      },
+    },
+    {
+      role: 'progress',
+      match: 'Previous local progress:',
+      reply: (prompt) => {
+        const previous = /Previous local progress: (.*)\n/.exec(prompt)?.[1] ?? 'None';
+        const action = /Current action: (.*)\n/.exec(prompt)?.[1] ?? '';
+        const text = previous.startsWith(PROGRESS_PREFIX) ? `${previous} | ${action}` : `${PROGRESS_PREFIX}${action}`;
+        return json ? JSON.stringify({ progress: text }) : text;
+      },
+    },
+  ];
+}

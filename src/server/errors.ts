@@ -1,0 +1,61 @@
+/**
+ * Errors raised while provisioning or reaching Temporal. Each message names the input and the fix,
+ * and is meant to be printed as a single line by the CLI.
+ */
+
+/** Base class so the CLI can print these without a stack trace. */
+export class SetupError extends Error {
+  override name = 'SetupError';
+}
+
+/** The Temporal CLI is not installed, or installed but does not run. Fix: `npm run setup`. */
+export class ToolsMissingError extends SetupError {
+  override name = 'ToolsMissingError';
+  constructor(
+    readonly binaryPath: string,
+    cause: string,
+  ) {
+    super(`Temporal CLI at ${binaryPath} ${cause}; run \`npm run setup\` to (re)install it`);
+  }
+}
+
+/** The port the dev server should bind is taken by another process. */
+export class PortInUseError extends SetupError {
+  override name = 'PortInUseError';
+  constructor(readonly port: number) {
+    super(
+      `port ${port} on 127.0.0.1 is already in use; pass --port <free port> (or STEP_HRL_TEMPORAL_PORT), ` +
+        `stop the process using it, or set TEMPORAL_ADDRESS=127.0.0.1:${port} to use that server`,
+    );
+  }
+}
+
+/** The data dir cannot be created or written. */
+export class DataDirError extends SetupError {
+  override name = 'DataDirError';
+  constructor(
+    readonly dataDir: string,
+    cause: string,
+  ) {
+    super(`data dir ${dataDir} is not writable (${cause}); pass --data-dir <writable folder> or set STEP_HRL_DATA_DIR`);
+  }
+}
+
+/** A configured Temporal cluster (TEMPORAL_ADDRESS or env-config profile) does not answer. */
+export class TemporalUnreachableError extends SetupError {
+  override name = 'TemporalUnreachableError';
+  constructor(
+    readonly address: string,
+    cause: string,
+  ) {
+    super(
+      `Temporal at ${address} (from TEMPORAL_ADDRESS / env-config profile) is unreachable: ${cause}; ` +
+        `start that server, fix the address, or unset TEMPORAL_ADDRESS to use the embedded dev server`,
+    );
+  }
+}
+
+/** The dev server process started but never became healthy. */
+export class DevServerStartError extends SetupError {
+  override name = 'DevServerStartError';
+}

@@ -1,0 +1,238 @@
+/**
+ * High level of STEP-HRL: one workflow per episode. Loop: proposeSubtask (high-level policy) →
+ * executeChild(subtaskWorkflow) → append → repeat, until the env ends or a budget is spent.
+ * State carried across continue-as-new is bounded by the subtasks issued and the re-drive log.
+ */
+import {
+  ApplicationFailure,
+  ActivityFailure,
+  continueAsNew,
+  executeChild,
+  getExternalWorkflowHandle,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { RecordedStep } from '../activities/types';
+import { ENV_DIVERGENCE } from '../activities/types';
+import { withDefaults, type EpisodeConfig } from '../agent/config';
+import { buildPolicyCall, formatObservation } from '../agent/prompts';
+import type { EpisodeStatus } from '../agent/records';
+import type { EnvSpec, Observation } from '../envs/text-env';
+import { cancelSignal, episodeProgressQuery, type EpisodeProgress } from './messages';
+import { decide, tokensOf } from './policy-call';
+import { acquireEnvQueue, envOn } from './proxies';
+import { subtaskWorkflow, type SubtaskOutcome } from './subtask';
+
+/** Bounded state that survives continue-as-new. */
+export interface EpisodeState {
+  task: string;
+  envQueue: string;
+  subtasks: string[];
+  lastProgress: string;
+  observation: Observation;
+  stepIndex: number;
+  score: number;
+  won: boolean;
+  tokens: number;
+  /** Actions + observation hashes of every step so far: what a re-drive replays. */
+  log: RecordedStep[];
+  resetObsHash: string;
+  /** Number of workflow runs so far (continue-as-new count + 1). */
+  runs: number;
+}
+
+/** Input of {@link episodeWorkflow}. */
+export interface EpisodeInput {
+  config: Partial<EpisodeConfig> & { spec: EnvSpec };
+  /** Set only by continue-as-new. */
+  state?: EpisodeState;
+}
+
+/** Final record of an episode (transitions live in the subtask workflows' results). */
+export interface EpisodeResult {
+  episodeId: string;
+  status: EpisodeStatus;
+  task: string;
+  subtasks: string[];
+  steps: number;
+  score: number;
+  won: boolean;
+  tokens: number;
+  runs: number;
+  redrives: number;
+  error?: string;
+}
+
+/** Deterministic id of the child running part `part` of subtask `index`. */
+export function subtaskWorkflowId(episodeId: string, index: number, part: number): string {
+  return `${episodeId}/subtask-${index}.${part}`;
+}
+
+/** Runs one STEP-HRL episode. */
+export async function episodeWorkflow(input: EpisodeInput): Promise<EpisodeResult> {
+  const config = withDefaults(input.config);
+  const episodeId = workflowInfo().workflowId;
+  let status: EpisodeStatus | undefined;
+  let cancelReason: string | undefined;
+  let currentChild: string | undefined;
+  let redrives = 0;
+  let error: string | undefined;
+
+  // Handlers are registered before the first await so no early message is lost.
+  const progress = (): EpisodeProgress => ({
+    status: status ?? 'running',
+    subtaskIndex: state ? state.subtasks.length - 1 : -1,
+    subtask: state?.subtasks.at(-1),
+    subtaskWorkflowId: currentChild,
+    stepIndex: state?.stepIndex ?? 0,
+    score: state?.score ?? 0,
+    tokens: state?.tokens ?? 0,
+  });
+  let state: EpisodeState | undefined = input.state;
+  setHandler(episodeProgressQuery, progress);
+  setHandler(cancelSignal, (reason?: string) => {
+    cancelReason = reason ?? 'cancelled';
+    if (currentChild) void getExternalWorkflowHandle(currentChild).signal(cancelSignal, reason).catch(() => undefined);
+  });
+
+  if (!state) {
+    const envQueue = await acquireEnvQueue();
+    const reset = await envOn(envQueue, config.envQueueTimeoutSeconds).envReset({ episodeId, spec: config.spec });
+    state = {
+      task: reset.taskDescription,
+      envQueue,
+      subtasks: [],
+      lastProgress: 'None',
+      observation: reset.observation,
+      stepIndex: 0,
+      score: reset.score,
+      won: false,
+      tokens: 0,
+      log: [],
+      resetObsHash: reset.obsHash,
+      runs: 1,
+    };
+  }
+  const s = state;
+
+  while (!status) {
+    if (cancelReason) status = 'cancelled';
+    else if (s.stepIndex >= config.maxSteps) status = 'step-budget';
+    else if (config.maxSubtasks > 0 && s.subtasks.length >= config.maxSubtasks) status = 'subtask-budget';
+    else if (config.maxTokens > 0 && s.tokens >= config.maxTokens) status = 'token-budget';
+    if (status) break;
+
+    const high = await decide(
+      buildPolicyCall(
+        {
+          role: 'high',
+          input: {
+            task: s.task,
+            subtasks: s.subtasks,
+            lastProgress: s.lastProgress,
+            observation: formatObservation(config.spec.env, s.observation),
+          },
+        },
+        config.profile,
+        config.decoding.high,
+      ),
+      config.repairAttempts,
+    );
+    s.tokens += tokensOf(high.record);
+    // The reference uses whatever the high level wrote; an empty reply becomes "None".
+    const subtask = high.output?.role === 'high' ? high.output.subtask : high.lastReply.trim() || 'None';
+    const index = s.subtasks.length;
+    const completedSubtasks = [...s.subtasks];
+    s.subtasks.push(subtask); // appended before execution, as in the reference
+
+    let outcome: SubtaskOutcome | undefined;
+    let progressNow = 'None';
+    let stepsInSubtask = 0;
+    for (let part = 0; ; part++) {
+      currentChild = subtaskWorkflowId(episodeId, index, part);
+      outcome = await executeChild(subtaskWorkflow, {
+        workflowId: currentChild,
+        args: [
+          {
+            episodeId,
+            config,
+            envQueue: s.envQueue,
+            task: s.task,
+            subtaskIndex: index,
+            subtask,
+            completedSubtasks,
+            progress: progressNow,
+            observation: s.observation,
+            stepIndex: s.stepIndex,
+            stepsInSubtask,
+            tokensBefore: s.tokens,
+            score: s.score,
+          },
+        ],
+      });
+      absorb(s, outcome);
+      progressNow = outcome.finalProgress;
+      stepsInSubtask = outcome.stepsInSubtask;
+      if (outcome.status !== 'session-lost') break;
+      try {
+        s.envQueue = await acquireEnvQueue();
+        await envOn(s.envQueue, config.envQueueTimeoutSeconds).envRedrive({
+          episodeId,
+          spec: config.spec,
+          steps: s.log,
+          resetObsHash: s.resetObsHash,
+        });
+        redrives += 1;
+      } catch (err) {
+        if (isDivergence(err)) {
+          status = 'env-error';
+          error = (err as ActivityFailure).cause?.message ?? String(err);
+          break;
+        }
+        throw err;
+      }
+    }
+    currentChild = undefined;
+    s.lastProgress = outcome.finalProgress;
+    if (status) break;
+    if (outcome.envDone) status = 'env-done';
+    else if (outcome.status === 'cancelled') status = 'cancelled';
+    else if (outcome.status === 'token-budget') status = 'token-budget';
+
+    const info = workflowInfo();
+    if (!status && !cancelReason && (info.continueAsNewSuggested || info.historyLength >= config.historyEventLimit)) {
+      // Nothing after continueAsNew runs: the next run starts from `state` alone.
+      await continueAsNew<typeof episodeWorkflow>({ config, state: { ...s, runs: s.runs + 1 } });
+    }
+  }
+
+  await envOn(s.envQueue, config.envQueueTimeoutSeconds)
+    .envClose({ episodeId })
+    .catch(() => undefined); // the record is complete; a dead env worker must not fail the episode
+  return {
+    episodeId,
+    status: status!,
+    task: s.task,
+    subtasks: s.subtasks,
+    steps: s.stepIndex,
+    score: s.score,
+    won: s.won,
+    tokens: s.tokens,
+    runs: s.runs,
+    redrives,
+    error,
+  };
+}
+
+function absorb(s: EpisodeState, outcome: SubtaskOutcome): void {
+  s.log.push(...outcome.steps);
+  s.observation = outcome.observation;
+  s.stepIndex = outcome.stepIndex;
+  s.score = outcome.score;
+  s.won = s.won || outcome.won;
+  s.tokens += outcome.tokens;
+}
+
+function isDivergence(err: unknown): boolean {
+  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === ENV_DIVERGENCE;
+}

@@ -1,0 +1,48 @@
+/**
+ * One policy decision = one model call plus bounded, recorded repair attempts. Workflow code:
+ * each attempt is its own activity, so none is repeated on replay.
+ */
+import type { PolicyCallInput } from '../activities/types';
+import type { PolicyOutput } from '../agent/schemas';
+import type { CallRecord } from '../agent/records';
+import { buildRepairCall, promptChars } from '../agent/prompts';
+import { policy } from './proxies';
+
+/** A decision and the record of how it was obtained. */
+export interface Decision {
+  /** Undefined when every attempt was unparseable. */
+  output?: PolicyOutput;
+  /** The last raw reply (used as-is where the reference would). */
+  lastReply: string;
+  record: CallRecord;
+}
+
+/** Calls the policy, repairing unparseable replies up to `repairAttempts` times. */
+export async function decide(call: PolicyCallInput, repairAttempts: number): Promise<Decision> {
+  const record: CallRecord = {
+    model: '',
+    tokens: { prompt: 0, completion: 0 },
+    latencyMs: 0,
+    cached: false,
+    promptChars: promptChars(call),
+    repairs: [],
+  };
+  let current = call;
+  for (let attempt = 0; ; attempt++) {
+    const result = await policy.callPolicy(current);
+    record.model = result.model;
+    record.tokens.prompt += result.usage.promptTokens;
+    record.tokens.completion += result.usage.completionTokens;
+    record.latencyMs += result.latencyMs;
+    record.cached = result.cached;
+    if (result.parsed.ok) return { output: result.parsed.value, lastReply: result.text, record };
+    record.repairs.push({ reply: result.text, error: result.parsed.error });
+    if (attempt >= repairAttempts) return { lastReply: result.text, record };
+    current = buildRepairCall(call, result.text, result.parsed.error);
+  }
+}
+
+/** Total tokens of a call record. */
+export function tokensOf(record: CallRecord | undefined): number {
+  return record ? record.tokens.prompt + record.tokens.completion : 0;
+}

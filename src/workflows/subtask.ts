@@ -1,0 +1,173 @@
+/**
+ * Low level of STEP-HRL: one child workflow per subtask. Loop: chooseAction → envStep →
+ * updateProgress, until the low level flags the subtask done, the env ends, or a budget is hit.
+ * Every prompt holds only (subtask, current observation, local progress): no history.
+ */
+import { ActivityFailure, ApplicationFailure, setHandler, TimeoutFailure } from '@temporalio/workflow';
+import type { EnvStepOutput, RecordedStep } from '../activities/types';
+import { SESSION_LOST } from '../activities/types';
+import type { EpisodeConfig } from '../agent/config';
+import { buildPolicyCall, formatObservation } from '../agent/prompts';
+import type { AugmentedTransition, SubtaskStatus } from '../agent/records';
+import type { Observation } from '../envs/text-env';
+import { cancelSignal, transitionsQuery } from './messages';
+import { decide, tokensOf } from './policy-call';
+import { envOn } from './proxies';
+
+/** Input of {@link subtaskWorkflow}: bounded episode context plus where to resume. */
+export interface SubtaskInput {
+  episodeId: string;
+  config: EpisodeConfig;
+  envQueue: string;
+  task: string;
+  subtaskIndex: number;
+  subtask: string;
+  /** Subtasks issued before this one. */
+  completedSubtasks: string[];
+  /** Local progress to start from ("None" for a fresh subtask). */
+  progress: string;
+  observation: Observation;
+  /** Episode step index of the next env step. */
+  stepIndex: number;
+  /** Steps already taken inside this subtask (a continuation after a re-drive). */
+  stepsInSubtask: number;
+  /** Tokens spent by the episode before this child. */
+  tokensBefore: number;
+  score: number;
+}
+
+/** What a subtask returns to the high level. */
+export interface SubtaskOutcome {
+  status: SubtaskStatus;
+  transitions: AugmentedTransition[];
+  /** Actions and observation hashes, appended to the episode's re-drive log. */
+  steps: RecordedStep[];
+  finalProgress: string;
+  observation: Observation;
+  stepIndex: number;
+  stepsInSubtask: number;
+  score: number;
+  won: boolean;
+  envDone: boolean;
+  tokens: number;
+}
+
+/** Runs one subtask. Session loss returns early (status `session-lost`) so the episode can re-drive. */
+export async function subtaskWorkflow(input: SubtaskInput): Promise<SubtaskOutcome> {
+  const { config } = input;
+  const env = envOn(input.envQueue, config.envQueueTimeoutSeconds);
+  const transitions: AugmentedTransition[] = [];
+  const steps: RecordedStep[] = [];
+  let cancelled = false;
+  setHandler(transitionsQuery, () => transitions);
+  setHandler(cancelSignal, () => void (cancelled = true));
+
+  let progress = input.progress;
+  let observation = input.observation;
+  let stepIndex = input.stepIndex;
+  let stepsInSubtask = input.stepsInSubtask;
+  let score = input.score;
+  let tokens = 0;
+  const finish = (status: SubtaskStatus, extra: { won?: boolean; envDone?: boolean } = {}): SubtaskOutcome => ({
+    status,
+    transitions,
+    steps,
+    finalProgress: progress,
+    observation,
+    stepIndex,
+    stepsInSubtask,
+    score,
+    won: extra.won ?? false,
+    envDone: extra.envDone ?? false,
+    tokens,
+  });
+
+  for (;;) {
+    if (cancelled) return finish('cancelled');
+    if (stepIndex >= config.maxSteps) return finish('step-budget');
+    if (config.maxStepsPerSubtask > 0 && stepsInSubtask >= config.maxStepsPerSubtask) return finish('subtask-step-cap');
+    if (config.maxTokens > 0 && input.tokensBefore + tokens >= config.maxTokens) return finish('token-budget');
+
+    const obsText = formatObservation(config.spec.env, observation);
+    const low = await decide(
+      buildPolicyCall(
+        { role: 'low', input: { subtask: input.subtask, observation: obsText, progress } },
+        config.profile,
+        config.decoding.low,
+      ),
+      config.repairAttempts,
+    );
+    tokens += tokensOf(low.record);
+    const decision = low.output?.role === 'low' ? low.output.decision : undefined;
+    // Like the reference, an unparseable reply still costs a step: "None" is sent as the action.
+    const action = decision?.action ?? 'None';
+
+    let result: EnvStepOutput;
+    try {
+      result = await env.envStep({ episodeId: input.episodeId, stepIndex, action });
+    } catch (err) {
+      if (isSessionLoss(err)) return finish('session-lost');
+      throw err;
+    }
+    steps.push({ action, obsHash: result.obsHash });
+    const nextObsText = formatObservation(config.spec.env, result.observation);
+
+    let progressAfter = progress;
+    let progressRecord;
+    if (!result.done) {
+      const update = await decide(
+        buildPolicyCall(
+          {
+            role: 'progress',
+            input: { subtask: input.subtask, previousProgress: progress, action, observation: nextObsText },
+          },
+          config.profile,
+          config.decoding.progress,
+        ),
+        config.repairAttempts,
+      );
+      tokens += tokensOf(update.record);
+      progressRecord = update.record;
+      progressAfter = update.output?.role === 'progress' ? update.output.progress : progress;
+    }
+
+    transitions.push({
+      version: 1,
+      episodeId: input.episodeId,
+      subtaskIndex: input.subtaskIndex,
+      stepIndex,
+      task: input.task,
+      subtask: input.subtask,
+      completedSubtasks: input.completedSubtasks,
+      progressBefore: progress,
+      progressAfter,
+      observation: obsText,
+      action,
+      nextObservation: nextObsText,
+      reward: result.reward,
+      score: result.score,
+      done: result.done,
+      won: result.won,
+      subtaskDone: decision?.subtaskDone ?? false,
+      invalid: decision === undefined,
+      low: low.record,
+      progress: progressRecord,
+      envLatencyMs: result.latencyMs,
+    });
+    progress = progressAfter;
+    observation = result.observation;
+    score = result.score;
+    stepIndex += 1;
+    stepsInSubtask += 1;
+    if (result.done) return finish('env-done', { won: result.won, envDone: true });
+    if (decision?.subtaskDone) return finish('subtask-done');
+  }
+}
+
+/** Session lost: the worker answered it holds no session, or the pinned worker never picked the task up. */
+export function isSessionLoss(err: unknown): boolean {
+  if (!(err instanceof ActivityFailure)) return false;
+  const cause = err.cause;
+  if (cause instanceof ApplicationFailure) return cause.type === SESSION_LOST;
+  return cause instanceof TimeoutFailure && cause.timeoutType === 'SCHEDULE_TO_START';
+}
