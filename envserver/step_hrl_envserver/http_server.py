@@ -57,6 +57,19 @@ class EnvService:
                 self.backends[env].close_state(session.state)
         return True
 
+    def gold(self, query: dict[str, Any]) -> list[str]:
+        """Gold actions; computed in the caller's session simulator when `id` is given (parallel
+        across sessions; the session must be reset afterwards), else in the shared catalog one."""
+        sci: ScienceWorldBackend = self.backends["scienceworld"]
+        task = resolve_task(query.get("task_name"))
+        variation = optional_int(query, "variation") or 0
+        simplifications = parse_simplifications(query)
+        if query.get("id") is None:
+            return sci.catalog.gold(task, variation, simplifications)
+        return self.registries["scienceworld"].run(
+            query.get("id"), lambda s: sci.gold_in_session(s.state, task, variation, simplifications)
+        )
+
     def last(self, env: str, query: dict[str, Any], key: str | None) -> Any:
         def read(s: Any) -> Any:
             last = s.state.last or {}
@@ -90,11 +103,7 @@ def build_routes(service: EnvService) -> dict[tuple[str, str], Handler]:
             "split": q.get("split"),
             "variations": sci.catalog.variations(resolve_task(q.get("task_name")), str(q.get("split"))),
         },
-        ("GET", "/scienceworld/gold"): lambda q: {
-            "actions": sci.catalog.gold(
-                resolve_task(q.get("task_name")), optional_int(q, "variation") or 0, parse_simplifications(q)
-            )
-        },
+        ("GET", "/scienceworld/gold"): lambda q: {"actions": service.gold(q)},
         ("GET", "/alfworld/games"): lambda q: alf.index.games(optional_str(q, "split")),
         ("GET", "/alfworld/walkthrough"): lambda q: {"actions": alf.index.walkthrough(_required(q, "game_file"))},
         ("GET", "/alfworld/available_actions"): lambda q: service.last("alfworld", q, "available_actions"),

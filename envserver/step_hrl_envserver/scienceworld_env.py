@@ -229,6 +229,12 @@ class ScienceWorldBackend:
         obs, reward, done, info = state.env.step(action)
         return payload(state, obs, reward, done, info, bool(body.get("valid_actions", False)))
 
+    def gold_in_session(self, state: SciState, task: str, variation: int, simplifications: str) -> list[str]:
+        self.catalog.check_variation(task, variation, None)
+        state.env.load(task, variation, simplifications, generateGoldPath=True)
+        state.task_name = None  # the session now needs a reset before stepping
+        return [str(a) for a in state.env.getGoldActionSequence()]
+
     def close_state(self, state: SciState) -> None:
         state.env.close()
 

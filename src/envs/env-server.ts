@@ -1,0 +1,188 @@
+/**
+ * Starts (or connects to) the Python env server that hosts ScienceWorld and ALFWorld.
+ *
+ * `connectEnvServer()` uses `STEP_HRL_ENV_URL` when set (starting nothing), else spawns
+ * `python -m step_hrl_envserver --port 0` from the repo's `envserver/` with the venv made by
+ * `scripts/setup-envserver.sh`, reads the port it prints, and waits for `/health`.
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import * as readline from 'node:readline';
+import { EnvHttp } from './env-http';
+import { EnvError } from './text-env';
+
+/** Versions of the env packages behind a server; record them with every result. */
+export interface EnvVersions {
+  envserver: string;
+  python: string;
+  scienceworld: string;
+  alfworld: string;
+  textworld: string;
+  java: string;
+  [pkg: string]: string;
+}
+
+/** A running (or configured) env server. */
+export interface EnvServerHandle {
+  /** Root URL, e.g. `http://127.0.0.1:40123`. */
+  readonly url: string;
+  /** True when this process spawned the server (and `stop()` ends it). */
+  readonly spawned: boolean;
+  /** OS process id of the spawned server, if any. */
+  readonly pid?: number;
+  /** Stops a spawned server (SIGTERM, then SIGKILL after a grace period); no-op otherwise. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Options for {@link startEnvServer}. */
+export interface StartEnvServerOptions {
+  /** Python with the env server's deps. @default `$STEP_HRL_ENV_PYTHON` or `<repo>/.tools/venv/bin/python` */
+  python?: string;
+  /** ALFWorld data folder (holds `json_2.1.1/`). @default `$ALFWORLD_DATA`, else `<repo>/../shared/data/alfworld` */
+  alfworldData?: string;
+  /** Give up (and kill the process) when not healthy after this long. @default 60000 */
+  startupTimeoutMs?: number;
+  /** Extra environment variables for the server process. */
+  env?: Record<string, string>;
+  /** Port to bind (0 = any free loopback port). @default 0 */
+  port?: number;
+}
+
+/** Finds the repo root (the folder holding `envserver/step_hrl_envserver`) from this file upward. */
+export function findRepoRoot(start: string = __dirname): string {
+  let dir = start;
+  for (;;) {
+    if (existsSync(path.join(dir, 'envserver', 'step_hrl_envserver', '__main__.py'))) return dir;
+    const up = path.dirname(dir);
+    if (up === dir) throw new EnvError(`cannot find envserver/ above ${start}`, 'EnvUnavailable');
+    dir = up;
+  }
+}
+
+/** Spawns the env server on a free loopback port and resolves once `/health` answers. */
+export async function startEnvServer(opts: StartEnvServerOptions = {}): Promise<EnvServerHandle> {
+  const root = findRepoRoot();
+  const python = opts.python ?? process.env.STEP_HRL_ENV_PYTHON ?? path.join(root, '.tools', 'venv', 'bin', 'python');
+  if (!existsSync(python)) {
+    throw new EnvError(
+      `env server Python not found at ${python}; run \`bash scripts/setup-envserver.sh\` (or set STEP_HRL_ENV_PYTHON)`,
+      'EnvUnavailable',
+    );
+  }
+  const timeoutMs = opts.startupTimeoutMs ?? 60_000;
+  const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env, PYTHONUNBUFFERED: '1' };
+  if (opts.alfworldData) env.ALFWORLD_DATA = opts.alfworldData;
+  const child = spawn(python, ['-m', 'step_hrl_envserver', '--port', String(opts.port ?? 0)], {
+    cwd: path.join(root, 'envserver'),
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const stderrTail: string[] = [];
+  child.stderr?.on('data', (d: Buffer) => {
+    stderrTail.push(d.toString());
+    if (stderrTail.length > 50) stderrTail.shift();
+  });
+  const killOnExit = (): void => {
+    child.kill('SIGKILL'); // 'exit' handlers must be synchronous; the server's JVMs die with it
+  };
+  process.once('exit', killOnExit);
+
+  try {
+    const port = await readPort(child, timeoutMs, () => stderrTail.join(''));
+    const url = `http://127.0.0.1:${port}`;
+    await waitForHealth(url, timeoutMs);
+    return {
+      url,
+      spawned: true,
+      pid: child.pid,
+      stop: async () => {
+        process.removeListener('exit', killOnExit);
+        await stopChild(child);
+      },
+    };
+  } catch (e) {
+    process.removeListener('exit', killOnExit);
+    await stopChild(child);
+    throw e;
+  }
+}
+
+/**
+ * The env server to use: `STEP_HRL_ENV_URL` (health-checked, never stopped by us) when set,
+ * else a freshly spawned one (see {@link startEnvServer}).
+ */
+export async function connectEnvServer(opts: StartEnvServerOptions = {}): Promise<EnvServerHandle> {
+  const configured = process.env.STEP_HRL_ENV_URL;
+  if (configured) {
+    const url = configured.replace(/\/+$/, '');
+    await waitForHealth(url, opts.startupTimeoutMs ?? 10_000);
+    return { url, spawned: false, stop: async () => undefined };
+  }
+  return startEnvServer(opts);
+}
+
+/** Polls `GET /health` until it answers ok; throws `EnvUnavailable` naming the URL after `timeoutMs`. */
+export async function waitForHealth(url: string, timeoutMs: number): Promise<void> {
+  const http = new EnvHttp(url);
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const h = await http.get<{ status?: string }>('/health', {}, { timeoutMs: Math.min(5_000, timeoutMs) });
+      if (h.status === 'ok') return;
+      last = new Error(`unexpected /health answer ${JSON.stringify(h)}`);
+    } catch (e) {
+      last = e;
+    }
+    await sleep(200);
+  }
+  throw new EnvError(
+    `env server at ${url} was not healthy within ${timeoutMs} ms (${(last as Error)?.message ?? 'no answer'})`,
+    'EnvUnavailable',
+  );
+}
+
+/** The server's env package versions (`GET /versions`). */
+export async function getEnvVersions(url: string, timeoutMs = 30_000): Promise<EnvVersions> {
+  return new EnvHttp(url).get<EnvVersions>('/versions', {}, { timeoutMs });
+}
+
+function readPort(child: ChildProcess, timeoutMs: number, stderr: () => string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const lines = readline.createInterface({ input: child.stdout! });
+    const fail = (why: string): void => {
+      clearTimeout(timer);
+      lines.close();
+      reject(new EnvError(`env server failed to start: ${why}\n${stderr().slice(-2000)}`, 'EnvUnavailable'));
+    };
+    const timer = setTimeout(() => fail(`no "listening" line within ${timeoutMs} ms`), timeoutMs);
+    child.once('error', (e) => fail(e.message));
+    child.once('exit', (code, signal) => fail(`process exited (code ${code}, signal ${signal})`));
+    lines.on('line', (line) => {
+      try {
+        const msg = JSON.parse(line) as { event?: string; port?: number };
+        if (msg.event === 'listening' && typeof msg.port === 'number') {
+          clearTimeout(timer);
+          child.removeAllListeners('exit');
+          resolve(msg.port);
+        }
+      } catch {
+        // not our JSON line: ignore library chatter on stdout
+      }
+    });
+  });
+}
+
+async function stopChild(child: ChildProcess, graceMs = 10_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM'); // the server closes its simulator JVMs on SIGTERM
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

@@ -1,0 +1,255 @@
+/**
+ * {@link TextEnv} clients for ScienceWorld and ALFWorld over the env server's HTTP protocol
+ * (docs/env-server-protocol.md). One instance = one server session, created on first reset.
+ */
+import { EnvHttp } from './env-http';
+import { EnvError, EnvSpec, Observation, ResetResult, StepResult, TextEnv } from './text-env';
+
+/** Client options shared by both environments. */
+export interface HttpTextEnvOptions {
+  /** Env server root URL (see `startEnvServer` / `connectEnvServer`). */
+  url: string;
+  /** Timeout for one step. @default 30000 */
+  stepTimeoutMs?: number;
+  /** Timeout for create/reset (ScienceWorld starts a JVM per session). @default 120000 */
+  resetTimeoutMs?: number;
+}
+
+/** Fields both servers return from step and reset. */
+interface WireStep {
+  observation: string;
+  reward: number;
+  score: number;
+  done: boolean;
+  won?: boolean;
+  look?: string;
+  inventory?: string;
+  valid_actions?: string[];
+  available_actions?: string[];
+}
+
+interface WireReset extends WireStep {
+  task_description?: string;
+}
+
+/** Shared session handling: lazy create, reset re-creates a lost session, idempotent close. */
+abstract class HttpTextEnv implements TextEnv {
+  protected readonly http: EnvHttp;
+  private id: number | undefined;
+  private readonly stepTimeoutMs: number;
+  private readonly resetTimeoutMs: number;
+
+  protected constructor(
+    private readonly prefix: '/scienceworld' | '/alfworld',
+    opts: HttpTextEnvOptions,
+  ) {
+    this.http = new EnvHttp(opts.url);
+    this.stepTimeoutMs = opts.stepTimeoutMs ?? 30_000;
+    this.resetTimeoutMs = opts.resetTimeoutMs ?? 120_000;
+  }
+
+  /** The server's session id, once created (exposed for logs and session-loss tests). */
+  get sessionId(): number | undefined {
+    return this.id;
+  }
+
+  async reset(spec: EnvSpec): Promise<ResetResult> {
+    const body = this.resetBody(spec);
+    const timeout = { timeoutMs: this.resetTimeoutMs };
+    if (this.id !== undefined) {
+      try {
+        return this.toReset(await this.http.post<WireReset>(`${this.prefix}/reset`, { ...body, id: this.id }, timeout));
+      } catch (e) {
+        // A lost session is only fatal mid-episode; a reset starts over, so it may use a new one.
+        if (!(e instanceof EnvError && e.code === 'SessionLost')) throw e;
+        this.id = undefined;
+      }
+    }
+    await this.ensureSession();
+    return this.toReset(await this.http.post<WireReset>(`${this.prefix}/reset`, { ...body, id: this.id }, timeout));
+  }
+
+  /** Creates the server session if there is none yet; returns its id. */
+  protected async ensureSession(): Promise<number> {
+    if (this.id === undefined) {
+      const created = await this.http.post<{ id: number }>(`${this.prefix}/create`, {}, { timeoutMs: this.resetTimeoutMs });
+      this.id = created.id;
+    }
+    return this.id;
+  }
+
+  async step(action: string): Promise<StepResult> {
+    if (this.id === undefined) {
+      throw new EnvError(`step(${JSON.stringify(action)}) before reset: call reset(spec) first`, 'EnvProtocol');
+    }
+    if (typeof action !== 'string' || action.trim() === '') {
+      throw new EnvError(
+        `invalid action ${JSON.stringify(action)}: an action must be a non-empty string command`,
+        'BadAction',
+      );
+    }
+    const r = await this.http.post<WireStep>(
+      `${this.prefix}/step`,
+      { id: this.id, action, ...this.stepExtras() },
+      { timeoutMs: this.stepTimeoutMs },
+    );
+    return {
+      observation: this.observation(r),
+      reward: r.reward,
+      score: r.score,
+      done: r.done,
+      won: r.won ?? false,
+    };
+  }
+
+  async close(): Promise<void> {
+    const id = this.id;
+    this.id = undefined;
+    if (id === undefined) return;
+    try {
+      await this.http.post(`${this.prefix}/close`, { id }, { timeoutMs: this.stepTimeoutMs });
+    } catch (e) {
+      // Already gone (server restarted or down): there is nothing left to release.
+      if (e instanceof EnvError && (e.code === 'SessionLost' || e.code === 'EnvUnavailable')) return;
+      throw e;
+    }
+  }
+
+  /** Env-specific reset request fields (without `id`). */
+  protected abstract resetBody(spec: EnvSpec): Record<string, unknown>;
+  /** Env-specific step request fields (without `id`/`action`). */
+  protected abstract stepExtras(): Record<string, unknown>;
+  /** Builds the task description from the reset response. */
+  protected abstract taskDescription(r: WireReset): string;
+
+  protected observation(r: WireStep): Observation {
+    const actions = r.valid_actions ?? r.available_actions;
+    return {
+      text: r.observation,
+      ...(r.look !== undefined ? { look: r.look } : {}),
+      ...(r.inventory !== undefined ? { inventory: r.inventory } : {}),
+      ...(actions !== undefined ? { validActions: actions } : {}),
+    };
+  }
+
+  private toReset(r: WireReset): ResetResult {
+    return { observation: this.observation(r), taskDescription: this.taskDescription(r), score: r.score ?? 0 };
+  }
+}
+
+function checkKind(spec: EnvSpec, want: EnvSpec['env']): void {
+  if (spec.env !== want) {
+    throw new EnvError(`this client plays ${want} but the spec says env=${JSON.stringify(spec.env)}`, 'UnknownTask');
+  }
+}
+
+function checkVariation(spec: EnvSpec): number {
+  const v = spec.variation ?? 0;
+  if (!Number.isInteger(v) || v < 0) {
+    throw new EnvError(
+      `variation ${JSON.stringify(spec.variation)} of task ${JSON.stringify(spec.task)} must be a non-negative integer`,
+      'BadVariation',
+    );
+  }
+  return v;
+}
+
+/**
+ * ScienceWorld client. Spec: `task` = task name (e.g. `boil`) or id (`1-1`); `variation`;
+ * `split` (`train`/`dev`/`test`, checked by the server when given); `options`:
+ * `simplifications` (string or list; none by default), `envStepLimit` (simulator's own limit,
+ * default 100), `validActions` (include the simulator's valid action list; off by default because
+ * it lists hundreds of actions).
+ */
+export class ScienceWorldTextEnv extends HttpTextEnv {
+  private wantValid = false;
+
+  constructor(opts: HttpTextEnvOptions) {
+    super('/scienceworld', opts);
+  }
+
+  /**
+   * The simulator's gold action sequence for `spec`, generated in this session's own simulator
+   * (so several sessions generate in parallel). The session must be reset before stepping again.
+   */
+  async goldActions(spec: EnvSpec): Promise<string[]> {
+    checkKind(spec, 'scienceworld');
+    const id = await this.ensureSession();
+    const simp = spec.options?.simplifications;
+    const r = await this.http.get<{ actions: string[] }>(
+      '/scienceworld/gold',
+      {
+        id,
+        task_name: spec.task,
+        variation: checkVariation(spec),
+        simplifications: Array.isArray(simp) ? simp.join(',') : typeof simp === 'string' ? simp : undefined,
+      },
+      { timeoutMs: 120_000 },
+    );
+    return r.actions;
+  }
+
+  protected resetBody(spec: EnvSpec): Record<string, unknown> {
+    checkKind(spec, 'scienceworld');
+    const o = spec.options ?? {};
+    this.wantValid = o.validActions === true;
+    return {
+      task_name: spec.task,
+      variation: checkVariation(spec),
+      ...(spec.split !== undefined ? { split: spec.split } : {}),
+      simplifications: o.simplifications ?? '',
+      ...(o.envStepLimit !== undefined ? { env_step_limit: o.envStepLimit } : {}),
+      valid_actions: this.wantValid,
+    };
+  }
+
+  protected stepExtras(): Record<string, unknown> {
+    return { valid_actions: this.wantValid };
+  }
+
+  protected taskDescription(r: WireReset): string {
+    // The simulator prefixes a "Task Description:" header line; the task text is what follows.
+    return (r.task_description ?? '').replace(/^\s*Task Description:\s*/, '').trim();
+  }
+}
+
+/**
+ * ALFWorld client. Spec: `split` (`valid_seen`, `valid_unseen`, `train_sample`) and `task` =
+ * `<task-dir>/<trial-dir>` inside that split (or the full `<split>/<task-dir>/<trial-dir>` path
+ * when `split` is omitted). `Observation.look` is the initial room description;
+ * `taskDescription` is the "Your task is to: ..." line; valid actions are the admissible commands.
+ */
+export class AlfWorldTextEnv extends HttpTextEnv {
+  private look: string | undefined;
+
+  constructor(opts: HttpTextEnvOptions) {
+    super('/alfworld', opts);
+  }
+
+  protected resetBody(spec: EnvSpec): Record<string, unknown> {
+    checkKind(spec, 'alfworld');
+    if (typeof spec.task !== 'string' || spec.task.trim() === '') {
+      throw new EnvError(`ALFWorld task ${JSON.stringify(spec.task)} must be a game path`, 'BadGameFile');
+    }
+    return { game_file: spec.task, ...(spec.split !== undefined ? { split: spec.split } : {}), world_type: 'Text' };
+  }
+
+  protected stepExtras(): Record<string, unknown> {
+    return {};
+  }
+
+  protected taskDescription(r: WireReset): string {
+    return r.task_description ?? '';
+  }
+
+  protected override observation(r: WireStep): Observation {
+    // ALFWorld describes the room only at reset; keep offering it on every observation.
+    if (r.look !== undefined) this.look = r.look;
+    return { ...super.observation(r), ...(this.look !== undefined ? { look: this.look } : {}) };
+  }
+}
+
+/** Creates the client for `env` (`scienceworld` or `alfworld`) against an env server. */
+export function createHttpTextEnv(env: 'scienceworld' | 'alfworld', opts: HttpTextEnvOptions): TextEnv {
+  return env === 'scienceworld' ? new ScienceWorldTextEnv(opts) : new AlfWorldTextEnv(opts);
+}
