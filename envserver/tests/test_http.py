@@ -1,0 +1,58 @@
+"""End-to-end over HTTP (in-process server): AgentGym-style routes, JSON errors, both envs."""
+
+from __future__ import annotations
+
+from .conftest import GAME, Client
+
+
+def test_health_and_versions(client: Client) -> None:
+    assert client.call("GET", "/health") == (200, {"status": "ok", "envs": ["scienceworld", "alfworld"]})
+    status, versions = client.call("GET", "/versions")
+    assert status == 200 and versions["scienceworld"] == "1.1.3" and versions["alfworld"].startswith("0.4.")
+
+
+def test_alfworld_walkthrough_wins(client: Client) -> None:
+    _, created = client.call("POST", "/alfworld/create", {})
+    sid = created["id"]
+    status, reset = client.call("POST", "/alfworld/reset", {"id": sid, "game_file": GAME})
+    assert status == 200
+    assert reset["task_description"].startswith("Your task is to: ")
+    assert "go to countertop 2" in reset["available_actions"]
+    _, walk = client.call("GET", f"/alfworld/walkthrough?game_file={GAME}")
+    for action in walk["actions"]:
+        status, step = client.call("POST", "/alfworld/step", {"id": sid, "action": action})
+        assert status == 200
+    assert step["won"] and step["done"] and step["score"] == 1
+    assert client.call("GET", f"/alfworld/observation?id={sid}")[1] == step["observation"]
+    assert client.call("POST", "/alfworld/close", {"id": sid}) == (200, True)
+    status, err = client.call("POST", "/alfworld/step", {"id": sid, "action": "look"})
+    assert (status, err["code"]) == (404, "SessionLost")
+
+
+def test_alfworld_bad_game_file(client: Client) -> None:
+    _, created = client.call("POST", "/alfworld/create", {})
+    status, err = client.call("POST", "/alfworld/reset", {"id": created["id"], "game_file": "valid_seen/broken/trial_1"})
+    assert (status, err["code"]) == (404, "BadGameFile")
+    assert "valid_seen/broken/trial_1" in err["error"]
+
+
+def test_scienceworld_errors_and_gold(client: Client) -> None:
+    _, created = client.call("POST", "/scienceworld/create", {})
+    sid = created["id"]
+    status, err = client.call("POST", "/scienceworld/reset", {"id": sid, "task_name": "nope"})
+    assert (status, err["code"]) == (404, "UnknownTask")
+    status, err = client.call("POST", "/scienceworld/reset", {"id": sid, "task_name": "melt", "variation": 10_000})
+    assert (status, err["code"]) == (400, "BadVariation")
+    _, gold = client.call("GET", "/scienceworld/gold?task_name=find-plant&variation=0")
+    status, reset = client.call("POST", "/sciworld/reset", {"id": sid, "task_name": "find-plant", "variation": 0})
+    assert status == 200 and reset["score"] == 0 and reset["task_name"] == "find-plant"
+    for action in gold["actions"]:
+        _, step = client.call("POST", "/scienceworld/step", {"id": sid, "action": action})
+    assert step["score"] == 100 and step["done"]
+    client.call("POST", "/scienceworld/close", {"id": sid})
+
+
+def test_malformed_requests(client: Client) -> None:
+    assert client.call("GET", "/nope")[1]["code"] == "NotFound"
+    status, err = client.call("POST", "/alfworld/step", {"id": "abc", "action": "look"})
+    assert (status, err["code"]) == (400, "BadRequest")
