@@ -5,16 +5,22 @@
  * result instead of advancing the env twice. A worker that does not hold the session (restarted,
  * env server lost) fails with `SessionLost`, and the workflow re-drives a fresh session.
  */
-import { createHash } from 'node:crypto';
-import { ApplicationFailure } from '@temporalio/common';
-import { EnvError, type EnvSpec, type Observation, type TextEnv } from '../envs/text-env';
+import { createHash } from "node:crypto";
+import { ApplicationFailure } from "@temporalio/common";
+import { withHeartbeat } from "./heartbeat";
+import {
+  EnvError,
+  type EnvSpec,
+  type Observation,
+  type TextEnv,
+} from "../envs/text-env";
 import {
   ENV_DIVERGENCE,
   SESSION_LOST,
   type EnvResetOutput,
   type EnvStepOutput,
   type RedriveInput,
-} from './types';
+} from "./types";
 
 /** Creates a fresh env session for a spec's family. */
 export type EnvFactory = (spec: EnvSpec) => TextEnv | Promise<TextEnv>;
@@ -38,8 +44,12 @@ interface Session {
 
 /** Short content hash of everything the agent sees of an observation. */
 export function observationHash(observation: Observation): string {
-  const content = JSON.stringify([observation.text, observation.look ?? '', observation.inventory ?? '']);
-  return createHash('sha256').update(content).digest('hex').slice(0, 16);
+  const content = JSON.stringify([
+    observation.text,
+    observation.look ?? "",
+    observation.inventory ?? "",
+  ]);
+  return createHash("sha256").update(content).digest("hex").slice(0, 16);
 }
 
 /** Builds the env activities of one worker. `envQueue` is this worker's own queue. */
@@ -49,15 +59,25 @@ export function createEnvActivities(options: {
   counters?: EnvCounters;
 }) {
   const sessions = new Map<string, Session>();
-  const counters = options.counters ?? { applied: new Map(), redriveSteps: 0, redrives: 0 };
+  const counters = options.counters ?? {
+    applied: new Map(),
+    redriveSteps: 0,
+    redrives: 0,
+  };
 
-  async function open(episodeId: string, spec: EnvSpec): Promise<{ session: Session; reset: EnvResetOutput }> {
+  async function open(
+    episodeId: string,
+    spec: EnvSpec,
+  ): Promise<{ session: Session; reset: EnvResetOutput }> {
     await sessions.get(episodeId)?.env.close();
     const env = await options.envFactory(spec);
     const reset = await wrap(() => env.reset(spec));
     const session: Session = { env, spec, applied: 0 };
     sessions.set(episodeId, session);
-    return { session, reset: { ...reset, obsHash: observationHash(reset.observation) } };
+    return {
+      session,
+      reset: { ...reset, obsHash: observationHash(reset.observation) },
+    };
   }
 
   return {
@@ -67,12 +87,19 @@ export function createEnvActivities(options: {
     },
 
     /** Opens a session for the episode and resets it. */
-    async envReset(input: { episodeId: string; spec: EnvSpec }): Promise<EnvResetOutput> {
+    async envReset(input: {
+      episodeId: string;
+      spec: EnvSpec;
+    }): Promise<EnvResetOutput> {
       return (await open(input.episodeId, input.spec)).reset;
     },
 
     /** Applies step `stepIndex` exactly once. */
-    async envStep(input: { episodeId: string; stepIndex: number; action: string }): Promise<EnvStepOutput> {
+    async envStep(input: {
+      episodeId: string;
+      stepIndex: number;
+      action: string;
+    }): Promise<EnvStepOutput> {
       const session = sessions.get(input.episodeId);
       if (!session || session.applied < input.stepIndex) {
         throw ApplicationFailure.create({
@@ -81,7 +108,8 @@ export function createEnvActivities(options: {
           message: `episode ${input.episodeId}: this worker holds no env session at step ${input.stepIndex}; re-drive needed`,
         });
       }
-      if (session.applied === input.stepIndex + 1 && session.last) return session.last; // retried after success
+      if (session.applied === input.stepIndex + 1 && session.last)
+        return session.last; // retried after success
       if (session.applied !== input.stepIndex) {
         throw ApplicationFailure.create({
           type: SESSION_LOST,
@@ -94,7 +122,11 @@ export function createEnvActivities(options: {
       const key = `${input.episodeId}#${input.stepIndex}`;
       counters.applied.set(key, (counters.applied.get(key) ?? 0) + 1);
       session.applied += 1;
-      session.last = { ...result, obsHash: observationHash(result.observation), latencyMs: Date.now() - started };
+      session.last = {
+        ...result,
+        obsHash: observationHash(result.observation),
+        latencyMs: Date.now() - started,
+      };
       return session.last;
     },
 
@@ -105,12 +137,14 @@ export function createEnvActivities(options: {
     async envRedrive(input: RedriveInput): Promise<{ replayed: number }> {
       counters.redrives += 1;
       const { session, reset } = await open(input.episodeId, input.spec);
-      if (reset.obsHash !== input.resetObsHash) throw divergence(input.episodeId, -1);
+      if (reset.obsHash !== input.resetObsHash)
+        throw divergence(input.episodeId, -1);
       for (const [index, step] of input.steps.entries()) {
         const result = await wrap(() => session.env.step(step.action));
         counters.redriveSteps += 1;
         session.applied += 1;
-        if (observationHash(result.observation) !== step.obsHash) throw divergence(input.episodeId, index);
+        if (observationHash(result.observation) !== step.obsHash)
+          throw divergence(input.episodeId, index);
       }
       return { replayed: input.steps.length };
     },
@@ -125,7 +159,7 @@ export function createEnvActivities(options: {
 }
 
 function divergence(episodeId: string, stepIndex: number): ApplicationFailure {
-  const where = stepIndex < 0 ? 'the reset observation' : `step ${stepIndex}`;
+  const where = stepIndex < 0 ? "the reset observation" : `step ${stepIndex}`;
   return ApplicationFailure.create({
     type: ENV_DIVERGENCE,
     nonRetryable: true,
@@ -136,14 +170,22 @@ function divergence(episodeId: string, stepIndex: number): ApplicationFailure {
 /** Env errors become typed failures; bad input is not retried, an unavailable server is. */
 async function wrap<T>(call: () => Promise<T>): Promise<T> {
   try {
-    return await call();
+    return await withHeartbeat(call);
   } catch (err) {
     if (err instanceof EnvError) {
-      const retryable = err.code === 'EnvUnavailable';
-      if (err.code === 'SessionLost') {
-        throw ApplicationFailure.create({ type: SESSION_LOST, nonRetryable: true, message: err.message });
+      const retryable = err.code === "EnvUnavailable";
+      if (err.code === "SessionLost") {
+        throw ApplicationFailure.create({
+          type: SESSION_LOST,
+          nonRetryable: true,
+          message: err.message,
+        });
       }
-      throw ApplicationFailure.create({ type: err.name, nonRetryable: !retryable, message: err.message });
+      throw ApplicationFailure.create({
+        type: err.name,
+        nonRetryable: !retryable,
+        message: err.message,
+      });
     }
     throw err;
   }

@@ -3,10 +3,11 @@
  * replay re-executes none. Retries belong to the activity retry policy (backends do not retry):
  * a retry re-sends the same prompt; nothing else needs resetting.
  */
-import { ApplicationFailure } from '@temporalio/common';
-import { jsonSchemaFor, parsePolicyOutput } from '../agent/schemas';
-import { LlmError, type LlmClient } from '../llm/types';
-import type { PolicyCallInput, PolicyCallResult } from './types';
+import { ApplicationFailure } from "@temporalio/common";
+import { jsonSchemaFor, parsePolicyOutput } from "../agent/schemas";
+import { LlmError, type LlmClient } from "../llm/types";
+import { withHeartbeat } from "./heartbeat";
+import type { PolicyCallInput, PolicyCallResult } from "./types";
 
 /** Counts calls that reached the backend, so tests can prove nothing was repeated. */
 export interface CallCounter {
@@ -14,21 +15,27 @@ export interface CallCounter {
 }
 
 /** Builds the policy activities over a worker-owned LLM client (its keys never leave the worker). */
-export function createPolicyActivities(llm: LlmClient, counter: CallCounter = { llmCalls: 0 }) {
+export function createPolicyActivities(
+  llm: LlmClient,
+  counter: CallCounter = { llmCalls: 0 },
+) {
   return {
     /** Calls the model for one role and parses its reply. */
     async callPolicy(input: PolicyCallInput): Promise<PolicyCallResult> {
       counter.llmCalls += 1;
       try {
-        const response = await llm.complete({
-          role: input.role,
-          prompt: input.prompt,
-          messages: input.messages,
-          jsonSchema: input.profile === 'chat' ? jsonSchemaFor(input.role) : undefined,
-          maxTokens: input.maxTokens,
-          temperature: input.temperature,
-          stop: input.stop,
-        });
+        const response = await withHeartbeat(() =>
+          llm.complete({
+            role: input.role,
+            prompt: input.prompt,
+            messages: input.messages,
+            jsonSchema:
+              input.profile === "chat" ? jsonSchemaFor(input.role) : undefined,
+            maxTokens: input.maxTokens,
+            temperature: input.temperature,
+            stop: input.stop,
+          }),
+        );
         return {
           text: response.text,
           parsed: parsePolicyOutput(input.role, input.profile, response.text),
@@ -50,6 +57,9 @@ function toFailure(err: unknown): unknown {
     message: err.message,
     type: err.name,
     nonRetryable: !err.retryable,
-    nextRetryDelay: err.retryAfterSeconds !== undefined ? `${err.retryAfterSeconds}s` : undefined,
+    nextRetryDelay:
+      err.retryAfterSeconds !== undefined
+        ? `${err.retryAfterSeconds}s`
+        : undefined,
   });
 }

@@ -21,6 +21,11 @@ export interface ScriptRule {
 export interface ScriptedLlmClientOptions {
   /** @default 'scripted' */
   modelId?: string;
+  /**
+   * Let replies to JSON-schema requests be anything, like a real model that breaks its schema
+   * (for tests of repair and invalid-output handling). @default false
+   */
+  allowMalformedJson?: boolean;
 }
 
 /** Thrown when no rule matches a request: a gap in the test's script, never retryable. */
@@ -55,7 +60,7 @@ export class ScriptedLlmClient implements LlmClient {
 
   constructor(
     private readonly rules: readonly ScriptRule[],
-    options: ScriptedLlmClientOptions = {},
+    private readonly options: ScriptedLlmClientOptions = {},
   ) {
     this.modelId = options.modelId ?? 'scripted';
   }
@@ -73,7 +78,7 @@ export class ScriptedLlmClient implements LlmClient {
     if (!rule) throw new UnmatchedPromptError(request.role, prompt, this.rules.length);
     const raw = typeof rule.reply === 'string' ? rule.reply : rule.reply(prompt, request);
     const text = applyStop(raw, request.stop);
-    if (request.jsonSchema) assertJsonObject(text, request.role);
+    if (request.jsonSchema && !this.options.allowMalformedJson) assertJsonObject(text, request.role);
     return {
       text,
       usage: { promptTokens: countTokens(prompt), completionTokens: countTokens(text), source: 'tokenizer' },

@@ -3,16 +3,26 @@
  * updateProgress, until the low level flags the subtask done, the env ends, or a budget is hit.
  * Every prompt holds only (subtask, current observation, local progress): no history.
  */
-import { ActivityFailure, ApplicationFailure, setHandler, TimeoutFailure } from '@temporalio/workflow';
-import type { EnvStepOutput, RecordedStep } from '../activities/types';
-import { SESSION_LOST } from '../activities/types';
-import type { EpisodeConfig } from '../agent/config';
-import { buildPolicyCall, formatObservation } from '../agent/prompts';
-import type { AugmentedTransition, SubtaskStatus } from '../agent/records';
-import type { Observation } from '../envs/text-env';
-import { cancelSignal, transitionsQuery } from './messages';
-import { decide, tokensOf } from './policy-call';
-import { envOn } from './proxies';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  setHandler,
+  TimeoutFailure,
+} from "@temporalio/workflow";
+import type { EnvStepOutput, RecordedStep } from "../activities/types";
+import { SESSION_LOST } from "../activities/types";
+import type { EpisodeConfig } from "../agent/config";
+import { buildPolicyCall, formatObservation } from "../agent/prompts";
+import type {
+  AugmentedTransition,
+  CallRecord,
+  SubtaskStatus,
+} from "../agent/records";
+import type { LowDecision } from "../agent/prompts";
+import type { Observation } from "../envs/text-env";
+import { cancelSignal, transitionsQuery } from "./messages";
+import { decide, tokensOf } from "./policy-call";
+import { envOn } from "./proxies";
 
 /** Input of {@link subtaskWorkflow}: bounded episode context plus where to resume. */
 export interface SubtaskInput {
@@ -34,6 +44,14 @@ export interface SubtaskInput {
   /** Tokens spent by the episode before this child. */
   tokensBefore: number;
   score: number;
+  /** A low-level decision made before the session was lost; used instead of asking the model again. */
+  pending?: PendingDecision;
+}
+
+/** A decided but not yet applied low-level step. */
+export interface PendingDecision {
+  decision?: LowDecision;
+  record: CallRecord;
 }
 
 /** What a subtask returns to the high level. */
@@ -50,10 +68,14 @@ export interface SubtaskOutcome {
   won: boolean;
   envDone: boolean;
   tokens: number;
+  /** Set with status `session-lost` when the lost step's decision was already made. */
+  pending?: PendingDecision;
 }
 
 /** Runs one subtask. Session loss returns early (status `session-lost`) so the episode can re-drive. */
-export async function subtaskWorkflow(input: SubtaskInput): Promise<SubtaskOutcome> {
+export async function subtaskWorkflow(
+  input: SubtaskInput,
+): Promise<SubtaskOutcome> {
   const { config } = input;
   const env = envOn(input.envQueue, config.envQueueTimeoutSeconds);
   const transitions: AugmentedTransition[] = [];
@@ -68,7 +90,11 @@ export async function subtaskWorkflow(input: SubtaskInput): Promise<SubtaskOutco
   let stepsInSubtask = input.stepsInSubtask;
   let score = input.score;
   let tokens = 0;
-  const finish = (status: SubtaskStatus, extra: { won?: boolean; envDone?: boolean } = {}): SubtaskOutcome => ({
+  let pending = input.pending;
+  const finish = (
+    status: SubtaskStatus,
+    extra: { won?: boolean; envDone?: boolean; pending?: PendingDecision } = {},
+  ): SubtaskOutcome => ({
     status,
     transitions,
     steps,
@@ -80,33 +106,57 @@ export async function subtaskWorkflow(input: SubtaskInput): Promise<SubtaskOutco
     won: extra.won ?? false,
     envDone: extra.envDone ?? false,
     tokens,
+    pending: extra.pending,
   });
 
   for (;;) {
-    if (cancelled) return finish('cancelled');
-    if (stepIndex >= config.maxSteps) return finish('step-budget');
-    if (config.maxStepsPerSubtask > 0 && stepsInSubtask >= config.maxStepsPerSubtask) return finish('subtask-step-cap');
-    if (config.maxTokens > 0 && input.tokensBefore + tokens >= config.maxTokens) return finish('token-budget');
+    if (cancelled) return finish("cancelled");
+    if (stepIndex >= config.maxSteps) return finish("step-budget");
+    if (
+      config.maxStepsPerSubtask > 0 &&
+      stepsInSubtask >= config.maxStepsPerSubtask
+    )
+      return finish("subtask-step-cap");
+    if (config.maxTokens > 0 && input.tokensBefore + tokens >= config.maxTokens)
+      return finish("token-budget");
 
     const obsText = formatObservation(config.spec.env, observation);
-    const low = await decide(
-      buildPolicyCall(
-        { role: 'low', input: { subtask: input.subtask, observation: obsText, progress } },
-        config.profile,
-        config.decoding.low,
-      ),
-      config.repairAttempts,
-    );
-    tokens += tokensOf(low.record);
-    const decision = low.output?.role === 'low' ? low.output.decision : undefined;
+    let low: PendingDecision;
+    if (pending) {
+      low = pending; // decided (and its tokens counted) before the session was lost: never asked twice
+      pending = undefined;
+    } else {
+      const answer = await decide(
+        buildPolicyCall(
+          {
+            role: "low",
+            input: { subtask: input.subtask, observation: obsText, progress },
+          },
+          config.profile,
+          config.decoding.low,
+        ),
+        config.repairAttempts,
+      );
+      tokens += tokensOf(answer.record);
+      low = {
+        decision:
+          answer.output?.role === "low" ? answer.output.decision : undefined,
+        record: answer.record,
+      };
+    }
+    const decision = low.decision;
     // Like the reference, an unparseable reply still costs a step: "None" is sent as the action.
-    const action = decision?.action ?? 'None';
+    const action = decision?.action ?? "None";
 
     let result: EnvStepOutput;
     try {
-      result = await env.envStep({ episodeId: input.episodeId, stepIndex, action });
+      result = await env.envStep({
+        episodeId: input.episodeId,
+        stepIndex,
+        action,
+      });
     } catch (err) {
-      if (isSessionLoss(err)) return finish('session-lost');
+      if (isSessionLoss(err)) return finish("session-lost", { pending: low });
       throw err;
     }
     steps.push({ action, obsHash: result.obsHash });
@@ -118,8 +168,13 @@ export async function subtaskWorkflow(input: SubtaskInput): Promise<SubtaskOutco
       const update = await decide(
         buildPolicyCall(
           {
-            role: 'progress',
-            input: { subtask: input.subtask, previousProgress: progress, action, observation: nextObsText },
+            role: "progress",
+            input: {
+              subtask: input.subtask,
+              previousProgress: progress,
+              action,
+              observation: nextObsText,
+            },
           },
           config.profile,
           config.decoding.progress,
@@ -128,7 +183,8 @@ export async function subtaskWorkflow(input: SubtaskInput): Promise<SubtaskOutco
       );
       tokens += tokensOf(update.record);
       progressRecord = update.record;
-      progressAfter = update.output?.role === 'progress' ? update.output.progress : progress;
+      progressAfter =
+        update.output?.role === "progress" ? update.output.progress : progress;
     }
 
     transitions.push({
@@ -159,8 +215,9 @@ export async function subtaskWorkflow(input: SubtaskInput): Promise<SubtaskOutco
     score = result.score;
     stepIndex += 1;
     stepsInSubtask += 1;
-    if (result.done) return finish('env-done', { won: result.won, envDone: true });
-    if (decision?.subtaskDone) return finish('subtask-done');
+    if (result.done)
+      return finish("env-done", { won: result.won, envDone: true });
+    if (decision?.subtaskDone) return finish("subtask-done");
   }
 }
 
@@ -169,5 +226,7 @@ export function isSessionLoss(err: unknown): boolean {
   if (!(err instanceof ActivityFailure)) return false;
   const cause = err.cause;
   if (cause instanceof ApplicationFailure) return cause.type === SESSION_LOST;
-  return cause instanceof TimeoutFailure && cause.timeoutType === 'SCHEDULE_TO_START';
+  return (
+    cause instanceof TimeoutFailure && cause.timeoutType === "SCHEDULE_TO_START"
+  );
 }

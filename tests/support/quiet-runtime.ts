@@ -1,8 +1,8 @@
-/** Keeps test output readable: the Temporal runtime logs warnings and errors only. */
+/** Keeps test output readable: the Temporal runtime logs errors only. */
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 
 try {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
 } catch {
   // already installed in this worker process
 }

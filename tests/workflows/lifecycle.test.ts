@@ -1,0 +1,137 @@
+/**
+ * Episode lifecycle on the real server: continue-as-new keeps the record unbroken, the live
+ * progress query answers mid-episode, a cancel signal ends cleanly with every recorded step kept,
+ * and malformed model output is repaired (recorded) or becomes a recorded invalid step — never a crash.
+ */
+import { fetchTransitions, startEpisode } from '../../src/client';
+import { goldSubtasks } from '../../src/envs/builtin';
+import type { EnvSpec } from '../../src/envs/text-env';
+import { expertPolicyRules } from '../../src/llm/expert-policy';
+import { ScriptedLlmClient, type ScriptRule } from '../../src/llm/scripted-client';
+import { cancelSignal, episodeProgressQuery } from '../../src/workflows';
+import { loopingPolicyRules } from '../support/looping-policy';
+import { connectTestTemporal, queueFor, withWorker, type TestTemporal } from '../support/temporal';
+
+let t: TestTemporal;
+beforeAll(async () => (t = await connectTestTemporal()));
+afterAll(async () => t?.close());
+
+const longSpec: EnvSpec = { env: 'builtin', task: 'clean-plate', variation: 2, options: { maxSteps: 1000 } };
+
+test('continue-as-new (low history limit) keeps the record unbroken across runs', async () => {
+  const taskQueue = queueFor('can');
+  const episodeId = `ep-${taskQueue}`;
+  const llm = new ScriptedLlmClient(loopingPolicyRules(3));
+  const result = await withWorker(t, { taskQueue, llm }, async () => {
+    const handle = await startEpisode(t.client, {
+      episodeId,
+      taskQueue,
+      config: { spec: longSpec, maxSteps: 24, historyEventLimit: 40 },
+    });
+    return handle.result();
+  });
+  expect(result.runs).toBeGreaterThan(2);
+  expect(result.steps).toBe(24);
+  expect(result.subtasks).toHaveLength(8);
+  const transitions = await fetchTransitions(t.client, episodeId);
+  expect(transitions.map((tr) => tr.stepIndex)).toEqual([...Array(24).keys()]);
+  expect(new Set(transitions.map((tr) => tr.subtaskIndex)).size).toBe(8);
+  // The high level saw every subtask issued before, across runs.
+  expect(transitions.at(-1)!.completedSubtasks).toHaveLength(7);
+  // The history was really cut: the first run's history is short.
+  const firstRun = await t.client.workflow.getHandle(episodeId, undefined, { firstExecutionRunId: undefined }).fetchHistory();
+  expect(firstRun.events!.length).toBeLessThan(80);
+});
+
+test('progress query answers mid-episode and a cancel signal ends it cleanly with the record intact', async () => {
+  const taskQueue = queueFor('cancel');
+  const episodeId = `ep-${taskQueue}`;
+  const llm = new ScriptedLlmClient(loopingPolicyRules(4));
+  await withWorker(t, { taskQueue, llm }, async () => {
+    const handle = await startEpisode(t.client, { episodeId, taskQueue, config: { spec: longSpec, maxSteps: 500 } });
+    let progress = await handle.query(episodeProgressQuery);
+    while (progress.stepIndex < 6) {
+      await new Promise((r) => setTimeout(r, 200));
+      progress = await handle.query(episodeProgressQuery);
+    }
+    expect(progress.status).toBe('running');
+    expect(progress.subtask).toBe('Survey the room once more');
+    expect(progress.tokens).toBeGreaterThan(0);
+    await handle.signal(cancelSignal, 'test says stop');
+    const result = await handle.result();
+    expect(result.status).toBe('cancelled');
+    expect(result.steps).toBeLessThan(500);
+    const transitions = await fetchTransitions(t.client, episodeId);
+    expect(transitions).toHaveLength(result.steps);
+    expect(transitions.map((tr) => tr.stepIndex)).toEqual([...Array(result.steps).keys()]);
+  });
+});
+
+describe('malformed model output', () => {
+  const spec: EnvSpec = { env: 'builtin', task: 'deliver-apple', variation: 0 };
+  const plan = goldSubtasks(spec);
+
+  /** Wraps expert rules so the low level's first reply for each step is broken in a given way. */
+  function flaky(broken: string, everyTime = false): ScriptRule[] {
+    const expert = expertPolicyRules(plan, 'chat');
+    const seen = new Set<string>();
+    return expert.map((rule) =>
+      rule.role !== 'low'
+        ? rule
+        : {
+            ...rule,
+            reply: (prompt, request) => {
+              const isRepair = (request.messages ?? []).some((m) => m.content.startsWith('Your reply was rejected'));
+              const key = prompt;
+              if (everyTime || (!isRepair && !seen.has(key))) {
+                seen.add(key);
+                return broken;
+              }
+              return (rule.reply as (p: string, r: typeof request) => string)(
+                request.messages!.slice(0, 2).map((m) => m.content).join('\n'),
+                request,
+              );
+            },
+          },
+    );
+  }
+
+  test.each([
+    ['not JSON', 'I think I should go to the kitchen'],
+    ['missing field', '{"action": "look"}'],
+    ['empty action', '{"action": "  ", "subtask_done": false}'],
+    ['wrong flag type', '{"action": "look", "subtask_done": "maybe"}'],
+  ])('%s: repaired within the attempt budget, each attempt recorded', async (_name, broken) => {
+    const taskQueue = queueFor(`repair-${_name}`);
+    const episodeId = `ep-${taskQueue}`;
+    const llm = new ScriptedLlmClient(flaky(broken), { allowMalformedJson: true });
+    const result = await withWorker(t, { taskQueue, llm }, async () =>
+      (await startEpisode(t.client, { episodeId, taskQueue, config: { spec, repairAttempts: 1 } })).result(),
+    );
+    expect(result.won).toBe(true);
+    const transitions = await fetchTransitions(t.client, episodeId);
+    expect(transitions.map((tr) => tr.action)).toEqual(plan.flatMap((p) => p.actions));
+    for (const tr of transitions) {
+      expect(tr.invalid).toBe(false);
+      expect(tr.low.repairs).toEqual([{ reply: broken, error: expect.any(String) }]);
+    }
+  });
+
+  test('still broken after the repair budget: a recorded invalid step ("None"), then the episode goes on', async () => {
+    const taskQueue = queueFor('invalid');
+    const episodeId = `ep-${taskQueue}`;
+    const llm = new ScriptedLlmClient(flaky('nonsense', true), { allowMalformedJson: true });
+    const result = await withWorker(t, { taskQueue, llm }, async () =>
+      (await startEpisode(t.client, { episodeId, taskQueue, config: { spec, repairAttempts: 2, maxSteps: 3 } })).result(),
+    );
+    expect(result.status).toBe('step-budget');
+    const transitions = await fetchTransitions(t.client, episodeId);
+    expect(transitions).toHaveLength(3);
+    for (const tr of transitions) {
+      expect(tr.invalid).toBe(true);
+      expect(tr.action).toBe('None');
+      expect(tr.low.repairs).toHaveLength(3);
+      expect(tr.nextObservation).toContain('No known action matches that input.');
+    }
+  });
+});
