@@ -1,0 +1,90 @@
+/**
+ * Env step latency and reset time through the TS client, per environment.
+ * Writes bench/results/env-latency.json and bench/results/env-latency.md.
+ * Run: npx ts-node bench/env-latency.ts [--episodes N]
+ */
+import { writeFileSync, mkdirSync } from 'node:fs';
+import * as path from 'node:path';
+import { connectEnvServer, getEnvVersions } from '../src/envs/env-server';
+import { getExpertActions, listAlfWorldGames } from '../src/envs/expert';
+import { createHttpTextEnv } from '../src/envs/http-text-env';
+import { EnvSpec } from '../src/envs/text-env';
+
+interface Stats { n: number; meanMs: number; p50Ms: number; p95Ms: number; maxMs: number }
+
+function stats(xs: number[]): Stats {
+  const s = [...xs].sort((a, b) => a - b);
+  const q = (p: number): number => s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? 0;
+  return { n: s.length, meanMs: s.reduce((a, b) => a + b, 0) / Math.max(1, s.length), p50Ms: q(0.5), p95Ms: q(0.95), maxMs: s[s.length - 1] ?? 0 };
+}
+
+async function measure(url: string, specs: EnvSpec[]): Promise<{ reset: Stats; step: Stats }> {
+  const env = createHttpTextEnv(specs[0]!.env as 'scienceworld' | 'alfworld', { url });
+  const resets: number[] = [];
+  const steps: number[] = [];
+  try {
+    await env.reset(specs[0]!); // warm-up: session creation (JVM start) is not a reset
+    for (const spec of specs) {
+      const actions = await getExpertActions(url, spec);
+      let t = performance.now();
+      await env.reset(spec);
+      resets.push(performance.now() - t);
+      for (const a of actions) {
+        t = performance.now();
+        await env.step(a);
+        steps.push(performance.now() - t);
+      }
+    }
+  } finally {
+    await env.close();
+  }
+  return { reset: stats(resets), step: stats(steps) };
+}
+
+async function main(): Promise<void> {
+  const i = process.argv.indexOf('--episodes');
+  const episodes = i > 0 ? Number(process.argv[i + 1]) : 5;
+  const server = await connectEnvServer();
+  try {
+    const sci: EnvSpec[] = ['find-plant', 'boil', 'melt', 'grow-plant', 'chemistry-mix', 'test-conductivity']
+      .slice(0, episodes)
+      .map((task) => ({ env: 'scienceworld', task, variation: 0 }));
+    const alf: EnvSpec[] = (await listAlfWorldGames(server.url, 'valid_seen'))
+      .slice(0, episodes)
+      .map((g) => ({ env: 'alfworld', task: g.task, split: g.split }));
+    const results = {
+      date: new Date().toISOString(),
+      versions: await getEnvVersions(server.url),
+      note: 'reset = load episode in an existing session; step = one action, HTTP round trip included',
+      scienceworld: await measure(server.url, sci),
+      alfworld: await measure(server.url, alf),
+    };
+    const dir = path.join(__dirname, 'results');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'env-latency.json'), JSON.stringify(results, null, 2) + '\n');
+    const row = (env: string, what: string, s: Stats): string =>
+      `| ${env} | ${what} | ${s.n} | ${s.meanMs.toFixed(1)} | ${s.p50Ms.toFixed(1)} | ${s.p95Ms.toFixed(1)} | ${s.maxMs.toFixed(1)} |`;
+    const md = [
+      `# Env latency through the TS client (${results.date})`,
+      '',
+      `scienceworld ${results.versions.scienceworld}, alfworld ${results.versions.alfworld}, textworld ${results.versions.textworld}`,
+      '',
+      '| env | op | n | mean ms | p50 ms | p95 ms | max ms |',
+      '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
+      row('scienceworld', 'reset', results.scienceworld.reset),
+      row('scienceworld', 'step', results.scienceworld.step),
+      row('alfworld', 'reset', results.alfworld.reset),
+      row('alfworld', 'step', results.alfworld.step),
+      '',
+    ].join('\n');
+    writeFileSync(path.join(dir, 'env-latency.md'), md);
+    console.log(md);
+  } finally {
+    await server.stop();
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
