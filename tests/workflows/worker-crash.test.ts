@@ -1,0 +1,106 @@
+/**
+ * Durability: a worker process SIGKILLed in the middle of a subtask (blocked before applying a
+ * step) is restarted; the episode completes, the lost env session is re-driven from the recorded
+ * prefix, and no LLM call or recorded env step is repeated — counted from the workers' journals.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fetchTransitions, startEpisode } from '../../src/client';
+import { goldSubtasks } from '../../src/envs/builtin';
+import type { EnvSpec } from '../../src/envs/text-env';
+import { connectTestTemporal, queueFor, testAddress, type TestTemporal } from '../support/temporal';
+
+let t: TestTemporal;
+beforeAll(async () => (t = await connectTestTemporal()));
+afterAll(async () => t?.close());
+
+interface Entry {
+  pid: number;
+  kind: 'ready' | 'reset' | 'step' | 'blocked' | 'llm';
+  session?: string;
+  n?: number;
+  action?: string;
+}
+
+const readJournal = (file: string): Entry[] =>
+  existsSync(file)
+    ? readFileSync(file, 'utf8')
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Entry)
+    : [];
+
+async function waitFor(file: string, what: (e: Entry[]) => boolean, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!what(readJournal(file))) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting on journal ${file}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function startWorker(env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(__dirname, '..', 'support', 'crash-worker.ts')], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+}
+
+test('worker killed mid-subtask and restarted: episode completes, nothing repeated', async () => {
+  const spec: EnvSpec = { env: 'builtin', task: 'water-plant', variation: 5 };
+  const plan = goldSubtasks(spec);
+  const gold = plan.flatMap((p) => p.actions);
+  // Block inside a subtask that has more than one action, after at least one step of it.
+  let blockAt = 0;
+  for (const p of plan) {
+    if (p.actions.length > 1 && blockAt > 0) {
+      blockAt += 1;
+      break;
+    }
+    blockAt += p.actions.length;
+  }
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'crash-'));
+  const journal = path.join(dir, 'journal.jsonl');
+  const taskQueue = queueFor('crash');
+  const common = {
+    CRASH_JOURNAL: journal,
+    CRASH_SPEC: JSON.stringify(spec),
+    CRASH_TEMPORAL_ADDRESS: testAddress(),
+    CRASH_TASK_QUEUE: taskQueue,
+    CRASH_WORKER_ID: 'crash-worker', // the restarted worker keeps its identity, as a supervised one would
+  };
+
+  const first = startWorker({ ...common, CRASH_BLOCK_AT_STEP: String(blockAt) });
+  const episodeId = `ep-${taskQueue}`;
+  await waitFor(journal, (e) => e.some((x) => x.kind === 'ready'));
+  const handle = await startEpisode(t.client, { episodeId, taskQueue, config: { spec } });
+  await waitFor(journal, (e) => e.some((x) => x.kind === 'blocked'));
+  first.kill('SIGKILL');
+  await new Promise((r) => first.once('exit', r));
+
+  const second = startWorker(common);
+  try {
+    const result = await handle.result();
+    expect(result.won).toBe(true);
+    expect(result.redrives).toBe(1);
+    const transitions = await fetchTransitions(t.client, episodeId);
+    expect(transitions.map((tr) => tr.action)).toEqual(gold);
+    expect(transitions.map((tr) => tr.stepIndex)).toEqual([...gold.keys()]);
+
+    const entries = readJournal(journal);
+    // LLM calls: exactly the ones the record holds (one high per subtask, one low per step, one progress per non-final step).
+    const llmCalls = entries.filter((e) => e.kind === 'llm').length;
+    expect(llmCalls).toBe(plan.length + gold.length + (gold.length - 1));
+    // Env steps: the dead session applied steps 0..blockAt-1; the new session replayed exactly those
+    // (re-drive), then applied each remaining step once.
+    const sessions = [...new Set(entries.filter((e) => e.kind === 'step').map((e) => e.session))];
+    expect(sessions).toHaveLength(2);
+    const stepsOf = (s: string | undefined) => entries.filter((e) => e.kind === 'step' && e.session === s).map((e) => e.action);
+    expect(stepsOf(sessions[0])).toEqual(gold.slice(0, blockAt));
+    expect(stepsOf(sessions[1])).toEqual(gold); // prefix replayed, then the rest, each once
+  } finally {
+    second.kill('SIGTERM');
+  }
+});
