@@ -34,7 +34,14 @@ interface ModelResult {
   samples: CallSample[];
   /** The text of the last 32-token call, to see what the model answers. */
   sampleText: string;
-  median: { promptTokens: number; completionTokens: number; prefillMs: number; callMs: number; promptTokensPerSec: number; genTokensPerSec: number };
+  median: {
+    promptTokens: number;
+    completionTokens: number;
+    prefillMs: number;
+    callMs: number;
+    promptTokensPerSec: number;
+    genTokensPerSec: number;
+  };
 }
 
 const SCHEMA = {
@@ -47,7 +54,10 @@ const SCHEMA = {
 /** A low-level policy request shaped like the STEP-HRL prompt (subtask, local progress, last transition). */
 function stepHrlRequest(nonce: number, maxTokens: number): LlmRequest {
   const inventory = ['a mug', 'a key', 'a apple', 'a knife', 'a towel', 'a soapbar', 'a pen', 'a book'];
-  const seen = Array.from({ length: 14 }, (_, i) => `a ${['cabinet', 'drawer', 'shelf', 'countertop'][i % 4]} ${i + 1}`).join(', ');
+  const seen = Array.from(
+    { length: 8 },
+    (_, i) => `a ${['cabinet', 'drawer', 'shelf', 'countertop'][i % 4]} ${i + 1}`,
+  ).join(', ');
   return {
     role: 'low',
     maxTokens,
@@ -119,7 +129,9 @@ async function benchModel(modelPath: string, reps: number, threads: number): Pro
         prefillMs: prefill.latencyMs,
         callMs: call.latencyMs,
       });
-      process.stderr.write(`  ${client.modelId} rep ${r + 1}/${reps}: prefill ${prefill.latencyMs} ms, call ${call.latencyMs} ms\n`);
+      process.stderr.write(
+        `  ${client.modelId} rep ${r + 1}/${reps}: prefill ${prefill.latencyMs} ms, call ${call.latencyMs} ms\n`,
+      );
     }
     const m = {
       promptTokens: median(samples.map((s) => s.promptTokens)),
@@ -154,8 +166,11 @@ async function main(): Promise<void> {
   const requested = arg('--model');
   const models = requested.length
     ? requested.map((p) => path.resolve(p))
-    : [DEFAULT_LOCAL_MODEL_FILE, TINY_LOCAL_MODEL_FILE].map((f) => path.join(localModelsDir(), f)).filter((p) => fs.existsSync(p));
-  if (models.length === 0) throw new Error('no local model installed; run `npm run setup` (or bash scripts/setup-model.sh) first');
+    : [DEFAULT_LOCAL_MODEL_FILE, TINY_LOCAL_MODEL_FILE]
+        .map((f) => path.join(localModelsDir(), f))
+        .filter((p) => fs.existsSync(p));
+  if (models.length === 0)
+    throw new Error('no local model installed; run `npm run setup` (or bash scripts/setup-model.sh) first');
 
   const loadBefore = os.loadavg();
   const results: ModelResult[] = [];
@@ -204,6 +219,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
 });

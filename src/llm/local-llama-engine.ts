@@ -59,9 +59,9 @@ let modulePromise: Promise<NodeLlamaCppModule> | undefined;
  * Under jest this needs `--experimental-vm-modules`; the default child-process mode avoids that.
  */
 export function importNodeLlamaCpp(): Promise<NodeLlamaCppModule> {
-  modulePromise ??= (new Function('specifier', 'return import(specifier)') as (s: string) => Promise<NodeLlamaCppModule>)(
-    'node-llama-cpp',
-  ).catch((err: unknown) => {
+  modulePromise ??= (
+    new Function('specifier', 'return import(specifier)') as (s: string) => Promise<NodeLlamaCppModule>
+  )('node-llama-cpp').catch((err: unknown) => {
     modulePromise = undefined;
     const msg = err instanceof Error ? err.message : String(err);
     const hint = /experimental-vm-modules|dynamic import callback/i.test(msg)
@@ -120,7 +120,9 @@ export class LocalLlamaEngine {
       path: options.modelPath,
       sizeBytes: model.fileInsights.modelSize || model.size,
       quantization:
-        fileType === undefined ? 'unknown' : String(lib.GgufFileType[fileType] ?? fileType).replace(/^(MOSTLY|ALL)_/, ''),
+        fileType === undefined
+          ? 'unknown'
+          : String(lib.GgufFileType[fileType] ?? fileType).replace(/^(MOSTLY|ALL)_/, ''),
       name: meta.general.name ?? 'unknown',
       architecture: String(meta.general.architecture),
       chatWrapper: chat.chatWrapper.wrapperName,
@@ -188,11 +190,19 @@ export class LocalLlamaEngine {
         customStopTriggers: request.stop?.filter((s) => s.length > 0),
         trimWhitespaceSuffix: false,
       });
-      return { text: applyStop(res.response, request.stop), promptTokens, completionTokens, stopReason: res.metadata.stopReason };
+      return {
+        text: applyStop(res.response, request.stop),
+        promptTokens,
+        completionTokens,
+        stopReason: res.metadata.stopReason,
+      };
     } catch (err) {
       if (err instanceof LlmError) throw err;
       // A native evaluation failure says nothing about the request; another attempt may succeed.
-      throw new LlmError(`Local model ${this.info.path} failed: ${err instanceof Error ? err.message : String(err)}`, true);
+      throw new LlmError(
+        `Local model ${this.info.path} failed: ${err instanceof Error ? err.message : String(err)}`,
+        true,
+      );
     }
   }
 

@@ -6,13 +6,17 @@
  * in llama.cpp ends this process instead of the Temporal worker.
  * May import: `./local-llama-engine`, `./types`.
  */
-import { LocalLlamaEngine, type EngineCompletion, type LocalEngineOptions, type LoadedModelInfo } from './local-llama-engine';
+import {
+  LocalLlamaEngine,
+  type EngineCompletion,
+  type LocalEngineOptions,
+  type LoadedModelInfo,
+} from './local-llama-engine';
 import { LlmError, type LlmRequest } from './types';
 
 /** Parent → host messages. */
 export type HostRequest =
-  | { type: 'load'; options: LocalEngineOptions }
-  | { type: 'complete'; id: number; request: LlmRequest };
+  { type: 'load'; options: LocalEngineOptions } | { type: 'complete'; id: number; request: LlmRequest };
 
 /** Host → parent messages. */
 export type HostReply =
@@ -53,12 +57,9 @@ export function serveHost(): void {
         );
     }
   });
-  // The parent closed the channel (close() or it exited): free the model and leave.
-  process.on('disconnect', () => {
-    const done = (): never => process.exit(0);
-    if (!engine) done();
-    engine!.then((e) => e.dispose()).then(done, done);
-  });
+  // The parent closed the channel (close() or it exited): leave at once. Exiting frees the model;
+  // waiting for dispose() would first finish a generation nobody will read.
+  process.on('disconnect', () => process.exit(0));
 }
 
 if (require.main === module) serveHost();

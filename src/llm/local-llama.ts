@@ -120,15 +120,21 @@ export class LocalLlamaClient implements LlmClient {
 
   private async start(): Promise<Backend> {
     const sizeBytes = assertModelFile(this.opts.modelPath);
-    const bar = this.opts.progress ? new SingleBar({
-      format: `loading ${path.basename(this.opts.modelPath)} [{bar}] {percentage}% | {size}`,
-      stream: process.stderr,
-      hideCursor: true,
-      clearOnComplete: true,
-    }) : undefined;
+    const bar = this.opts.progress
+      ? new SingleBar({
+          format: `loading ${path.basename(this.opts.modelPath)} [{bar}] {percentage}% | {size}`,
+          stream: process.stderr,
+          hideCursor: true,
+          clearOnComplete: true,
+        })
+      : undefined;
     bar?.start(100, 0, { size: formatBytes(sizeBytes) });
     const onProgress = (f: number): void => bar?.update(Math.round(f * 100));
-    const engineOptions = { modelPath: this.opts.modelPath, threads: this.opts.threads, contextSize: this.opts.contextSize };
+    const engineOptions = {
+      modelPath: this.opts.modelPath,
+      threads: this.opts.threads,
+      contextSize: this.opts.contextSize,
+    };
     let backend: Backend;
     try {
       backend =
@@ -183,7 +189,11 @@ function hostCommand(): { script: string; execArgv: string[]; env: NodeJS.Proces
   return {
     script,
     execArgv: ['-r', 'ts-node/register/transpile-only'],
-    env: { ...process.env, TS_NODE_TRANSPILE_ONLY: 'true', ...(fs.existsSync(tsconfig) ? { TS_NODE_PROJECT: tsconfig } : {}) },
+    env: {
+      ...process.env,
+      TS_NODE_TRANSPILE_ONLY: 'true',
+      ...(fs.existsSync(tsconfig) ? { TS_NODE_PROJECT: tsconfig } : {}),
+    },
   };
 }
 
@@ -234,7 +244,12 @@ class ChildBackend implements Backend {
       };
       const onExit = (code: number | null, signal: string | null): void => {
         cleanup();
-        reject(new LlmError(`local model host exited while loading ${options.modelPath} (code ${code}, signal ${signal})`, true));
+        reject(
+          new LlmError(
+            `local model host exited while loading ${options.modelPath} (code ${code}, signal ${signal})`,
+            true,
+          ),
+        );
       };
       const cleanup = (): void => {
         child.off('message', onMessage);
@@ -247,7 +262,8 @@ class ChildBackend implements Backend {
   }
 
   complete(request: LlmRequest): Promise<EngineCompletion> {
-    if (this.exitError || !this.child.connected) return Promise.reject(this.exitError ?? new LlmError('local model host is closed', true));
+    if (this.exitError || !this.child.connected)
+      return Promise.reject(this.exitError ?? new LlmError('local model host is closed', true));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });

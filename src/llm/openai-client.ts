@@ -21,7 +21,14 @@ import { countTokens } from '../agent/tokens';
 import { POLICY_ROLES, redactUrl, type OpenAiClientConfig, type RoleConfig } from './config';
 import { extractFirstJsonObject } from './json-extract';
 import { DEFAULT_MAX_TOKENS, DEFAULT_TEMPERATURE, applyStop, assertValidRequest, requestText } from './request-utils';
-import { LlmError, type ChatMessage, type LlmClient, type LlmRequest, type LlmResponse, type TokenUsage } from './types';
+import {
+  LlmError,
+  type ChatMessage,
+  type LlmClient,
+  type LlmRequest,
+  type LlmResponse,
+  type TokenUsage,
+} from './types';
 
 /** A request with the role's model and the effective sampling parameters filled in. */
 export interface ResolvedLlmRequest extends LlmRequest {
@@ -58,9 +65,10 @@ export class OpenAiLlmClient implements LlmClient {
 
   constructor(private readonly config: OpenAiClientConfig) {
     const models = POLICY_ROLES.map((r) => config.roles[r].model);
-    this.modelId = new Set(models).size === 1
-      ? `openai-compatible:${models[0]}`
-      : `openai-compatible:${POLICY_ROLES.map((r, i) => `${r}=${models[i]}`).join(',')}`;
+    this.modelId =
+      new Set(models).size === 1
+        ? `openai-compatible:${models[0]}`
+        : `openai-compatible:${POLICY_ROLES.map((r, i) => `${r}=${models[i]}`).join(',')}`;
     this.secrets = POLICY_ROLES.map((r) => config.roles[r].apiKey).filter((k) => k.length >= 4);
   }
 
@@ -87,7 +95,8 @@ export class OpenAiLlmClient implements LlmClient {
     const resolved = this.resolveRequest(request);
     const started = performance.now();
     try {
-      const out = resolved.prompt !== undefined ? await this.viaCompletions(cfg, resolved) : await this.viaChat(cfg, resolved);
+      const out =
+        resolved.prompt !== undefined ? await this.viaCompletions(cfg, resolved) : await this.viaChat(cfg, resolved);
       return { ...out, latencyMs: Math.round(performance.now() - started) };
     } catch (err) {
       throw this.toLlmError(err, cfg, performance.now() - started);
@@ -156,7 +165,9 @@ export class OpenAiLlmClient implements LlmClient {
       max_tokens: req.maxTokens,
       temperature: req.temperature,
       ...(req.stop?.length && { stop: req.stop }),
-      ...(schema && { response_format: { type: 'json_schema', json_schema: { name: 'output', schema, strict: true } } }),
+      ...(schema && {
+        response_format: { type: 'json_schema', json_schema: { name: 'output', schema, strict: true } },
+      }),
     };
     const res: unknown = await this.sdk(cfg).chat.completions.create(body);
     const message = firstChoice(res)['message'] as Record<string, unknown> | undefined;
@@ -176,11 +187,15 @@ export class OpenAiLlmClient implements LlmClient {
 
     // The SDK can report its own timeout abort as a plain connection error when the AbortError
     // comes from another realm (jest's vm context): a connection error after the full timeout is one.
-    if (err instanceof APIConnectionTimeoutError || (err instanceof APIConnectionError && elapsedMs >= this.config.timeoutMs)) {
+    if (
+      err instanceof APIConnectionTimeoutError ||
+      (err instanceof APIConnectionError && elapsedMs >= this.config.timeoutMs)
+    ) {
       return make(`request to ${where} timed out after ${this.config.timeoutMs} ms (STEP_HRL_LLM_TIMEOUT_MS)`, true);
     }
     if (err instanceof APIConnectionError) {
-      const cause = err.cause instanceof Error && err.cause.message !== '{}' ? `: ${this.redact(err.cause.message)}` : '';
+      const cause =
+        err.cause instanceof Error && err.cause.message !== '{}' ? `: ${this.redact(err.cause.message)}` : '';
       return make(`could not reach ${where} (connection error${cause}); is the server running?`, true);
     }
     if (err instanceof APIError) {
@@ -189,10 +204,7 @@ export class OpenAiLlmClient implements LlmClient {
         return make(`rate limited by ${where} (429): ${detail}`, true, retryAfter);
       }
       if (err instanceof AuthenticationError) {
-        return make(
-          `${where} rejected the API key (401); set ${cfg.apiKeyVar} to a valid key for this server.`,
-          false,
-        );
+        return make(`${where} rejected the API key (401); set ${cfg.apiKeyVar} to a valid key for this server.`, false);
       }
       if (err instanceof PermissionDeniedError) {
         return make(

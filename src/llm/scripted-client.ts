@@ -73,7 +73,9 @@ export class ScriptedLlmClient implements LlmClient {
     const rule = this.rules.find(
       (r) =>
         (r.role === undefined || r.role === request.role) &&
-        (typeof r.match === 'string' ? prompt.includes(r.match) : new RegExp(r.match.source, r.match.flags).test(prompt)),
+        (typeof r.match === 'string'
+          ? prompt.includes(r.match)
+          : new RegExp(r.match.source, r.match.flags).test(prompt)),
     );
     if (!rule) throw new UnmatchedPromptError(request.role, prompt, this.rules.length);
     const raw = typeof rule.reply === 'string' ? rule.reply : rule.reply(prompt, request);

@@ -76,7 +76,9 @@ describe('CachedLlmClient over the OpenAI client and a real HTTP server', () => 
     expect(err).toBeInstanceOf(CacheMissError);
     expect(err).toBeInstanceOf(LlmError);
     expect((err as LlmError).retryable).toBe(false);
-    expect((err as Error).message).toMatch(/^response cache miss in read-only mode \(key [0-9a-f]{16}…, dir .*\): this request was never recorded\. Re-run with STEP_HRL_CACHE=read-write/);
+    expect((err as Error).message).toMatch(
+      /^response cache miss in read-only mode \(key [0-9a-f]{16}…, dir .*\): this request was never recorded\. Re-run with STEP_HRL_CACHE=read-write/,
+    );
     expect(server.requestCount).toBe(0);
     expect(reader.stats()).toEqual({ hits: 0, misses: 1, writes: 0 });
   });
@@ -111,7 +113,10 @@ describe('cache keys', () => {
     ['maxTokens', { ...base, maxTokens: 21 }],
     ['temperature', { ...base, temperature: 0.1 }],
     ['stop', { ...base, stop: ['\n\n'] }],
-    ['prompt instead of messages', { role: 'low', prompt: 'hi', jsonSchema: base.jsonSchema, maxTokens: 20, temperature: 0, stop: ['\n'] }],
+    [
+      'prompt instead of messages',
+      { role: 'low', prompt: 'hi', jsonSchema: base.jsonSchema, maxTokens: 20, temperature: 0, stop: ['\n'] },
+    ],
   ])('differs when %s differs', (_what, changed) => {
     expect(key(changed)).not.toBe(key(base));
   });
@@ -121,13 +126,22 @@ describe('cache keys', () => {
   });
 
   it('ignores object key order', () => {
-    const reordered: LlmRequest = { stop: ['\n'], temperature: 0, maxTokens: 20, jsonSchema: { properties: { a: { type: 'string' } }, type: 'object' }, messages: [{ content: 'hi', role: 'user' }], role: 'low' };
+    const reordered: LlmRequest = {
+      stop: ['\n'],
+      temperature: 0,
+      maxTokens: 20,
+      jsonSchema: { properties: { a: { type: 'string' } }, type: 'object' },
+      messages: [{ content: 'hi', role: 'user' }],
+      role: 'low',
+    };
     expect(key(reordered)).toBe(key(base));
   });
 
   it('treats omitted parameters as their documented defaults', () => {
     const llm = new CachedLlmClient(new ScriptedLlmClient([]), { dir: 'unused' });
-    expect(llm.keyFor({ role: 'low', prompt: 'p' })).toBe(llm.keyFor({ role: 'low', prompt: 'p', maxTokens: 64, temperature: 0 }));
+    expect(llm.keyFor({ role: 'low', prompt: 'p' })).toBe(
+      llm.keyFor({ role: 'low', prompt: 'p', maxTokens: 64, temperature: 0 }),
+    );
   });
 });
 
@@ -160,7 +174,12 @@ describe('CachedLlmClient storage', () => {
     // A bare fake (no tokenizer: BPE over 400 kB of one letter is slow) answering after a tick.
     const fixed = (text: string): LlmClient => ({
       modelId: 'scripted',
-      complete: async () => ({ text, usage: { promptTokens: 1, completionTokens: 1, source: 'tokenizer' }, model: 'scripted', latencyMs: 0 }),
+      complete: async () => ({
+        text,
+        usage: { promptTokens: 1, completionTokens: 1, source: 'tokenizer' },
+        model: 'scripted',
+        latencyMs: 0,
+      }),
     });
     const clients = texts.map((t) => new CachedLlmClient(fixed(t), { dir }));
     await Promise.all(clients.map((c) => c.complete(request)));

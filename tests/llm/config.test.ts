@@ -74,7 +74,9 @@ describe('loadOpenAiConfigFromEnv', () => {
   it('a missing model names STEP_HRL_MODEL and the per-role variable', () => {
     const err = errorOf(() => load({ OPENAI_API_KEY: 'sk-1234', STEP_HRL_MODEL_HIGH: 'h' }));
     expect(err.variable).toBe('STEP_HRL_MODEL');
-    expect(err.message).toMatch(/name the model for role 'low' with STEP_HRL_MODEL \(all roles\) or STEP_HRL_MODEL_LOW/);
+    expect(err.message).toMatch(
+      /name the model for role 'low' with STEP_HRL_MODEL \(all roles\) or STEP_HRL_MODEL_LOW/,
+    );
   });
 
   it.each([
@@ -96,7 +98,10 @@ describe('loadCacheConfigFromEnv', () => {
   });
 
   it('reads mode and dir', () => {
-    expect(loadCacheConfigFromEnv({ STEP_HRL_CACHE: 'read-only', STEP_HRL_CACHE_DIR: 'runs/cache' })).toEqual({ mode: 'read-only', dir: 'runs/cache' });
+    expect(loadCacheConfigFromEnv({ STEP_HRL_CACHE: 'read-only', STEP_HRL_CACHE_DIR: 'runs/cache' })).toEqual({
+      mode: 'read-only',
+      dir: 'runs/cache',
+    });
   });
 
   it('rejects an unknown mode naming the variable and the choices', () => {

@@ -13,10 +13,11 @@ describe('extractFirstJsonObject', () => {
     expect(extractFirstJsonObject(text)).toBe(expected);
   });
 
-  it.each([['no braces', 'open the door'], ['unbalanced', '{"a": 1'], ['array only', '[1, 2]']])(
-    'returns undefined for %s',
-    (_name, text) => {
-      expect(extractFirstJsonObject(text)).toBeUndefined();
-    },
-  );
+  it.each([
+    ['no braces', 'open the door'],
+    ['unbalanced', '{"a": 1'],
+    ['array only', '[1, 2]'],
+  ])('returns undefined for %s', (_name, text) => {
+    expect(extractFirstJsonObject(text)).toBeUndefined();
+  });
 });

@@ -35,7 +35,8 @@ export const CHAT_SCHEMA_REQUEST: LlmRequest = {
     { role: 'system', content: 'You play a text game. Answer with a JSON object {"action": string, "done": boolean}.' },
     {
       role: 'user',
-      content: 'Task: open the door.\nObservation: You are in a hallway. A closed door is north.\nGive the next action.',
+      content:
+        'Task: open the door.\nObservation: You are in a hallway. A closed door is north.\nGive the next action.',
     },
   ],
   jsonSchema: { ...CONFORMANCE_SCHEMA },
@@ -107,7 +108,9 @@ export function runLlmConformance<C extends LlmClient>(init: LlmClientTestInit<C
     it('chat + jsonSchema returns JSON text that satisfies the schema', async () => {
       const res = await client.complete(frozen(structuredClone(CHAT_SCHEMA_REQUEST)));
       const parsed: unknown = JSON.parse(res.text);
-      expect(z.fromJSONSchema(CONFORMANCE_SCHEMA as Parameters<typeof z.fromJSONSchema>[0]).safeParse(parsed).success).toBe(true);
+      expect(
+        z.fromJSONSchema(CONFORMANCE_SCHEMA as Parameters<typeof z.fromJSONSchema>[0]).safeParse(parsed).success,
+      ).toBe(true);
       expectUsage(res);
     });
 

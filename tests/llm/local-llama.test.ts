@@ -22,7 +22,9 @@ import { runLlmConformance } from './llm-conformance';
 
 const modelPath =
   process.env.STEP_HRL_TEST_MODEL_PATH ??
-  [TINY_LOCAL_MODEL_FILE, DEFAULT_LOCAL_MODEL_FILE].map((f) => path.join(localModelsDir(), f)).find((p) => fs.existsSync(p)) ??
+  [TINY_LOCAL_MODEL_FILE, DEFAULT_LOCAL_MODEL_FILE]
+    .map((f) => path.join(localModelsDir(), f))
+    .find((p) => fs.existsSync(p)) ??
   path.join(localModelsDir(), TINY_LOCAL_MODEL_FILE);
 
 const quiet = { log: () => undefined, progress: false };
@@ -131,6 +133,8 @@ describe('LocalLlamaClient model path', () => {
   it('resolves option over STEP_HRL_MODEL_PATH over the installed default', () => {
     expect(resolveLocalModelPath('/m/a.gguf', { STEP_HRL_MODEL_PATH: '/m/b.gguf' })).toBe('/m/a.gguf');
     expect(resolveLocalModelPath(undefined, { STEP_HRL_MODEL_PATH: '/m/b.gguf' })).toBe('/m/b.gguf');
-    expect(resolveLocalModelPath(undefined, { STEP_HRL_TOOLS_DIR: '/t' })).toBe(`/t/models/${DEFAULT_LOCAL_MODEL_FILE}`);
+    expect(resolveLocalModelPath(undefined, { STEP_HRL_TOOLS_DIR: '/t' })).toBe(
+      `/t/models/${DEFAULT_LOCAL_MODEL_FILE}`,
+    );
   });
 });

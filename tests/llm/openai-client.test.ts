@@ -27,23 +27,29 @@ function mockInit(name: string, options: Parameters<typeof MockOpenAiServer.star
   };
 }
 
-runLlmConformance(mockInit('OpenAiLlmClient → mock server (json_schema)', {
-  apiKey: TEST_KEY,
-  responder: ({ prompt }) => conformanceReply(prompt) ?? 'unscripted',
-}));
+runLlmConformance(
+  mockInit('OpenAiLlmClient → mock server (json_schema)', {
+    apiKey: TEST_KEY,
+    responder: ({ prompt }) => conformanceReply(prompt) ?? 'unscripted',
+  }),
+);
 
 // A server without structured output: the model wraps its JSON in prose, the client extracts it.
-runLlmConformance(mockInit('OpenAiLlmClient → mock server (no json_schema, text fallback)', {
-  supportsJsonSchema: false,
-  responder: ({ prompt }) => {
-    const reply = conformanceReply(prompt) ?? 'unscripted';
-    return reply.startsWith('{') ? `Sure! Here is my answer:\n\`\`\`json\n${reply}\n\`\`\`\nGood luck {}` : reply;
-  },
-}));
+runLlmConformance(
+  mockInit('OpenAiLlmClient → mock server (no json_schema, text fallback)', {
+    supportsJsonSchema: false,
+    responder: ({ prompt }) => {
+      const reply = conformanceReply(prompt) ?? 'unscripted';
+      return reply.startsWith('{') ? `Sure! Here is my answer:\n\`\`\`json\n${reply}\n\`\`\`\nGood luck {}` : reply;
+    },
+  }),
+);
 
-runLlmConformance(mockInit('OpenAiLlmClient → mock server (no usage reported)', {
-  responder: ({ prompt }) => ({ text: conformanceReply(prompt) ?? 'unscripted', usage: null }),
-}));
+runLlmConformance(
+  mockInit('OpenAiLlmClient → mock server (no usage reported)', {
+    responder: ({ prompt }) => ({ text: conformanceReply(prompt) ?? 'unscripted', usage: null }),
+  }),
+);
 
 describe('OpenAiLlmClient on the wire', () => {
   let server: MockOpenAiServer;
@@ -67,7 +73,13 @@ describe('OpenAiLlmClient on the wire', () => {
     const req = server.requests[0]!;
     expect(req.path).toBe('/v1/completions');
     expect(req.authorization).toBe(`Bearer ${TEST_KEY}`);
-    expect(req.body).toMatchObject({ model: 'mock-model', prompt: RAW_STOP_REQUEST.prompt, stop: ['\n', 'Observation:'], max_tokens: 32, temperature: 0 });
+    expect(req.body).toMatchObject({
+      model: 'mock-model',
+      prompt: RAW_STOP_REQUEST.prompt,
+      stop: ['\n', 'Observation:'],
+      max_tokens: 32,
+      temperature: 0,
+    });
     expect(req.body).not.toHaveProperty('messages');
   });
 
@@ -78,7 +90,10 @@ describe('OpenAiLlmClient on the wire', () => {
     expect(req.path).toBe('/v1/chat/completions');
     expect(req.body).toMatchObject({
       messages: CHAT_SCHEMA_REQUEST.messages,
-      response_format: { type: 'json_schema', json_schema: { name: 'output', schema: CHAT_SCHEMA_REQUEST.jsonSchema, strict: true } },
+      response_format: {
+        type: 'json_schema',
+        json_schema: { name: 'output', schema: CHAT_SCHEMA_REQUEST.jsonSchema, strict: true },
+      },
     });
     expect(llm.structuredOutputMode('low')).toBe('json_schema');
   });
@@ -90,8 +105,15 @@ describe('OpenAiLlmClient on the wire', () => {
 
     const quiet = await MockOpenAiServer.start({ responder: () => ({ text: 'go north', usage: null }) });
     try {
-      const res2 = await new OpenAiLlmClient(mockConfig(quiet.baseURL)).complete({ role: 'high', prompt: 'one two three' });
-      expect(res2.usage).toEqual({ promptTokens: countTokens('one two three'), completionTokens: countTokens('go north'), source: 'tokenizer' });
+      const res2 = await new OpenAiLlmClient(mockConfig(quiet.baseURL)).complete({
+        role: 'high',
+        prompt: 'one two three',
+      });
+      expect(res2.usage).toEqual({
+        promptTokens: countTokens('one two three'),
+        completionTokens: countTokens('go north'),
+        source: 'tokenizer',
+      });
     } finally {
       await quiet.stop();
     }
@@ -99,7 +121,9 @@ describe('OpenAiLlmClient on the wire', () => {
 
   it('uses each role its own model; operator overrides beat request parameters', async () => {
     const llm = new OpenAiLlmClient(
-      mockConfig(server.baseURL, { perRole: { high: { model: 'big', temperature: 0.7, maxTokens: 200 }, progress: { model: 'small' } } }),
+      mockConfig(server.baseURL, {
+        perRole: { high: { model: 'big', temperature: 0.7, maxTokens: 200 }, progress: { model: 'small' } },
+      }),
     );
     expect(llm.modelId).toBe('openai-compatible:high=big,low=mock-model,progress=small,react=mock-model');
     await llm.complete({ role: 'high', prompt: 'p', temperature: 0, maxTokens: 10 });
@@ -143,11 +167,18 @@ describe('OpenAiLlmClient JSON-in-text fallback', () => {
   });
 
   it('a fallback answer with no JSON object is a retryable error quoting the output', async () => {
-    const server = await MockOpenAiServer.start({ supportsJsonSchema: false, responder: () => 'I would open the door.' });
+    const server = await MockOpenAiServer.start({
+      supportsJsonSchema: false,
+      responder: () => 'I would open the door.',
+    });
     try {
-      const err = await new OpenAiLlmClient(mockConfig(server.baseURL)).complete(CHAT_SCHEMA_REQUEST).catch((e: unknown) => e);
+      const err = await new OpenAiLlmClient(mockConfig(server.baseURL))
+        .complete(CHAT_SCHEMA_REQUEST)
+        .catch((e: unknown) => e);
       expect(err).toMatchObject({ retryable: true });
-      expect((err as Error).message).toMatch(/returned no JSON object for the 'low' request: "I would open the door\."/);
+      expect((err as Error).message).toMatch(
+        /returned no JSON object for the 'low' request: "I would open the door\."/,
+      );
     } finally {
       await server.stop();
     }

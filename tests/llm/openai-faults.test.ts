@@ -15,7 +15,11 @@ const RAW: LlmRequest = { role: 'high', prompt: 'Task: x\nSubtask:' };
 
 let server: MockOpenAiServer;
 beforeAll(async () => {
-  server = await MockOpenAiServer.start({ apiKey: TEST_KEY, models: ['mock-model'], responder: () => '{"action":"look","done":false}' });
+  server = await MockOpenAiServer.start({
+    apiKey: TEST_KEY,
+    models: ['mock-model'],
+    responder: () => '{"action":"look","done":false}',
+  });
 });
 afterAll(() => server.stop());
 beforeEach(() => server.requests.splice(0));
@@ -86,7 +90,11 @@ describe.each([
 
 describe('faults from server state, not injection', () => {
   it('a wrong key gets a 401 that echoes it; our error still hides it', async () => {
-    const llm = new OpenAiLlmClient(mockConfig(server.baseURL, { perRole: { low: { apiKey: 'sk-wrong-SECRET-123456', apiKeyVar: 'STEP_HRL_API_KEY_LOW' } } }));
+    const llm = new OpenAiLlmClient(
+      mockConfig(server.baseURL, {
+        perRole: { low: { apiKey: 'sk-wrong-SECRET-123456', apiKeyVar: 'STEP_HRL_API_KEY_LOW' } },
+      }),
+    );
     const err = (await llm.complete(CHAT).catch((e: unknown) => e)) as LlmError;
     expect(err.retryable).toBe(false);
     expect(err.message).toContain('set STEP_HRL_API_KEY_LOW to a valid key');
@@ -94,7 +102,9 @@ describe('faults from server state, not injection', () => {
   });
 
   it('an unserved model name is non-retryable and names it', async () => {
-    const llm = new OpenAiLlmClient(mockConfig(server.baseURL, { perRole: { high: { model: 'gpt-nope', modelVar: 'STEP_HRL_MODEL_HIGH' } } }));
+    const llm = new OpenAiLlmClient(
+      mockConfig(server.baseURL, { perRole: { high: { model: 'gpt-nope', modelVar: 'STEP_HRL_MODEL_HIGH' } } }),
+    );
     const err = (await llm.complete(RAW).catch((e: unknown) => e)) as LlmError;
     expect(err.retryable).toBe(false);
     expect(err.message).toContain(`model 'gpt-nope' not found at ${server.baseURL}`);
@@ -121,7 +131,9 @@ describe('faults from server state, not injection', () => {
 
   it('other 400s are non-retryable with the server message', async () => {
     server.injectFaults({ kind: 'server-error', status: 400 });
-    const err = (await new OpenAiLlmClient(mockConfig(server.baseURL)).complete(RAW).catch((e: unknown) => e)) as LlmError;
+    const err = (await new OpenAiLlmClient(mockConfig(server.baseURL))
+      .complete(RAW)
+      .catch((e: unknown) => e)) as LlmError;
     expect(err.retryable).toBe(false);
     expect(err.message).toMatch(/rejected the request as invalid \(400\) for model 'mock-model'/);
   });

@@ -10,7 +10,8 @@ import { conformanceReply, runLlmConformance } from './llm-conformance';
 
 runLlmConformance({
   name: 'ScriptedLlmClient',
-  create: () => new ScriptedLlmClient([{ match: /[\s\S]/, reply: (prompt) => conformanceReply(prompt) ?? 'unscripted' }]),
+  create: () =>
+    new ScriptedLlmClient([{ match: /[\s\S]/, reply: (prompt) => conformanceReply(prompt) ?? 'unscripted' }]),
   deterministicAtZeroTemperature: true,
 });
 
@@ -26,7 +27,9 @@ describe('ScriptedLlmClient', () => {
   });
 
   it('matches chat messages by content and passes the prompt to reply functions', async () => {
-    const llm = new ScriptedLlmClient([{ match: /subtask: (\w+)/, reply: (p) => `saw ${/subtask: (\w+)/.exec(p)![1]}` }]);
+    const llm = new ScriptedLlmClient([
+      { match: /subtask: (\w+)/, reply: (p) => `saw ${/subtask: (\w+)/.exec(p)![1]}` },
+    ]);
     const res = await llm.complete({ role: 'low', messages: [{ role: 'user', content: 'subtask: fetch' }] });
     expect(res.text).toBe('saw fetch');
   });
@@ -56,7 +59,9 @@ describe('ScriptedLlmClient', () => {
 
   it('refuses a non-JSON scripted reply to a jsonSchema request', async () => {
     const llm = new ScriptedLlmClient([{ match: 'q', reply: 'not json' }]);
-    const err = await llm.complete({ role: 'low', messages: [{ role: 'user', content: 'q' }], jsonSchema: { type: 'object' } }).catch((e: unknown) => e);
+    const err = await llm
+      .complete({ role: 'low', messages: [{ role: 'user', content: 'q' }], jsonSchema: { type: 'object' } })
+      .catch((e: unknown) => e);
     expect((err as Error).message).toMatch(/has a jsonSchema but the scripted reply is not a JSON object/);
   });
 

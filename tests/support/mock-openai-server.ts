@@ -164,7 +164,11 @@ export class MockOpenAiServer {
     const withTotal = usage && { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens };
     const base = { id: `mock-${this.requests.length}`, created: 0, model, ...(withTotal && { usage: withTotal }) };
     return endpoint === 'chat'
-      ? { ...base, object: 'chat.completion', choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: text } }] }
+      ? {
+          ...base,
+          object: 'chat.completion',
+          choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: text } }],
+        }
       : { ...base, object: 'text_completion', choices: [{ index: 0, finish_reason: 'stop', text, logprobs: null }] };
   }
 
