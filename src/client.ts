@@ -18,7 +18,10 @@ export interface StartEpisodeOptions {
 }
 
 /** Starts an episode workflow (idempotent by episode id: starting a running one fails). */
-export function startEpisode(client: Client, options: StartEpisodeOptions): Promise<WorkflowHandle<typeof episodeWorkflow>> {
+export function startEpisode(
+  client: Client,
+  options: StartEpisodeOptions,
+): Promise<WorkflowHandle<typeof episodeWorkflow>> {
   return client.workflow.start(episodeWorkflow, {
     workflowId: options.episodeId,
     taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
@@ -27,7 +30,10 @@ export function startEpisode(client: Client, options: StartEpisodeOptions): Prom
 }
 
 /** Starts the ReAct baseline for the same kind of episode. */
-export function startReact(client: Client, options: StartEpisodeOptions): Promise<WorkflowHandle<typeof reactWorkflow>> {
+export function startReact(
+  client: Client,
+  options: StartEpisodeOptions,
+): Promise<WorkflowHandle<typeof reactWorkflow>> {
   return client.workflow.start(reactWorkflow, {
     workflowId: options.episodeId,
     taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
@@ -41,7 +47,9 @@ export async function fetchSubtaskOutcomes(client: Client, episodeId: string): P
   for (let index = 0; ; index++) {
     let found = false;
     for (let part = 0; ; part++) {
-      const handle = client.workflow.getHandle<() => Promise<SubtaskOutcome>>(subtaskWorkflowId(episodeId, index, part));
+      const handle = client.workflow.getHandle<() => Promise<SubtaskOutcome>>(
+        subtaskWorkflowId(episodeId, index, part),
+      );
       try {
         const description = await handle.describe();
         if (description.status.name !== 'COMPLETED') break;

@@ -56,7 +56,11 @@ const quietBundlerLogger = { trace: noop, debug: noop, info: noop, warn: noop, e
 export async function createStepHrlWorker(options: StepHrlWorkerOptions): Promise<StepHrlWorker> {
   const taskQueue = options.taskQueue ?? DEFAULT_TASK_QUEUE;
   const envQueue = `${taskQueue}.env.${options.workerId ?? randomUUID()}`;
-  const envActivities = createEnvActivities({ envFactory: options.envFactory, envQueue, counters: options.counters?.env });
+  const envActivities = createEnvActivities({
+    envFactory: options.envFactory,
+    envQueue,
+    counters: options.counters?.env,
+  });
   const workflowSource = options.workflowBundle
     ? { workflowBundle: options.workflowBundle }
     : { workflowsPath: require.resolve('./workflows') };
@@ -65,7 +69,10 @@ export async function createStepHrlWorker(options: StepHrlWorkerOptions): Promis
     namespace: options.namespace,
     taskQueue,
     ...workflowSource,
-    activities: { ...createPolicyActivities(options.llm, options.counters?.calls), acquireEnvQueue: envActivities.acquireEnvQueue },
+    activities: {
+      ...createPolicyActivities(options.llm, options.counters?.calls),
+      acquireEnvQueue: envActivities.acquireEnvQueue,
+    },
   });
   const env = await Worker.create({
     connection: options.connection,

@@ -5,22 +5,11 @@
  * result instead of advancing the env twice. A worker that does not hold the session (restarted,
  * env server lost) fails with `SessionLost`, and the workflow re-drives a fresh session.
  */
-import { createHash } from "node:crypto";
-import { ApplicationFailure } from "@temporalio/common";
-import { withHeartbeat } from "./heartbeat";
-import {
-  EnvError,
-  type EnvSpec,
-  type Observation,
-  type TextEnv,
-} from "../envs/text-env";
-import {
-  ENV_DIVERGENCE,
-  SESSION_LOST,
-  type EnvResetOutput,
-  type EnvStepOutput,
-  type RedriveInput,
-} from "./types";
+import { createHash } from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/common';
+import { withHeartbeat } from './heartbeat';
+import { EnvError, type EnvSpec, type Observation, type TextEnv } from '../envs/text-env';
+import { ENV_DIVERGENCE, SESSION_LOST, type EnvResetOutput, type EnvStepOutput, type RedriveInput } from './types';
 
 /** Creates a fresh env session for a spec's family. */
 export type EnvFactory = (spec: EnvSpec) => TextEnv | Promise<TextEnv>;
@@ -44,20 +33,12 @@ interface Session {
 
 /** Short content hash of everything the agent sees of an observation. */
 export function observationHash(observation: Observation): string {
-  const content = JSON.stringify([
-    observation.text,
-    observation.look ?? "",
-    observation.inventory ?? "",
-  ]);
-  return createHash("sha256").update(content).digest("hex").slice(0, 16);
+  const content = JSON.stringify([observation.text, observation.look ?? '', observation.inventory ?? '']);
+  return createHash('sha256').update(content).digest('hex').slice(0, 16);
 }
 
 /** Builds the env activities of one worker. `envQueue` is this worker's own queue. */
-export function createEnvActivities(options: {
-  envFactory: EnvFactory;
-  envQueue: string;
-  counters?: EnvCounters;
-}) {
+export function createEnvActivities(options: { envFactory: EnvFactory; envQueue: string; counters?: EnvCounters }) {
   const sessions = new Map<string, Session>();
   const counters = options.counters ?? {
     applied: new Map(),
@@ -65,10 +46,7 @@ export function createEnvActivities(options: {
     redrives: 0,
   };
 
-  async function open(
-    episodeId: string,
-    spec: EnvSpec,
-  ): Promise<{ session: Session; reset: EnvResetOutput }> {
+  async function open(episodeId: string, spec: EnvSpec): Promise<{ session: Session; reset: EnvResetOutput }> {
     await sessions.get(episodeId)?.env.close();
     const env = await options.envFactory(spec);
     const reset = await wrap(() => env.reset(spec));
@@ -87,19 +65,12 @@ export function createEnvActivities(options: {
     },
 
     /** Opens a session for the episode and resets it. */
-    async envReset(input: {
-      episodeId: string;
-      spec: EnvSpec;
-    }): Promise<EnvResetOutput> {
+    async envReset(input: { episodeId: string; spec: EnvSpec }): Promise<EnvResetOutput> {
       return (await open(input.episodeId, input.spec)).reset;
     },
 
     /** Applies step `stepIndex` exactly once. */
-    async envStep(input: {
-      episodeId: string;
-      stepIndex: number;
-      action: string;
-    }): Promise<EnvStepOutput> {
+    async envStep(input: { episodeId: string; stepIndex: number; action: string }): Promise<EnvStepOutput> {
       const session = sessions.get(input.episodeId);
       if (!session || session.applied < input.stepIndex) {
         throw ApplicationFailure.create({
@@ -108,8 +79,7 @@ export function createEnvActivities(options: {
           message: `episode ${input.episodeId}: this worker holds no env session at step ${input.stepIndex}; re-drive needed`,
         });
       }
-      if (session.applied === input.stepIndex + 1 && session.last)
-        return session.last; // retried after success
+      if (session.applied === input.stepIndex + 1 && session.last) return session.last; // retried after success
       if (session.applied !== input.stepIndex) {
         throw ApplicationFailure.create({
           type: SESSION_LOST,
@@ -137,14 +107,12 @@ export function createEnvActivities(options: {
     async envRedrive(input: RedriveInput): Promise<{ replayed: number }> {
       counters.redrives += 1;
       const { session, reset } = await open(input.episodeId, input.spec);
-      if (reset.obsHash !== input.resetObsHash)
-        throw divergence(input.episodeId, -1);
+      if (reset.obsHash !== input.resetObsHash) throw divergence(input.episodeId, -1);
       for (const [index, step] of input.steps.entries()) {
         const result = await wrap(() => session.env.step(step.action));
         counters.redriveSteps += 1;
         session.applied += 1;
-        if (observationHash(result.observation) !== step.obsHash)
-          throw divergence(input.episodeId, index);
+        if (observationHash(result.observation) !== step.obsHash) throw divergence(input.episodeId, index);
       }
       return { replayed: input.steps.length };
     },
@@ -159,7 +127,7 @@ export function createEnvActivities(options: {
 }
 
 function divergence(episodeId: string, stepIndex: number): ApplicationFailure {
-  const where = stepIndex < 0 ? "the reset observation" : `step ${stepIndex}`;
+  const where = stepIndex < 0 ? 'the reset observation' : `step ${stepIndex}`;
   return ApplicationFailure.create({
     type: ENV_DIVERGENCE,
     nonRetryable: true,
@@ -173,8 +141,8 @@ async function wrap<T>(call: () => Promise<T>): Promise<T> {
     return await withHeartbeat(call);
   } catch (err) {
     if (err instanceof EnvError) {
-      const retryable = err.code === "EnvUnavailable";
-      if (err.code === "SessionLost") {
+      const retryable = err.code === 'EnvUnavailable';
+      if (err.code === 'SessionLost') {
         throw ApplicationFailure.create({
           type: SESSION_LOST,
           nonRetryable: true,

@@ -2,13 +2,10 @@
  * Heartbeats while a long call runs, so a worker that dies mid-call is noticed within the
  * heartbeat timeout (seconds) instead of the start-to-close timeout (minutes).
  */
-import { Context } from "@temporalio/activity";
+import { Context } from '@temporalio/activity';
 
 /** Runs `work`, heartbeating every `everyMs` when inside an activity. */
-export async function withHeartbeat<T>(
-  work: () => Promise<T>,
-  everyMs = 1000,
-): Promise<T> {
+export async function withHeartbeat<T>(work: () => Promise<T>, everyMs = 1000): Promise<T> {
   let context: Context | undefined;
   try {
     context = Context.current();

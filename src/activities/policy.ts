@@ -3,11 +3,11 @@
  * replay re-executes none. Retries belong to the activity retry policy (backends do not retry):
  * a retry re-sends the same prompt; nothing else needs resetting.
  */
-import { ApplicationFailure } from "@temporalio/common";
-import { jsonSchemaFor, parsePolicyOutput } from "../agent/schemas";
-import { LlmError, type LlmClient } from "../llm/types";
-import { withHeartbeat } from "./heartbeat";
-import type { PolicyCallInput, PolicyCallResult } from "./types";
+import { jsonSchemaFor, parsePolicyOutput } from '../agent/schemas';
+import { asApplicationFailure } from '../llm/to-application-failure';
+import type { LlmClient } from '../llm/types';
+import { withHeartbeat } from './heartbeat';
+import type { PolicyCallInput, PolicyCallResult } from './types';
 
 /** Counts calls that reached the backend, so tests can prove nothing was repeated. */
 export interface CallCounter {
@@ -15,10 +15,7 @@ export interface CallCounter {
 }
 
 /** Builds the policy activities over a worker-owned LLM client (its keys never leave the worker). */
-export function createPolicyActivities(
-  llm: LlmClient,
-  counter: CallCounter = { llmCalls: 0 },
-) {
+export function createPolicyActivities(llm: LlmClient, counter: CallCounter = { llmCalls: 0 }) {
   return {
     /** Calls the model for one role and parses its reply. */
     async callPolicy(input: PolicyCallInput): Promise<PolicyCallResult> {
@@ -29,8 +26,7 @@ export function createPolicyActivities(
             role: input.role,
             prompt: input.prompt,
             messages: input.messages,
-            jsonSchema:
-              input.profile === "chat" ? jsonSchemaFor(input.role) : undefined,
+            jsonSchema: input.profile === 'chat' ? jsonSchemaFor(input.role) : undefined,
             maxTokens: input.maxTokens,
             temperature: input.temperature,
             stop: input.stop,
@@ -45,21 +41,8 @@ export function createPolicyActivities(
           cached: response.cached ?? false,
         };
       } catch (err) {
-        throw toFailure(err);
+        throw asApplicationFailure(err);
       }
     },
   };
-}
-
-function toFailure(err: unknown): unknown {
-  if (!(err instanceof LlmError)) return err;
-  return ApplicationFailure.create({
-    message: err.message,
-    type: err.name,
-    nonRetryable: !err.retryable,
-    nextRetryDelay:
-      err.retryAfterSeconds !== undefined
-        ? `${err.retryAfterSeconds}s`
-        : undefined,
-  });
 }

@@ -2,13 +2,13 @@
  * Activity contracts shared by workflows (type-only imports) and implementations.
  * Inputs are bounded and carry no secrets.
  */
-import type { PolicyOutput } from "../agent/schemas";
-import type { Parsed } from "../agent/prompts/types";
-import type { EnvSpec, ResetResult, StepResult } from "../envs/text-env";
-import type { ChatMessage, PolicyRole, TokenUsage } from "../llm/types";
+import type { PolicyOutput } from '../agent/schemas';
+import type { Parsed } from '../agent/prompts/types';
+import type { EnvSpec, ResetResult, StepResult } from '../envs/text-env';
+import type { ChatMessage, PolicyRole, TokenUsage } from '../llm/types';
 
 /** Prompt profile: `paper` = reference raw text; `chat` = chat messages with JSON output. */
-export type PromptProfile = "paper" | "chat";
+export type PromptProfile = 'paper' | 'chat';
 
 /** One policy call: a prompt built by the workflow (pure) plus decoding parameters. */
 export interface PolicyCallInput {
@@ -57,6 +57,6 @@ export interface RedriveInput {
 }
 
 /** Failure types thrown by env activities, matched by workflows and retry policies. */
-export const SESSION_LOST = "SessionLost";
+export const SESSION_LOST = 'SessionLost';
 /** A re-driven observation differed from the recorded one. */
-export const ENV_DIVERGENCE = "EnvDivergence";
+export const ENV_DIVERGENCE = 'EnvDivergence';

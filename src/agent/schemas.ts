@@ -55,14 +55,20 @@ export function parsePolicyOutput(role: PolicyRole, profile: 'paper' | 'chat', t
   }
   const result = SCHEMAS[role].safeParse(json);
   if (!result.success) {
-    return { ok: false, error: result.error.issues.map((i) => `${i.path.join('.') || 'reply'}: ${i.message}`).join('; ') };
+    return {
+      ok: false,
+      error: result.error.issues.map((i) => `${i.path.join('.') || 'reply'}: ${i.message}`).join('; '),
+    };
   }
   const data = result.data as Record<string, unknown>;
   switch (role) {
     case 'high':
       return { ok: true, value: { role, subtask: String(data.subtask) } };
     case 'low':
-      return { ok: true, value: { role, decision: { action: String(data.action), subtaskDone: data.subtask_done === true } } };
+      return {
+        ok: true,
+        value: { role, decision: { action: String(data.action), subtaskDone: data.subtask_done === true } },
+      };
     case 'progress':
       return { ok: true, value: { role, progress: String(data.progress) } };
     case 'react':

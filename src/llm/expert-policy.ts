@@ -37,7 +37,9 @@ export function expertPolicyRules(plan: readonly ExpertSubtask[], profile: 'pape
         const subtask = /Subtask: (.*)\n/.exec(prompt)?.[1] ?? '';
         const progress = /Local [Pp]rogress: (.*)/.exec(prompt)?.[1] ?? 'None';
         const actions = bySubtask.get(subtask) ?? ['look'];
-        const done = progress.startsWith(PROGRESS_PREFIX) ? progress.slice(PROGRESS_PREFIX.length).split(' | ').length : 0;
+        const done = progress.startsWith(PROGRESS_PREFIX)
+          ? progress.slice(PROGRESS_PREFIX.length).split(' | ').length
+          : 0;
         const action = actions[Math.min(done, actions.length - 1)];
         const finished = done >= actions.length - 1;
         return json ? JSON.stringify({ action, subtask_done: finished }) : `${action}; ${finished ? 'True' : 'False'}`;

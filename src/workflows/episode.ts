@@ -11,25 +11,17 @@ import {
   getExternalWorkflowHandle,
   setHandler,
   workflowInfo,
-} from "@temporalio/workflow";
-import type { RecordedStep } from "../activities/types";
-import { ENV_DIVERGENCE } from "../activities/types";
-import { withDefaults, type EpisodeConfig } from "../agent/config";
-import { buildPolicyCall, formatObservation } from "../agent/prompts";
-import type { EpisodeStatus } from "../agent/records";
-import type { EnvSpec, Observation } from "../envs/text-env";
-import {
-  cancelSignal,
-  episodeProgressQuery,
-  type EpisodeProgress,
-} from "./messages";
-import { decide, tokensOf } from "./policy-call";
-import { acquireEnvQueue, envOn } from "./proxies";
-import {
-  subtaskWorkflow,
-  type PendingDecision,
-  type SubtaskOutcome,
-} from "./subtask";
+} from '@temporalio/workflow';
+import type { RecordedStep } from '../activities/types';
+import { ENV_DIVERGENCE } from '../activities/types';
+import { withDefaults, type EpisodeConfig } from '../agent/config';
+import { buildPolicyCall, formatObservation } from '../agent/prompts';
+import type { EpisodeStatus } from '../agent/records';
+import type { EnvSpec, Observation } from '../envs/text-env';
+import { cancelSignal, episodeProgressQuery, type EpisodeProgress } from './messages';
+import { decide, tokensOf } from './policy-call';
+import { acquireEnvQueue, envOn } from './proxies';
+import { subtaskWorkflow, type PendingDecision, type SubtaskOutcome } from './subtask';
 
 /** Bounded state that survives continue-as-new. */
 export interface EpisodeState {
@@ -72,18 +64,12 @@ export interface EpisodeResult {
 }
 
 /** Deterministic id of the child running part `part` of subtask `index`. */
-export function subtaskWorkflowId(
-  episodeId: string,
-  index: number,
-  part: number,
-): string {
+export function subtaskWorkflowId(episodeId: string, index: number, part: number): string {
   return `${episodeId}/subtask-${index}.${part}`;
 }
 
 /** Runs one STEP-HRL episode. */
-export async function episodeWorkflow(
-  input: EpisodeInput,
-): Promise<EpisodeResult> {
+export async function episodeWorkflow(input: EpisodeInput): Promise<EpisodeResult> {
   const config = withDefaults(input.config);
   const episodeId = workflowInfo().workflowId;
   let status: EpisodeStatus | undefined;
@@ -94,7 +80,7 @@ export async function episodeWorkflow(
 
   // Handlers are registered before the first await so no early message is lost.
   const progress = (): EpisodeProgress => ({
-    status: status ?? "running",
+    status: status ?? 'running',
     subtaskIndex: state ? state.subtasks.length - 1 : -1,
     subtask: state?.subtasks.at(-1),
     subtaskWorkflowId: currentChild,
@@ -105,7 +91,7 @@ export async function episodeWorkflow(
   let state: EpisodeState | undefined = input.state;
   setHandler(episodeProgressQuery, progress);
   setHandler(cancelSignal, (reason?: string) => {
-    cancelReason = reason ?? "cancelled";
+    cancelReason = reason ?? 'cancelled';
     if (currentChild)
       void getExternalWorkflowHandle(currentChild)
         .signal(cancelSignal, reason)
@@ -114,14 +100,12 @@ export async function episodeWorkflow(
 
   if (!state) {
     const envQueue = await acquireEnvQueue();
-    const reset = await envOn(envQueue, config.envQueueTimeoutSeconds).envReset(
-      { episodeId, spec: config.spec },
-    );
+    const reset = await envOn(envQueue, config.envQueueTimeoutSeconds).envReset({ episodeId, spec: config.spec });
     state = {
       task: reset.taskDescription,
       envQueue,
       subtasks: [],
-      lastProgress: "None",
+      lastProgress: 'None',
       observation: reset.observation,
       stepIndex: 0,
       score: reset.score,
@@ -135,18 +119,16 @@ export async function episodeWorkflow(
   const s = state;
 
   while (!status) {
-    if (cancelReason) status = "cancelled";
-    else if (s.stepIndex >= config.maxSteps) status = "step-budget";
-    else if (config.maxSubtasks > 0 && s.subtasks.length >= config.maxSubtasks)
-      status = "subtask-budget";
-    else if (config.maxTokens > 0 && s.tokens >= config.maxTokens)
-      status = "token-budget";
+    if (cancelReason) status = 'cancelled';
+    else if (s.stepIndex >= config.maxSteps) status = 'step-budget';
+    else if (config.maxSubtasks > 0 && s.subtasks.length >= config.maxSubtasks) status = 'subtask-budget';
+    else if (config.maxTokens > 0 && s.tokens >= config.maxTokens) status = 'token-budget';
     if (status) break;
 
     const high = await decide(
       buildPolicyCall(
         {
-          role: "high",
+          role: 'high',
           input: {
             task: s.task,
             subtasks: s.subtasks,
@@ -161,16 +143,13 @@ export async function episodeWorkflow(
     );
     s.tokens += tokensOf(high.record);
     // The reference uses whatever the high level wrote; an empty reply becomes "None".
-    const subtask =
-      high.output?.role === "high"
-        ? high.output.subtask
-        : high.lastReply.trim() || "None";
+    const subtask = high.output?.role === 'high' ? high.output.subtask : high.lastReply.trim() || 'None';
     const index = s.subtasks.length;
     const completedSubtasks = [...s.subtasks];
     s.subtasks.push(subtask); // appended before execution, as in the reference
 
     let outcome: SubtaskOutcome | undefined;
-    let progressNow = "None";
+    let progressNow = 'None';
     let stepsInSubtask = 0;
     let pending: PendingDecision | undefined;
     for (let part = 0; ; part++) {
@@ -200,7 +179,7 @@ export async function episodeWorkflow(
       progressNow = outcome.finalProgress;
       stepsInSubtask = outcome.stepsInSubtask;
       pending = outcome.pending;
-      if (outcome.status !== "session-lost") break;
+      if (outcome.status !== 'session-lost') break;
       try {
         s.envQueue = await acquireEnvQueue();
         await envOn(s.envQueue, config.envQueueTimeoutSeconds).envRedrive({
@@ -212,7 +191,7 @@ export async function episodeWorkflow(
         redrives += 1;
       } catch (err) {
         if (isDivergence(err)) {
-          status = "env-error";
+          status = 'env-error';
           error = (err as ActivityFailure).cause?.message ?? String(err);
           break;
         }
@@ -222,17 +201,12 @@ export async function episodeWorkflow(
     currentChild = undefined;
     s.lastProgress = outcome.finalProgress;
     if (status) break;
-    if (outcome.envDone) status = "env-done";
-    else if (outcome.status === "cancelled") status = "cancelled";
-    else if (outcome.status === "token-budget") status = "token-budget";
+    if (outcome.envDone) status = 'env-done';
+    else if (outcome.status === 'cancelled') status = 'cancelled';
+    else if (outcome.status === 'token-budget') status = 'token-budget';
 
     const info = workflowInfo();
-    if (
-      !status &&
-      !cancelReason &&
-      (info.continueAsNewSuggested ||
-        info.historyLength >= config.historyEventLimit)
-    ) {
+    if (!status && !cancelReason && (info.continueAsNewSuggested || info.historyLength >= config.historyEventLimit)) {
       // Nothing after continueAsNew runs: the next run starts from `state` alone.
       await continueAsNew<typeof episodeWorkflow>({
         config,
@@ -269,9 +243,5 @@ function absorb(s: EpisodeState, outcome: SubtaskOutcome): void {
 }
 
 function isDivergence(err: unknown): boolean {
-  return (
-    err instanceof ActivityFailure &&
-    err.cause instanceof ApplicationFailure &&
-    err.cause.type === ENV_DIVERGENCE
-  );
+  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === ENV_DIVERGENCE;
 }

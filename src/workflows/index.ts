@@ -2,11 +2,7 @@
  * Workflow entry point for the worker bundle. Deterministic code only: imports `agent/` (pure) and
  * activity types; no I/O, clock or randomness outside Temporal's APIs.
  */
-export { episodeWorkflow, subtaskWorkflowId } from "./episode";
-export { subtaskWorkflow } from "./subtask";
-export { reactWorkflow } from "./react";
-export {
-  cancelSignal,
-  episodeProgressQuery,
-  transitionsQuery,
-} from "./messages";
+export { episodeWorkflow, subtaskWorkflowId } from './episode';
+export { subtaskWorkflow } from './subtask';
+export { reactWorkflow } from './react';
+export { cancelSignal, episodeProgressQuery, transitionsQuery } from './messages';

@@ -1,10 +1,10 @@
 /** Typed signals and queries shared by workflows and clients. */
-import { defineQuery, defineSignal } from "@temporalio/workflow";
-import type { AugmentedTransition, EpisodeStatus } from "../agent/records";
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { AugmentedTransition, EpisodeStatus } from '../agent/records';
 
 /** Live view of an episode. */
 export interface EpisodeProgress {
-  status: "running" | EpisodeStatus;
+  status: 'running' | EpisodeStatus;
   subtaskIndex: number;
   subtask?: string;
   /** Child workflow running the current subtask, for a finer-grained query. */
@@ -15,9 +15,8 @@ export interface EpisodeProgress {
 }
 
 /** Episode live progress. */
-export const episodeProgressQuery = defineQuery<EpisodeProgress>("progress");
+export const episodeProgressQuery = defineQuery<EpisodeProgress>('progress');
 /** Transitions recorded so far by a subtask (or ReAct) workflow. */
-export const transitionsQuery =
-  defineQuery<AugmentedTransition[]>("transitions");
+export const transitionsQuery = defineQuery<AugmentedTransition[]>('transitions');
 /** Ends an episode cleanly after the current step; everything recorded stays. */
-export const cancelSignal = defineSignal<[reason?: string]>("cancel");
+export const cancelSignal = defineSignal<[reason?: string]>('cancel');

@@ -2,11 +2,11 @@
  * One policy decision = one model call plus bounded, recorded repair attempts. Workflow code:
  * each attempt is its own activity, so none is repeated on replay.
  */
-import type { PolicyCallInput } from "../activities/types";
-import type { PolicyOutput } from "../agent/schemas";
-import type { CallRecord } from "../agent/records";
-import { buildRepairCall, promptChars } from "../agent/prompts";
-import { policy } from "./proxies";
+import type { PolicyCallInput } from '../activities/types';
+import type { PolicyOutput } from '../agent/schemas';
+import type { CallRecord } from '../agent/records';
+import { buildRepairCall, promptChars } from '../agent/prompts';
+import { policy } from './proxies';
 
 /** A decision and the record of how it was obtained. */
 export interface Decision {
@@ -18,12 +18,9 @@ export interface Decision {
 }
 
 /** Calls the policy, repairing unparseable replies up to `repairAttempts` times. */
-export async function decide(
-  call: PolicyCallInput,
-  repairAttempts: number,
-): Promise<Decision> {
+export async function decide(call: PolicyCallInput, repairAttempts: number): Promise<Decision> {
   const record: CallRecord = {
-    model: "",
+    model: '',
     tokens: { prompt: 0, completion: 0 },
     latencyMs: 0,
     cached: false,
@@ -38,8 +35,7 @@ export async function decide(
     record.tokens.completion += result.usage.completionTokens;
     record.latencyMs += result.latencyMs;
     record.cached = result.cached;
-    if (result.parsed.ok)
-      return { output: result.parsed.value, lastReply: result.text, record };
+    if (result.parsed.ok) return { output: result.parsed.value, lastReply: result.text, record };
     record.repairs.push({ reply: result.text, error: result.parsed.error });
     if (attempt >= repairAttempts) return { lastReply: result.text, record };
     current = buildRepairCall(call, result.text, result.parsed.error);

@@ -2,24 +2,20 @@
  * Activity proxies with timeouts and retry policies set once. Policy calls run on the shared queue;
  * env calls on the queue of the worker that owns the session (session pinning).
  */
-import { proxyActivities } from "@temporalio/workflow";
-import type { StepHrlActivities } from "../activities";
-import { ENV_DIVERGENCE, SESSION_LOST } from "../activities/types";
+import { proxyActivities } from '@temporalio/workflow';
+import type { StepHrlActivities } from '../activities';
+import { ENV_DIVERGENCE, SESSION_LOST } from '../activities/types';
 
 /** LLM calls: minutes, bounded attempts with backoff; bad configuration fails fast. */
 export const policy = proxyActivities<StepHrlActivities>({
-  startToCloseTimeout: "10 minutes",
-  heartbeatTimeout: "15s",
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '15s',
   retry: {
-    initialInterval: "1s",
+    initialInterval: '1s',
     backoffCoefficient: 2,
-    maximumInterval: "1 minute",
+    maximumInterval: '1 minute',
     maximumAttempts: 6,
-    nonRetryableErrorTypes: [
-      "LlmConfigError",
-      "CacheMissError",
-      "UnmatchedPromptError",
-    ],
+    nonRetryableErrorTypes: ['LlmConfigError', 'CacheMissError', 'UnmatchedPromptError'],
   },
 });
 
@@ -28,17 +24,17 @@ export function envOn(queue: string, queueTimeoutSeconds: number) {
   return proxyActivities<StepHrlActivities>({
     taskQueue: queue,
     scheduleToStartTimeout: `${queueTimeoutSeconds}s`,
-    startToCloseTimeout: "5 minutes",
-    heartbeatTimeout: "15s",
+    startToCloseTimeout: '5 minutes',
+    heartbeatTimeout: '15s',
     retry: {
-      initialInterval: "1s",
+      initialInterval: '1s',
       maximumAttempts: 5,
       nonRetryableErrorTypes: [
         SESSION_LOST,
         ENV_DIVERGENCE,
-        "UnknownTaskError",
-        "BadVariationError",
-        "BadGameFileError",
+        'UnknownTaskError',
+        'BadVariationError',
+        'BadGameFileError',
       ],
     },
   });
@@ -46,6 +42,6 @@ export function envOn(queue: string, queueTimeoutSeconds: number) {
 
 /** Finds the env queue of a live worker (any worker polling the shared queue). */
 export const { acquireEnvQueue } = proxyActivities<StepHrlActivities>({
-  startToCloseTimeout: "30 seconds",
+  startToCloseTimeout: '30 seconds',
   retry: { maximumAttempts: 10 },
 });

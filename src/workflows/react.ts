@@ -2,13 +2,13 @@
  * Full-history ReAct baseline on the same activities and envs: each call sees the whole transcript,
  * so its prompt grows with every step. Used to measure what STEP-HRL's bounded prompts save.
  */
-import { workflowInfo } from "@temporalio/workflow";
-import { withDefaults, type EpisodeConfig } from "../agent/config";
-import { formatObservation } from "../agent/prompts";
-import { buildReactCall, type ReactTurn } from "../agent/prompts/react";
-import type { EnvSpec } from "../envs/text-env";
-import { decide, tokensOf } from "./policy-call";
-import { acquireEnvQueue, envOn } from "./proxies";
+import { workflowInfo } from '@temporalio/workflow';
+import { withDefaults, type EpisodeConfig } from '../agent/config';
+import { formatObservation } from '../agent/prompts';
+import { buildReactCall, type ReactTurn } from '../agent/prompts/react';
+import type { EnvSpec } from '../envs/text-env';
+import { decide, tokensOf } from './policy-call';
+import { acquireEnvQueue, envOn } from './proxies';
 
 /** One ReAct step's record. */
 export interface ReactStep {
@@ -48,17 +48,10 @@ export async function reactWorkflow(input: {
   let won = false;
   let tokens = 0;
   for (let stepIndex = 0; stepIndex < config.maxSteps; stepIndex++) {
-    const call = buildReactCall(
-      reset.taskDescription,
-      initial,
-      turns,
-      config.profile,
-      config.decoding.react,
-    );
+    const call = buildReactCall(reset.taskDescription, initial, turns, config.profile, config.decoding.react);
     const decision = await decide(call, config.repairAttempts);
     tokens += tokensOf(decision.record);
-    const action =
-      decision.output?.role === "react" ? decision.output.action : "None";
+    const action = decision.output?.role === 'react' ? decision.output.action : 'None';
     const result = await env.envStep({ episodeId, stepIndex, action });
     const observation = formatObservation(config.spec.env, result.observation);
     turns.push({ action, observation });

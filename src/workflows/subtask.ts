@@ -3,26 +3,17 @@
  * updateProgress, until the low level flags the subtask done, the env ends, or a budget is hit.
  * Every prompt holds only (subtask, current observation, local progress): no history.
  */
-import {
-  ActivityFailure,
-  ApplicationFailure,
-  setHandler,
-  TimeoutFailure,
-} from "@temporalio/workflow";
-import type { EnvStepOutput, RecordedStep } from "../activities/types";
-import { SESSION_LOST } from "../activities/types";
-import type { EpisodeConfig } from "../agent/config";
-import { buildPolicyCall, formatObservation } from "../agent/prompts";
-import type {
-  AugmentedTransition,
-  CallRecord,
-  SubtaskStatus,
-} from "../agent/records";
-import type { LowDecision } from "../agent/prompts";
-import type { Observation } from "../envs/text-env";
-import { cancelSignal, transitionsQuery } from "./messages";
-import { decide, tokensOf } from "./policy-call";
-import { envOn } from "./proxies";
+import { ActivityFailure, ApplicationFailure, setHandler, TimeoutFailure } from '@temporalio/workflow';
+import type { EnvStepOutput, RecordedStep } from '../activities/types';
+import { SESSION_LOST } from '../activities/types';
+import type { EpisodeConfig } from '../agent/config';
+import { buildPolicyCall, formatObservation } from '../agent/prompts';
+import type { AugmentedTransition, CallRecord, SubtaskStatus } from '../agent/records';
+import type { LowDecision } from '../agent/prompts';
+import type { Observation } from '../envs/text-env';
+import { cancelSignal, transitionsQuery } from './messages';
+import { decide, tokensOf } from './policy-call';
+import { envOn } from './proxies';
 
 /** Input of {@link subtaskWorkflow}: bounded episode context plus where to resume. */
 export interface SubtaskInput {
@@ -73,9 +64,7 @@ export interface SubtaskOutcome {
 }
 
 /** Runs one subtask. Session loss returns early (status `session-lost`) so the episode can re-drive. */
-export async function subtaskWorkflow(
-  input: SubtaskInput,
-): Promise<SubtaskOutcome> {
+export async function subtaskWorkflow(input: SubtaskInput): Promise<SubtaskOutcome> {
   const { config } = input;
   const env = envOn(input.envQueue, config.envQueueTimeoutSeconds);
   const transitions: AugmentedTransition[] = [];
@@ -110,15 +99,10 @@ export async function subtaskWorkflow(
   });
 
   for (;;) {
-    if (cancelled) return finish("cancelled");
-    if (stepIndex >= config.maxSteps) return finish("step-budget");
-    if (
-      config.maxStepsPerSubtask > 0 &&
-      stepsInSubtask >= config.maxStepsPerSubtask
-    )
-      return finish("subtask-step-cap");
-    if (config.maxTokens > 0 && input.tokensBefore + tokens >= config.maxTokens)
-      return finish("token-budget");
+    if (cancelled) return finish('cancelled');
+    if (stepIndex >= config.maxSteps) return finish('step-budget');
+    if (config.maxStepsPerSubtask > 0 && stepsInSubtask >= config.maxStepsPerSubtask) return finish('subtask-step-cap');
+    if (config.maxTokens > 0 && input.tokensBefore + tokens >= config.maxTokens) return finish('token-budget');
 
     const obsText = formatObservation(config.spec.env, observation);
     let low: PendingDecision;
@@ -129,7 +113,7 @@ export async function subtaskWorkflow(
       const answer = await decide(
         buildPolicyCall(
           {
-            role: "low",
+            role: 'low',
             input: { subtask: input.subtask, observation: obsText, progress },
           },
           config.profile,
@@ -139,14 +123,13 @@ export async function subtaskWorkflow(
       );
       tokens += tokensOf(answer.record);
       low = {
-        decision:
-          answer.output?.role === "low" ? answer.output.decision : undefined,
+        decision: answer.output?.role === 'low' ? answer.output.decision : undefined,
         record: answer.record,
       };
     }
     const decision = low.decision;
     // Like the reference, an unparseable reply still costs a step: "None" is sent as the action.
-    const action = decision?.action ?? "None";
+    const action = decision?.action ?? 'None';
 
     let result: EnvStepOutput;
     try {
@@ -156,7 +139,7 @@ export async function subtaskWorkflow(
         action,
       });
     } catch (err) {
-      if (isSessionLoss(err)) return finish("session-lost", { pending: low });
+      if (isSessionLoss(err)) return finish('session-lost', { pending: low });
       throw err;
     }
     steps.push({ action, obsHash: result.obsHash });
@@ -168,7 +151,7 @@ export async function subtaskWorkflow(
       const update = await decide(
         buildPolicyCall(
           {
-            role: "progress",
+            role: 'progress',
             input: {
               subtask: input.subtask,
               previousProgress: progress,
@@ -183,8 +166,7 @@ export async function subtaskWorkflow(
       );
       tokens += tokensOf(update.record);
       progressRecord = update.record;
-      progressAfter =
-        update.output?.role === "progress" ? update.output.progress : progress;
+      progressAfter = update.output?.role === 'progress' ? update.output.progress : progress;
     }
 
     transitions.push({
@@ -215,9 +197,8 @@ export async function subtaskWorkflow(
     score = result.score;
     stepIndex += 1;
     stepsInSubtask += 1;
-    if (result.done)
-      return finish("env-done", { won: result.won, envDone: true });
-    if (decision?.subtaskDone) return finish("subtask-done");
+    if (result.done) return finish('env-done', { won: result.won, envDone: true });
+    if (decision?.subtaskDone) return finish('subtask-done');
   }
 }
 
@@ -226,7 +207,5 @@ export function isSessionLoss(err: unknown): boolean {
   if (!(err instanceof ActivityFailure)) return false;
   const cause = err.cause;
   if (cause instanceof ApplicationFailure) return cause.type === SESSION_LOST;
-  return (
-    cause instanceof TimeoutFailure && cause.timeoutType === "SCHEDULE_TO_START"
-  );
+  return cause instanceof TimeoutFailure && cause.timeoutType === 'SCHEDULE_TO_START';
 }

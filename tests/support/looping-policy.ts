@@ -24,7 +24,8 @@ export function loopingPolicyRules(perSubtask: number): ScriptRule[] {
     {
       role: 'progress',
       match: 'Previous local progress:',
-      reply: (p) => JSON.stringify({ progress: `Looked ${count(/Previous local progress: (.*)/.exec(p)?.[1] ?? '') + 1} times` }),
+      reply: (p) =>
+        JSON.stringify({ progress: `Looked ${count(/Previous local progress: (.*)/.exec(p)?.[1] ?? '') + 1} times` }),
     },
     { role: 'react', match: '', reply: (p) => JSON.stringify({ action: p.length % 2 === 0 ? 'look' : 'wait' }) },
   ];

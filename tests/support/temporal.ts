@@ -12,7 +12,8 @@ import { bundleWorkflows, createStepHrlWorker, type StepHrlWorkerOptions } from 
 /** Address of the shared server started by global-setup. */
 export function testAddress(): string {
   const address = process.env.STEP_HRL_TEST_TEMPORAL_ADDRESS;
-  if (!address) throw new Error('no test Temporal server: run through jest (global-setup) without STEP_HRL_TEST_NO_TEMPORAL');
+  if (!address)
+    throw new Error('no test Temporal server: run through jest (global-setup) without STEP_HRL_TEST_NO_TEMPORAL');
   return address;
 }
 

@@ -28,13 +28,16 @@ test('the low-level and progress prompts at step 200 are no larger than at step 
   expect(transitions).toHaveLength(200);
   const overhead = (i: number) => transitions[i].low.promptChars - transitions[i].observation.length;
   expect(transitions[199].low.promptChars).toBeLessThanOrEqual(
-    transitions[9].low.promptChars + Math.max(0, transitions[199].observation.length - transitions[9].observation.length),
+    transitions[9].low.promptChars +
+      Math.max(0, transitions[199].observation.length - transitions[9].observation.length),
   );
   expect(overhead(199)).toBeLessThanOrEqual(overhead(9));
   const progressOverhead = (i: number) => transitions[i].progress!.promptChars - transitions[i].nextObservation.length;
   expect(progressOverhead(198)).toBeLessThanOrEqual(progressOverhead(9) + 2); // "Looked 9" vs "Looked 10" digits
   // No prompt ever contains the episode's history: the first action's observation is not re-sent later.
-  const lowPrompts = llm.requests.filter((r) => r.role === 'low').map((r) => r.messages!.map((m) => m.content).join('\n'));
+  const lowPrompts = llm.requests
+    .filter((r) => r.role === 'low')
+    .map((r) => r.messages!.map((m) => m.content).join('\n'));
   expect(lowPrompts.at(-1)!.length).toBeLessThan(lowPrompts[0].length + 200);
 });
 
@@ -42,7 +45,9 @@ test('the ReAct baseline prompt grows with every step', async () => {
   const taskQueue = queueFor('react');
   const llm = new ScriptedLlmClient(loopingPolicyRules(10));
   const result = await withWorker(t, { taskQueue, llm }, async () =>
-    (await startReact(t.client, { episodeId: `react-${taskQueue}`, taskQueue, config: { spec, maxSteps: 60 } })).result(),
+    (
+      await startReact(t.client, { episodeId: `react-${taskQueue}`, taskQueue, config: { spec, maxSteps: 60 } })
+    ).result(),
   );
   expect(result.steps).toHaveLength(60);
   for (let i = 1; i < result.steps.length; i++) {

@@ -43,7 +43,9 @@ describe.each(['chat', 'paper'] as const)('episode workflow (%s profile)', (prof
     });
     // The flag closes each subtask on its last action; progress restarts at "None" per subtask.
     for (const [k, o] of outcomes.entries()) {
-      expect(o.transitions.map((tr) => tr.subtaskDone)).toEqual(plan[k].actions.map((_, i) => i === plan[k].actions.length - 1));
+      expect(o.transitions.map((tr) => tr.subtaskDone)).toEqual(
+        plan[k].actions.map((_, i) => i === plan[k].actions.length - 1),
+      );
       expect(o.transitions[0].progressBefore).toBe('None');
       expect(o.transitions[0].completedSubtasks).toEqual(plan.slice(0, k).map((p) => p.subtask));
     }
@@ -51,7 +53,14 @@ describe.each(['chat', 'paper'] as const)('episode workflow (%s profile)', (prof
     expect(last.done).toBe(true);
     expect(last.progress).toBeUndefined(); // no progress update on the terminal step
     expect(result.steps).toBe(transitions.length);
-    const counted = transitions.reduce((n, tr) => n + tr.low.tokens.prompt + tr.low.tokens.completion + (tr.progress ? tr.progress.tokens.prompt + tr.progress.tokens.completion : 0), 0);
+    const counted = transitions.reduce(
+      (n, tr) =>
+        n +
+        tr.low.tokens.prompt +
+        tr.low.tokens.completion +
+        (tr.progress ? tr.progress.tokens.prompt + tr.progress.tokens.completion : 0),
+      0,
+    );
     expect(result.tokens).toBeGreaterThan(counted); // plus the high-level calls
     expect(llm.requests.filter((r) => r.role === 'high')).toHaveLength(plan.length);
   });

@@ -39,7 +39,9 @@ test('continue-as-new (low history limit) keeps the record unbroken across runs'
   // The high level saw every subtask issued before, across runs.
   expect(transitions.at(-1)!.completedSubtasks).toHaveLength(7);
   // The history was really cut: the first run's history is short.
-  const firstRun = await t.client.workflow.getHandle(episodeId, undefined, { firstExecutionRunId: undefined }).fetchHistory();
+  const firstRun = await t.client.workflow
+    .getHandle(episodeId, undefined, { firstExecutionRunId: undefined })
+    .fetchHistory();
   expect(firstRun.events!.length).toBeLessThan(80);
 });
 
@@ -88,7 +90,10 @@ describe('malformed model output', () => {
                 return broken;
               }
               return (rule.reply as (p: string, r: typeof request) => string)(
-                request.messages!.slice(0, 2).map((m) => m.content).join('\n'),
+                request
+                  .messages!.slice(0, 2)
+                  .map((m) => m.content)
+                  .join('\n'),
                 request,
               );
             },
@@ -122,7 +127,9 @@ describe('malformed model output', () => {
     const episodeId = `ep-${taskQueue}`;
     const llm = new ScriptedLlmClient(flaky('nonsense', true), { allowMalformedJson: true });
     const result = await withWorker(t, { taskQueue, llm }, async () =>
-      (await startEpisode(t.client, { episodeId, taskQueue, config: { spec, repairAttempts: 2, maxSteps: 3 } })).result(),
+      (
+        await startEpisode(t.client, { episodeId, taskQueue, config: { spec, repairAttempts: 2, maxSteps: 3 } })
+      ).result(),
     );
     expect(result.status).toBe('step-budget');
     const transitions = await fetchTransitions(t.client, episodeId);

@@ -30,7 +30,7 @@ async function recordFixtures(): Promise<void> {
     const spec: EnvSpec = { env: 'builtin', task: 'find-key-open-chest', variation: 4 };
     const llm = new ScriptedLlmClient(expertPolicyRules(goldSubtasks(spec), 'chat'));
     const taskQueue = queueFor('replay-fixture');
-        await withWorker(t, { taskQueue, llm }, async () =>
+    await withWorker(t, { taskQueue, llm }, async () =>
       (await startEpisode(t.client, { episodeId: FIXTURE_EPISODE_ID, taskQueue, config: { spec } })).result(),
     ).then(async (result) => {
       const episode = await t.client.workflow.getHandle(result.episodeId).fetchHistory();
@@ -59,7 +59,11 @@ test('the saved multi-subtask episode history replays without nondeterminism', a
 });
 
 test('the saved subtask history replays without nondeterminism', async () => {
-  await Worker.runReplayHistory({ workflowBundle: await sharedBundle() }, load(SUBTASK_FIXTURE), subtaskWorkflowId(FIXTURE_EPISODE_ID, 1, 0));
+  await Worker.runReplayHistory(
+    { workflowBundle: await sharedBundle() },
+    load(SUBTASK_FIXTURE),
+    subtaskWorkflowId(FIXTURE_EPISODE_ID, 1, 0),
+  );
 });
 
 test('a corrupted history (an activity renamed) is reported as a determinism violation', async () => {

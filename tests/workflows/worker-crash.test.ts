@@ -42,10 +42,14 @@ async function waitFor(file: string, what: (e: Entry[]) => boolean, timeoutMs = 
 }
 
 function startWorker(env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(__dirname, '..', 'support', 'crash-worker.ts')], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  return spawn(
+    process.execPath,
+    ['-r', 'ts-node/register/transpile-only', path.join(__dirname, '..', 'support', 'crash-worker.ts')],
+    {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
+  );
 }
 
 test('worker killed mid-subtask and restarted: episode completes, nothing repeated', async () => {
@@ -97,7 +101,8 @@ test('worker killed mid-subtask and restarted: episode completes, nothing repeat
     // (re-drive), then applied each remaining step once.
     const sessions = [...new Set(entries.filter((e) => e.kind === 'step').map((e) => e.session))];
     expect(sessions).toHaveLength(2);
-    const stepsOf = (s: string | undefined) => entries.filter((e) => e.kind === 'step' && e.session === s).map((e) => e.action);
+    const stepsOf = (s: string | undefined) =>
+      entries.filter((e) => e.kind === 'step' && e.session === s).map((e) => e.action);
     expect(stepsOf(sessions[0])).toEqual(gold.slice(0, blockAt));
     expect(stepsOf(sessions[1])).toEqual(gold); // prefix replayed, then the rest, each once
   } finally {

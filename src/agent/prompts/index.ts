@@ -13,9 +13,7 @@ export { formatObservation } from '../observation';
 
 /** Role plus its bounded input. */
 export type RoleInput =
-  | { role: 'high'; input: HighInput }
-  | { role: 'low'; input: LowInput }
-  | { role: 'progress'; input: ProgressInput };
+  { role: 'high'; input: HighInput } | { role: 'low'; input: LowInput } | { role: 'progress'; input: ProgressInput };
 
 /** Builds the call for a role; the paper profile stops at a newline like the reference's short generations. */
 export function buildPolicyCall(which: RoleInput, profile: PromptProfile, decoding: RoleDecoding): PolicyCallInput {

@@ -29,7 +29,10 @@ export function buildReactCall(
   return {
     ...base,
     messages: [
-      { role: 'system', content: `${REACT_INSTRUCTION} Reply with JSON only: {"thought": "...", "action": "<command>"}.` },
+      {
+        role: 'system',
+        content: `${REACT_INSTRUCTION} Reply with JSON only: {"thought": "...", "action": "<command>"}.`,
+      },
       { role: 'user', content: body },
     ],
   };
