@@ -5,6 +5,7 @@
  * progress module writes "Done: a | b" — so it exercises the real prompt → parse → env loop.
  * Used by tests and by the demo when no model is configured (labelled as scripted).
  */
+import { pythonStringRepr } from '../agent/pyrepr';
 import type { ScriptRule } from './scripted-client';
 
 /** One expert subtask: a goal and the actions that achieve it. */
@@ -25,7 +26,8 @@ export function expertPolicyRules(plan: readonly ExpertSubtask[], profile: 'pape
       match: 'Historical subtasks:',
       reply: (prompt) => {
         const history = /Historical subtasks: (.*)\n/.exec(prompt)?.[1] ?? '[]';
-        const issued = plan.filter((p) => history.includes(p.subtask)).length;
+        // Quoted exact items, so one subtask's text inside another's is not miscounted.
+        const issued = plan.filter((p) => history.includes(pythonStringRepr(p.subtask))).length;
         const next = plan[Math.min(issued, plan.length - 1)]?.subtask ?? 'look around';
         return json ? JSON.stringify({ subtask: next }) : next;
       },

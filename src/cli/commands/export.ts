@@ -1,0 +1,36 @@
+/** `step-hrl export <episode-id>`: the episode's augmented transitions as JSONL (validated records). */
+import { createWriteStream } from 'node:fs';
+import { AugmentedTransition } from '../../agent/records';
+import { fetchTransitions } from '../../client';
+import { action, program } from '../program';
+import { openTemporal, type TemporalCliOptions } from '../temporal';
+
+program
+  .command('export')
+  .description('Export the augmented step-level transitions of episodes as JSONL')
+  .argument('<episode-ids...>', 'workflow ids of the episodes')
+  .option('--out <file>', 'output file (default: stdout)')
+  .option('--data-dir <dir>', 'data dir of the embedded server')
+  .option('--port <port>', 'port of the embedded server')
+  .action(
+    action(async (episodeIds, flags) => {
+      const temporal = await openTemporal(flags as TemporalCliOptions);
+      const sink = flags.out ? createWriteStream(flags.out) : process.stdout;
+      let count = 0;
+      try {
+        for (const id of episodeIds) {
+          const transitions = await fetchTransitions(temporal.client, id);
+          if (transitions.length === 0)
+            throw new Error(`episode ${JSON.stringify(id)} has no recorded transitions; check the id and --data-dir`);
+          for (const tr of transitions) {
+            sink.write(JSON.stringify(AugmentedTransition.parse(tr)) + '\n');
+            count += 1;
+          }
+        }
+      } finally {
+        if (sink !== process.stdout) await new Promise<void>((resolve) => sink.end(() => resolve()));
+        await temporal.close();
+      }
+      if (flags.out) console.error(`wrote ${count} transitions to ${flags.out}`);
+    }),
+  );

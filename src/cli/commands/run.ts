@@ -1,0 +1,123 @@
+/**
+ * `step-hrl run` and `step-hrl demo`: start (or reuse) Temporal, run a worker in this process,
+ * run one STEP-HRL episode and print it live. Ctrl-C cancels the episode cleanly (the record
+ * stays); a second Ctrl-C exits at once, and `step-hrl resume <id>` continues later.
+ */
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { startEpisode } from '../../client';
+import { EnvProvider } from '../../envs/factory';
+import { expertPlan } from '../../llm/expert-plan';
+import { selectLlm } from '../../llm/select';
+import { defaultDataDir } from '../../server/paths';
+import { createStepHrlWorker, DEFAULT_TASK_QUEUE } from '../../worker';
+import { cancelSignal } from '../../workflows/messages';
+import { defaultEpisodeId, parseEpisodeFlags, type EpisodeFlags } from '../episode-options';
+import { followEpisode } from '../live';
+import { createOutput, type Output } from '../output';
+import { action, program } from '../program';
+import { openTemporal, type TemporalCliOptions } from '../temporal';
+import { printEpisodeSummary } from './show';
+
+interface RunFlags extends EpisodeFlags, TemporalCliOptions {
+  episodeId?: string;
+  taskQueue: string;
+  modelPath?: string;
+  json?: boolean;
+}
+
+/** Runs one episode end to end with an in-process worker. */
+export async function runEpisode(flags: RunFlags, out: Output): Promise<void> {
+  const { config, llm: choice } = parseEpisodeFlags(flags);
+  const dataDir = flags.dataDir ?? defaultDataDir();
+  const temporal = await openTemporal({ ...flags, dataDir });
+  const envs = new EnvProvider();
+  try {
+    const plan = choice === 'expert' ? await expertPlan(config.spec, () => envs.serverUrl()) : undefined;
+    const llm = selectLlm({
+      choice,
+      expertPlan: plan,
+      profile: config.profile,
+      modelPath: flags.modelPath,
+      cacheDir: process.env.STEP_HRL_CACHE_DIR ?? path.join(dataDir, 'cache'),
+    });
+    const where = temporal.target.devServer ? `embedded Temporal at ${temporal.target.devServer.address}` : 'Temporal';
+    out.line(`policy: ${llm.description}`);
+    const worker = await createStepHrlWorker({
+      connection: temporal.native,
+      namespace: temporal.target.namespace,
+      taskQueue: flags.taskQueue,
+      llm: llm.client,
+      envFactory: envs.create,
+      workerId: randomUUID(),
+    });
+    const episodeId = flags.episodeId ?? defaultEpisodeId(config.spec);
+    const handle = await startEpisode(temporal.client, { episodeId, taskQueue: flags.taskQueue, config });
+    out.event(
+      'started',
+      { episodeId, spec: config.spec },
+      `episode ${out.bold(episodeId)} on ${where} (${config.spec.env} ${config.spec.task})`,
+    );
+
+    let interrupts = 0;
+    const onSigint = (): void => {
+      interrupts += 1;
+      if (interrupts > 1) process.exit(130);
+      out.line('cancelling after the current step (Ctrl-C again to quit now; `step-hrl resume` continues)...');
+      void handle.signal(cancelSignal, 'interrupted from the CLI').catch(() => undefined);
+    };
+    process.on('SIGINT', onSigint);
+    try {
+      const result = await worker.run(followEpisode(temporal.client, handle, out));
+      if (result) printEpisodeSummary(result, out);
+    } finally {
+      process.off('SIGINT', onSigint);
+    }
+  } finally {
+    await envs.close();
+    await temporal.close();
+  }
+}
+
+/** Adds the flags `run` and `demo` share. */
+function episodeCommand(
+  name: string,
+  description: string,
+  defaults: { env: string; task: string; llm: string; maxSteps: string },
+) {
+  return program
+    .command(name)
+    .description(description)
+    .option('--env <env>', 'environment: builtin | scienceworld | alfworld', defaults.env)
+    .option('--task <task>', 'task name (ScienceWorld), game path (ALFWorld) or built-in task id', defaults.task)
+    .option('--variation <n>', 'variation (ScienceWorld) or seed (built-in)', '0')
+    .option('--split <split>', 'split the task belongs to (alfworld: valid_seen | valid_unseen | train_sample)')
+    .option('--profile <profile>', 'prompt profile: chat (JSON, instruct models) | paper (reference raw text)', 'chat')
+    .option(
+      '--llm <backend>',
+      'policy backend: auto | openai | local | expert (scripted, follows the expert solution)',
+      defaults.llm,
+    )
+    .option('--model-path <file>', 'GGUF file for the local model (default: the one installed by setup)')
+    .option('--max-steps <n>', 'environment steps per episode', defaults.maxSteps)
+    .option('--max-subtasks <n>', 'subtasks per episode, 0 = no cap', '0')
+    .option('--max-tokens <n>', 'token budget per episode, 0 = no cap', '0')
+    .option('--repair-attempts <n>', 'extra model calls to repair an unparseable reply', '2')
+    .option('--episode-id <id>', 'workflow id of the episode (default: env-task-variation-time)')
+    .option('--task-queue <queue>', 'Temporal task queue', DEFAULT_TASK_QUEUE)
+    .option(
+      '--data-dir <dir>',
+      'data dir for the embedded server and cache (default ./.step-hrl, or STEP_HRL_DATA_DIR)',
+    )
+    .option('--port <port>', 'port of the embedded Temporal server (default 7233, or STEP_HRL_TEMPORAL_PORT)')
+    .option('--ui', 'serve the Temporal Web UI from the embedded server (port + 1000)')
+    .option('--json', 'print JSON lines instead of text')
+    .action(action(async (flags) => runEpisode(flags as RunFlags, createOutput(Boolean(flags.json)))));
+}
+
+episodeCommand('run', 'Run one STEP-HRL episode and print it live', {
+  env: 'builtin',
+  task: 'boil-water',
+  llm: 'auto',
+  maxSteps: '50',
+});

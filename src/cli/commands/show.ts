@@ -1,0 +1,72 @@
+/** `step-hrl show <episode-id>`: an episode's status, summary and its transitions as a table. */
+import { fetchTransitions } from '../../client';
+import type { EpisodeResult } from '../../workflows/episode';
+import { episodeProgressQuery } from '../../workflows/messages';
+import { createOutput, type Output } from '../output';
+import { action, program } from '../program';
+import { openTemporal, type TemporalCliOptions } from '../temporal';
+
+/** Prints the end-of-episode summary. */
+export function printEpisodeSummary(result: EpisodeResult, out: Output): void {
+  const table = out.table(['episode', 'status', 'won', 'score', 'steps', 'subtasks', 'tokens', 'runs', 're-drives']);
+  table.push([
+    result.episodeId,
+    result.status,
+    result.won ? 'yes' : 'no',
+    result.score,
+    result.steps,
+    result.subtasks.length,
+    result.tokens,
+    result.runs,
+    result.redrives,
+  ]);
+  out.event('result', { ...result }, table.toString());
+  if (result.error) out.line(`error: ${result.error}`);
+}
+
+program
+  .command('show')
+  .description('Show an episode: status, summary and every recorded step')
+  .argument('<episode-id>', 'workflow id of the episode')
+  .option('--data-dir <dir>', 'data dir of the embedded server')
+  .option('--port <port>', 'port of the embedded server')
+  .option('--json', 'print JSON lines instead of text')
+  .action(
+    action(async (episodeId, flags) => {
+      const out = createOutput(Boolean(flags.json));
+      const temporal = await openTemporal(flags as TemporalCliOptions);
+      try {
+        const handle = temporal.client.workflow.getHandle(episodeId);
+        const description = await handle.describe().catch(() => {
+          throw new Error(
+            `no episode with id ${JSON.stringify(episodeId)}; list runs in the Temporal UI or check --data-dir`,
+          );
+        });
+        const status = description.status.name;
+        out.line(`episode ${episodeId}: ${status}`);
+        if (status === 'COMPLETED') printEpisodeSummary((await handle.result()) as EpisodeResult, out);
+        else if (status === 'RUNNING') out.line(JSON.stringify(await handle.query(episodeProgressQuery)));
+        const transitions = await fetchTransitions(temporal.client, episodeId);
+        const table = out.table(['step', 'subtask', 'action', 'done?', 'reward', 'score', 'tokens']);
+        for (const tr of transitions) {
+          const tokens =
+            tr.low.tokens.prompt +
+            tr.low.tokens.completion +
+            (tr.progress ? tr.progress.tokens.prompt + tr.progress.tokens.completion : 0);
+          table.push([
+            tr.stepIndex + 1,
+            `${tr.subtaskIndex + 1}. ${tr.subtask.slice(0, 40)}`,
+            tr.action.slice(0, 40),
+            tr.subtaskDone ? 'yes' : '',
+            tr.reward,
+            tr.score,
+            tokens,
+          ]);
+          out.event('transition', { ...tr }, '');
+        }
+        if (!flags.json) console.log(table.toString());
+      } finally {
+        await temporal.close();
+      }
+    }),
+  );

@@ -1,0 +1,67 @@
+/** Turns `run`/`demo` flags into an episode config, with errors that name the flag and the fix. */
+import type { EpisodeConfig } from '../agent/config';
+import type { EnvKind, EnvSpec } from '../envs/text-env';
+import type { LlmChoice } from '../llm/select';
+
+/** Raw flags shared by `run` and `demo`. */
+export interface EpisodeFlags {
+  env: string;
+  task: string;
+  variation: string;
+  split?: string;
+  profile: string;
+  maxSteps: string;
+  maxSubtasks: string;
+  maxTokens: string;
+  repairAttempts: string;
+  llm: string;
+}
+
+const ENVS: readonly EnvKind[] = ['builtin', 'scienceworld', 'alfworld'];
+const LLMS: readonly LlmChoice[] = ['auto', 'openai', 'local', 'expert'];
+
+function int(flag: string, text: string, min: number): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min) {
+    throw new Error(`${flag} ${JSON.stringify(text)} is not valid; pass an integer >= ${min}`);
+  }
+  return value;
+}
+
+function oneOf<T extends string>(flag: string, text: string, choices: readonly T[]): T {
+  if (!choices.includes(text as T)) {
+    throw new Error(`${flag} ${JSON.stringify(text)} is not valid; choose one of: ${choices.join(', ')}`);
+  }
+  return text as T;
+}
+
+/** Validated episode config and LLM choice. */
+export function parseEpisodeFlags(flags: EpisodeFlags): {
+  config: Partial<EpisodeConfig> & { spec: EnvSpec };
+  llm: LlmChoice;
+} {
+  const spec: EnvSpec = {
+    env: oneOf('--env', flags.env, ENVS),
+    task: flags.task,
+    variation: int('--variation', flags.variation, 0),
+    ...(flags.split ? { split: flags.split } : {}),
+  };
+  return {
+    config: {
+      spec,
+      profile: oneOf('--profile', flags.profile, ['chat', 'paper'] as const),
+      maxSteps: int('--max-steps', flags.maxSteps, 1),
+      maxSubtasks: int('--max-subtasks', flags.maxSubtasks, 0),
+      maxTokens: int('--max-tokens', flags.maxTokens, 0),
+      repairAttempts: int('--repair-attempts', flags.repairAttempts, 0),
+    },
+    llm: oneOf('--llm', flags.llm, LLMS),
+  };
+}
+
+/** A readable, unique default episode id. */
+export function defaultEpisodeId(spec: EnvSpec): string {
+  const task = spec.task.replace(/[^A-Za-z0-9]+/g, '-').slice(-60);
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
+  return `${spec.env}-${task}-v${spec.variation ?? 0}-${stamp}`;
+}

@@ -1,0 +1,77 @@
+/**
+ * Prints an episode live: each subtask as the high level issues it and each step as it is
+ * recorded, by polling the episode's progress query and the running subtask's transitions query.
+ */
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { AugmentedTransition } from '../agent/records';
+import type { EpisodeResult, episodeWorkflow } from '../workflows/episode';
+import { episodeProgressQuery, transitionsQuery } from '../workflows/messages';
+import type { SubtaskOutcome } from '../workflows/subtask';
+import type { Output } from './output';
+
+const POLL_MS = 300;
+
+/** Follows `handle` until it finishes, printing as it goes; returns the result. */
+export async function followEpisode(
+  client: Client,
+  handle: WorkflowHandle<typeof episodeWorkflow>,
+  out: Output,
+): Promise<EpisodeResult> {
+  let printedSteps = -1;
+  let printedSubtask = -1;
+  let done = false;
+  const result = handle.result().finally(() => (done = true));
+  const printStep = (tr: AugmentedTransition): void => {
+    if (tr.stepIndex <= printedSteps) return;
+    printedSteps = tr.stepIndex;
+    if (tr.subtaskIndex > printedSubtask) printSubtask(tr.subtaskIndex, tr.subtask);
+    const flag = tr.subtaskDone ? out.dim(' [subtask done]') : '';
+    const invalid = tr.invalid ? out.dim(' [invalid output]') : '';
+    const obs = tr.nextObservation.replace(/\s+/g, ' ').trim().slice(0, 110);
+    out.event(
+      'step',
+      {
+        step: tr.stepIndex,
+        subtask: tr.subtaskIndex,
+        action: tr.action,
+        score: tr.score,
+        reward: tr.reward,
+        done: tr.done,
+      },
+      `    step ${String(tr.stepIndex + 1).padStart(3)}  > ${tr.action}${flag}${invalid}\n              ${out.dim(obs)}  score ${tr.score}`,
+    );
+  };
+  const printSubtask = (index: number, subtask: string): void => {
+    if (index <= printedSubtask) return;
+    printedSubtask = index;
+    out.event('subtask', { index, subtask }, `${out.bold(`subtask ${index + 1}`)}: ${subtask}`);
+  };
+
+  let child: string | undefined;
+  // A child that finished between two polls may hold steps not printed yet: read its result.
+  const flushChild = async (): Promise<void> => {
+    if (!child) return;
+    const outcome = (await client.workflow.getHandle(child).result()) as SubtaskOutcome;
+    outcome.transitions.forEach(printStep);
+  };
+  while (!done) {
+    try {
+      const progress = await handle.query(episodeProgressQuery);
+      if (progress.subtaskWorkflowId !== child) {
+        await flushChild();
+        child = progress.subtaskWorkflowId;
+      }
+      if (progress.subtask !== undefined && progress.subtaskIndex >= 0)
+        printSubtask(progress.subtaskIndex, progress.subtask);
+      if (progress.subtaskWorkflowId) {
+        const transitions = await client.workflow.getHandle(progress.subtaskWorkflowId).query(transitionsQuery);
+        transitions.forEach(printStep);
+      }
+    } catch {
+      // the workflow may be between tasks or finishing; the next poll catches up
+    }
+    await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, POLL_MS))]);
+  }
+  await flushChild().catch(() => undefined);
+  return result;
+}

@@ -1,0 +1,52 @@
+/** Opens the Temporal connections a command needs, on the embedded dev server or a configured cluster. */
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { resolveTemporal, type TemporalTarget } from '../server/connection';
+
+/** Connections plus the way to release them (stopping a dev server this process started). */
+export interface OpenTemporal {
+  target: TemporalTarget;
+  client: Client;
+  native: NativeConnection;
+  close(): Promise<void>;
+}
+
+/** Common options of commands that talk to Temporal. */
+export interface TemporalCliOptions {
+  dataDir?: string;
+  port?: string;
+  ui?: boolean;
+}
+
+/** Resolves the cluster (starting the embedded server if needed) and connects. */
+export async function openTemporal(options: TemporalCliOptions): Promise<OpenTemporal> {
+  const port = options.port !== undefined ? parsePort(options.port) : undefined;
+  const target = await resolveTemporal({ dataDir: options.dataDir, port, ui: options.ui });
+  try {
+    const connection = await Connection.connect(target.connectionOptions);
+    const native = await NativeConnection.connect(
+      target.connectionOptions as Parameters<typeof NativeConnection.connect>[0],
+    );
+    return {
+      target,
+      client: new Client({ connection, namespace: target.namespace }),
+      native,
+      async close() {
+        await native.close().catch(() => undefined);
+        await connection.close().catch(() => undefined);
+        await target.devServer?.stop();
+      },
+    };
+  } catch (err) {
+    await target.devServer?.stop();
+    throw err;
+  }
+}
+
+function parsePort(text: string): number {
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new Error(`--port ${JSON.stringify(text)} is not a port number; pass an integer from 1 to 65535`);
+  }
+  return port;
+}

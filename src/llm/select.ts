@@ -1,0 +1,67 @@
+/**
+ * Chooses the worker's LLM backend: an OpenAI-compatible endpoint when one is configured
+ * (OPENAI_BASE_URL / OPENAI_API_KEY / per-role variables), else the embedded local model; or the
+ * scripted expert policy when asked for. Wraps it in the response cache when enabled.
+ */
+import { CachedLlmClient } from './cache';
+import { loadCacheConfigFromEnv, loadOpenAiConfigFromEnv, type CacheMode } from './config';
+import { expertPolicyRules, type ExpertSubtask } from './expert-policy';
+import { sharedLocalLlamaClient } from './local-llama';
+import { OpenAiLlmClient } from './openai-client';
+import { ScriptedLlmClient } from './scripted-client';
+import type { LlmClient } from './types';
+
+/** Which backend to use; `auto` = OpenAI-compatible when configured, else local. */
+export type LlmChoice = 'auto' | 'openai' | 'local' | 'expert';
+
+/** Options of {@link selectLlm}. */
+export interface SelectLlmOptions {
+  choice: LlmChoice;
+  /** Needed for `expert`: the plan the scripted policy follows. */
+  expertPlan?: ExpertSubtask[];
+  /** Output format of the expert policy. */
+  profile?: 'paper' | 'chat';
+  /** GGUF model path for `local` (else STEP_HRL_MODEL_PATH or the installed default). */
+  modelPath?: string;
+  /** Overrides STEP_HRL_CACHE. */
+  cacheMode?: CacheMode;
+  /** Overrides STEP_HRL_CACHE_DIR. */
+  cacheDir?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** The selected client and a one-line description for logs (never contains a key). */
+export interface SelectedLlm {
+  client: LlmClient;
+  description: string;
+}
+
+/** Builds the backend. @throws LlmConfigEnvError for bad variables, LlmError for a missing local model. */
+export function selectLlm(options: SelectLlmOptions): SelectedLlm {
+  const env = options.env ?? process.env;
+  let client: LlmClient;
+  let description: string;
+  const openai = options.choice === 'auto' || options.choice === 'openai' ? loadOpenAiConfigFromEnv(env) : undefined;
+  if (options.choice === 'expert') {
+    if (!options.expertPlan) throw new Error('the expert policy needs an expert plan for the episode');
+    client = new ScriptedLlmClient(expertPolicyRules(options.expertPlan, options.profile ?? 'chat'), {
+      modelId: 'scripted-expert',
+    });
+    description = 'scripted expert policy (follows the env expert solution; not a model)';
+  } else if (openai) {
+    client = new OpenAiLlmClient(openai);
+    description = `${client.modelId} via the OpenAI-compatible API`;
+  } else if (options.choice === 'openai') {
+    throw new Error('--llm openai needs OPENAI_BASE_URL or OPENAI_API_KEY (and STEP_HRL_MODEL) in the environment');
+  } else {
+    client = sharedLocalLlamaClient({ modelPath: options.modelPath });
+    description = `${client.modelId} (embedded local model, CPU)`;
+  }
+  const cache = loadCacheConfigFromEnv(env);
+  const mode = options.cacheMode ?? cache.mode;
+  if (mode !== 'off') {
+    client = new CachedLlmClient(client, { mode, dir: options.cacheDir ?? cache.dir });
+    description += `, response cache ${mode}`;
+  }
+  return { client, description };
+}
