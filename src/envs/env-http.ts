@@ -75,7 +75,10 @@ export class EnvHttp {
       throw new EnvError(json.error, code);
     }
     if (!res.ok) {
-      throw new EnvError(`env server ${method} ${url} answered HTTP ${res.status}: ${text.slice(0, 200)}`, 'EnvProtocol');
+      throw new EnvError(
+        `env server ${method} ${url} answered HTTP ${res.status}: ${text.slice(0, 200)}`,
+        'EnvProtocol',
+      );
     }
     return json as T;
   }

@@ -72,7 +72,11 @@ abstract class HttpTextEnv implements TextEnv {
   /** Creates the server session if there is none yet; returns its id. */
   protected async ensureSession(): Promise<number> {
     if (this.id === undefined) {
-      const created = await this.http.post<{ id: number }>(`${this.prefix}/create`, {}, { timeoutMs: this.resetTimeoutMs });
+      const created = await this.http.post<{ id: number }>(
+        `${this.prefix}/create`,
+        {},
+        { timeoutMs: this.resetTimeoutMs },
+      );
       this.id = created.id;
     }
     return this.id;

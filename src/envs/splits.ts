@@ -45,7 +45,8 @@ export const SCIENCEWORLD_PAPER_TASKS: readonly string[] = SCIENCEWORLD_ALL_TASK
 );
 
 /** Named evaluation splits. */
-export type EvalSplitName = 'scienceworld:seen' | 'scienceworld:unseen' | 'alfworld:valid_seen' | 'alfworld:valid_unseen';
+export type EvalSplitName =
+  'scienceworld:seen' | 'scienceworld:unseen' | 'alfworld:valid_seen' | 'alfworld:valid_unseen';
 
 /** All named evaluation splits. */
 export const EVAL_SPLITS: readonly EvalSplitName[] = [

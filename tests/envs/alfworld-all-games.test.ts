@@ -45,7 +45,9 @@ test('every valid_seen and valid_unseen game is won by its walkthrough', async (
       }
     }),
   );
-  console.log(`ALFWorld walkthroughs: ${played} games on ${SERVERS} server(s) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(
+    `ALFWorld walkthroughs: ${played} games on ${SERVERS} server(s) in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+  );
   expect(failures).toEqual([]);
   expect(played).toBe(274);
 }, 1_800_000);

@@ -5,13 +5,7 @@
  * raises named EnvErrors.
  */
 import { EnvError, type EnvSpec, type StepResult } from '../../src/envs/text-env';
-import {
-  BUILTIN_TASKS,
-  BuiltinTextEnv,
-  goldActions,
-  goldSubtasks,
-  UNKNOWN_ACTION,
-} from '../../src/envs/builtin';
+import { BUILTIN_TASKS, BuiltinTextEnv, goldActions, goldSubtasks, UNKNOWN_ACTION } from '../../src/envs/builtin';
 
 const VARIATIONS = [0, 1, 2, 3, 4, 5, 6, 7, 42, 1234];
 const spec = (task: string, variation = 0, options?: Record<string, unknown>): EnvSpec => ({
@@ -45,30 +39,27 @@ describe('BuiltinTextEnv tasks', () => {
   });
 
   describe.each(BUILTIN_TASKS.map((t) => [t]))('%s', (task) => {
-    it.each(VARIATIONS.map((v) => [v]))(
-      'variation %i is won with score 100 by its gold actions',
-      async (v) => {
-        const env = new BuiltinTextEnv();
-        const reset = await env.reset(spec(task, v));
-        expect(reset.score).toBe(0);
-        expect(reset.taskDescription).toMatch(/^Your task is to /);
-        const gold = goldActions(spec(task, v));
-        expect(gold.length).toBeGreaterThanOrEqual(5);
-        expect(gold.length).toBeLessThanOrEqual(15);
-        let last: StepResult | undefined;
-        let valid = reset.observation.validActions ?? [];
-        for (const [i, a] of gold.entries()) {
-          expect(last?.done ?? false).toBe(false);
-          // Every expert action is admissible, so validActions never hides a needed move.
-          expect(valid).toContain(a);
-          last = await env.step(a);
-          expect(last.observation.text).not.toContain(UNKNOWN_ACTION);
-          valid = last.observation.validActions ?? [];
-          if (i < gold.length - 1) expect(last.won).toBe(false);
-        }
-        expect(last).toMatchObject({ done: true, won: true, score: 100 });
-      },
-    );
+    it.each(VARIATIONS.map((v) => [v]))('variation %i is won with score 100 by its gold actions', async (v) => {
+      const env = new BuiltinTextEnv();
+      const reset = await env.reset(spec(task, v));
+      expect(reset.score).toBe(0);
+      expect(reset.taskDescription).toMatch(/^Your task is to /);
+      const gold = goldActions(spec(task, v));
+      expect(gold.length).toBeGreaterThanOrEqual(5);
+      expect(gold.length).toBeLessThanOrEqual(15);
+      let last: StepResult | undefined;
+      let valid = reset.observation.validActions ?? [];
+      for (const [i, a] of gold.entries()) {
+        expect(last?.done ?? false).toBe(false);
+        // Every expert action is admissible, so validActions never hides a needed move.
+        expect(valid).toContain(a);
+        last = await env.step(a);
+        expect(last.observation.text).not.toContain(UNKNOWN_ACTION);
+        valid = last.observation.validActions ?? [];
+        if (i < gold.length - 1) expect(last.won).toBe(false);
+      }
+      expect(last).toMatchObject({ done: true, won: true, score: 100 });
+    });
 
     it('gives partial score that increases subtask by subtask', async () => {
       for (const v of [0, 3, 9]) {
@@ -99,8 +90,7 @@ describe('BuiltinTextEnv tasks', () => {
           for (const a of st.actions) r = await env2.step(a);
           perStage.push(r?.score ?? -1);
         }
-        for (let i = 1; i < perStage.length; i++)
-          expect(perStage[i]).toBeGreaterThan(perStage[i - 1] as number);
+        for (let i = 1; i < perStage.length; i++) expect(perStage[i]).toBeGreaterThan(perStage[i - 1] as number);
         expect(perStage[perStage.length - 1]).toBe(100);
         expect(rewards).toBe(100);
       }
@@ -108,15 +98,9 @@ describe('BuiltinTextEnv tasks', () => {
   });
 
   it('names subtasks after the layout of the variation', () => {
-    const names = new Set(
-      VARIATIONS.map((v) => goldSubtasks(spec('find-key-open-chest', v))[0]?.subtask),
-    );
+    const names = new Set(VARIATIONS.map((v) => goldSubtasks(spec('find-key-open-chest', v))[0]?.subtask));
     expect(names.size).toBeGreaterThan(1);
-    expect(
-      [...names].every((n) =>
-        /^Find the brass key (in|on) the [a-z ]+ in the [a-z ]+$/.test(n ?? ''),
-      ),
-    ).toBe(true);
+    expect([...names].every((n) => /^Find the brass key (in|on) the [a-z ]+ in the [a-z ]+$/.test(n ?? ''))).toBe(true);
   });
 
   it('reports heating and cooling as they happen', async () => {
@@ -136,26 +120,16 @@ describe('BuiltinTextEnv feedback', () => {
     expect(unknown).toMatchObject({ reward: 0, score: 0, done: false, won: false });
     expect(unknown.observation.text).toBe(UNKNOWN_ACTION);
     expect((await env.step('')).observation.text).toContain(UNKNOWN_ACTION);
-    expect((await env.step('take sofa')).observation.text).toBe(
-      "No known object called 'sofa' is here.",
-    );
-    expect((await env.step('open door to study')).observation.text).toBe(
-      'The door to study is locked.',
-    );
-    expect((await env.step('go to study')).observation.text).toBe(
-      'The door to the study is closed.',
-    );
+    expect((await env.step('take sofa')).observation.text).toBe("No known object called 'sofa' is here.");
+    expect((await env.step('open door to study')).observation.text).toBe('The door to study is locked.');
+    expect((await env.step('go to study')).observation.text).toBe('The door to the study is closed.');
     // Sixth step: the limit is reached although every action was invalid.
     const last = await env.step('fly to moon');
     expect(last).toMatchObject({ done: true, won: false, score: 0 });
   });
 
   it('accepts synonyms, articles and capitals', async () => {
-    const [a, b, c] = await play(spec('boil-water', 0), [
-      'Look around.',
-      'look at the side table',
-      'I',
-    ]);
+    const [a, b, c] = await play(spec('boil-water', 0), ['Look around.', 'look at the side table', 'I']);
     expect(a?.observation.text).toMatch(/^This room is called the hallway\./);
     expect(b?.observation.text).toMatch(/^You see a side table/);
     expect(c?.observation.text).toMatch(/^In your inventory, you see:/);

@@ -94,14 +94,18 @@ describe('ALFWorld bad input', () => {
     ['game file that is not JSON', 'valid_seen/broken-json/trial_1', /not valid JSON/],
     ['game file without PDDL keys', 'valid_seen/missing-keys/trial_1', /malformed/],
     ['game file with broken PDDL', 'valid_seen/bad-pddl/trial_1', /could not be loaded/],
-  ])('%s', async (_what, task, message) => {
-    const e = env();
-    const err = await rejection(e.reset({ env: 'alfworld', task }));
-    expect(err.code).toBe('BadGameFile');
-    expect(err.message).toMatch(message);
-    expect(err.message).toContain(task);
-    await e.close();
-  }, 120_000);
+  ])(
+    '%s',
+    async (_what, task, message) => {
+      const e = env();
+      const err = await rejection(e.reset({ env: 'alfworld', task }));
+      expect(err.code).toBe('BadGameFile');
+      expect(err.message).toMatch(message);
+      expect(err.message).toContain(task);
+      await e.close();
+    },
+    120_000,
+  );
 
   test('invalid action string', async () => {
     const e = env();

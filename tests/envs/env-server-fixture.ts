@@ -2,7 +2,10 @@
 import { connectEnvServer, EnvServerHandle, StartEnvServerOptions } from '../../src/envs/env-server';
 
 /** Starts a server in `beforeAll` and stops it in `afterAll`; read `.url` inside tests. */
-export function useEnvServer(opts: StartEnvServerOptions = {}): { readonly url: string; readonly handle: EnvServerHandle } {
+export function useEnvServer(opts: StartEnvServerOptions = {}): {
+  readonly url: string;
+  readonly handle: EnvServerHandle;
+} {
   let handle: EnvServerHandle | undefined;
   beforeAll(async () => {
     handle = await connectEnvServer(opts);

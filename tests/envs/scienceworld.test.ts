@@ -54,7 +54,9 @@ describe('ScienceWorld env server', () => {
     const [trainVar] = await getScienceWorldVariations(server.url, 'boil', 'train');
     const env = new ScienceWorldTextEnv({ url: server.url });
     try {
-      await expect(env.reset({ env: 'scienceworld', task: 'boil', variation: trainVar, split: 'test' })).rejects.toMatchObject({
+      await expect(
+        env.reset({ env: 'scienceworld', task: 'boil', variation: trainVar, split: 'test' }),
+      ).rejects.toMatchObject({
         code: 'BadVariation',
         message: expect.stringContaining("'test' split"),
       });

@@ -25,8 +25,7 @@ export class BuiltinTextEnv implements TextEnv {
 
   /** Starts the episode for `spec`; throws `UnknownTask`, `BadVariation` or `EnvProtocol` env errors. */
   async reset(spec: EnvSpec): Promise<ResetResult> {
-    if (this.closed)
-      throw new BuiltinEnvUsageError('reset() called after close(); create a new BuiltinTextEnv');
+    if (this.closed) throw new BuiltinEnvUsageError('reset() called after close(); create a new BuiltinTextEnv');
     const s = initialState(spec);
     this.state = s;
     return {
@@ -41,8 +40,7 @@ export class BuiltinTextEnv implements TextEnv {
    * After the episode has ended, returns `done` again without advancing (reward 0).
    */
   async step(action: string): Promise<StepResult> {
-    if (this.closed)
-      throw new BuiltinEnvUsageError('step() called after close(); create a new BuiltinTextEnv');
+    if (this.closed) throw new BuiltinEnvUsageError('step() called after close(); create a new BuiltinTextEnv');
     const s = this.state;
     if (!s) throw new BuiltinEnvUsageError('step() called before reset(); call reset(spec) first');
     if (s.done) {

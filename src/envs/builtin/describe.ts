@@ -50,9 +50,7 @@ export function describeObject(s: WorldState, o: WorldObject): string {
 export function describeRoom(s: WorldState): string {
   const r = room(s, s.agentRoom);
   const things = contentsOf(s, r.id).map((o) => `\t${describeObject(s, o)}`);
-  const doors = doorsOf(s).map(
-    (d) => `\ta door to the ${doorName(s, d).slice('door to '.length)} (${doorState(d)})`,
-  );
+  const doors = doorsOf(s).map((d) => `\ta door to the ${doorName(s, d).slice('door to '.length)} (${doorState(d)})`);
   return [
     `This room is called the ${r.name}. In it, you see:`,
     ...(things.length > 0 ? things : ['\tnothing of interest']),
@@ -76,8 +74,7 @@ export function describeInventory(s: WorldState): string {
 export function examineText(s: WorldState, o: WorldObject): string {
   const extra: string[] = [];
   if (o.keyFor) extra.push('It looks like it fits a lock.');
-  if (o.waterSource)
-    extra.push('You can use it on a container to fill it, or on something dirty to rinse it.');
+  if (o.waterSource) extra.push('You can use it on a container to fill it, or on something dirty to rinse it.');
   if (o.heater) extra.push('Things put on it heat up while it is turned on.');
   if (o.cooler) extra.push('Things inside it cool down while it is closed.');
   return [`You see ${describeObject(s, o)}.`, ...extra].join(' ');

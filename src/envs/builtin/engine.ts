@@ -27,8 +27,7 @@ export interface EngineStep {
 
 /** Validates a spec and returns its task definition, variation and step limit. */
 export function checkSpec(spec: EnvSpec): { task: TaskDef; variation: number; maxSteps: number } {
-  if (spec.env !== 'builtin')
-    throw new BuiltinEnvUsageError(`spec.env must be 'builtin', got '${String(spec.env)}'`);
+  if (spec.env !== 'builtin') throw new BuiltinEnvUsageError(`spec.env must be 'builtin', got '${String(spec.env)}'`);
   const task = findTask(spec.task);
   if (!task)
     throw new UnknownBuiltinTaskError(
@@ -86,9 +85,7 @@ export function stepState(s: WorldState, action: string): EngineStep {
     valid = false;
   } else {
     const cmd = parseCommand(action);
-    const out = cmd
-      ? execute(s, cmd, taskOf(s).describe(s))
-      : { ok: false, feedback: UNKNOWN_ACTION };
+    const out = cmd ? execute(s, cmd, taskOf(s).describe(s)) : { ok: false, feedback: UNKNOWN_ACTION };
     feedback = out.feedback;
     valid = out.ok;
   }

@@ -10,10 +10,7 @@ export class UnknownBuiltinTaskError extends EnvError {
     readonly task: string,
     readonly knownTasks: readonly string[],
   ) {
-    super(
-      `builtin env: unknown task '${task}'; known tasks: ${knownTasks.join(', ')}`,
-      'UnknownTask',
-    );
+    super(`builtin env: unknown task '${task}'; known tasks: ${knownTasks.join(', ')}`, 'UnknownTask');
   }
 }
 

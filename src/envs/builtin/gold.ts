@@ -26,18 +26,14 @@ export function goldSubtasks(spec: EnvSpec): GoldSubtask[] {
     state: () => s,
     run: (action) => {
       const r = stepState(s, action);
-      if (!r.valid)
-        throw new Error(
-          `builtin gold plan for ${task.id}: '${action}' was rejected: ${r.feedback}`,
-        );
+      if (!r.valid) throw new Error(`builtin gold plan for ${task.id}: '${action}' was rejected: ${r.feedback}`);
       current.push(action);
     },
   };
   return task.stages.map((stage, i) => {
     current = [];
     stage.plan(actor);
-    if (!s.stagesDone[i])
-      throw new Error(`builtin gold plan for ${task.id}: stage ${i} not reached`);
+    if (!s.stagesDone[i]) throw new Error(`builtin gold plan for ${task.id}: stage ${i} not reached`);
     return { subtask: stage.subtask(initial), actions: current };
   });
 }

@@ -4,13 +4,7 @@
  * item's candidate places exclude the locked study, so every task stays solvable.
  */
 import { createRng } from './prng';
-import {
-  AMBIENT_TEMPERATURE,
-  type Door,
-  type Room,
-  type WorldObject,
-  type WorldState,
-} from './world';
+import { AMBIENT_TEMPERATURE, type Door, type Room, type WorldObject, type WorldState } from './world';
 
 const ROOMS: Room[] = [
   { id: 'hallway', name: 'hallway' },
@@ -34,13 +28,7 @@ function doors(): Door[] {
   const study = d('hallway', 'study');
   study.locked = true;
   study.keyId = 'brass-key';
-  return [
-    d('hallway', 'kitchen'),
-    d('hallway', 'living-room'),
-    d('hallway', 'bedroom'),
-    study,
-    d('kitchen', 'garden'),
-  ];
+  return [d('hallway', 'kitchen'), d('hallway', 'living-room'), d('hallway', 'bedroom'), study, d('kitchen', 'garden')];
 }
 
 type Spec = Omit<WorldObject, 'temperature' | 'portable' | 'article'> & Partial<WorldObject>;
@@ -167,12 +155,7 @@ const PLACEMENTS: { make: (location: string) => WorldObject; places: string[] }[
 const gem = (): WorldObject => item({ id: 'gem', name: 'gem', location: 'chest' });
 
 /** Builds the initial state for a task and variation; the same inputs always give the same state. */
-export function buildHouse(
-  task: string,
-  variation: number,
-  maxSteps: number,
-  stageCount: number,
-): WorldState {
+export function buildHouse(task: string, variation: number, maxSteps: number, stageCount: number): WorldState {
   const rng = createRng(variation);
   const ds = doors();
   for (const d of ds) if (!d.locked) d.open = rng.next() < 0.5;

@@ -76,9 +76,7 @@ export function parseCommand(input: string): Command | undefined {
   const take = /^(?:take|pick up|get) (.+)$/.exec(t);
   if (take) {
     const parts = split2(take[1] as string, ['from']);
-    return parts
-      ? { verb: 'take', target: parts[0], from: parts[1] }
-      : { verb: 'take', target: take[1] as string };
+    return parts ? { verb: 'take', target: parts[0], from: parts[1] } : { verb: 'take', target: take[1] as string };
   }
   const put = /^(?:put|place|move) (.+)$/.exec(t);
   if (put) {

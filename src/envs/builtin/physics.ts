@@ -3,13 +3,7 @@
  * cool what is inside. Separate from the command rules because every step ticks, valid or not,
  * and because the waiting in `boil-water` / `chill-juice` depends only on this.
  */
-import {
-  BOILING_POINT,
-  COLD_THRESHOLD,
-  isWithin,
-  type WorldObject,
-  type WorldState,
-} from './world';
+import { BOILING_POINT, COLD_THRESHOLD, isWithin, type WorldObject, type WorldState } from './world';
 
 /** °C a stove adds per tick. */
 export const HEAT_PER_TICK = 30;
@@ -36,8 +30,7 @@ export function tick(s: WorldState): string[] {
       for (const o of s.objects.filter(inside)) {
         const before = o.temperature;
         o.temperature = Math.max(FRIDGE_TEMPERATURE, before - COOL_PER_TICK);
-        if (before > COLD_THRESHOLD && o.temperature <= COLD_THRESHOLD)
-          events.push(`The ${o.name} is cold now.`);
+        if (before > COLD_THRESHOLD && o.temperature <= COLD_THRESHOLD) events.push(`The ${o.name} is cold now.`);
       }
     }
   }

@@ -3,17 +3,7 @@
  * Plans read the live state after every action instead of assuming a layout, so they stay
  * correct for every variation (closed doors, closed containers, different start rooms).
  */
-import {
-  doorName,
-  doorsOf,
-  INVENTORY,
-  isRoom,
-  obj,
-  otherSide,
-  room,
-  roomOf,
-  type WorldState,
-} from './world';
+import { doorName, doorsOf, INVENTORY, isRoom, obj, otherSide, room, roomOf, type WorldState } from './world';
 
 /** A simulated player a plan drives: the current state, and one action at a time. */
 export interface Actor {
@@ -58,11 +48,7 @@ export function fetch(a: Actor, itemId: string): void {
   if (where === INVENTORY) return;
   walkTo(a, where);
   const chain: string[] = [];
-  for (
-    let loc = obj(a.state(), itemId).location;
-    !isRoom(a.state(), loc);
-    loc = obj(a.state(), loc).location
-  ) {
+  for (let loc = obj(a.state(), itemId).location; !isRoom(a.state(), loc); loc = obj(a.state(), loc).location) {
     chain.unshift(loc);
   }
   for (const id of chain) {
@@ -76,8 +62,7 @@ export function fetch(a: Actor, itemId: string): void {
 export function putInto(a: Actor, itemId: string, containerId: string): void {
   const c = obj(a.state(), containerId);
   walkTo(a, roomOf(a.state(), c));
-  if (c.container?.openable && !obj(a.state(), containerId).container?.open)
-    a.run(`open ${c.name}`);
+  if (c.container?.openable && !obj(a.state(), containerId).container?.open) a.run(`open ${c.name}`);
   a.run(`put ${obj(a.state(), itemId).name} ${c.container?.prep ?? 'in'} ${c.name}`);
 }
 

@@ -76,8 +76,7 @@ export function execute(s: WorldState, cmd: Command, taskDescription: string): O
     case 'drop': {
       const t = resolve(s, cmd.target);
       if (!t) return notHere(cmd.target);
-      if (t.kind === 'door' || t.o.location !== INVENTORY)
-        return fail(`You are not carrying the ${cmd.target}.`);
+      if (t.kind === 'door' || t.o.location !== INVENTORY) return fail(`You are not carrying the ${cmd.target}.`);
       t.o.location = s.agentRoom;
       return done(`You drop the ${t.o.name}.`);
     }
@@ -86,8 +85,7 @@ export function execute(s: WorldState, cmd: Command, taskDescription: string): O
       const t = resolve(s, cmd.target);
       if (!t) return notHere(cmd.target);
       const on = cmd.verb === 'activate';
-      if (t.kind === 'door' || t.o.on === undefined)
-        return fail(`The ${cmd.target} cannot be turned on or off.`);
+      if (t.kind === 'door' || t.o.on === undefined) return fail(`The ${cmd.target} cannot be turned on or off.`);
       if (t.o.on === on) return fail(`The ${t.o.name} is already ${on ? 'on' : 'off'}.`);
       t.o.on = on;
       return done(`The ${t.o.name} is now ${on ? 'on' : 'off'}.`);
@@ -196,8 +194,7 @@ function unlock(s: WorldState, name: string, keyName: string): Outcome {
   if (!key) return notHere(keyName);
   if (t.kind !== 'door') return fail(`The ${name} has no lock.`);
   if (!t.d.locked) return fail(`The ${name} is not locked.`);
-  if (key.kind === 'door' || !isCarried(s, key.o))
-    return fail(`You are not carrying the ${keyName}.`);
+  if (key.kind === 'door' || !isCarried(s, key.o)) return fail(`You are not carrying the ${keyName}.`);
   if (key.o.id !== t.d.keyId) return fail(`The ${keyName} does not fit the lock.`);
   t.d.locked = false;
   return done(`You unlock the ${name} with the ${keyName}. It is still closed.`);

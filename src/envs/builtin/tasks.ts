@@ -59,15 +59,13 @@ const boilWater: TaskDef = {
     {
       subtask: () => 'Turn on the stove',
       points: 20,
-      reached: (s) =>
-        at(s, 'pot', 'stove') && obj(s, 'pot').liquid === 'water' && obj(s, 'stove').on === true,
+      reached: (s) => at(s, 'pot', 'stove') && obj(s, 'pot').liquid === 'water' && obj(s, 'stove').on === true,
       plan: (a) => a.run('activate stove'),
     },
     {
       subtask: () => 'Wait until the water in the pot boils',
       points: 20,
-      reached: (s) =>
-        obj(s, 'pot').liquid === 'water' && obj(s, 'pot').temperature >= BOILING_POINT,
+      reached: (s) => obj(s, 'pot').liquid === 'water' && obj(s, 'pot').temperature >= BOILING_POINT,
       plan: (a) => waitUntil(a, (s) => obj(s, 'pot').temperature >= BOILING_POINT),
     },
   ],
@@ -196,8 +194,7 @@ const chillJuice: TaskDef = {
     {
       subtask: () => 'Wait until the orange juice is cold',
       points: 25,
-      reached: (s) =>
-        at(s, 'orange-juice', 'fridge') && obj(s, 'orange-juice').temperature <= COLD_THRESHOLD,
+      reached: (s) => at(s, 'orange-juice', 'fridge') && obj(s, 'orange-juice').temperature <= COLD_THRESHOLD,
       plan: (a) => waitUntil(a, (s) => obj(s, 'orange-juice').temperature <= COLD_THRESHOLD),
     },
   ],
@@ -205,8 +202,7 @@ const chillJuice: TaskDef = {
 
 const waterPlant: TaskDef = {
   id: 'water-plant',
-  describe: () =>
-    'Your task is to water the plant in the garden. You will need a watering can full of water.',
+  describe: () => 'Your task is to water the plant in the garden. You will need a watering can full of water.',
   stages: [
     {
       subtask: (s) => `Get the watering can ${placePhrase(s, 'watering-can')}`,
@@ -227,9 +223,7 @@ const waterPlant: TaskDef = {
       subtask: () => 'Carry the full watering can to the garden',
       points: 25,
       reached: (s) =>
-        s.agentRoom === 'garden' &&
-        carried(s, 'watering-can') &&
-        obj(s, 'watering-can').liquid === 'water',
+        s.agentRoom === 'garden' && carried(s, 'watering-can') && obj(s, 'watering-can').liquid === 'water',
       plan: (a) => walkTo(a, 'garden'),
     },
     {

@@ -5,16 +5,7 @@
  */
 import { parseCommand } from './parser';
 import { execute } from './rules';
-import {
-  cloneState,
-  doorName,
-  doorsOf,
-  isCarried,
-  otherSide,
-  reachable,
-  room,
-  type WorldState,
-} from './world';
+import { cloneState, doorName, doorsOf, isCarried, otherSide, reachable, room, type WorldState } from './world';
 
 /** Always admissible and side-effect free; listed without a trial run. */
 const ALWAYS = ['inventory', 'look', 'task', 'wait'];
@@ -37,8 +28,7 @@ function candidates(s: WorldState): string[] {
   const carried = objs.filter((o) => isCarried(s, o));
   for (const o of carried) {
     out.push(`drop ${o.name}`);
-    for (const c of objs)
-      if (c.container && c.id !== o.id) out.push(`put ${o.name} ${c.container.prep} ${c.name}`);
+    for (const c of objs) if (c.container && c.id !== o.id) out.push(`put ${o.name} ${c.container.prep} ${c.name}`);
     for (const d of doors) out.push(`unlock ${d} with ${o.name}`);
   }
   // `use` only makes sense with a tool: a water source or something holding a liquid.
