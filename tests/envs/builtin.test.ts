@@ -113,13 +113,14 @@ describe('BuiltinTextEnv tasks', () => {
 });
 
 describe('BuiltinTextEnv feedback', () => {
-  it('answers unknown, empty and inadmissible actions with feedback that costs a step', async () => {
+  it('answers unknown and inadmissible actions with feedback that costs a step; rejects an empty one', async () => {
     const env = new BuiltinTextEnv();
     await env.reset(spec('boil-water', 0, { maxSteps: 6 }));
     const unknown = await env.step('xyzzy plugh');
     expect(unknown).toMatchObject({ reward: 0, score: 0, done: false, won: false });
     expect(unknown.observation.text).toBe(UNKNOWN_ACTION);
-    expect((await env.step('')).observation.text).toContain(UNKNOWN_ACTION);
+    await expect(env.step('  ')).rejects.toMatchObject({ code: 'BadAction' });
+    expect((await env.step('wait for nothing')).observation.text).toContain(UNKNOWN_ACTION);
     expect((await env.step('take sofa')).observation.text).toBe("No known object called 'sofa' is here.");
     expect((await env.step('open door to study')).observation.text).toBe('The door to study is locked.');
     expect((await env.step('go to study')).observation.text).toBe('The door to the study is closed.');

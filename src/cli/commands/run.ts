@@ -83,7 +83,7 @@ export async function runEpisode(flags: RunFlags, out: Output): Promise<void> {
 function episodeCommand(
   name: string,
   description: string,
-  defaults: { env: string; task: string; llm: string; maxSteps: string },
+  defaults: { env: string; task: string; split?: string; llm: string; maxSteps: string },
 ) {
   return program
     .command(name)
@@ -91,7 +91,11 @@ function episodeCommand(
     .option('--env <env>', 'environment: builtin | scienceworld | alfworld', defaults.env)
     .option('--task <task>', 'task name (ScienceWorld), game path (ALFWorld) or built-in task id', defaults.task)
     .option('--variation <n>', 'variation (ScienceWorld) or seed (built-in)', '0')
-    .option('--split <split>', 'split the task belongs to (alfworld: valid_seen | valid_unseen | train_sample)')
+    .option(
+      '--split <split>',
+      'split the task belongs to (alfworld: valid_seen | valid_unseen | train_sample)',
+      defaults.split,
+    )
     .option('--profile <profile>', 'prompt profile: chat (JSON, instruct models) | paper (reference raw text)', 'chat')
     .option(
       '--llm <backend>',
@@ -121,3 +125,13 @@ episodeCommand('run', 'Run one STEP-HRL episode and print it live', {
   llm: 'auto',
   maxSteps: '50',
 });
+
+/** The demo's ALFWorld game: a short pick-and-place task from the seen evaluation split. */
+export const DEMO_GAME = 'pick_and_place_simple-Book-None-SideTable-329/trial_T20190908_050633_745514';
+
+episodeCommand(
+  'demo',
+  'Run the embedded-defaults demo: one STEP-HRL episode on a real ALFWorld game with the embedded local model ' +
+    '(or the OpenAI-compatible endpoint when configured); a short step budget because a CPU model is slow',
+  { env: 'alfworld', task: DEMO_GAME, split: 'valid_seen', llm: 'auto', maxSteps: '6' },
+);

@@ -3,6 +3,7 @@
  * All work happens synchronously in engine.ts; this class only owns the session lifecycle
  * (reset / step / close) and shapes results.
  */
+import { EnvError } from '../text-env';
 import type { EnvSpec, ResetResult, StepResult, TextEnv } from '../text-env';
 import { initialState, observe, stepState, taskOf } from './engine';
 import { BuiltinEnvUsageError } from './errors';
@@ -43,6 +44,10 @@ export class BuiltinTextEnv implements TextEnv {
     if (this.closed) throw new BuiltinEnvUsageError('step() called after close(); create a new BuiltinTextEnv');
     const s = this.state;
     if (!s) throw new BuiltinEnvUsageError('step() called before reset(); call reset(spec) first');
+    // Same contract as the env server: an empty action is a caller bug, not a move in the game.
+    if (typeof action !== 'string' || action.trim() === '') {
+      throw new EnvError(`action ${JSON.stringify(action)} is empty; send a command such as "look"`, 'BadAction');
+    }
     if (s.done) {
       return {
         observation: {
