@@ -18,11 +18,14 @@ node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' || {
   exit 1
 }
 
-# 1. npm packages, reinstalled only when the lockfile changes.
-lock_sum=$(sha256sum package-lock.json | cut -d' ' -f1)
+# 1. npm packages at the lockfile's versions, reinstalled only when package.json or the lockfile change.
+# `npm install --no-save` rather than `npm ci`: node-llama-cpp lists prebuilt binaries for every
+# platform as optional dependencies, and registries that carry only some of them make `npm ci`
+# refuse the lockfile, while install skips the missing optional ones and changes nothing.
+lock_sum=$(cat package.json package-lock.json | sha256sum | cut -d' ' -f1)
 if [ "$(cat node_modules/.step-hrl-lock 2>/dev/null)" != "$lock_sum" ]; then
-  say "installing npm packages (npm ci)"
-  npm ci --no-audit --no-fund --loglevel=error
+  say "installing npm packages"
+  npm install --no-save --no-audit --no-fund --loglevel=error
   echo "$lock_sum" >node_modules/.step-hrl-lock
 fi
 

@@ -35,9 +35,10 @@ export function createPolicyActivities(llm: LlmClient, counter: CallCounter = { 
         return {
           text: response.text,
           parsed: parsePolicyOutput(input.role, input.profile, response.text),
-          usage: response.usage,
+          usage: response.originalUsage ?? response.usage,
+          spentTokens: response.usage.promptTokens + response.usage.completionTokens,
           model: response.model,
-          latencyMs: response.latencyMs,
+          latencyMs: response.originalLatencyMs ?? response.latencyMs,
           cached: response.cached ?? false,
         };
       } catch (err) {

@@ -25,8 +25,12 @@ export interface PolicyCallInput {
 export interface PolicyCallResult {
   text: string;
   parsed: Parsed<PolicyOutput>;
+  /** Usage of the call that produced the reply (the original one on a cache hit). */
   usage: TokenUsage;
+  /** Tokens actually spent by this call: 0 on a cache hit. */
+  spentTokens: number;
   model: string;
+  /** Latency of the call that produced the reply. */
   latencyMs: number;
   cached: boolean;
 }

@@ -10,12 +10,15 @@ export const TRANSITION_VERSION = 1;
 
 const Tokens = z.object({ prompt: z.number().int().nonnegative(), completion: z.number().int().nonnegative() });
 
-/** One bounded model call's bookkeeping. */
+/**
+ * One bounded model call's bookkeeping. Tokens and latency are those of the call that produced the
+ * reply (a response-cache hit reports the original call's), so a cached re-run records identically;
+ * what a run actually spent is in the episode result's `spentTokens`.
+ */
 export const CallRecord = z.object({
   model: z.string(),
   tokens: Tokens,
   latencyMs: z.number().nonnegative(),
-  cached: z.boolean(),
   /** Size of the prompt sent, in characters (the bounded-input guarantee is checked on this). */
   promptChars: z.number().int().nonnegative(),
   /** Rejected replies and why, when repair attempts were needed. */

@@ -61,7 +61,10 @@ export function parseEpisodeFlags(flags: EpisodeFlags): {
 
 /** A readable, unique default episode id. */
 export function defaultEpisodeId(spec: EnvSpec): string {
-  const task = spec.task.split('/')[0].replace(/[^A-Za-z0-9]+/g, '-').slice(0, 60);
+  const task = spec.task
+    .split('/')[0]
+    .replace(/[^A-Za-z0-9]+/g, '-')
+    .slice(0, 60);
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
   return `${spec.env}-${task}-v${spec.variation ?? 0}-${stamp}`;
 }

@@ -34,6 +34,8 @@ export interface EpisodeState {
   score: number;
   won: boolean;
   tokens: number;
+  /** Tokens actually spent (response-cache hits cost none). */
+  spentTokens: number;
   /** Actions + observation hashes of every step so far: what a re-drive replays. */
   log: RecordedStep[];
   resetObsHash: string;
@@ -57,7 +59,10 @@ export interface EpisodeResult {
   steps: number;
   score: number;
   won: boolean;
+  /** Tokens of every recorded call (what the decisions cost when they were made). */
   tokens: number;
+  /** Tokens this execution actually spent: 0 for a re-run served from the response cache. */
+  spentTokens: number;
   runs: number;
   redrives: number;
   error?: string;
@@ -111,6 +116,7 @@ export async function episodeWorkflow(input: EpisodeInput): Promise<EpisodeResul
       score: reset.score,
       won: false,
       tokens: 0,
+      spentTokens: 0,
       log: [],
       resetObsHash: reset.obsHash,
       runs: 1,
@@ -142,6 +148,7 @@ export async function episodeWorkflow(input: EpisodeInput): Promise<EpisodeResul
       config.repairAttempts,
     );
     s.tokens += tokensOf(high.record);
+    s.spentTokens += high.spentTokens;
     // The reference uses whatever the high level wrote; an empty reply becomes "None".
     const subtask = high.output?.role === 'high' ? high.output.subtask : high.lastReply.trim() || 'None';
     const index = s.subtasks.length;
@@ -227,6 +234,7 @@ export async function episodeWorkflow(input: EpisodeInput): Promise<EpisodeResul
     score: s.score,
     won: s.won,
     tokens: s.tokens,
+    spentTokens: s.spentTokens,
     runs: s.runs,
     redrives,
     error,
@@ -240,6 +248,7 @@ function absorb(s: EpisodeState, outcome: SubtaskOutcome): void {
   s.score = outcome.score;
   s.won = s.won || outcome.won;
   s.tokens += outcome.tokens;
+  s.spentTokens += outcome.spentTokens ?? 0; // absent in outcomes recorded before this field existed
 }
 
 function isDivergence(err: unknown): boolean {

@@ -15,6 +15,8 @@ export interface Decision {
   /** The last raw reply (used as-is where the reference would). */
   lastReply: string;
   record: CallRecord;
+  /** Tokens actually spent (0 for response-cache hits). */
+  spentTokens: number;
 }
 
 /** Calls the policy, repairing unparseable replies up to `repairAttempts` times. */
@@ -23,21 +25,21 @@ export async function decide(call: PolicyCallInput, repairAttempts: number): Pro
     model: '',
     tokens: { prompt: 0, completion: 0 },
     latencyMs: 0,
-    cached: false,
     promptChars: promptChars(call),
     repairs: [],
   };
   let current = call;
+  let spentTokens = 0;
   for (let attempt = 0; ; attempt++) {
     const result = await policy.callPolicy(current);
     record.model = result.model;
     record.tokens.prompt += result.usage.promptTokens;
     record.tokens.completion += result.usage.completionTokens;
     record.latencyMs += result.latencyMs;
-    record.cached = result.cached;
-    if (result.parsed.ok) return { output: result.parsed.value, lastReply: result.text, record };
+    spentTokens += result.spentTokens;
+    if (result.parsed.ok) return { output: result.parsed.value, lastReply: result.text, record, spentTokens };
     record.repairs.push({ reply: result.text, error: result.parsed.error });
-    if (attempt >= repairAttempts) return { lastReply: result.text, record };
+    if (attempt >= repairAttempts) return { lastReply: result.text, record, spentTokens };
     current = buildRepairCall(call, result.text, result.parsed.error);
   }
 }

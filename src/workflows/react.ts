@@ -31,6 +31,8 @@ export interface ReactResult {
   won: boolean;
   steps: ReactStep[];
   tokens: number;
+  /** Tokens actually spent (response-cache hits cost none). */
+  spentTokens: number;
 }
 
 /** Runs the ReAct baseline for one episode (no continue-as-new: its history is the point). */
@@ -47,10 +49,12 @@ export async function reactWorkflow(input: {
   let score = reset.score;
   let won = false;
   let tokens = 0;
+  let spentTokens = 0;
   for (let stepIndex = 0; stepIndex < config.maxSteps; stepIndex++) {
     const call = buildReactCall(reset.taskDescription, initial, turns, config.profile, config.decoding.react);
     const decision = await decide(call, config.repairAttempts);
     tokens += tokensOf(decision.record);
+    spentTokens += decision.spentTokens;
     const action = decision.output?.role === 'react' ? decision.output.action : 'None';
     const result = await env.envStep({ episodeId, stepIndex, action });
     const observation = formatObservation(config.spec.env, result.observation);
@@ -72,5 +76,5 @@ export async function reactWorkflow(input: {
     if (result.done) break;
   }
   await env.envClose({ episodeId }).catch(() => undefined);
-  return { episodeId, score, won, steps, tokens };
+  return { episodeId, score, won, steps, tokens, spentTokens };
 }

@@ -59,6 +59,8 @@ export interface SubtaskOutcome {
   won: boolean;
   envDone: boolean;
   tokens: number;
+  /** Tokens actually spent (response-cache hits cost none). */
+  spentTokens: number;
   /** Set with status `session-lost` when the lost step's decision was already made. */
   pending?: PendingDecision;
 }
@@ -79,6 +81,7 @@ export async function subtaskWorkflow(input: SubtaskInput): Promise<SubtaskOutco
   let stepsInSubtask = input.stepsInSubtask;
   let score = input.score;
   let tokens = 0;
+  let spentTokens = 0;
   let pending = input.pending;
   const finish = (
     status: SubtaskStatus,
@@ -95,6 +98,7 @@ export async function subtaskWorkflow(input: SubtaskInput): Promise<SubtaskOutco
     won: extra.won ?? false,
     envDone: extra.envDone ?? false,
     tokens,
+    spentTokens,
     pending: extra.pending,
   });
 
@@ -122,6 +126,7 @@ export async function subtaskWorkflow(input: SubtaskInput): Promise<SubtaskOutco
         config.repairAttempts,
       );
       tokens += tokensOf(answer.record);
+      spentTokens += answer.spentTokens;
       low = {
         decision: answer.output?.role === 'low' ? answer.output.decision : undefined,
         record: answer.record,
@@ -165,6 +170,7 @@ export async function subtaskWorkflow(input: SubtaskInput): Promise<SubtaskOutco
         config.repairAttempts,
       );
       tokens += tokensOf(update.record);
+      spentTokens += update.spentTokens;
       progressRecord = update.record;
       progressAfter = update.output?.role === 'progress' ? update.output.progress : progress;
     }

@@ -8,7 +8,18 @@ import { openTemporal, type TemporalCliOptions } from '../temporal';
 
 /** Prints the end-of-episode summary. */
 export function printEpisodeSummary(result: EpisodeResult, out: Output): void {
-  const table = out.table(['episode', 'status', 'won', 'score', 'steps', 'subtasks', 'tokens', 'runs', 're-drives']);
+  const table = out.table([
+    'episode',
+    'status',
+    'won',
+    'score',
+    'steps',
+    'subtasks',
+    'tokens',
+    'spent',
+    'runs',
+    're-drives',
+  ]);
   table.push([
     result.episodeId,
     result.status,
@@ -17,6 +28,7 @@ export function printEpisodeSummary(result: EpisodeResult, out: Output): void {
     result.steps,
     result.subtasks.length,
     result.tokens,
+    result.spentTokens,
     result.runs,
     result.redrives,
   ]);

@@ -1,0 +1,177 @@
+/**
+ * Episodes through a real HTTP server speaking the OpenAI API (the project's own mock, with fault
+ * injection): transient faults (429 + Retry-After, 500, timeout, truncated body, non-JSON) are
+ * retried by the activity policy and leave the record with no duplicated or lost transition; bad
+ * configuration fails fast with a clear message and no key; and a multi-episode run repeated with
+ * the response cache in read-only mode, with the endpoint stopped, records identically and spends
+ * zero tokens.
+ */
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { AugmentedTransition } from '../../src/agent/records';
+import { fetchTransitions, startEpisode } from '../../src/client';
+import { goldSubtasks } from '../../src/envs/builtin';
+import type { EnvSpec } from '../../src/envs/text-env';
+import { CachedLlmClient } from '../../src/llm/cache';
+import { expertPolicyRules } from '../../src/llm/expert-policy';
+import { OpenAiLlmClient } from '../../src/llm/openai-client';
+import type { LlmClient } from '../../src/llm/types';
+import { mockConfig, TEST_KEY } from '../llm/mock-config';
+import { MockOpenAiServer, type MockFault } from '../support/mock-openai-server';
+import { scriptResponder } from '../support/script-responder';
+import { connectTestTemporal, queueFor, withWorker, type TestTemporal } from '../support/temporal';
+
+let t: TestTemporal;
+beforeAll(async () => (t = await connectTestTemporal()));
+afterAll(async () => t?.close());
+
+const spec: EnvSpec = { env: 'builtin', task: 'deliver-apple', variation: 2 };
+const plan = goldSubtasks(spec);
+
+async function runEpisode(llm: LlmClient, name: string, s: EnvSpec = spec) {
+  const taskQueue = queueFor(name);
+  const episodeId = `ep-${taskQueue}`;
+  const result = await withWorker(t, { taskQueue, llm }, async () =>
+    (await startEpisode(t.client, { episodeId, taskQueue, config: { spec: s } })).result(),
+  );
+  return { result, transitions: await fetchTransitions(t.client, episodeId) };
+}
+
+/** A transition without the fields that name the run (episode id) or measure wall time (latencies). */
+function content(tr: AugmentedTransition) {
+  const untimed = <T extends { latencyMs: number } | undefined>(call: T) => call && { ...call, latencyMs: 0 };
+  return JSON.stringify({
+    ...tr,
+    episodeId: '',
+    envLatencyMs: 0,
+    low: untimed(tr.low),
+    progress: untimed(tr.progress),
+  });
+}
+
+/** Every message in an error's cause chain. */
+function messages(err: unknown): string {
+  const out: string[] = [];
+  for (let e = err as { message?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e)
+    out.push(e.message ?? '');
+  return out.join(' | ');
+}
+
+describe('OpenAI-compatible endpoint', () => {
+  let mock: MockOpenAiServer;
+  beforeAll(async () => {
+    mock = await MockOpenAiServer.start({
+      responder: scriptResponder(expertPolicyRules(plan, 'chat')),
+      apiKey: TEST_KEY,
+      models: ['mock-model'],
+    });
+  });
+  afterAll(async () => mock?.stop());
+
+  test('transient faults are retried: the record has no duplicated or lost transition', async () => {
+    const clean = await runEpisode(new OpenAiLlmClient(mockConfig(mock.baseURL)), 'clean');
+    expect(clean.result.won).toBe(true);
+
+    const faults: MockFault[] = [
+      { kind: 'rate-limit', retryAfterSeconds: 1 },
+      { kind: 'server-error' },
+      { kind: 'hang' },
+      { kind: 'truncated' },
+      { kind: 'non-json' },
+    ];
+    // Spread the faults over the episode: every third answered request arms the next one.
+    let answered = 0;
+    const responder = scriptResponder(expertPolicyRules(plan, 'chat'));
+    const faulty = await MockOpenAiServer.start({
+      apiKey: TEST_KEY,
+      responder: (input) => {
+        answered += 1;
+        if (answered % 3 === 0 && faults.length > 0) faulty.injectFaults(faults.shift()!);
+        return responder(input);
+      },
+    });
+    try {
+      const run = await runEpisode(new OpenAiLlmClient(mockConfig(faulty.baseURL, { timeoutMs: 1500 })), 'faulty');
+      expect(faults).toHaveLength(0); // every fault was served
+      expect(faulty.requests.filter((r) => r.fault).map((r) => r.fault)).toEqual([
+        'rate-limit',
+        'server-error',
+        'hang',
+        'truncated',
+        'non-json',
+      ]);
+      expect(run.result.won).toBe(true);
+      expect(run.transitions.map((tr) => tr.stepIndex)).toEqual([...run.transitions.keys()]);
+      expect(run.transitions.map(content)).toEqual(clean.transitions.map(content));
+      // Each fault cost exactly one extra request, nothing else was re-sent.
+      expect(faulty.requestCount).toBe(mock.requests.filter((r) => r.path.endsWith('/chat/completions')).length + 5);
+    } finally {
+      await faulty.stop();
+    }
+  });
+
+  test.each([
+    ['a bad key', { perRole: { low: { apiKey: 'sk-wrong-key-123456' } } }, /OPENAI_API_KEY/],
+    ['an unknown model', { model: 'no-such-model' }, /no-such-model/],
+  ])('%s fails the episode fast with a clear message that holds no key', async (_name, options, pattern) => {
+    const started = Date.now();
+    const error = await runEpisode(new OpenAiLlmClient(mockConfig(mock.baseURL, options)), `bad-${_name}`).catch(
+      (e) => e,
+    );
+    const text = messages(error);
+    expect(text).toMatch(pattern);
+    expect(text).not.toContain('sk-wrong-key-123456');
+    expect(text).not.toContain(TEST_KEY);
+    expect(Date.now() - started).toBeLessThan(20_000); // not retried for minutes
+  });
+});
+
+test('a multi-episode run re-run in read-only cache mode: identical records, zero tokens, no request', async () => {
+  const specs: EnvSpec[] = [spec, { env: 'builtin', task: 'boil-water', variation: 1 }];
+  const cacheDir = mkdtempSync(path.join(os.tmpdir(), 'cache-'));
+  // Episodes run one after the other; the responder follows the current one's expert plan.
+  let current = scriptResponder(expertPolicyRules(goldSubtasks(specs[0]), 'chat'));
+  const mock = await MockOpenAiServer.start({ apiKey: TEST_KEY, responder: (input) => current(input) });
+  try {
+    const first = [];
+    for (const [i, s] of specs.entries()) {
+      current = scriptResponder(expertPolicyRules(goldSubtasks(s), 'chat'));
+      const llm = new CachedLlmClient(new OpenAiLlmClient(mockConfig(mock.baseURL)), {
+        mode: 'read-write',
+        dir: cacheDir,
+      });
+      first.push(await runEpisode(llm, `cache-rw-${i}`, s));
+    }
+    expect(first.every((r) => r.result.won)).toBe(true);
+    expect(first.every((r) => r.result.spentTokens > 0)).toBe(true);
+    const requestsBefore = mock.requestCount;
+    await mock.stop(); // any request now would fail
+
+    for (const [i, s] of specs.entries()) {
+      const llm = new CachedLlmClient(new OpenAiLlmClient(mockConfig(mock.baseURL)), {
+        mode: 'read-only',
+        dir: cacheDir,
+      });
+      const again = await runEpisode(llm, `cache-ro-${i}`, s);
+      expect(again.result.spentTokens).toBe(0);
+      expect(again.result.tokens).toBe(first[i].result.tokens);
+      // Byte-identical but for the run's name and the env's wall time: cached calls keep their recorded tokens and latency.
+      const named = (tr: AugmentedTransition) => JSON.stringify({ ...tr, episodeId: '', envLatencyMs: 0 });
+      expect(again.transitions.map(named)).toEqual(first[i].transitions.map(named));
+    }
+    expect(mock.requestCount).toBe(requestsBefore);
+
+    // A read-only miss is a clear, non-retried error.
+    const miss = new CachedLlmClient(new OpenAiLlmClient(mockConfig(mock.baseURL)), {
+      mode: 'read-only',
+      dir: cacheDir,
+    });
+    const error = await runEpisode(miss, 'cache-miss', { env: 'builtin', task: 'clean-plate', variation: 0 }).catch(
+      (e) => e,
+    );
+    expect(messages(error)).toMatch(/read-only/);
+  } finally {
+    await mock.stop();
+  }
+});
