@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { startEpisode } from '../../client';
+import { DEMO_GAME, DEMO_SPLIT } from '../../envs/demo-game';
 import { EnvProvider } from '../../envs/factory';
 import { expertPlan } from '../../llm/expert-plan';
 import { selectLlm } from '../../llm/select';
@@ -126,12 +127,9 @@ episodeCommand('run', 'Run one STEP-HRL episode and print it live', {
   maxSteps: '50',
 });
 
-/** The demo's ALFWorld game: a short pick-and-place task from the seen evaluation split. */
-export const DEMO_GAME = 'pick_and_place_simple-Book-None-SideTable-329/trial_T20190908_050633_745514';
-
 episodeCommand(
   'demo',
   'Run the embedded-defaults demo: one STEP-HRL episode on a real ALFWorld game with the embedded local model ' +
     '(or the OpenAI-compatible endpoint when configured); a short step budget because a CPU model is slow',
-  { env: 'alfworld', task: DEMO_GAME, split: 'valid_seen', llm: 'auto', maxSteps: '6' },
+  { env: 'alfworld', task: DEMO_GAME, split: DEMO_SPLIT, llm: 'auto', maxSteps: '6' },
 );
