@@ -142,3 +142,31 @@ describe('malformed model output', () => {
     }
   });
 });
+
+test.each([
+  ['subtask', { maxSubtasks: 2 }, 'subtask-budget'],
+  ['token', { maxTokens: 3000 }, 'token-budget'],
+  ['per-subtask step cap', { maxStepsPerSubtask: 2, maxSubtasks: 3 }, 'subtask-budget'],
+] as const)('the %s budget ends the episode with its status and the record intact', async (name, budget, status) => {
+  const taskQueue = queueFor(`budget-${name}`);
+  const episodeId = `ep-${taskQueue}`;
+  const llm = new ScriptedLlmClient(loopingPolicyRules(4));
+  const result = await withWorker(t, { taskQueue, llm }, async () =>
+    (
+      await startEpisode(t.client, { episodeId, taskQueue, config: { spec: longSpec, maxSteps: 100, ...budget } })
+    ).result(),
+  );
+  expect(result.status).toBe(status);
+  const transitions = await fetchTransitions(t.client, episodeId);
+  expect(transitions).toHaveLength(result.steps);
+  if (name === 'subtask') expect(result.subtasks).toHaveLength(2);
+  if (name === 'token') {
+    expect(result.tokens).toBeGreaterThanOrEqual(3000);
+    expect(result.tokens).toBeLessThan(3000 + 1500); // stops within one step of the budget
+  }
+  if (name === 'per-subtask step cap') {
+    const perSubtask = new Map<number, number>();
+    for (const tr of transitions) perSubtask.set(tr.subtaskIndex, (perSubtask.get(tr.subtaskIndex) ?? 0) + 1);
+    expect([...perSubtask.values()]).toEqual([2, 2, 2]);
+  }
+});
