@@ -3,57 +3,33 @@
  * run one STEP-HRL episode and print it live. Ctrl-C cancels the episode cleanly (the record
  * stays); a second Ctrl-C exits at once, and `step-hrl resume <id>` continues later.
  */
-import { randomUUID } from 'node:crypto';
-import path from 'node:path';
 import { startEpisode } from '../../client';
 import { DEMO_GAME, DEMO_SPLIT } from '../../envs/demo-game';
-import { EnvProvider } from '../../envs/factory';
-import { expertPlan } from '../../llm/expert-plan';
-import { selectLlm } from '../../llm/select';
-import { defaultDataDir } from '../../server/paths';
-import { createStepHrlWorker, DEFAULT_TASK_QUEUE } from '../../worker';
+import { DEFAULT_TASK_QUEUE } from '../../worker';
 import { cancelSignal } from '../../workflows/messages';
 import { defaultEpisodeId, parseEpisodeFlags, type EpisodeFlags } from '../episode-options';
 import { followEpisode } from '../live';
 import { createOutput, type Output } from '../output';
 import { action, program } from '../program';
-import { openTemporal, type TemporalCliOptions } from '../temporal';
+import { withSession, type WorkerCliOptions } from '../session';
 import { printEpisodeSummary } from './show';
 
-interface RunFlags extends EpisodeFlags, TemporalCliOptions {
+interface RunFlags extends EpisodeFlags, WorkerCliOptions {
   episodeId?: string;
-  taskQueue: string;
-  modelPath?: string;
   json?: boolean;
 }
 
 /** Runs one episode end to end with an in-process worker. */
 export async function runEpisode(flags: RunFlags, out: Output): Promise<void> {
-  const { config, llm: choice } = parseEpisodeFlags(flags);
-  const dataDir = flags.dataDir ?? defaultDataDir();
-  const temporal = await openTemporal({ ...flags, dataDir });
-  const envs = new EnvProvider();
-  try {
-    const plan = choice === 'expert' ? await expertPlan(config.spec, () => envs.serverUrl()) : undefined;
-    const llm = selectLlm({
-      choice,
-      expertPlan: plan,
-      profile: config.profile,
-      modelPath: flags.modelPath,
-      cacheDir: process.env.STEP_HRL_CACHE_DIR ?? path.join(dataDir, 'cache'),
-    });
-    const where = temporal.target.devServer ? `embedded Temporal at ${temporal.target.devServer.address}` : 'Temporal';
+  const { config } = parseEpisodeFlags(flags);
+  await withSession(flags, async (session) => {
+    const llm = await session.llm(flags, config.spec, config.profile);
     out.line(`policy: ${llm.description}`);
-    const worker = await createStepHrlWorker({
-      connection: temporal.native,
-      namespace: temporal.target.namespace,
-      taskQueue: flags.taskQueue,
-      llm: llm.client,
-      envFactory: envs.create,
-      workerId: randomUUID(),
-    });
+    const worker = await session.worker(flags, llm);
+    const server = session.temporal.target.devServer;
+    const where = server ? `embedded Temporal at ${server.address}` : 'Temporal';
     const episodeId = flags.episodeId ?? defaultEpisodeId(config.spec);
-    const handle = await startEpisode(temporal.client, { episodeId, taskQueue: flags.taskQueue, config });
+    const handle = await startEpisode(session.temporal.client, { episodeId, taskQueue: flags.taskQueue, config });
     out.event(
       'started',
       { episodeId, spec: config.spec },
@@ -69,15 +45,12 @@ export async function runEpisode(flags: RunFlags, out: Output): Promise<void> {
     };
     process.on('SIGINT', onSigint);
     try {
-      const result = await worker.run(followEpisode(temporal.client, handle, out));
+      const result = await worker.run(followEpisode(session.temporal.client, handle, out));
       if (result) printEpisodeSummary(result, out);
     } finally {
       process.off('SIGINT', onSigint);
     }
-  } finally {
-    await envs.close();
-    await temporal.close();
-  }
+  });
 }
 
 /** Adds the flags `run` and `demo` share. */

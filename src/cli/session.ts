@@ -1,0 +1,78 @@
+/**
+ * What every worker-running command opens: Temporal (embedded or configured), the env provider,
+ * the LLM backend and an in-process worker — and closes again in the right order.
+ */
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { EnvProvider } from '../envs/factory';
+import type { EnvSpec } from '../envs/text-env';
+import { expertPlan } from '../llm/expert-plan';
+import { selectLlm, type LlmChoice, type SelectedLlm } from '../llm/select';
+import { defaultDataDir } from '../server/paths';
+import { createStepHrlWorker, type StepHrlWorker } from '../worker';
+import { openTemporal, type OpenTemporal, type TemporalCliOptions } from './temporal';
+
+const LLM_CHOICES: readonly LlmChoice[] = ['auto', 'openai', 'local', 'expert'];
+
+/** Flags of commands that run a worker. */
+export interface WorkerCliOptions extends TemporalCliOptions {
+  llm: string;
+  modelPath?: string;
+  taskQueue: string;
+}
+
+/** An open Temporal connection, env provider and data dir. */
+export interface CliSession {
+  temporal: OpenTemporal;
+  envs: EnvProvider;
+  dataDir: string;
+  /** The LLM backend for the flags; the expert policy follows `spec`'s expert solution. */
+  llm(flags: WorkerCliOptions, spec?: EnvSpec, profile?: 'paper' | 'chat'): Promise<SelectedLlm>;
+  /** A worker in this process on the flags' task queue. */
+  worker(flags: WorkerCliOptions, llm: SelectedLlm, workerId?: string): Promise<StepHrlWorker>;
+}
+
+/** Opens a session, runs `body`, and closes the env server and Temporal whatever happens. */
+export async function withSession<T>(flags: TemporalCliOptions, body: (session: CliSession) => Promise<T>): Promise<T> {
+  const dataDir = flags.dataDir ?? defaultDataDir();
+  const temporal = await openTemporal({ ...flags, dataDir });
+  const envs = new EnvProvider();
+  const session: CliSession = {
+    temporal,
+    envs,
+    dataDir,
+    async llm(options, spec, profile) {
+      const choice = options.llm as LlmChoice;
+      if (!LLM_CHOICES.includes(choice)) {
+        throw new Error(`--llm ${JSON.stringify(options.llm)} is not valid; choose one of: ${LLM_CHOICES.join(', ')}`);
+      }
+      if (choice === 'expert' && !spec) {
+        throw new Error("--llm expert follows one episode's expert solution; use it with `run`, `demo` or `resume`");
+      }
+      const plan = choice === 'expert' && spec ? await expertPlan(spec, () => envs.serverUrl()) : undefined;
+      return selectLlm({
+        choice,
+        expertPlan: plan,
+        profile,
+        modelPath: options.modelPath,
+        cacheDir: process.env.STEP_HRL_CACHE_DIR ?? path.join(dataDir, 'cache'),
+      });
+    },
+    worker(options, llm, workerId) {
+      return createStepHrlWorker({
+        connection: temporal.native,
+        namespace: temporal.target.namespace,
+        taskQueue: options.taskQueue,
+        llm: llm.client,
+        envFactory: envs.create,
+        workerId: workerId ?? randomUUID(),
+      });
+    },
+  };
+  try {
+    return await body(session);
+  } finally {
+    await envs.close();
+    await temporal.close();
+  }
+}
