@@ -9,6 +9,7 @@ and request infos (``won``, ``admissible_commands``), which is what AlfredTWEnv 
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,11 @@ from alfworld.agents.environment.alfred_tw_env import AlfredDemangler, AlfredInf
 from . import USER_ALFWORLD_DATA
 from .errors import BadGameFile, BadRequest
 from .validate import optional_int, optional_str
+
+# textworld's PDDL backend keeps process-wide parser/planner state: concurrent loads or steps in
+# different sessions corrupt each other (seen as IndexError / UnboundLocalError under 4 parallel
+# resets). Every textworld call in this process goes through this lock.
+_TEXTWORLD_LOCK = threading.RLock()
 
 GAME_FILE = "game.tw-pddl"
 SPLITS = ("valid_seen", "valid_unseen", "train_sample", "train", "valid_train")
@@ -154,6 +160,10 @@ class AlfWorldBackend:
         return AlfState()
 
     def reset(self, state: AlfState, body: dict[str, Any]) -> dict[str, Any]:
+        with _TEXTWORLD_LOCK:
+            return self._reset(state, body)
+
+    def _reset(self, state: AlfState, body: dict[str, Any]) -> dict[str, Any]:
         world_type = body.get("world_type", "Text")
         if world_type != "Text":
             raise BadRequest(f"`world_type` {world_type!r} is not supported here; only \"Text\" (TextWorld) is")
@@ -194,6 +204,10 @@ class AlfWorldBackend:
         return out
 
     def step(self, state: AlfState, action: str, body: dict[str, Any]) -> dict[str, Any]:
+        with _TEXTWORLD_LOCK:
+            return self._step(state, action, body)
+
+    def _step(self, state: AlfState, action: str, body: dict[str, Any]) -> dict[str, Any]:
         if state.env is None:
             raise BadRequest("this ALFWorld session has not been reset yet; POST /alfworld/reset first")
         game_state, _, done = state.env.step(action)
@@ -215,9 +229,10 @@ class AlfWorldBackend:
         return out
 
     def close_state(self, state: AlfState) -> None:
-        if state.env is not None:
-            state.env.close()
-            state.env = None
+        with _TEXTWORLD_LOCK:
+            if state.env is not None:
+                state.env.close()
+                state.env = None
 
     def shutdown(self) -> None:
         pass

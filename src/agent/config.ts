@@ -29,6 +29,8 @@ export interface EpisodeConfig {
   repairAttempts: number;
   /** Continue-as-new once the history has this many events (besides Temporal's own suggestion). */
   historyEventLimit: number;
+  /** Re-drives of lost env sessions allowed per episode before it ends with `env-error`. @default 3 */
+  maxRedrives: number;
   /** How long an env activity may wait for its pinned worker before the session counts as lost. */
   envQueueTimeoutSeconds: number;
   decoding: Record<PolicyRole, RoleDecoding>;
@@ -43,6 +45,7 @@ export const DEFAULT_EPISODE_CONFIG: Omit<EpisodeConfig, 'spec'> = {
   maxTokens: 0,
   repairAttempts: 2,
   historyEventLimit: 10_000,
+  maxRedrives: 3,
   envQueueTimeoutSeconds: 60,
   decoding: {
     high: { maxTokens: 64, temperature: 0 },

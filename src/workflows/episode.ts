@@ -41,6 +41,8 @@ export interface EpisodeState {
   resetObsHash: string;
   /** Number of workflow runs so far (continue-as-new count + 1). */
   runs: number;
+  /** Re-drives so far (absent in states saved before this field existed). */
+  redrives?: number;
 }
 
 /** Input of {@link episodeWorkflow}. */
@@ -80,7 +82,7 @@ export async function episodeWorkflow(input: EpisodeInput): Promise<EpisodeResul
   let status: EpisodeStatus | undefined;
   let cancelReason: string | undefined;
   let currentChild: string | undefined;
-  let redrives = 0;
+  let redrives = input.state?.redrives ?? 0;
   let error: string | undefined;
 
   // Handlers are registered before the first await so no early message is lost.
@@ -187,6 +189,12 @@ export async function episodeWorkflow(input: EpisodeInput): Promise<EpisodeResul
       stepsInSubtask = outcome.stepsInSubtask;
       pending = outcome.pending;
       if (outcome.status !== 'session-lost') break;
+      if (redrives >= config.maxRedrives) {
+        // A session lost again and again (flapping env server) must not loop forever.
+        status = 'env-error';
+        error = `env session lost ${redrives + 1} times; gave up after ${config.maxRedrives} re-drives (maxRedrives)`;
+        break;
+      }
       try {
         s.envQueue = await acquireEnvQueue();
         await envOn(s.envQueue, config.envQueueTimeoutSeconds).envRedrive({
@@ -217,7 +225,7 @@ export async function episodeWorkflow(input: EpisodeInput): Promise<EpisodeResul
       // Nothing after continueAsNew runs: the next run starts from `state` alone.
       await continueAsNew<typeof episodeWorkflow>({
         config,
-        state: { ...s, runs: s.runs + 1 },
+        state: { ...s, runs: s.runs + 1, redrives },
       });
     }
   }

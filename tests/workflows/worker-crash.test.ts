@@ -2,15 +2,18 @@
  * Durability: a worker process SIGKILLed in the middle of a subtask (blocked before applying a
  * step) is restarted; the episode completes, the lost env session is re-driven from the recorded
  * prefix, and no LLM call or recorded env step is repeated — counted from the workers' journals.
+ * An env that keeps losing its session ends the episode after `maxRedrives`, never loops.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fetchTransitions, startEpisode } from '../../src/client';
-import { goldSubtasks } from '../../src/envs/builtin';
-import type { EnvSpec } from '../../src/envs/text-env';
-import { connectTestTemporal, queueFor, testAddress, type TestTemporal } from '../support/temporal';
+import { BuiltinTextEnv, goldSubtasks } from '../../src/envs/builtin';
+import { EnvError, type EnvSpec } from '../../src/envs/text-env';
+import { expertPolicyRules } from '../../src/llm/expert-policy';
+import { ScriptedLlmClient } from '../../src/llm/scripted-client';
+import { connectTestTemporal, queueFor, testAddress, withWorker, type TestTemporal } from '../support/temporal';
 
 let t: TestTemporal;
 beforeAll(async () => (t = await connectTestTemporal()));
@@ -108,4 +111,34 @@ test('worker killed mid-subtask and restarted: episode completes, nothing repeat
   } finally {
     second.kill('SIGTERM');
   }
+});
+
+test('an env session that is lost again after every re-drive ends the episode with env-error, not a loop', async () => {
+  const spec: EnvSpec = { env: 'builtin', task: 'boil-water', variation: 1 };
+  let sessions = 0;
+  // Every session dies after two steps, as with an env server that keeps crashing.
+  const flapping = () => {
+    sessions += 1;
+    const inner = new BuiltinTextEnv();
+    let steps = 0;
+    return {
+      reset: (s: EnvSpec) => inner.reset(s),
+      step: async (a: string) => {
+        if (++steps > 2) throw new EnvError('env server restarted; session unknown', 'SessionLost');
+        return inner.step(a);
+      },
+      close: () => inner.close(),
+    };
+  };
+  const taskQueue = queueFor('flapping');
+  const episodeId = `ep-${taskQueue}`;
+  const llm = new ScriptedLlmClient(expertPolicyRules(goldSubtasks(spec), 'chat'));
+  const result = await withWorker(t, { taskQueue, llm, envFactory: flapping }, async () =>
+    (await startEpisode(t.client, { episodeId, taskQueue, config: { spec, maxRedrives: 2 } })).result(),
+  );
+  expect(result.status).toBe('env-error');
+  expect(result.error).toMatch(/gave up after 2 re-drives/);
+  expect(result.redrives).toBe(2);
+  expect(sessions).toBe(3); // the first session and two re-driven ones
+  expect((await fetchTransitions(t.client, episodeId)).length).toBe(result.steps);
 });
