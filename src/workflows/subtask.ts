@@ -118,7 +118,7 @@ export async function subtaskWorkflow(input: SubtaskInput): Promise<SubtaskOutco
         buildPolicyCall(
           {
             role: 'low',
-            input: { subtask: input.subtask, observation: obsText, progress },
+            input: { subtask: input.subtask, observation: obsText, progress, validActions: observation.validActions },
           },
           config.profile,
           config.decoding.low,

@@ -33,15 +33,20 @@ export function chatHighMessages(input: HighInput): ChatMessage[] {
   ];
 }
 
+/** At most this many admissible actions are listed (ALFWorld rooms have a few dozen). */
+export const MAX_LISTED_ACTIONS = 80;
+
 /** Low-level chat messages. */
 export function chatLowMessages(input: LowInput): ChatMessage[] {
+  const listed = input.validActions?.slice(0, MAX_LISTED_ACTIONS) ?? [];
+  const valid = listed.length > 0 ? `\nValid actions: ${listed.join(', ')}` : '';
   return [
     { role: 'system', content: LOW_SYSTEM },
     {
       role: 'user',
       content:
         `Subtask: ${input.subtask}\nCurrent observation: ${input.observation.trim()}\n` +
-        `Local progress: ${input.progress || 'None'}`,
+        `Local progress: ${input.progress || 'None'}${valid}`,
     },
   ];
 }

@@ -13,6 +13,11 @@ export interface LowInput {
   subtask: string;
   observation: string;
   progress: string;
+  /**
+   * Admissible actions when the env lists them. Only the `chat` profile shows them (the `paper`
+   * profile stays byte-for-byte the reference's input); capped, so the prompt stays bounded.
+   */
+  validActions?: readonly string[];
 }
 
 /** Local progress module input: subtask, previous progress, action, resulting obs. */
