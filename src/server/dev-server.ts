@@ -212,7 +212,12 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     if (exited || Date.now() > deadline) {
       await stop();
       const why = exited ? 'exited during start-up' : 'did not answer in time';
-      throw new DevServerStartError(`Temporal dev server on ${address} ${why}; its log says:\n${logTail(dataDir)}`);
+      // One line (the CLI prints errors as a single line): the log's last line, where to read more, the fix.
+      const last = logTail(dataDir, 1).slice(0, 200);
+      throw new DevServerStartError(
+        `Temporal dev server on ${address} ${why} (log: ${last}); see ${path.join(dataDir, LOG_FILE)}, ` +
+          'and run `npm run setup` to reinstall the Temporal CLI if it is broken',
+      );
     }
     await sleep(250);
   }

@@ -8,14 +8,15 @@ export class SetupError extends Error {
   override name = 'SetupError';
 }
 
-/** The Temporal CLI is not installed, or installed but does not run. Fix: `npm run setup`. */
+/** The Temporal CLI is not installed, or installed but does not run. Fix: `npm run setup` (or `fix`). */
 export class ToolsMissingError extends SetupError {
   override name = 'ToolsMissingError';
   constructor(
     readonly binaryPath: string,
     cause: string,
+    fix = 'run `npm run setup` to (re)install it',
   ) {
-    super(`Temporal CLI at ${binaryPath} ${cause}; run \`npm run setup\` to (re)install it`);
+    super(`Temporal CLI at ${binaryPath} ${cause}; ${fix}`);
   }
 }
 

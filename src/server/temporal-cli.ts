@@ -16,18 +16,23 @@ export const TEMPORAL_CLI_VERSION = '1.9.1';
  * @throws ToolsMissingError when it is missing, not executable, or fails to print its version.
  */
 export function temporalCliPath(): string {
-  const binary = process.env.STEP_HRL_TEMPORAL_CLI ?? path.join(toolsDir(), 'temporal', 'temporal');
-  if (!existsSync(binary)) throw new ToolsMissingError(binary, 'is missing');
+  const override = process.env.STEP_HRL_TEMPORAL_CLI;
+  const binary = override ?? path.join(toolsDir(), 'temporal', 'temporal');
+  // `npm run setup` cannot repair a binary the user chose; then the fix is the variable itself.
+  const fix = override
+    ? 'point STEP_HRL_TEMPORAL_CLI at a working Temporal CLI, or unset it and run `npm run setup`'
+    : undefined;
+  if (!existsSync(binary)) throw new ToolsMissingError(binary, 'is missing', fix);
   try {
     accessSync(binary, constants.X_OK);
   } catch {
-    throw new ToolsMissingError(binary, 'is not executable');
+    throw new ToolsMissingError(binary, 'is not executable', fix);
   }
   try {
     const out = execFileSync(binary, ['--version'], { encoding: 'utf8', timeout: 15_000 });
     if (!/temporal version/.test(out)) throw new Error(`unexpected output ${JSON.stringify(out.slice(0, 80))}`);
   } catch (err) {
-    throw new ToolsMissingError(binary, `is broken (${(err as Error).message.split('\n')[0]})`);
+    throw new ToolsMissingError(binary, `is broken (${(err as Error).message.split('\n')[0]})`, fix);
   }
   return binary;
 }

@@ -13,7 +13,7 @@ program
     action(async (flags) => {
       const port = Number(flags.port);
       if (!Number.isInteger(port) || port < 1 || port > 65535)
-        throw new Error(`--port ${JSON.stringify(flags.port)} is not a port number`);
+        throw new Error(`--port ${JSON.stringify(flags.port)} is not a port number; pass an integer from 1 to 65535`);
       const dataDir = flags.dataDir ?? defaultDataDir();
       const server = await startDevServer({ dataDir, port, ui: flags.ui });
       if (!server.owned) {
