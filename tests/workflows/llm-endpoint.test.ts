@@ -9,6 +9,7 @@
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { AugmentedTransition } from '../../src/agent/records';
 import { fetchTransitions, startEpisode } from '../../src/client';
 import { goldSubtasks } from '../../src/envs/builtin';
@@ -20,6 +21,7 @@ import type { LlmClient } from '../../src/llm/types';
 import { mockConfig, TEST_KEY } from '../llm/mock-config';
 import { MockOpenAiServer, type MockFault } from '../support/mock-openai-server';
 import { scriptResponder } from '../support/script-responder';
+import { subtaskWorkflowId } from '../../src/workflows';
 import { connectTestTemporal, queueFor, withWorker, type TestTemporal } from '../support/temporal';
 
 let t: TestTemporal;
@@ -35,7 +37,7 @@ async function runEpisode(llm: LlmClient, name: string, s: EnvSpec = spec) {
   const result = await withWorker(t, { taskQueue, llm }, async () =>
     (await startEpisode(t.client, { episodeId, taskQueue, config: { spec: s } })).result(),
   );
-  return { result, transitions: await fetchTransitions(t.client, episodeId) };
+  return { result, episodeId, transitions: await fetchTransitions(t.client, episodeId) };
 }
 
 /** A transition without the fields that name the run (episode id) or measure wall time (latencies). */
@@ -48,6 +50,16 @@ function content(tr: AugmentedTransition) {
     low: untimed(tr.low),
     progress: untimed(tr.progress),
   });
+}
+
+/** The decoded text of every payload in a history JSON (payload data is base64). */
+function payloadTexts(historyJson: string): string {
+  const texts: string[] = [];
+  JSON.parse(historyJson, (key, value) => {
+    if (key === 'data' && typeof value === 'string') texts.push(Buffer.from(value, 'base64').toString('utf8'));
+    return value;
+  });
+  return texts.join('\n');
 }
 
 /** Every message in an error's cause chain. */
@@ -72,6 +84,13 @@ describe('OpenAI-compatible endpoint', () => {
   test('transient faults are retried: the record has no duplicated or lost transition', async () => {
     const clean = await runEpisode(new OpenAiLlmClient(mockConfig(mock.baseURL)), 'clean');
     expect(clean.result.won).toBe(true);
+    // The key lives in the worker's client only: no history (episode or subtask) holds it.
+    for (const id of [clean.episodeId, subtaskWorkflowId(clean.episodeId, 0, 0)]) {
+      const history = historyToJSON(await t.client.workflow.getHandle(id).fetchHistory());
+      const decoded = payloadTexts(history);
+      expect(decoded).toContain('mock-model'); // payloads really were decoded and searched
+      expect(decoded + history).not.toContain(TEST_KEY);
+    }
 
     const faults: MockFault[] = [
       { kind: 'rate-limit', retryAfterSeconds: 1 },
