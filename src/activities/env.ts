@@ -52,10 +52,8 @@ export function createEnvActivities(options: { envFactory: EnvFactory; envQueue:
     const reset = await wrap(() => env.reset(spec));
     const session: Session = { env, spec, applied: 0 };
     sessions.set(episodeId, session);
-    return {
-      session,
-      reset: { ...reset, obsHash: observationHash(reset.observation) },
-    };
+    const versions = (await env.versions?.()) ?? {};
+    return { session, reset: { ...reset, obsHash: observationHash(reset.observation), versions } };
   }
 
   return {

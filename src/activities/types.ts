@@ -38,6 +38,8 @@ export interface PolicyCallResult {
 /** {@link ResetResult} plus a short hash of the observation, used to check re-drives. */
 export interface EnvResetOutput extends ResetResult {
   obsHash: string;
+  /** Versions of the env packages behind the session (recorded with the result). */
+  versions: Record<string, string>;
 }
 
 /** {@link StepResult} plus a short hash of the observation and the step's latency. */

@@ -48,6 +48,11 @@ abstract class HttpTextEnv implements TextEnv {
     this.resetTimeoutMs = opts.resetTimeoutMs ?? 120_000;
   }
 
+  /** The env server's package versions (scienceworld, alfworld, textworld, java, ...). */
+  async versions(): Promise<Record<string, string>> {
+    return this.http.get<Record<string, string>>('/versions', {}, { timeoutMs: this.stepTimeoutMs });
+  }
+
   /** The server's session id, once created (exposed for logs and session-loss tests). */
   get sessionId(): number | undefined {
     return this.id;

@@ -65,6 +65,8 @@ export interface TextEnv {
   step(action: string): Promise<StepResult>;
   /** Releases the session. Idempotent. */
   close(): Promise<void>;
+  /** Versions of the packages behind the env (simulator, game engine), recorded with every result. */
+  versions?(): Promise<Record<string, string>>;
 }
 
 /** Base class for environment errors; `code` is stable for retry policies and tests. */

@@ -43,6 +43,8 @@ export interface EpisodeState {
   runs: number;
   /** Re-drives so far (absent in states saved before this field existed). */
   redrives?: number;
+  /** Env package versions reported at reset. */
+  envVersions?: Record<string, string>;
 }
 
 /** Input of {@link episodeWorkflow}. */
@@ -67,6 +69,8 @@ export interface EpisodeResult {
   spentTokens: number;
   runs: number;
   redrives: number;
+  /** Versions of the env packages the episode ran on (e.g. scienceworld, alfworld, textworld). */
+  envVersions: Record<string, string>;
   error?: string;
 }
 
@@ -122,6 +126,7 @@ export async function episodeWorkflow(input: EpisodeInput): Promise<EpisodeResul
       log: [],
       resetObsHash: reset.obsHash,
       runs: 1,
+      envVersions: reset.versions,
     };
   }
   const s = state;
@@ -245,6 +250,7 @@ export async function episodeWorkflow(input: EpisodeInput): Promise<EpisodeResul
     spentTokens: s.spentTokens,
     runs: s.runs,
     redrives,
+    envVersions: s.envVersions ?? {},
     error,
   };
 }

@@ -5,7 +5,7 @@
  */
 import { AugmentedTransition } from '../../src/agent/records';
 import { fetchSubtaskOutcomes, startEpisode } from '../../src/client';
-import { goldSubtasks } from '../../src/envs/builtin';
+import { BUILTIN_ENV_VERSION, goldSubtasks } from '../../src/envs/builtin';
 import type { EnvSpec } from '../../src/envs/text-env';
 import { expertPolicyRules } from '../../src/llm/expert-policy';
 import { ScriptedLlmClient } from '../../src/llm/scripted-client';
@@ -31,6 +31,7 @@ describe.each(['chat', 'paper'] as const)('episode workflow (%s profile)', (prof
     expect(result.status).toBe('env-done');
     expect(result.won).toBe(true);
     expect(result.score).toBe(100);
+    expect(result.envVersions).toEqual({ builtin: BUILTIN_ENV_VERSION });
     expect(result.subtasks).toEqual(plan.map((p) => p.subtask));
 
     const outcomes = await fetchSubtaskOutcomes(t.client, episodeId);

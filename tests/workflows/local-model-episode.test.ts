@@ -65,6 +65,11 @@ test('a short ALFWorld episode on the embedded model: constrained JSON every cal
   );
   expect(result.steps).toBeGreaterThan(0);
   expect(result.task).toMatch(/^Your task is to: /);
+  // The env package versions are recorded with the result.
+  expect(result.envVersions).toMatchObject({
+    alfworld: expect.stringMatching(/^0\.4\./),
+    textworld: expect.any(String),
+  });
   const transitions = await fetchTransitions(t.client, episodeId);
   expect(transitions).toHaveLength(result.steps);
   for (const tr of transitions) {

@@ -33,6 +33,8 @@ export function printEpisodeSummary(result: EpisodeResult, out: Output): void {
     result.redrives,
   ]);
   out.event('result', { ...result }, table.toString());
+  const versions = Object.entries(result.envVersions ?? {}).map(([name, version]) => `${name} ${version}`);
+  if (versions.length > 0) out.line(out.dim(`env: ${versions.join(', ')}`));
   if (result.error) out.line(`error: ${result.error}`);
 }
 

@@ -10,6 +10,9 @@ import { BuiltinEnvUsageError } from './errors';
 import { describeRoom } from './describe';
 import { cloneState, type WorldState } from './world';
 
+/** Version of the built-in world's rules and tasks; bump when any observation or score changes. */
+export const BUILTIN_ENV_VERSION = '1';
+
 /**
  * A deterministic household text environment with rooms, doors (one locked), containers,
  * devices and multi-stage tasks (see `BUILTIN_TASKS`). Scores run 0..100 by stage; the episode
@@ -74,6 +77,11 @@ export class BuiltinTextEnv implements TextEnv {
   async close(): Promise<void> {
     this.closed = true;
     this.state = undefined;
+  }
+
+  /** The built-in env's own version (its rules and tasks), recorded with every result. */
+  async versions(): Promise<Record<string, string>> {
+    return { builtin: BUILTIN_ENV_VERSION };
   }
 
   /** A copy of the current state (JSON-serialisable), e.g. for snapshots and debugging. */

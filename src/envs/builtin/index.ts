@@ -4,7 +4,7 @@
  */
 import { TASKS } from './tasks';
 
-export { BuiltinTextEnv } from './builtin-env';
+export { BUILTIN_ENV_VERSION, BuiltinTextEnv } from './builtin-env';
 export { goldActions, goldSubtasks, type GoldSubtask } from './gold';
 export { DEFAULT_MAX_STEPS } from './engine';
 export { UNKNOWN_ACTION } from './rules';
