@@ -26,6 +26,45 @@ from .validate import optional_int, optional_str
 # resets). Every textworld call in this process goes through this lock.
 _TEXTWORLD_LOCK = threading.RLock()
 
+
+def _reuse_loaded_pddl_state() -> None:
+    """Makes the first ``reset()`` after ``load()`` reuse the PDDL state ``load()`` just built.
+
+    textworld's ``PddlEnv.load`` translates the PDDL problem (fast-downward, seconds per game) and
+    ``reset`` translates it again from scratch; the loaded state is pristine, so the second
+    translation only doubles every game's start-up. Later resets (after steps) still rebuild it.
+    Safe because every textworld call runs under ``_TEXTWORLD_LOCK``.
+    """
+    from textworld.envs.pddl import logic as pddl_logic
+    from textworld.envs.pddl import pddl as tw_pddl
+
+    if getattr(tw_pddl.PddlEnv, "_step_hrl_patched", False):
+        return
+    original_load, original_reset, original_step = tw_pddl.PddlEnv.load, tw_pddl.PddlEnv.reset, tw_pddl.PddlEnv.step
+
+    def load(self: Any, *args: Any, **kwargs: Any) -> Any:
+        out = original_load(self, *args, **kwargs)
+        self._step_hrl_pristine = True
+        return out
+
+    def reset(self: Any) -> Any:
+        if not getattr(self, "_step_hrl_pristine", False):
+            return original_reset(self)
+        loaded, build = self._pddl_state, pddl_logic.PddlState
+        pddl_logic.PddlState = lambda *_args, **_kwargs: loaded  # type: ignore[assignment,misc]
+        try:
+            return original_reset(self)
+        finally:
+            pddl_logic.PddlState = build  # type: ignore[misc]
+            self._step_hrl_pristine = False
+
+    def step(self: Any, command: str) -> Any:
+        self._step_hrl_pristine = False
+        return original_step(self, command)
+
+    tw_pddl.PddlEnv.load, tw_pddl.PddlEnv.reset, tw_pddl.PddlEnv.step = load, reset, step  # type: ignore[method-assign]
+    tw_pddl.PddlEnv._step_hrl_patched = True  # type: ignore[attr-defined]
+
 GAME_FILE = "game.tw-pddl"
 SPLITS = ("valid_seen", "valid_unseen", "train_sample", "train", "valid_train")
 REQUIRED_KEYS = ("pddl_domain", "grammar", "pddl_problem")
@@ -153,6 +192,7 @@ class AlfWorldBackend:
     name = "alfworld"
 
     def __init__(self, data_dir: Path | None) -> None:
+        _reuse_loaded_pddl_state()
         self.index = GameIndex(data_dir)
         self._infos = textworld.EnvInfos(won=True, admissible_commands=True, extras=["gamefile"])
 
