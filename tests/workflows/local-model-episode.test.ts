@@ -5,6 +5,7 @@
  * Runs on the tiny SmolLM2 model installed by setup, so it is about plumbing, not skill.
  */
 import path from 'node:path';
+import { DEFAULT_EPISODE_CONFIG } from '../../src/agent/config';
 import { fetchTransitions, startEpisode } from '../../src/client';
 import { DEMO_GAME, DEMO_SPLIT } from '../../src/envs/demo-game';
 import { EnvProvider } from '../../src/envs/factory';
@@ -13,6 +14,14 @@ import { LocalLlamaClient } from '../../src/llm/local-llama';
 import { localModelsDir, TINY_LOCAL_MODEL_FILE } from '../../src/llm/local-model-files';
 import type { LlmClient, LlmRequest } from '../../src/llm/types';
 import { connectTestTemporal, queueFor, withWorker, type TestTemporal } from '../support/temporal';
+
+/** Short generations keep a CPU model's episode quick; the grammar closes the JSON anyway. */
+const SHORT_DECODING = Object.fromEntries(
+  Object.entries(DEFAULT_EPISODE_CONFIG.decoding).map(([role, d]) => [
+    role,
+    { ...d, maxTokens: Math.min(d.maxTokens, 48) },
+  ]),
+) as typeof DEFAULT_EPISODE_CONFIG.decoding;
 
 let t: TestTemporal;
 const envs = new EnvProvider();
@@ -53,12 +62,7 @@ test('a short ALFWorld episode on the embedded model: constrained JSON every cal
           profile: 'chat',
           maxSteps: 2,
           repairAttempts: 0,
-          decoding: {
-            high: { maxTokens: 32, temperature: 0 },
-            low: { maxTokens: 32, temperature: 0 },
-            progress: { maxTokens: 48, temperature: 0 },
-            react: { maxTokens: 32, temperature: 0 },
-          },
+          decoding: SHORT_DECODING,
         },
       })
     ).result(),
