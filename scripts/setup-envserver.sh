@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Installs the env server's Python dependencies into .tools/venv (idempotent).
+# Installs the env server's Python dependencies into $STEP_HRL_TOOLS_DIR/venv (default .tools/venv; idempotent).
 # Creates the venv when missing; runs pip only when envserver/requirements.txt changed since the
 # last successful install (a stamp file holds its hash). Needs python3.11+ and Java 17 (ScienceWorld).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-VENV="$ROOT/.tools/venv"
+VENV="${STEP_HRL_TOOLS_DIR:-$ROOT/.tools}/venv"
 REQ="$ROOT/envserver/requirements.txt"
 STAMP="$VENV/.envserver-requirements.sha256"
 PYTHON="${STEP_HRL_PYTHON:-$(command -v python3.11 || command -v python3)}"

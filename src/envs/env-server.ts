@@ -9,6 +9,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
+import { projectRoot, toolsDir } from '../project';
 import { EnvHttp } from './env-http';
 import { EnvError } from './text-env';
 
@@ -49,21 +50,19 @@ export interface StartEnvServerOptions {
   port?: number;
 }
 
-/** Finds the repo root (the folder holding `envserver/step_hrl_envserver`) from this file upward. */
-export function findRepoRoot(start: string = __dirname): string {
-  let dir = start;
-  for (;;) {
-    if (existsSync(path.join(dir, 'envserver', 'step_hrl_envserver', '__main__.py'))) return dir;
-    const up = path.dirname(dir);
-    if (up === dir) throw new EnvError(`cannot find envserver/ above ${start}`, 'EnvUnavailable');
-    dir = up;
+/** The project root, checked to hold the env server's package. */
+export function findRepoRoot(): string {
+  const root = projectRoot();
+  if (!existsSync(path.join(root, 'envserver', 'step_hrl_envserver', '__main__.py'))) {
+    throw new EnvError(`cannot find envserver/ in ${root}; run step-hrl from its project folder`, 'EnvUnavailable');
   }
+  return root;
 }
 
 /** Spawns the env server on a free loopback port and resolves once `/health` answers. */
 export async function startEnvServer(opts: StartEnvServerOptions = {}): Promise<EnvServerHandle> {
   const root = findRepoRoot();
-  const python = opts.python ?? process.env.STEP_HRL_ENV_PYTHON ?? path.join(root, '.tools', 'venv', 'bin', 'python');
+  const python = opts.python ?? process.env.STEP_HRL_ENV_PYTHON ?? path.join(toolsDir(), 'venv', 'bin', 'python');
   if (!existsSync(python)) {
     throw new EnvError(
       `env server Python not found at ${python}; run \`bash scripts/setup-envserver.sh\` (or set STEP_HRL_ENV_PYTHON)`,

@@ -1,11 +1,14 @@
 /**
  * Where the embedded local model lives on disk and how it is named in records. Pure path logic
  * plus one `stat`; no node-llama-cpp here, so it is cheap to import anywhere (CLI, config).
- * May import: node built-ins and `./types` only.
+ * May import: node built-ins, `../project` and `./types` only.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { toolsDir } from '../project';
 import { LlmError } from './types';
+
+export { projectRoot } from '../project';
 
 /** File name (under the models dir) of the default local model installed by `scripts/setup-model.sh`. */
 export const DEFAULT_LOCAL_MODEL_FILE = 'qwen2.5-coder-1.5b-instruct-q4_k_m.gguf';
@@ -16,21 +19,9 @@ export const TINY_LOCAL_MODEL_FILE = 'smollm2-135m-instruct-q4_1.gguf';
 /** Env var that overrides the model path (same effect as the `modelPath` option / CLI flag). */
 export const MODEL_PATH_ENV = 'STEP_HRL_MODEL_PATH';
 
-/** The repo root: the nearest ancestor of this file holding a `package.json` (works from `src/` and `dist/src/`). */
-export function projectRoot(from: string = __dirname): string {
-  let dir = from;
-  for (;;) {
-    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
-    const parent = path.dirname(dir);
-    if (parent === dir) return process.cwd();
-    dir = parent;
-  }
-}
-
 /** Directory the setup script installs models into: `$STEP_HRL_TOOLS_DIR/models`, default `<repo>/.tools/models`. */
 export function localModelsDir(env: NodeJS.ProcessEnv = process.env): string {
-  const tools = env.STEP_HRL_TOOLS_DIR || path.join(projectRoot(), '.tools');
-  return path.join(tools, 'models');
+  return path.join(toolsDir(env), 'models');
 }
 
 /**
