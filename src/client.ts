@@ -22,11 +22,7 @@ export function startEpisode(
   client: Client,
   options: StartEpisodeOptions,
 ): Promise<WorkflowHandle<typeof episodeWorkflow>> {
-  return client.workflow.start(episodeWorkflow, {
-    workflowId: options.episodeId,
-    taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
-    args: [{ config: options.config }],
-  });
+  return client.workflow.start(episodeWorkflow, startOptions(options));
 }
 
 /** Starts the ReAct baseline for the same kind of episode. */
@@ -34,11 +30,16 @@ export function startReact(
   client: Client,
   options: StartEpisodeOptions,
 ): Promise<WorkflowHandle<typeof reactWorkflow>> {
-  return client.workflow.start(reactWorkflow, {
+  return client.workflow.start(reactWorkflow, startOptions(options));
+}
+
+/** Both workflows take the same `{ config }` input and are keyed by the episode id. */
+function startOptions(options: StartEpisodeOptions) {
+  return {
     workflowId: options.episodeId,
     taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
-    args: [{ config: options.config }],
-  });
+    args: [{ config: options.config }] as [{ config: StartEpisodeOptions['config'] }],
+  };
 }
 
 /** Subtask outcomes of an episode in order (all parts of every subtask), read from finished children. */

@@ -1,7 +1,7 @@
 /** Turns `run`/`demo` flags into an episode config, with errors that name the flag and the fix. */
 import type { EpisodeConfig } from '../agent/config';
 import type { EnvKind, EnvSpec } from '../envs/text-env';
-import type { LlmChoice } from '../llm/select';
+import { parseLlmChoice, type LlmChoice } from '../llm/select';
 
 /** Raw flags shared by `run` and `demo`. */
 export interface EpisodeFlags {
@@ -18,7 +18,6 @@ export interface EpisodeFlags {
 }
 
 const ENVS: readonly EnvKind[] = ['builtin', 'scienceworld', 'alfworld'];
-const LLMS: readonly LlmChoice[] = ['auto', 'openai', 'local', 'expert'];
 
 function int(flag: string, text: string, min: number): number {
   const value = Number(text);
@@ -55,7 +54,7 @@ export function parseEpisodeFlags(flags: EpisodeFlags): {
       maxTokens: int('--max-tokens', flags.maxTokens, 0),
       repairAttempts: int('--repair-attempts', flags.repairAttempts, 0),
     },
-    llm: oneOf('--llm', flags.llm, LLMS),
+    llm: parseLlmChoice(flags.llm),
   };
 }
 

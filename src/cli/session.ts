@@ -7,12 +7,10 @@ import path from 'node:path';
 import { EnvProvider } from '../envs/factory';
 import type { EnvSpec } from '../envs/text-env';
 import { expertPlan } from '../llm/expert-plan';
-import { selectLlm, type LlmChoice, type SelectedLlm } from '../llm/select';
+import { parseLlmChoice, selectLlm, type SelectedLlm } from '../llm/select';
 import { defaultDataDir } from '../server/paths';
 import { createStepHrlWorker, type StepHrlWorker } from '../worker';
 import { openTemporal, type OpenTemporal, type TemporalCliOptions } from './temporal';
-
-const LLM_CHOICES: readonly LlmChoice[] = ['auto', 'openai', 'local', 'expert'];
 
 /** Flags of commands that run a worker. */
 export interface WorkerCliOptions extends TemporalCliOptions {
@@ -42,10 +40,7 @@ export async function withSession<T>(flags: TemporalCliOptions, body: (session: 
     envs,
     dataDir,
     async llm(options, spec, profile) {
-      const choice = options.llm as LlmChoice;
-      if (!LLM_CHOICES.includes(choice)) {
-        throw new Error(`--llm ${JSON.stringify(options.llm)} is not valid; choose one of: ${LLM_CHOICES.join(', ')}`);
-      }
+      const choice = parseLlmChoice(options.llm);
       if (choice === 'expert' && !spec) {
         throw new Error("--llm expert follows one episode's expert solution; use it with `run`, `demo` or `resume`");
       }

@@ -14,6 +14,17 @@ import type { LlmClient } from './types';
 /** Which backend to use; `auto` = OpenAI-compatible when configured, else local. */
 export type LlmChoice = 'auto' | 'openai' | 'local' | 'expert';
 
+/** Every backend choice, in the order the CLI lists them. */
+export const LLM_CHOICES: readonly LlmChoice[] = ['auto', 'openai', 'local', 'expert'];
+
+/** Parses a `--llm` value. @throws naming the flag and the valid choices. */
+export function parseLlmChoice(text: string): LlmChoice {
+  if (!LLM_CHOICES.includes(text as LlmChoice)) {
+    throw new Error(`--llm ${JSON.stringify(text)} is not valid; choose one of: ${LLM_CHOICES.join(', ')}`);
+  }
+  return text as LlmChoice;
+}
+
 /** Options of {@link selectLlm}. */
 export interface SelectLlmOptions {
   choice: LlmChoice;

@@ -2,9 +2,9 @@
  * Decides which Temporal cluster to use: an existing one named by Temporal's standard environment
  * configuration (TEMPORAL_ADDRESS, TEMPORAL_PROFILE, TEMPORAL_CONFIG_FILE), or the embedded dev server.
  */
-import { Connection, type ConnectionOptions } from '@temporalio/client';
+import type { ConnectionOptions } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
-import { startDevServer, type DevServerHandle } from './dev-server';
+import { probeTemporal, startDevServer, type DevServerHandle } from './dev-server';
 import { TemporalUnreachableError } from './errors';
 import { defaultDataDir } from './paths';
 
@@ -55,15 +55,9 @@ export async function resolveTemporal(options: ResolveTemporalOptions = {}): Pro
 }
 
 async function checkReachable(options: ConnectionOptions, namespace: string, address: string): Promise<void> {
-  let connection: Connection | undefined;
   try {
-    connection = await Connection.connect({ ...options, connectTimeout: 5000 });
-    await connection.withDeadline(Date.now() + 5000, () =>
-      connection!.workflowService.describeNamespace({ namespace }),
-    );
+    await probeTemporal(options, namespace, 5000);
   } catch (err) {
     throw new TemporalUnreachableError(address, (err as Error).message.split('\n')[0]);
-  } finally {
-    await connection?.close().catch(() => undefined);
   }
 }

@@ -9,7 +9,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Connection } from '@temporalio/client';
+import { Connection, type ConnectionOptions } from '@temporalio/client';
 import { DataDirError, DevServerStartError, PortInUseError } from './errors';
 import { isPortFree } from './ports';
 import { temporalCliPath } from './temporal-cli';
@@ -95,20 +95,32 @@ function readLock(dataDir: string): ServerLock | undefined {
   }
 }
 
-/** True when a Temporal frontend answers at `address` within `timeoutMs`. */
-export async function isTemporalHealthy(address: string, timeoutMs = 2000): Promise<boolean> {
+/**
+ * Connects to `options.address` and describes `namespace` within `timeoutMs`; throws the
+ * connection's error when the frontend does not answer. One probe for every reachability check.
+ */
+export async function probeTemporal(
+  options: ConnectionOptions,
+  namespace = 'default',
+  timeoutMs = 2000,
+): Promise<void> {
   let connection: Connection | undefined;
   try {
-    connection = await Connection.connect({ address, connectTimeout: timeoutMs });
+    connection = await Connection.connect({ ...options, connectTimeout: timeoutMs });
     await connection.withDeadline(Date.now() + timeoutMs, () =>
-      connection!.workflowService.describeNamespace({ namespace: 'default' }),
+      connection!.workflowService.describeNamespace({ namespace }),
     );
-    return true;
-  } catch {
-    return false;
   } finally {
     await connection?.close().catch(() => undefined);
   }
+}
+
+/** True when a Temporal frontend answers at `address` within `timeoutMs`. */
+export async function isTemporalHealthy(address: string, timeoutMs = 2000): Promise<boolean> {
+  return probeTemporal({ address }, 'default', timeoutMs).then(
+    () => true,
+    () => false,
+  );
 }
 
 async function killGroup(pid: number, graceMs = 10_000): Promise<void> {

@@ -19,7 +19,8 @@ import { buildPolicyCall, formatObservation } from '../agent/prompts';
 import type { EpisodeStatus } from '../agent/records';
 import type { EnvSpec, Observation } from '../envs/text-env';
 import { cancelSignal, episodeProgressQuery, type EpisodeProgress } from './messages';
-import { decide, tokensOf } from './policy-call';
+import { callTokens } from '../agent/record-tokens';
+import { decide } from './policy-call';
 import { acquireEnvQueue, envOn } from './proxies';
 import { subtaskWorkflow, type PendingDecision, type SubtaskOutcome } from './subtask';
 
@@ -154,7 +155,7 @@ export async function episodeWorkflow(input: EpisodeInput): Promise<EpisodeResul
       ),
       config.repairAttempts,
     );
-    s.tokens += tokensOf(high.record);
+    s.tokens += callTokens(high.record);
     s.spentTokens += high.spentTokens;
     // The reference uses whatever the high level wrote; an empty reply becomes "None".
     const subtask = high.output?.role === 'high' ? high.output.subtask : high.lastReply.trim() || 'None';

@@ -43,8 +43,3 @@ export async function decide(call: PolicyCallInput, repairAttempts: number): Pro
     current = buildRepairCall(call, result.text, result.parsed.error);
   }
 }
-
-/** Total tokens of a call record. */
-export function tokensOf(record: CallRecord | undefined): number {
-  return record ? record.tokens.prompt + record.tokens.completion : 0;
-}

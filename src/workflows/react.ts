@@ -7,7 +7,8 @@ import { withDefaults, type EpisodeConfig } from '../agent/config';
 import { formatObservation } from '../agent/prompts';
 import { buildReactCall, type ReactTurn } from '../agent/prompts/react';
 import type { EnvSpec } from '../envs/text-env';
-import { decide, tokensOf } from './policy-call';
+import { callTokens } from '../agent/record-tokens';
+import { decide } from './policy-call';
 import { acquireEnvQueue, envOn } from './proxies';
 
 /** One ReAct step's record. */
@@ -53,7 +54,7 @@ export async function reactWorkflow(input: {
   for (let stepIndex = 0; stepIndex < config.maxSteps; stepIndex++) {
     const call = buildReactCall(reset.taskDescription, initial, turns, config.profile, config.decoding.react);
     const decision = await decide(call, config.repairAttempts);
-    tokens += tokensOf(decision.record);
+    tokens += callTokens(decision.record);
     spentTokens += decision.spentTokens;
     const action = decision.output?.role === 'react' ? decision.output.action : 'None';
     const result = await env.envStep({ episodeId, stepIndex, action });

@@ -12,7 +12,8 @@ import type { AugmentedTransition, CallRecord, SubtaskStatus } from '../agent/re
 import type { LowDecision } from '../agent/prompts';
 import type { Observation } from '../envs/text-env';
 import { cancelSignal, transitionsQuery } from './messages';
-import { decide, tokensOf } from './policy-call';
+import { callTokens } from '../agent/record-tokens';
+import { decide } from './policy-call';
 import { envOn } from './proxies';
 
 /** Input of {@link subtaskWorkflow}: bounded episode context plus where to resume. */
@@ -125,7 +126,7 @@ export async function subtaskWorkflow(input: SubtaskInput): Promise<SubtaskOutco
         ),
         config.repairAttempts,
       );
-      tokens += tokensOf(answer.record);
+      tokens += callTokens(answer.record);
       spentTokens += answer.spentTokens;
       low = {
         decision: answer.output?.role === 'low' ? answer.output.decision : undefined,
@@ -169,7 +170,7 @@ export async function subtaskWorkflow(input: SubtaskInput): Promise<SubtaskOutco
         ),
         config.repairAttempts,
       );
-      tokens += tokensOf(update.record);
+      tokens += callTokens(update.record);
       spentTokens += update.spentTokens;
       progressRecord = update.record;
       progressAfter = update.output?.role === 'progress' ? update.output.progress : progress;

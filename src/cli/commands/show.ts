@@ -1,4 +1,5 @@
 /** `step-hrl show <episode-id>`: an episode's status, summary and its transitions as a table. */
+import { transitionTokens } from '../../agent/record-tokens';
 import { fetchTransitions } from '../../client';
 import type { EpisodeResult } from '../../workflows/episode';
 import { episodeProgressQuery } from '../../workflows/messages';
@@ -63,10 +64,7 @@ program
         const transitions = await fetchTransitions(temporal.client, episodeId);
         const table = out.table(['step', 'subtask', 'action', 'done?', 'reward', 'score', 'tokens']);
         for (const tr of transitions) {
-          const tokens =
-            tr.low.tokens.prompt +
-            tr.low.tokens.completion +
-            (tr.progress ? tr.progress.tokens.prompt + tr.progress.tokens.completion : 0);
+          const tokens = transitionTokens(tr);
           table.push([
             tr.stepIndex + 1,
             `${tr.subtaskIndex + 1}. ${tr.subtask.slice(0, 40)}`,
