@@ -1,0 +1,199 @@
+/**
+ * Recovery after kill -9: ScienceWorld episodes through the env server, each played once without
+ * interruption (the baseline) and once with `step-hrl run` SIGKILLed at random moments and
+ * `step-hrl resume` finishing it (the chaos of tests/chaos at a larger size). Measures, over all
+ * kills, the time from spawning `resume` to its first new step and to its exit, against the same
+ * episode's uninterrupted duration, and counts kills, re-drives, steps applied twice and extra LLM
+ * requests. Starts its own Temporal dev server (temp data dir) and env server.
+ * Writes bench/results/recovery.json and bench/results/recovery.md.
+ * Run: npx ts-node bench/chaos-recovery.ts [--episodes N] [--kills K] [--parallel P] [--seed S]
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { startEnvServer } from '../src/envs/env-server';
+import { startDevServer } from '../src/server/dev-server';
+import { freePort } from '../src/server/ports';
+import { ensureBuilt } from '../tests/foundation/cli-harness';
+import {
+  killAllCliProcesses,
+  percentile,
+  pool,
+  prepareEpisode,
+  runReference,
+  runWithKills,
+  serverAppliedTwice,
+  transitionContent,
+  type ChaosStack,
+} from '../tests/support/chaos-harness';
+import { CHAOS_EPISODES } from '../tests/support/chaos-episodes';
+import { CountingEnvProxy } from '../tests/support/counting-env-proxy';
+import { ExpertEndpoint } from '../tests/support/expert-endpoint';
+
+function flag(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+async function main(): Promise<void> {
+  const episodes = flag('episodes', CHAOS_EPISODES.length);
+  const killsPerEpisode = flag('kills', 2);
+  const parallel = flag('parallel', 3);
+  const seed = flag('seed', Math.floor(Math.random() * 2 ** 31));
+  console.log(`chaos-recovery: ${episodes} episodes, ${killsPerEpisode} kills each, ${parallel} at once, seed ${seed}`);
+  ensureBuilt();
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'step-hrl-bench-recovery-'));
+  const temporal = await startDevServer({ dataDir, port: await freePort() });
+  const envServer = await startEnvServer({ startupTimeoutMs: 120_000 });
+  const connection = await Connection.connect({ address: temporal.address });
+  const stack: ChaosStack = {
+    client: new Client({ connection }),
+    temporalAddress: temporal.address,
+    envServerUrl: envServer.url,
+    proxy: await CountingEnvProxy.start(envServer.url),
+    endpoint: await ExpertEndpoint.start({ profile: 'chat' }),
+    runFlags: ['--max-steps', '16'],
+  };
+  const t0 = Date.now();
+  try {
+    // Episodes are taken round-robin from the chaos set, so N > 21 repeats tasks under new ids.
+    const specs = Array.from({ length: episodes }, (_, i) => CHAOS_EPISODES[i % CHAOS_EPISODES.length]!);
+    const runs = await pool(specs, parallel, async (spec, i) => {
+      const episode = await prepareEpisode(stack, spec, `b${seed}-${i}`);
+      const name = `b${seed}-${i}-${spec.task}-v${spec.variation}`;
+      const reference = await runReference(stack, episode, `ref-${name}`);
+      const chaos = await runWithKills(stack, episode, `chaos-${name}`, killsPerEpisode, seed + i);
+      const identical =
+        JSON.stringify(chaos.transitions.map(transitionContent)) ===
+        JSON.stringify(reference.transitions.map(transitionContent));
+      console.log(
+        `${name}: ${chaos.kills.length} kills, identical ${identical}, first new step ${chaos.kills.map((k) => k.resumeToFirstNewStepMs ?? '-').join('/')} ms`,
+      );
+      return { spec, reference, chaos, identical };
+    });
+
+    const kills = runs.flatMap((r) => r.chaos.kills);
+    const firstNew = kills.flatMap((k) => (k.resumeToFirstNewStepMs === undefined ? [] : [k.resumeToFirstNewStepMs]));
+    // The resume that finished the episode: time from its start to its exit.
+    const toFinish = runs.flatMap((r) => (r.chaos.kills.length ? [r.chaos.kills.at(-1)!.resumeDurationMs] : []));
+    const sum = (f: (r: (typeof runs)[number]) => number): number => runs.reduce((n, r) => n + f(r), 0);
+    const summary = {
+      date: new Date().toISOString(),
+      seed,
+      machine: { cores: os.cpus().length, node: process.version, loadavg1: os.loadavg()[0] },
+      episodes: runs.length,
+      killsPerEpisode,
+      parallel,
+      wallMs: Date.now() - t0,
+      counts: {
+        kills: kills.length,
+        killsWithoutNewStep: kills.length - firstNew.length,
+        finishedBeforeKill: runs.filter((r) => r.chaos.finishedBeforeKill).length,
+        identicalRecords: runs.filter((r) => r.identical).length,
+        failedResumes: runs.filter((r) => r.chaos.finalExit.code !== 0).length,
+        redrives: sum((r) => r.chaos.activities.completed['envRedrive'] ?? 0),
+        appliedTwiceAtProxy: sum((r) => r.chaos.appliedTwice),
+        appliedTwiceAtServer: (await serverAppliedTwice(envServer.url)) ?? null,
+        extraLlmRequests: sum((r) => r.chaos.llmRequests - (r.chaos.activities.completed['callPolicy'] ?? 0)),
+        activityRetries: mergeCounts(runs.map((r) => r.chaos.activities.retries)),
+        activityFailures: mergeCounts(runs.map((r) => r.chaos.activities.failures)),
+      },
+      resumeToFirstNewStepMs: stats(firstNew),
+      resumeToFinishMs: stats(toFinish),
+      uninterruptedEpisodeMs: stats(runs.map((r) => r.reference.durationMs)),
+      chaosEpisodeTotalMs: stats(runs.map((r) => r.chaos.totalMs)),
+      perEpisode: runs.map((r) => ({
+        episode: `${r.spec.task}/${r.spec.variation}`,
+        steps: r.chaos.transitions.length,
+        identical: r.identical,
+        uninterruptedMs: r.reference.durationMs,
+        chaosTotalMs: r.chaos.totalMs,
+        kills: r.chaos.kills,
+        redrives: r.chaos.activities.completed['envRedrive'] ?? 0,
+        extraLlmRequests: r.chaos.llmRequests - (r.chaos.activities.completed['callPolicy'] ?? 0),
+      })),
+    };
+    const out = path.join(__dirname, 'results');
+    mkdirSync(out, { recursive: true });
+    writeFileSync(path.join(out, 'recovery.json'), JSON.stringify(summary, null, 2) + '\n');
+    writeFileSync(path.join(out, 'recovery.md'), markdown(summary));
+    console.log(markdown(summary));
+  } finally {
+    killAllCliProcesses();
+    await stack.endpoint.stop();
+    await stack.proxy.stop();
+    await connection.close();
+    await envServer.stop();
+    await temporal.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+interface Stats {
+  n: number;
+  p50: number | null;
+  p90: number | null;
+  max: number | null;
+}
+
+function stats(values: number[]): Stats {
+  return {
+    n: values.length,
+    p50: percentile(values, 50) ?? null,
+    p90: percentile(values, 90) ?? null,
+    max: percentile(values, 100) ?? null,
+  };
+}
+
+function mergeCounts(maps: Record<string, number>[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const m of maps) for (const [k, v] of Object.entries(m)) out[k] = (out[k] ?? 0) + v;
+  return out;
+}
+
+function markdown(s: {
+  date: string;
+  seed: number;
+  machine: { cores: number; node: string; loadavg1?: number };
+  episodes: number;
+  killsPerEpisode: number;
+  parallel: number;
+  wallMs: number;
+  counts: Record<string, unknown>;
+  resumeToFirstNewStepMs: Stats;
+  resumeToFinishMs: Stats;
+  uninterruptedEpisodeMs: Stats;
+  chaosEpisodeTotalMs: Stats;
+}): string {
+  const sec = (ms: number | null): string => (ms === null ? '-' : (ms / 1000).toFixed(1));
+  const row = (name: string, x: Stats): string =>
+    `| ${name} | ${x.n} | ${sec(x.p50)} | ${sec(x.p90)} | ${sec(x.max)} |`;
+  return [
+    `# Recovery after kill -9 (${s.date})`,
+    '',
+    `ScienceWorld through the env server, scripted expert over an OpenAI-compatible endpoint; ${s.episodes} episodes,`,
+    `${s.killsPerEpisode} SIGKILLs of the running \`step-hrl\` process per episode at random moments (seed ${s.seed}),`,
+    `${s.parallel} episodes at once; ${s.machine.cores} cores (shared), Node ${s.machine.node}; wall ${sec(s.wallMs)} s.`,
+    '`npx ts-node bench/chaos-recovery.ts` reproduces it.',
+    '',
+    '| time | n | p50 s | p90 s | max s |',
+    '| --- | ---: | ---: | ---: | ---: |',
+    row('`resume` start → first new step', s.resumeToFirstNewStepMs),
+    row('`resume` start → episode finished', s.resumeToFinishMs),
+    row('uninterrupted episode (baseline)', s.uninterruptedEpisodeMs),
+    row('chaos episode, first `run` → finished', s.chaosEpisodeTotalMs),
+    '',
+    '| count | value |',
+    '| --- | --- |',
+    ...Object.entries(s.counts).map(
+      ([k, v]) => `| ${k} | ${typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)} |`,
+    ),
+    '',
+  ].join('\n');
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
