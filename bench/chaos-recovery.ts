@@ -17,6 +17,7 @@ import { startDevServer } from '../src/server/dev-server';
 import { freePort } from '../src/server/ports';
 import { ensureBuilt } from '../tests/foundation/cli-harness';
 import {
+  envServerStats,
   killAllCliProcesses,
   percentile,
   pool,
@@ -95,6 +96,7 @@ async function main(): Promise<void> {
         redrives: sum((r) => r.chaos.activities.completed['envRedrive'] ?? 0),
         appliedTwiceAtProxy: sum((r) => r.chaos.appliedTwice),
         appliedTwiceAtServer: (await serverAppliedTwice(envServer.url)) ?? null,
+        envSessionsOpenAfter: (await envServerStats(envServer.url))?.['sessions_open'] ?? null,
         extraLlmRequests: sum((r) => r.chaos.llmRequests - (r.chaos.activities.completed['callPolicy'] ?? 0)),
         activityRetries: mergeCounts(runs.map((r) => r.chaos.activities.retries)),
         activityFailures: mergeCounts(runs.map((r) => r.chaos.activities.failures)),

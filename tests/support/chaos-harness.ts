@@ -311,16 +311,20 @@ export function transitionContent(tr: AugmentedTransition): string {
   });
 }
 
-/** The env server's own double-application counter (`GET /stats`), or undefined where the server has none. */
-export async function serverAppliedTwice(envServerUrl: string): Promise<number | undefined> {
+/** The env server's own counters (`GET /stats`), or undefined where the server has none. */
+export async function envServerStats(envServerUrl: string): Promise<Record<string, unknown> | undefined> {
   try {
     const response = await fetch(`${envServerUrl}/stats`);
-    if (!response.ok) return undefined;
-    const stats = (await response.json()) as { applied_twice?: unknown };
-    return typeof stats.applied_twice === 'number' ? stats.applied_twice : undefined;
+    return response.ok ? ((await response.json()) as Record<string, unknown>) : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** The env server's own double-application counter (`GET /stats` `applied_twice`), if it has one. */
+export async function serverAppliedTwice(envServerUrl: string): Promise<number | undefined> {
+  const count = (await envServerStats(envServerUrl))?.['applied_twice'];
+  return typeof count === 'number' ? count : undefined;
 }
 
 /** Runs `work` over `items` with at most `limit` at a time, in order of start. */

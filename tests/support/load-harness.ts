@@ -15,6 +15,7 @@ import { startEpisode } from '../../src/client';
 import { startEnvServer } from '../../src/envs/env-server';
 import { listAlfWorldGames } from '../../src/envs/expert';
 import { BIN, cleanEnv, ensureBuilt, ROOT } from '../foundation/cli-harness';
+import { envServerStats } from './chaos-harness';
 import { episodeActivityTally, type ActivityTally } from './episode-histories';
 import { MockOpenAiServer } from './mock-openai-server';
 import { roleOfPrompt } from './script-responder';
@@ -49,6 +50,8 @@ export interface LoadResult {
   activityRetries: Record<string, number>;
   activityFailures: Record<string, number>;
   llmRequests: number;
+  /** The env server's `GET /stats` after the run (null where it has none). */
+  envServerStats: Record<string, unknown> | null;
   wallMs: number;
   allStartedMs: number;
   errors: string[];
@@ -149,6 +152,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       activityRetries: merge((t) => t.retries),
       activityFailures: merge((t) => t.failures),
       llmRequests: serial.served,
+      envServerStats: (await envServerStats(envServer.url)) ?? null,
       wallMs,
       allStartedMs,
       errors: [...new Set(outcomes.flatMap((o) => (o.ok ? [] : [o.error])))].slice(0, 10),
@@ -182,6 +186,7 @@ export function loadMarkdown(s: LoadResult): string {
       ['activity retries (type: cause of the failed attempt)', s.activityRetries],
       ['activity failures (type: cause)', s.activityFailures],
       ['LLM requests served', s.llmRequests],
+      ['env server /stats', s.envServerStats ? { ...s.envServerStats, envs: undefined } : 'not available'],
       ['all started after s', (s.allStartedMs / 1000).toFixed(1)],
       ['wall time s', (s.wallMs / 1000).toFixed(1)],
       ['errors', s.errors],
