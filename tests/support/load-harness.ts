@@ -104,17 +104,31 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       ),
     );
     const allStartedMs = Date.now() - t0;
+    let settled = 0;
+    // A line every 30 s, so a long run shows where it is.
+    const progress = setInterval(
+      () =>
+        console.log(
+          `load: ${Math.round((Date.now() - t0) / 1000)} s, ${settled}/${handles.length} episodes settled, ` +
+            `${serial.served} LLM requests served, ${serial.queued} queued`,
+        ),
+      30_000,
+    ).unref();
     const outcomes = await Promise.all(
       handles.map((h) =>
-        h.result().then(
-          (r) => ({ ok: true as const, status: r.status, redrives: r.redrives }),
-          (e: Error) => ({
-            ok: false as const,
-            error: `${e.message}: ${(e.cause as Error | undefined)?.message ?? ''}`,
-          }),
-        ),
+        h
+          .result()
+          .finally(() => (settled += 1))
+          .then(
+            (r) => ({ ok: true as const, status: r.status, redrives: r.redrives }),
+            (e: Error) => ({
+              ok: false as const,
+              error: `${e.message}: ${(e.cause as Error | undefined)?.message ?? ''}`,
+            }),
+          ),
       ),
     );
+    clearInterval(progress);
     const wallMs = Date.now() - t0;
     const byWorkflowStatus: Record<string, number> = {};
     const tallies: ActivityTally[] = [];
