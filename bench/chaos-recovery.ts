@@ -93,7 +93,7 @@ async function main(): Promise<void> {
         finishedBeforeKill: runs.filter((r) => r.chaos.finishedBeforeKill).length,
         identicalRecords: runs.filter((r) => r.identical).length,
         failedResumes: runs.filter((r) => r.chaos.finalExit.code !== 0).length,
-        redrives: sum((r) => r.chaos.activities.completed['envRedrive'] ?? 0),
+        redrives: sum((r) => r.chaos.activities.scheduled['envRedrive'] ?? 0),
         appliedTwiceAtProxy: sum((r) => r.chaos.appliedTwice),
         appliedTwiceAtServer: (await serverAppliedTwice(envServer.url)) ?? null,
         envSessionsOpenAfter: (await envServerStats(envServer.url))?.['sessions_open'] ?? null,
@@ -112,7 +112,7 @@ async function main(): Promise<void> {
         uninterruptedMs: r.reference.durationMs,
         chaosTotalMs: r.chaos.totalMs,
         kills: r.chaos.kills,
-        redrives: r.chaos.activities.completed['envRedrive'] ?? 0,
+        redrives: r.chaos.activities.scheduled['envRedrive'] ?? 0,
         extraLlmRequests: r.chaos.llmRequests - (r.chaos.activities.completed['callPolicy'] ?? 0),
       })),
     };

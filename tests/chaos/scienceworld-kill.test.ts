@@ -81,7 +81,7 @@ test(`${EPISODES.length} ScienceWorld episodes killed at random and resumed reco
     firstNewStepMs: chaos.kills.map((k) => k.resumeToFirstNewStepMs ?? null),
     extraLlmRequests: chaos.llmRequests - (chaos.activities.completed['callPolicy'] ?? 0),
     appliedTwice: chaos.appliedTwice,
-    redrives: chaos.activities.completed['envRedrive'] ?? 0,
+    redrives: chaos.activities.scheduled['envRedrive'] ?? 0,
     referenceMs: reference.durationMs,
     chaosMs: chaos.totalMs,
   }));

@@ -14,6 +14,8 @@ type Failure = NonNullable<HistoryEvent['activityTaskFailedEventAttributes']>['f
 
 /** Activity counts of one episode. */
 export interface ActivityTally {
+  /** Scheduled activities by type (a re-drive that failed still counts here). */
+  scheduled: Record<string, number>;
   /** Completed activities by type (e.g. `callPolicy`, `envStep`, `envRedrive`). */
   completed: Record<string, number>;
   /** Activities that ended failed or timed out (retries exhausted or non-retryable), keyed `<type>: <cause>`. */
@@ -48,7 +50,7 @@ export async function episodeHistories(client: Client, episodeId: string): Promi
 
 /** Counts completed and failed activities over histories. */
 export function tallyActivities(histories: readonly History[]): ActivityTally {
-  const tally: ActivityTally = { completed: {}, failures: {}, retries: {}, workflows: histories.length };
+  const tally: ActivityTally = { scheduled: {}, completed: {}, failures: {}, retries: {}, workflows: histories.length };
   const bump = (map: Record<string, number>, key: string): void => {
     map[key] = (map[key] ?? 0) + 1;
   };
@@ -57,7 +59,10 @@ export function tallyActivities(histories: readonly History[]): ActivityTally {
     for (const event of history.events ?? []) {
       const id = String(event.eventId ?? '');
       const scheduled = event.activityTaskScheduledEventAttributes;
-      if (scheduled) typeOf.set(id, scheduled.activityType?.name ?? '?');
+      if (scheduled) {
+        typeOf.set(id, scheduled.activityType?.name ?? '?');
+        bump(tally.scheduled, scheduled.activityType?.name ?? '?');
+      }
       const started = event.activityTaskStartedEventAttributes;
       if (started && (started.attempt ?? 1) > 1) {
         const type = typeOf.get(String(started.scheduledEventId)) ?? '?';

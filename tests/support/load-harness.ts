@@ -123,7 +123,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
             (r) => ({ ok: true as const, status: r.status, redrives: r.redrives }),
             (e: Error) => ({
               ok: false as const,
-              error: `${e.message}: ${(e.cause as Error | undefined)?.message ?? ''}`,
+              error: causeChain(e),
             }),
           ),
       ),
@@ -161,7 +161,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
         byWorkflowStatus,
         byEpisodeStatus: mergeCounts(completed.map((o) => ({ [o.status]: 1 }))),
       },
-      redrives: completed.reduce((n, o) => n + o.redrives, 0),
+      // Scheduled, not completed: a failed episode's re-drives count too.
+      redrives: merge((t) => t.scheduled)['envRedrive'] ?? 0,
       activitiesCompleted: merge((t) => t.completed),
       activityRetries: merge((t) => t.retries),
       activityFailures: merge((t) => t.failures),
@@ -207,6 +208,14 @@ export function loadMarkdown(s: LoadResult): string {
     ]),
     '',
   ].join('\n');
+}
+
+/** "message: cause: cause ..." down an error's cause chain. */
+function causeChain(err: unknown): string {
+  const parts: string[] = [];
+  for (let e = err as { message?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e)
+    parts.push(e.message ?? String(e));
+  return parts.join(': ');
 }
 
 function mergeCounts(maps: Record<string, number>[]): Record<string, number> {
