@@ -2,9 +2,9 @@
  * Activity proxies with timeouts and retry policies set once. Policy calls run on the shared queue;
  * env calls on the queue of the worker that owns the session (session pinning).
  */
-import { proxyActivities } from '@temporalio/workflow';
+import { ActivityCancellationType, proxyActivities } from '@temporalio/workflow';
 import type { StepHrlActivities } from '../activities';
-import { ENV_DIVERGENCE, SESSION_LOST } from '../activities/types';
+import { ENV_DIVERGENCE, livenessQueue, SESSION_LOST } from '../activities/types';
 
 /** LLM calls: minutes, bounded attempts with backoff; bad configuration fails fast. */
 export const policy = proxyActivities<StepHrlActivities>({
@@ -19,13 +19,19 @@ export const policy = proxyActivities<StepHrlActivities>({
   },
 });
 
-/** Env activities pinned to `queue`; a dead pinned worker surfaces as a schedule-to-start timeout. */
+/**
+ * Env activities pinned to `queue`. A long wait on the queue surfaces as a schedule-to-start
+ * timeout, which is not yet a lost session: `onPinnedWorker` then checks the worker's liveness.
+ * Every activity heartbeats each second from its start (worker interceptor), so 5 s without one
+ * means the worker died mid-call; cancellation waits for the activity to acknowledge it.
+ */
 export function envOn(queue: string, queueTimeoutSeconds: number) {
   return proxyActivities<StepHrlActivities>({
     taskQueue: queue,
     scheduleToStartTimeout: `${queueTimeoutSeconds}s`,
     startToCloseTimeout: '5 minutes',
-    heartbeatTimeout: '15s',
+    heartbeatTimeout: '5s',
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     retry: {
       initialInterval: '1s',
       maximumAttempts: 5,
@@ -45,3 +51,13 @@ export const { acquireEnvQueue } = proxyActivities<StepHrlActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { maximumAttempts: 10 },
 });
+
+/** The liveness ping of the worker pinned to `queue`: one attempt, answered within `timeoutSeconds` or dead. */
+export function livenessOn(queue: string, timeoutSeconds: number) {
+  return proxyActivities<StepHrlActivities>({
+    taskQueue: livenessQueue(queue),
+    scheduleToStartTimeout: `${timeoutSeconds}s`,
+    startToCloseTimeout: `${timeoutSeconds}s`,
+    retry: { maximumAttempts: 1 },
+  });
+}
