@@ -1,13 +1,22 @@
 /**
  * Calls on the worker that holds an episode's env session. Waiting on that worker's queue is not a
  * failure: when an activity's schedule-to-start timeout fires, the worker is pinged on its liveness
- * queue (own slots, so a busy worker still answers). Alive: the same activity is scheduled again.
- * Dead: the timeout is rethrown, which the callers treat as a lost session.
+ * queue (own slots, so a busy worker still answers). Alive: the same activity is scheduled again,
+ * allowed twice the wait each time (up to {@link MAX_PINNED_QUEUE_WAIT_SECONDS}): a rescheduled task
+ * joins the back of the queue, so with a fixed wait a backlog deeper than that wait would never
+ * drain. Dead: the timeout is rethrown, which the callers treat as a lost session.
  */
 import { ActivityFailure, isCancellation, patched, TimeoutFailure } from '@temporalio/workflow';
 import type { EpisodeConfig } from '../agent/config';
 import { LIVENESS_PROBE } from './patches';
 import { envOn, livenessOn } from './proxies';
+
+/**
+ * Longest wait on a live worker's queue before it is pinged again (ALFWorld resets are serialized:
+ * a hundred of them queue for minutes). A worker that dies while tasks wait this long is noticed
+ * at the next ping.
+ */
+export const MAX_PINNED_QUEUE_WAIT_SECONDS = 300;
 
 /** The env activities of one pinned queue. */
 export type PinnedEnv = ReturnType<typeof envOn>;
@@ -18,14 +27,15 @@ export async function onPinnedWorker<T>(
   config: Pick<EpisodeConfig, 'envQueueTimeoutSeconds' | 'envPingTimeoutSeconds'>,
   call: (env: PinnedEnv) => Promise<T>,
 ): Promise<T> {
-  const env = envOn(queue, config.envQueueTimeoutSeconds);
+  let waitSeconds = config.envQueueTimeoutSeconds;
   for (;;) {
     try {
-      return await call(env);
+      return await call(envOn(queue, waitSeconds));
     } catch (err) {
       if (!isScheduleToStartTimeout(err) || !patched(LIVENESS_PROBE)) throw err;
       // `?? 5`: configs recorded before the field existed.
       if (!(await isWorkerAlive(queue, config.envPingTimeoutSeconds ?? 5))) throw err;
+      waitSeconds = Math.min(waitSeconds * 2, MAX_PINNED_QUEUE_WAIT_SECONDS);
     }
   }
 }
