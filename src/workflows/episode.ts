@@ -174,8 +174,8 @@ export async function episodeWorkflow(input: EpisodeInput): Promise<EpisodeResul
       );
       s.tokens += callTokens(high.record);
       s.spentTokens += high.spentTokens;
-      if (cancelReason && patched(CANCEL_BEFORE_SUBTASK)) {
-        status = 'cancelled'; // asked to stop while the high level was deciding: start no new subtask
+      if ((cancelReason || CancellationScope.current().consideredCancelled) && patched(CANCEL_BEFORE_SUBTASK)) {
+        status = 'cancelled'; // asked to stop (signal or Temporal) while the high level decided: start no new subtask
         break;
       }
       // The reference uses whatever the high level wrote; an empty reply becomes "None".
