@@ -134,7 +134,13 @@ export async function connectEnvServer(opts: StartEnvServerOptions = {}): Promis
   if (configured) {
     const url = configured.replace(/\/+$/, '');
     await waitForHealth(url, opts.startupTimeoutMs ?? 10_000);
-    return { url, spawned: false, stop: async () => undefined, exited: new Promise<void>(() => undefined), running: true };
+    return {
+      url,
+      spawned: false,
+      stop: async () => undefined,
+      exited: new Promise<void>(() => undefined),
+      running: true,
+    };
   }
   return startEnvServer(opts);
 }
