@@ -39,6 +39,8 @@ interface Session {
   spec: EnvSpec;
   /** Steps sent to this session since its reset, by index (started, not necessarily answered). */
   steps: SentStep[];
+  /** Indices whose application this session has confirmed (each counted once in `counters.applied`). */
+  confirmed: Set<number>;
 }
 
 /** Short content hash of everything the agent sees of an observation. */
@@ -62,7 +64,7 @@ export function createEnvActivities(options: { envFactory: EnvFactory; envQueue:
     if (previous) await closeQuietly(episodeId, previous.env);
     const env = await options.envFactory(spec);
     const reset = await wrap(() => env.reset(spec, { signal: cancellationSignal() }));
-    const session: Session = { env, spec, steps: [] };
+    const session: Session = { env, spec, steps: [], confirmed: new Set() };
     sessions.set(episodeId, session);
     const versions = (await env.versions?.()) ?? {};
     return { session, reset: { ...reset, obsHash: observationHash(reset.observation), versions } };
@@ -81,7 +83,7 @@ export function createEnvActivities(options: { envFactory: EnvFactory; envQueue:
 
     /** Applies step `stepIndex` exactly once (see the module comment). */
     async envStep(input: { episodeId: string; stepIndex: number; action: string }): Promise<EnvStepOutput> {
-      const { episodeId, stepIndex, action } = input;
+      const { episodeId, stepIndex } = input;
       const session = sessions.get(episodeId);
       if (!session) {
         throw ApplicationFailure.create({
@@ -90,29 +92,13 @@ export function createEnvActivities(options: { envFactory: EnvFactory; envQueue:
           message: `episode ${episodeId}: this worker holds no env session at step ${stepIndex}; re-drive needed`,
         });
       }
-      const sent = session.steps[stepIndex];
-      if (sent) {
-        if (sent.action !== action) throw stepDivergence(episodeId, stepIndex, sent.action, action);
-        if (!sent.failed) {
-          try {
-            return await wrap(() => sent.result); // a concurrent or later attempt of a started step
-          } catch (err) {
-            if (!sent.failed) throw err;
-            // The attempt that sent it failed (cancelled, timed out): send it again below.
-          }
-        }
-        return wrap(() => send(session, episodeId, stepIndex, action).result);
+      const output = await wrap(() => stepOnce(session, input));
+      if (!session.confirmed.has(stepIndex)) {
+        session.confirmed.add(stepIndex);
+        const key = `${episodeId}#${stepIndex}`;
+        counters.applied.set(key, (counters.applied.get(key) ?? 0) + 1);
       }
-      if (stepIndex !== session.steps.length) {
-        throw ApplicationFailure.create({
-          type: SESSION_LOST,
-          nonRetryable: true,
-          message: `episode ${episodeId}: session is at step ${session.steps.length}, asked for step ${stepIndex}`,
-        });
-      }
-      const key = `${episodeId}#${stepIndex}`;
-      counters.applied.set(key, (counters.applied.get(key) ?? 0) + 1); // counted when sent
-      return wrap(() => send(session, episodeId, stepIndex, action).result);
+      return output;
     },
 
     /**
@@ -124,7 +110,8 @@ export function createEnvActivities(options: { envFactory: EnvFactory; envQueue:
       const { session, reset } = await open(input.episodeId, input.spec);
       if (reset.obsHash !== input.resetObsHash) throw divergence(input.episodeId, -1);
       for (const [index, step] of input.steps.entries()) {
-        const result = await wrap(() => send(session, input.episodeId, index, step.action).result);
+        const result = await wrap(() => send(session, index, step.action).result);
+        session.confirmed.add(index); // a replay, not an application of the agent's step
         counters.redriveSteps += 1;
         if (result.obsHash !== step.obsHash) throw divergence(input.episodeId, index);
       }
@@ -145,10 +132,42 @@ export function createEnvActivities(options: { envFactory: EnvFactory; envQueue:
 }
 
 /**
+ * The answer to step `stepIndex` of the session: the one already sent (awaited, also by a
+ * concurrent attempt), or a new send when it is the next step or its sender failed.
+ */
+async function stepOnce(
+  session: Session,
+  input: { episodeId: string; stepIndex: number; action: string },
+): Promise<EnvStepOutput> {
+  const { episodeId, stepIndex, action } = input;
+  const sent = session.steps[stepIndex];
+  if (sent) {
+    if (sent.action !== action) throw stepDivergence(episodeId, stepIndex, sent.action, action);
+    if (!sent.failed) {
+      try {
+        return await sent.result; // a concurrent or later attempt of a started step
+      } catch (err) {
+        if (!sent.failed) throw err;
+        // The attempt that sent it failed (cancelled, timed out): send it again below.
+      }
+    }
+    return send(session, stepIndex, action).result;
+  }
+  if (stepIndex !== session.steps.length) {
+    throw ApplicationFailure.create({
+      type: SESSION_LOST,
+      nonRetryable: true,
+      message: `episode ${episodeId}: session is at step ${session.steps.length}, asked for step ${stepIndex}`,
+    });
+  }
+  return send(session, stepIndex, action).result;
+}
+
+/**
  * Sends step `index` (or re-sends it: the env server answers a repeat of the same index and action
  * from its store) and records it as started before any answer comes back.
  */
-function send(session: Session, episodeId: string, index: number, action: string): SentStep {
+function send(session: Session, index: number, action: string): SentStep {
   const started = Date.now();
   const sent: SentStep = {
     action,

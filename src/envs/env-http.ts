@@ -19,7 +19,7 @@ const PASS_THROUGH = new Set<EnvError['code']>([
 ]);
 
 /** How often a call without a timeout checks that the server is still alive. */
-const LIVENESS_PROBE_EVERY_MS = 10_000;
+export const LIVENESS_PROBE_EVERY_MS = 10_000;
 /** Consecutive failed `/health` probes after which a call without a timeout gives up. */
 const LIVENESS_FAILURES = 3;
 
@@ -36,8 +36,15 @@ export interface EnvRequestOptions {
 
 /** Minimal env-server HTTP client: one base URL, JSON in, JSON out. */
 export class EnvHttp {
-  /** @param baseUrl server root, e.g. `http://127.0.0.1:4321` (no trailing slash needed). */
-  constructor(readonly baseUrl: string) {
+  /**
+   * @param baseUrl server root, e.g. `http://127.0.0.1:4321` (no trailing slash needed).
+   * @param livenessProbeMs how often a call without a timeout probes `GET /health` (and how long
+   *   one probe may take); it gives up after 3 failed probes in a row.
+   */
+  constructor(
+    readonly baseUrl: string,
+    private readonly livenessProbeMs = LIVENESS_PROBE_EVERY_MS,
+  ) {
     this.baseUrl = baseUrl.replace(/\/+$/, '');
   }
 
@@ -114,7 +121,7 @@ export class EnvHttp {
     const timer = setInterval(() => {
       if (probing) return;
       probing = true;
-      void this.get<{ status?: string }>('/health', {}, { timeoutMs: LIVENESS_PROBE_EVERY_MS })
+      void this.get<{ status?: string }>('/health', {}, { timeoutMs: this.livenessProbeMs })
         .then((h) => (failures = h.status === 'ok' ? 0 : failures + 1))
         .catch(() => (failures += 1))
         .finally(() => {
@@ -128,7 +135,7 @@ export class EnvHttp {
             );
           }
         });
-    }, LIVENESS_PROBE_EVERY_MS);
+    }, this.livenessProbeMs);
     timer.unref();
     return { signal: controller.signal, stop: () => clearInterval(timer) };
   }

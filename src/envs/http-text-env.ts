@@ -37,6 +37,8 @@ export interface HttpTextEnvOptions {
    * re-drives on a restarted server) instead of a retryable `EnvUnavailable`.
    */
   serverGone?: () => Promise<boolean>;
+  /** How often a call without a timeout probes the server's `GET /health`. @default 10000 */
+  livenessProbeMs?: number;
 }
 
 /** Fields both servers return from step and reset. */
@@ -68,7 +70,7 @@ abstract class HttpTextEnv implements TextEnv {
     private readonly prefix: '/scienceworld' | '/alfworld',
     opts: HttpTextEnvOptions,
   ) {
-    this.http = new EnvHttp(opts.url);
+    this.http = new EnvHttp(opts.url, opts.livenessProbeMs);
     this.stepTimeoutMs = opts.stepTimeoutMs;
     this.resetTimeoutMs = opts.resetTimeoutMs;
     this.serverGone = opts.serverGone;
