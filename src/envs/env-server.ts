@@ -2,8 +2,9 @@
  * Starts (or connects to) the Python env server that hosts ScienceWorld and ALFWorld.
  *
  * `connectEnvServer()` uses `STEP_HRL_ENV_URL` when set (starting nothing), else spawns
- * `python -m step_hrl_envserver --port 0` from the repo's `envserver/` with the venv made by
- * `scripts/setup-envserver.sh`, reads the port it prints, and waits for `/health`.
+ * `python -m step_hrl_envserver --port 0 --exit-with-parent` from the repo's `envserver/` with the
+ * venv made by `scripts/setup-envserver.sh`, reads the port it prints, and waits for `/health`.
+ * The spawned server dies with this process, even on kill -9 (see {@link startEnvServer}).
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
