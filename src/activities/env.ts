@@ -145,7 +145,7 @@ async function stepOnce(
     if (sent.action !== action) throw stepDivergence(episodeId, stepIndex, sent.action, action);
     if (!sent.failed) {
       try {
-        return await sent.result; // a concurrent or later attempt of a started step
+        return await untilCancelled(sent.result); // a concurrent or later attempt of a started step
       } catch (err) {
         if (!sent.failed) throw err;
         // The attempt that sent it failed (cancelled, timed out): send it again below.
@@ -183,6 +183,21 @@ function send(session: Session, index: number, action: string): SentStep {
   sent.result.catch(() => undefined); // awaited by the attempt(s); never an unhandled rejection
   session.steps[index] = sent;
   return sent;
+}
+
+/**
+ * `promise`, or the running activity's cancellation if that comes first (the promise may be
+ * another attempt's HTTP call, which this attempt's signal does not abort).
+ */
+function untilCancelled<T>(promise: Promise<T>): Promise<T> {
+  const signal = cancellationSignal();
+  if (!signal) return promise;
+  signal.throwIfAborted();
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 /** The running activity's cancellation signal (undefined outside an activity, e.g. unit tests). */

@@ -108,6 +108,22 @@ describe('envStep activity', () => {
     await activities.envClose({ episodeId: 'cancel' });
   }, 120_000);
 
+  test('an attempt waiting on attempt 1 stops waiting when it is cancelled; attempt 1 still applies once', async () => {
+    const activities = await activitiesAfterReset('cancel-waiter');
+    const before = await stats();
+    const input = { episodeId: 'cancel-waiter', stepIndex: 0, action: ACTION };
+    const first = new MockActivityEnvironment({ attempt: 1 }).run(activities.envStep, input);
+    await new Promise((r) => setTimeout(r, 300));
+    const attempt2 = new MockActivityEnvironment({ attempt: 2 });
+    const second = attempt2.run(activities.envStep, input);
+    await new Promise((r) => setTimeout(r, 100));
+    attempt2.cancel('CANCELLED');
+    await expect(second).rejects.toBeInstanceOf(CancelledFailure);
+    await expect(first).resolves.toMatchObject({ done: false });
+    expect(delta(before, await stats())).toEqual({ applied: 1, fromStore: 0, appliedTwice: 0 });
+    await activities.envClose({ episodeId: 'cancel-waiter' });
+  }, 120_000);
+
   test('a different action at a used index is a non-retryable EnvDivergence, not the old result', async () => {
     const activities = await activitiesAfterReset('diverge');
     await activities.envStep({ episodeId: 'diverge', stepIndex: 0, action: ACTION });
