@@ -96,3 +96,18 @@ def test_exit_with_parent_ends_server_and_jvms_when_stdin_closes() -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_ttl_flag_and_variable_are_checked(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from step_hrl_envserver.__main__ import DEFAULT_TTL_S, default_ttl, main
+
+    with pytest.raises(SystemExit):
+        main(["--session-ttl-seconds", "-1"])
+    assert "--session-ttl-seconds must be >= 0" in capsys.readouterr().err
+    monkeypatch.delenv("STEP_HRL_ENV_SESSION_TTL_S", raising=False)
+    assert default_ttl() == DEFAULT_TTL_S == 1800
+    monkeypatch.setenv("STEP_HRL_ENV_SESSION_TTL_S", "90")
+    assert default_ttl() == 90
+    monkeypatch.setenv("STEP_HRL_ENV_SESSION_TTL_S", "half an hour")
+    with pytest.raises(SystemExit, match="STEP_HRL_ENV_SESSION_TTL_S='half an hour' is not a number"):
+        default_ttl()
