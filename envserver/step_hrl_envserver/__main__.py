@@ -18,7 +18,8 @@ from .scienceworld_env import ScienceWorldBackend
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TTL_ENV = "STEP_HRL_ENV_SESSION_TTL_S"
-DEFAULT_TTL_S = 30 * 60
+# Above the default LLM outage budget (30 min): a session idle through an outage is kept.
+DEFAULT_TTL_S = 2 * 60 * 60
 
 
 def default_ttl() -> float:

@@ -105,7 +105,7 @@ def test_ttl_flag_and_variable_are_checked(monkeypatch: pytest.MonkeyPatch, caps
         main(["--session-ttl-seconds", "-1"])
     assert "--session-ttl-seconds must be >= 0" in capsys.readouterr().err
     monkeypatch.delenv("STEP_HRL_ENV_SESSION_TTL_S", raising=False)
-    assert default_ttl() == DEFAULT_TTL_S == 1800
+    assert default_ttl() == DEFAULT_TTL_S == 7200
     monkeypatch.setenv("STEP_HRL_ENV_SESSION_TTL_S", "90")
     assert default_ttl() == 90
     monkeypatch.setenv("STEP_HRL_ENV_SESSION_TTL_S", "half an hour")
