@@ -33,6 +33,12 @@ export interface EpisodeConfig {
   maxRedrives: number;
   /** How long an env activity may wait for its pinned worker before the session counts as lost. */
   envQueueTimeoutSeconds: number;
+  /**
+   * How long one model call may keep failing with retryable errors (endpoint down, 5xx, 429,
+   * timeouts) before the episode ends with status `llm-error`: the policy activity's
+   * schedule-to-close timeout. @default 1800
+   */
+  llmOutageBudgetSeconds: number;
   decoding: Record<PolicyRole, RoleDecoding>;
 }
 
@@ -47,6 +53,7 @@ export const DEFAULT_EPISODE_CONFIG: Omit<EpisodeConfig, 'spec'> = {
   historyEventLimit: 10_000,
   maxRedrives: 3,
   envQueueTimeoutSeconds: 60,
+  llmOutageBudgetSeconds: 1800,
   decoding: {
     high: { maxTokens: 64, temperature: 0 },
     low: { maxTokens: 64, temperature: 0 },

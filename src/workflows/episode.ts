@@ -20,7 +20,7 @@ import type { EpisodeStatus } from '../agent/records';
 import type { EnvSpec, Observation } from '../envs/text-env';
 import { cancelSignal, episodeProgressQuery, type EpisodeProgress } from './messages';
 import { callTokens } from '../agent/record-tokens';
-import { decide } from './policy-call';
+import { decideOrStop, isLlmStop } from './llm-failure';
 import { acquireEnvQueue, envOn } from './proxies';
 import { subtaskWorkflow, type PendingDecision, type SubtaskOutcome } from './subtask';
 
@@ -139,7 +139,7 @@ export async function episodeWorkflow(input: EpisodeInput): Promise<EpisodeResul
     else if (config.maxTokens > 0 && s.tokens >= config.maxTokens) status = 'token-budget';
     if (status) break;
 
-    const high = await decide(
+    const high = await decideOrStop(
       buildPolicyCall(
         {
           role: 'high',
@@ -153,8 +153,13 @@ export async function episodeWorkflow(input: EpisodeInput): Promise<EpisodeResul
         config.profile,
         config.decoding.high,
       ),
-      config.repairAttempts,
+      config,
     );
+    if (isLlmStop(high)) {
+      status = 'llm-error';
+      error = high.llmError;
+      break;
+    }
     s.tokens += callTokens(high.record);
     s.spentTokens += high.spentTokens;
     // The reference uses whatever the high level wrote; an empty reply becomes "None".
@@ -225,6 +230,7 @@ export async function episodeWorkflow(input: EpisodeInput): Promise<EpisodeResul
     if (outcome.envDone) status = 'env-done';
     else if (outcome.status === 'cancelled') status = 'cancelled';
     else if (outcome.status === 'token-budget') status = 'token-budget';
+    else if (outcome.status === 'llm-error') [status, error] = ['llm-error', outcome.error];
 
     const info = workflowInfo();
     if (!status && !cancelReason && (info.continueAsNewSuggested || info.historyLength >= config.historyEventLimit)) {

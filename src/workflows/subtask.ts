@@ -13,7 +13,7 @@ import type { LowDecision } from '../agent/prompts';
 import type { Observation } from '../envs/text-env';
 import { cancelSignal, transitionsQuery } from './messages';
 import { callTokens } from '../agent/record-tokens';
-import { decide } from './policy-call';
+import { decideOrStop, isLlmStop } from './llm-failure';
 import { envOn } from './proxies';
 
 /** Input of {@link subtaskWorkflow}: bounded episode context plus where to resume. */
@@ -64,6 +64,8 @@ export interface SubtaskOutcome {
   spentTokens: number;
   /** Set with status `session-lost` when the lost step's decision was already made. */
   pending?: PendingDecision;
+  /** Set with status `llm-error`: why the model could not be called. */
+  error?: string;
 }
 
 /** Runs one subtask. Session loss returns early (status `session-lost`) so the episode can re-drive. */
@@ -86,7 +88,7 @@ export async function subtaskWorkflow(input: SubtaskInput): Promise<SubtaskOutco
   let pending = input.pending;
   const finish = (
     status: SubtaskStatus,
-    extra: { won?: boolean; envDone?: boolean; pending?: PendingDecision } = {},
+    extra: { won?: boolean; envDone?: boolean; pending?: PendingDecision; error?: string } = {},
   ): SubtaskOutcome => ({
     status,
     transitions,
@@ -101,6 +103,7 @@ export async function subtaskWorkflow(input: SubtaskInput): Promise<SubtaskOutco
     tokens,
     spentTokens,
     pending: extra.pending,
+    ...(extra.error !== undefined && { error: extra.error }),
   });
 
   for (;;) {
@@ -115,7 +118,7 @@ export async function subtaskWorkflow(input: SubtaskInput): Promise<SubtaskOutco
       low = pending; // decided (and its tokens counted) before the session was lost: never asked twice
       pending = undefined;
     } else {
-      const answer = await decide(
+      const answer = await decideOrStop(
         buildPolicyCall(
           {
             role: 'low',
@@ -124,8 +127,9 @@ export async function subtaskWorkflow(input: SubtaskInput): Promise<SubtaskOutco
           config.profile,
           config.decoding.low,
         ),
-        config.repairAttempts,
+        config,
       );
+      if (isLlmStop(answer)) return finish('llm-error', { error: answer.llmError });
       tokens += callTokens(answer.record);
       spentTokens += answer.spentTokens;
       low = {
@@ -154,7 +158,7 @@ export async function subtaskWorkflow(input: SubtaskInput): Promise<SubtaskOutco
     let progressAfter = progress;
     let progressRecord;
     if (!result.done) {
-      const update = await decide(
+      const update = await decideOrStop(
         buildPolicyCall(
           {
             role: 'progress',
@@ -168,8 +172,10 @@ export async function subtaskWorkflow(input: SubtaskInput): Promise<SubtaskOutco
           config.profile,
           config.decoding.progress,
         ),
-        config.repairAttempts,
+        config,
       );
+      // The step was applied (it is in `steps`) but has no complete transition to record.
+      if (isLlmStop(update)) return finish('llm-error', { error: update.llmError });
       tokens += callTokens(update.record);
       spentTokens += update.spentTokens;
       progressRecord = update.record;

@@ -58,6 +58,12 @@ export interface MockOpenAiServerOptions {
   supportsJsonSchema?: boolean;
 }
 
+/**
+ * How the endpoint is down during an outage: `refuse` closes the port (connection refused, as while
+ * a server restarts); `unavailable` answers every completion request with 503.
+ */
+export type OutageMode = 'refuse' | 'unavailable';
+
 /** The mock server; create with {@link MockOpenAiServer.start}. */
 export class MockOpenAiServer {
   /** Every request received, in order. */
@@ -65,6 +71,7 @@ export class MockOpenAiServer {
   private readonly faults: MockFault[] = [];
   private server: Server | undefined;
   private port = 0;
+  private outage: OutageMode | undefined;
 
   private constructor(readonly options: MockOpenAiServerOptions) {}
 
@@ -88,6 +95,23 @@ export class MockOpenAiServer {
   /** Queues faults for the next completion requests, one per request, in order. */
   injectFaults(...faults: MockFault[]): void {
     this.faults.push(...faults);
+  }
+
+  /** Takes the endpoint down until {@link comeUp}; requests during a `refuse` outage are not recorded. */
+  async goDown(mode: OutageMode): Promise<void> {
+    this.outage = mode;
+    if (mode === 'refuse') await this.stop();
+  }
+
+  /** Ends an outage: listens again on the same port and answers normally. */
+  async comeUp(): Promise<void> {
+    this.outage = undefined;
+    await this.start();
+  }
+
+  /** True while an outage started by {@link goDown} lasts. */
+  get isDown(): boolean {
+    return this.outage !== undefined;
   }
 
   /** (Re)starts listening; after {@link stop} it reuses the same port so clients keep their URL. */
@@ -137,6 +161,7 @@ export class MockOpenAiServer {
     if (req.method !== 'POST' || !endpoint) return sendJson(res, 404, apiError(`no route ${req.method} ${path}`));
     if (!body) return sendJson(res, 400, apiError('request body is not JSON'));
 
+    if (this.outage === 'unavailable') return this.fail(res, record, { kind: 'server-error', status: 503 });
     const fault = this.faults.shift();
     if (fault) return this.fail(res, record, fault);
     const model = String(body['model'] ?? '');
