@@ -62,7 +62,10 @@ export const DEFAULT_EPISODE_CONFIG: Omit<EpisodeConfig, 'spec'> = {
   },
 };
 
-/** Fills defaults, deep enough for `decoding`. */
+/**
+ * Fills defaults, deep enough for `decoding`. Clients call it once at start so the input records
+ * the full config; workflows call it again only for inputs recorded before that (a no-op on full ones).
+ */
 export function withDefaults(config: Partial<EpisodeConfig> & { spec: EnvSpec }): EpisodeConfig {
   return {
     ...DEFAULT_EPISODE_CONFIG,

@@ -9,6 +9,7 @@ import {
   continueAsNew,
   executeChild,
   getExternalWorkflowHandle,
+  patched,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -46,6 +47,17 @@ export interface EpisodeState {
   redrives?: number;
   /** Env package versions reported at reset. */
   envVersions?: Record<string, string>;
+  /**
+   * Set by `resume` (see `src/resume.ts`): this run continues a failed or terminated one from its
+   * recorded prefix, so it first re-drives a fresh env session through `log`.
+   */
+  needsRedrive?: boolean;
+  /** The prefix ended with the env done (the old run stopped before closing). */
+  envDone?: boolean;
+  /** 0 for the episode's first run chain, +1 per resume. */
+  generation?: number;
+  /** The run this one was resumed from and how many subtasks of it form the prefix of the record. */
+  resumedFrom?: { runId: string; subtasks: number };
 }
 
 /** Input of {@link episodeWorkflow}. */
@@ -74,6 +86,9 @@ export interface EpisodeResult {
   envVersions: Record<string, string>;
   error?: string;
 }
+
+/** Patch id of the re-drive that starts a run resumed from a recorded prefix. */
+export const RESUME_PATCH = 'resume-from-prefix';
 
 /** Deterministic id of the child running part `part` of subtask `index`. */
 export function subtaskWorkflowId(episodeId: string, index: number, part: number): string {
@@ -131,6 +146,25 @@ export async function episodeWorkflow(input: EpisodeInput): Promise<EpisodeResul
     };
   }
   const s = state;
+
+  if (s.needsRedrive && patched(RESUME_PATCH)) {
+    // Resumed from a failed or terminated run: a fresh session must reach the recorded prefix first.
+    try {
+      s.envQueue = await acquireEnvQueue();
+      await envOn(s.envQueue, config.envQueueTimeoutSeconds).envRedrive({
+        episodeId,
+        spec: config.spec,
+        steps: s.log,
+        resetObsHash: s.resetObsHash,
+      });
+      s.needsRedrive = false;
+      if (s.envDone) status = 'env-done';
+    } catch (err) {
+      if (!isDivergence(err)) throw err;
+      status = 'env-error';
+      error = (err as ActivityFailure).cause?.message ?? String(err);
+    }
+  }
 
   while (!status) {
     if (cancelReason) status = 'cancelled';

@@ -71,7 +71,13 @@ async function runEpisode(baseURL: string, name: string, config: Partial<Episode
 /** A transition without what names the run or measures wall time. */
 function content(tr: AugmentedTransition) {
   const untimed = <T extends { latencyMs: number } | undefined>(call: T) => call && { ...call, latencyMs: 0 };
-  return JSON.stringify({ ...tr, episodeId: '', envLatencyMs: 0, low: untimed(tr.low), progress: untimed(tr.progress) });
+  return JSON.stringify({
+    ...tr,
+    episodeId: '',
+    envLatencyMs: 0,
+    low: untimed(tr.low),
+    progress: untimed(tr.progress),
+  });
 }
 
 /** Highest attempt number of any policy call in the episode's and its children's histories. */
