@@ -1,10 +1,10 @@
 /**
- * Records the replay fixtures of one history version (run by hand, never by the tests; see
- * docs/versioning.md): each scenario runs a real episode on a fresh dev server with the current
- * workflow code and saves the histories named in the manifest under
- * `tests/fixtures/histories/<version>/`. Scenarios cover the commands a workflow change can
- * break: several subtasks, continue-as-new, a re-drive after a lost session, repair attempts,
- * cancel, an `llm-error` end and a run resumed from a recorded prefix.
+ * Records the replay fixtures of one history version, by hand and never from the tests:
+ * `npx ts-node tests/support/record-fixtures.ts v3` (see docs/versioning.md). Each scenario runs a
+ * real episode on a fresh dev server with the current workflow code and saves the histories named
+ * in the manifest under `tests/fixtures/histories/<version>/`. Scenarios cover the commands a
+ * workflow change can break: several subtasks, continue-as-new, a re-drive after a lost session,
+ * repair attempts, cancel, an `llm-error` end and a run resumed from a recorded prefix.
  */
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -314,4 +314,20 @@ export async function recordVersion(version: string, options: { overwrite?: bool
     await t.close();
     await server.stop();
   }
+}
+
+// By hand: `npx ts-node tests/support/record-fixtures.ts v3` (see docs/versioning.md).
+if (require.main === module) {
+  const version = process.argv[2];
+  if (!version || !/^v\d+$/.test(version)) {
+    console.error('usage: npx ts-node tests/support/record-fixtures.ts <new history version, e.g. v3>');
+    process.exit(2);
+  }
+  recordVersion(version).then(
+    () => console.log(`recorded history version ${version} under tests/fixtures/histories/${version}`),
+    (err: unknown) => {
+      console.error(err instanceof Error ? err.message : err);
+      process.exit(1);
+    },
+  );
 }

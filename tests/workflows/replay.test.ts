@@ -3,8 +3,8 @@
  * `tests/fixtures/histories/manifest.json` replays on the current workflow code without
  * nondeterminism: episodes with several subtasks, continue-as-new, a re-drive, repair attempts,
  * cancel, an `llm-error` end and a resumed run. A fixture the manifest lists but the folder lacks
- * fails the test: fixtures are recorded by hand (`npx ts-node scripts/record-fixtures.ts <version>`,
- * see docs/versioning.md), never silently here. A deliberately corrupted history is caught,
+ * fails the test: fixtures are recorded by hand (`npx ts-node tests/support/record-fixtures.ts
+ * <version>`, see docs/versioning.md), never silently here. A deliberately corrupted history is caught,
  * proving the check can fail.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -28,7 +28,7 @@ function load(version: string, file: string) {
   if (!existsSync(full)) {
     throw new Error(
       `fixture ${version}/${file} listed in the manifest is missing; a released history is never re-recorded ` +
-        `silently: restore it from git (or record a NEW version with scripts/record-fixtures.ts)`,
+        `silently: restore it from git (or record a NEW version with tests/support/record-fixtures.ts)`,
     );
   }
   return historyFromJSON(JSON.parse(readFileSync(full, 'utf8')));
