@@ -13,7 +13,8 @@ import { expertPolicyRules } from '../../src/llm/expert-policy';
 import { ScriptedLlmClient } from '../../src/llm/scripted-client';
 import type { LlmClient, LlmRequest, LlmResponse } from '../../src/llm/types';
 import { resumeEpisode } from '../../src/resume';
-import { connectTestTemporal, queueFor, withWorker, type TestTemporal } from '../support/temporal';
+import { cleanEnv, ensureBuilt, runCli } from '../foundation/cli-harness';
+import { connectTestTemporal, queueFor, testAddress, withWorker, type TestTemporal } from '../support/temporal';
 
 let t: TestTemporal;
 beforeAll(async () => (t = await connectTestTemporal()));
@@ -58,21 +59,33 @@ async function until(condition: () => boolean, timeoutMs = 60_000): Promise<void
   }
 }
 
-test('a terminated episode resumed from its recorded prefix completes with the uninterrupted record', async () => {
-  // The uninterrupted run, under the same episode id shape (transitions name their episode).
-  const cleanQueue = queueFor('resume-clean');
-  const clean = new GatedExpert();
-  const cleanId = `ep-${cleanQueue}`;
-  const cleanResult = await withWorker(t, { taskQueue: cleanQueue, llm: clean }, async () =>
-    (await startEpisode(t.client, { episodeId: cleanId, taskQueue: cleanQueue, config: { spec } })).result(),
-  );
-  expect(cleanResult.won).toBe(true);
-  const expected = (await fetchTransitions(t.client, cleanId)).map((tr) => content({ ...tr, episodeId: '' }));
-
-  // The same episode, terminated while a call in the middle of the second subtask (plan: 6, 2, 1 steps) hangs.
-  const taskQueue = queueFor('resume-terminated');
+/** The uninterrupted run (transitions name their episode: compared without the id). */
+let cleanResult: Awaited<ReturnType<typeof runClean>>;
+async function runClean() {
+  const taskQueue = queueFor('resume-clean');
+  const llm = new GatedExpert();
   const episodeId = `ep-${taskQueue}`;
-  const gated = new GatedExpert(Math.ceil(clean.calls * 0.8));
+  const result = await withWorker(t, { taskQueue, llm }, async () =>
+    (await startEpisode(t.client, { episodeId, taskQueue, config: { spec } })).result(),
+  );
+  const transitions = await fetchTransitions(t.client, episodeId);
+  return {
+    result,
+    calls: llm.calls,
+    transitions,
+    expected: transitions.map((tr) => content({ ...tr, episodeId: '' })),
+  };
+}
+beforeAll(async () => {
+  cleanResult = await runClean();
+  expect(cleanResult.result.won).toBe(true);
+});
+
+/** Starts the episode and terminates it while a call in the middle of its second subtask hangs (plan: 6, 2, 1 steps). */
+async function terminatedEpisode(name: string): Promise<{ episodeId: string; taskQueue: string }> {
+  const taskQueue = queueFor(name);
+  const episodeId = `ep-${taskQueue}`;
+  const gated = new GatedExpert(Math.ceil(cleanResult.calls * 0.8));
   await withWorker(t, { taskQueue, llm: gated }, async () => {
     const handle = await startEpisode(t.client, { episodeId, taskQueue, config: { spec } });
     await until(() => gated.blocked);
@@ -80,7 +93,11 @@ test('a terminated episode resumed from its recorded prefix completes with the u
     gated.release(); // the hung call returns into a terminated run: its result is dropped
   });
   expect((await t.client.workflow.getHandle(episodeId).describe()).status.name).toBe('TERMINATED');
+  return { episodeId, taskQueue };
+}
 
+test('a terminated episode resumed from its recorded prefix completes with the uninterrupted record', async () => {
+  const { episodeId, taskQueue } = await terminatedEpisode('resume-terminated');
   // Resume with a fresh worker (a new env queue: the old session is gone).
   const resumed = await withWorker(t, { taskQueue, llm: new GatedExpert() }, async () => {
     const r = await resumeEpisode(t.client, episodeId);
@@ -92,13 +109,46 @@ test('a terminated episode resumed from its recorded prefix completes with the u
   expect(resumed.prefixSubtasks).toBeLessThan(plan.length); // ... and redid the interrupted one
   expect(resumed.result.status).toBe('env-done');
   expect(resumed.result.won).toBe(true);
-  expect(resumed.result.subtasks).toEqual(cleanResult.subtasks);
-  expect(resumed.result.tokens).toBe(cleanResult.tokens);
-  expect(resumed.result.steps).toBe(cleanResult.steps);
+  expect(resumed.result.subtasks).toEqual(cleanResult.result.subtasks);
+  expect(resumed.result.tokens).toBe(cleanResult.result.tokens);
+  expect(resumed.result.steps).toBe(cleanResult.result.steps);
   const record = await fetchTransitions(t.client, episodeId);
   expect(record.every((tr) => tr.episodeId === episodeId)).toBe(true);
-  expect(record.map((tr) => content({ ...tr, episodeId: '' }))).toEqual(expected);
+  expect(record.map((tr) => content({ ...tr, episodeId: '' }))).toEqual(cleanResult.expected);
 
   // A completed episode is never run again.
   await expect(resumeEpisode(t.client, episodeId)).rejects.toThrow(/completed: only a failed, terminated/);
+});
+
+test("`step-hrl resume` continues a terminated episode on the episode's own task queue", async () => {
+  ensureBuilt();
+  const { episodeId, taskQueue } = await terminatedEpisode('resume-cli');
+  // The CLI's default queue is `step-hrl`: it must read the episode's queue to finish it.
+  const run = await runCli(
+    ['resume', episodeId, '--llm', 'expert'],
+    cleanEnv({ TEMPORAL_ADDRESS: testAddress() }),
+    90_000,
+  );
+  expect(run.stderr).toBe('');
+  expect(run.code).toBe(0);
+  expect(run.stdout).toMatch(/as a new run from its recorded prefix \(1 subtasks kept\)/);
+  const description = await t.client.workflow.getHandle(episodeId).describe();
+  expect(description.status.name).toBe('COMPLETED');
+  expect(description.taskQueue).toBe(taskQueue);
+  // The CLI's expert is another model id than the test's: compare what the agent did and saw.
+  const essence = (tr: AugmentedTransition) =>
+    JSON.stringify([
+      tr.subtaskIndex,
+      tr.stepIndex,
+      tr.subtask,
+      tr.progressBefore,
+      tr.progressAfter,
+      tr.observation,
+      tr.action,
+      tr.nextObservation,
+      tr.score,
+      tr.done,
+    ]);
+  const record = await fetchTransitions(t.client, episodeId);
+  expect(record.map(essence)).toEqual(cleanResult.transitions.map(essence));
 });
