@@ -15,6 +15,8 @@ export type MockFault =
   | { kind: 'hang' }
   /** Sends headers and half the JSON body, then cuts the connection. */
   | { kind: 'truncated' }
+  /** Cuts the connection before answering (connection reset). */
+  | { kind: 'reset' }
   /** 200 with an HTML page instead of JSON (e.g. a proxy or web UI behind the base URL). */
   | { kind: 'non-json' }
   | { kind: 'unauthorized' }
@@ -209,6 +211,9 @@ export class MockOpenAiServer {
         return sendJson(res, fault.status ?? 500, apiError('The server had an error processing your request'));
       case 'hang':
         return; // never answer; stop() or the client's timeout ends it
+      case 'reset':
+        res.socket?.destroy();
+        return;
       case 'truncated': {
         const endpoint = record.path === '/v1/chat/completions' ? 'chat' : 'completions';
         const full = JSON.stringify(this.answer(endpoint, model, record.body ?? {}));
