@@ -44,6 +44,12 @@ export interface EpisodeConfig {
    * same subtask, so a child's history and result stay within Temporal's limits. @default 100
    */
   maxStepsPerChildRun: number;
+  /**
+   * How long one model call may keep failing with retryable errors (endpoint down, 5xx, 429,
+   * timeouts) before the episode ends with status `llm-error`: the policy activity's
+   * schedule-to-close timeout. @default 1800
+   */
+  llmOutageBudgetSeconds: number;
   decoding: Record<PolicyRole, RoleDecoding>;
 }
 
@@ -60,6 +66,7 @@ export const DEFAULT_EPISODE_CONFIG: Omit<EpisodeConfig, 'spec'> = {
   envQueueTimeoutSeconds: 10,
   envPingTimeoutSeconds: 5,
   maxStepsPerChildRun: 100,
+  llmOutageBudgetSeconds: 1800,
   decoding: {
     high: { maxTokens: 64, temperature: 0 },
     low: { maxTokens: 64, temperature: 0 },
@@ -97,7 +104,10 @@ export function configProblems(config: EpisodeConfig): string[] {
   return problems;
 }
 
-/** Fills defaults, deep enough for `decoding`. */
+/**
+ * Fills defaults, deep enough for `decoding`. Clients call it once at start so the input records
+ * the full config; workflows call it again only for inputs recorded before that (a no-op on full ones).
+ */
 export function withDefaults(config: Partial<EpisodeConfig> & { spec: EnvSpec }): EpisodeConfig {
   return {
     ...DEFAULT_EPISODE_CONFIG,

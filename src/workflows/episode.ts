@@ -24,7 +24,7 @@ import type { EpisodeStatus } from '../agent/records';
 import type { EnvSpec, Observation } from '../envs/text-env';
 import { cancelSignal, episodeProgressQuery, type EpisodeProgress } from './messages';
 import { callTokens } from '../agent/record-tokens';
-import { decide } from './policy-call';
+import { decideOrStop, isLlmStop } from './llm-failure';
 import { CANCEL_BEFORE_SUBTASK, CLOSE_ENV_ON_FAILURE, HONOUR_TEMPORAL_CANCEL, REACQUIRE_LOST_SESSION } from './patches';
 import { onPinnedWorker } from './pinned-env';
 import { acquireEnvQueue } from './proxies';
@@ -52,6 +52,17 @@ export interface EpisodeState {
   redrives?: number;
   /** Env package versions reported at reset. */
   envVersions?: Record<string, string>;
+  /**
+   * Set by `resume` (see `src/resume.ts`): this run continues a failed or terminated one from its
+   * recorded prefix, so it first re-drives a fresh env session through `log`.
+   */
+  needsRedrive?: boolean;
+  /** The prefix ended with the env done (the old run stopped before closing). */
+  envDone?: boolean;
+  /** 0 for the episode's first run chain, +1 per resume. */
+  generation?: number;
+  /** The run this one was resumed from and how many subtasks of it form the prefix of the record. */
+  resumedFrom?: { runId: string; subtasks: number };
 }
 
 /** Input of {@link episodeWorkflow}. */
@@ -80,6 +91,9 @@ export interface EpisodeResult {
   envVersions: Record<string, string>;
   error?: string;
 }
+
+/** Patch id of the re-drive that starts a run resumed from a recorded prefix. */
+export const RESUME_PATCH = 'resume-from-prefix';
 
 /** Deterministic id of the child running part `part` of subtask `index`. */
 export function subtaskWorkflowId(episodeId: string, index: number, part: number): string {
@@ -148,7 +162,53 @@ export async function episodeWorkflow(input: EpisodeInput): Promise<EpisodeResul
   }
   const s = state;
 
+  /**
+   * Re-drives a fresh session on a newly acquired worker through the recorded prefix; a worker that
+   * dies during the re-drive costs one more. Sets `status`/`error` when it gives up. The first
+   * re-drive of a resumed run is not held against `maxRedrives`: the user asked for it.
+   */
+  const redriveSession = async (firstIsFree = false): Promise<void> => {
+    for (let attempt = 0; ; attempt++) {
+      if (redrives >= config.maxRedrives && !(firstIsFree && attempt === 0)) {
+        // A session lost again and again (flapping env server) must not loop forever.
+        status = 'env-error';
+        error = `env session lost ${redrives + 1} times; gave up after ${config.maxRedrives} re-drives (maxRedrives)`;
+        break;
+      }
+      try {
+        s.envQueue = await acquireEnvQueue();
+        await onPinnedWorker(s.envQueue, config, (env) =>
+          env.envRedrive({
+            episodeId,
+            spec: config.spec,
+            steps: s.log,
+            resetObsHash: s.resetObsHash,
+          }),
+        );
+        redrives += 1;
+        break;
+      } catch (err) {
+        if (isDivergence(err)) {
+          status = 'env-error';
+          error = (err as ActivityFailure).cause?.message ?? String(err);
+          break;
+        }
+        if (isSessionLoss(err) && patched(REACQUIRE_LOST_SESSION)) {
+          redrives += 1;
+          continue;
+        }
+        throw err;
+      }
+    }
+  };
+
   try {
+    if (s.needsRedrive && patched(RESUME_PATCH)) {
+      // Resumed from a failed or terminated run: a fresh session must reach the recorded prefix first.
+      await redriveSession(true);
+      s.needsRedrive = false;
+      if (!status && s.envDone) status = 'env-done';
+    }
     while (!status) {
       if (cancelReason) status = 'cancelled';
       else if (s.stepIndex >= config.maxSteps) status = 'step-budget';
@@ -156,7 +216,7 @@ export async function episodeWorkflow(input: EpisodeInput): Promise<EpisodeResul
       else if (config.maxTokens > 0 && s.tokens >= config.maxTokens) status = 'token-budget';
       if (status) break;
 
-      const high = await decide(
+      const high = await decideOrStop(
         buildPolicyCall(
           {
             role: 'high',
@@ -170,8 +230,12 @@ export async function episodeWorkflow(input: EpisodeInput): Promise<EpisodeResul
           config.profile,
           config.decoding.high,
         ),
-        config.repairAttempts,
+        config,
       );
+      if (isLlmStop(high)) {
+        [status, error] = ['llm-error', high.llmError];
+        break;
+      }
       s.tokens += callTokens(high.record);
       s.spentTokens += high.spentTokens;
       if ((cancelReason || CancellationScope.current().consideredCancelled) && patched(CANCEL_BEFORE_SUBTASK)) {
@@ -217,39 +281,7 @@ export async function episodeWorkflow(input: EpisodeInput): Promise<EpisodeResul
         pending = outcome.pending;
         if (outcome.status === 'part-limit') continue; // a long subtask goes on in its next part
         if (outcome.status !== 'session-lost') break;
-        // Re-drive on a newly acquired worker; a worker that dies during the re-drive costs one more.
-        for (;;) {
-          if (redrives >= config.maxRedrives) {
-            // A session lost again and again (flapping env server) must not loop forever.
-            status = 'env-error';
-            error = `env session lost ${redrives + 1} times; gave up after ${config.maxRedrives} re-drives (maxRedrives)`;
-            break;
-          }
-          try {
-            s.envQueue = await acquireEnvQueue();
-            await onPinnedWorker(s.envQueue, config, (env) =>
-              env.envRedrive({
-                episodeId,
-                spec: config.spec,
-                steps: s.log,
-                resetObsHash: s.resetObsHash,
-              }),
-            );
-            redrives += 1;
-            break;
-          } catch (err) {
-            if (isDivergence(err)) {
-              status = 'env-error';
-              error = (err as ActivityFailure).cause?.message ?? String(err);
-              break;
-            }
-            if (isSessionLoss(err) && patched(REACQUIRE_LOST_SESSION)) {
-              redrives += 1;
-              continue;
-            }
-            throw err;
-          }
-        }
+        await redriveSession();
         if (status) break;
       }
       currentChild = undefined;
@@ -258,6 +290,7 @@ export async function episodeWorkflow(input: EpisodeInput): Promise<EpisodeResul
       if (outcome.envDone) status = 'env-done';
       else if (outcome.status === 'cancelled') status = 'cancelled';
       else if (outcome.status === 'token-budget') status = 'token-budget';
+      else if (outcome.status === 'llm-error') [status, error] = ['llm-error', outcome.error];
 
       const info = workflowInfo();
       if (!status && !cancelReason && (info.continueAsNewSuggested || info.historyLength >= config.historyEventLimit)) {

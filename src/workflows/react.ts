@@ -56,7 +56,7 @@ export async function reactWorkflow(input: {
   let spentTokens = 0;
   for (let stepIndex = 0; stepIndex < config.maxSteps; stepIndex++) {
     const call = buildReactCall(reset.taskDescription, initial, turns, config.profile, config.decoding.react);
-    const decision = await decide(call, config.repairAttempts);
+    const decision = await decide(call, config.repairAttempts, config.llmOutageBudgetSeconds);
     tokens += callTokens(decision.record);
     spentTokens += decision.spentTokens;
     const action = decision.output?.role === 'react' ? decision.output.action : 'None';

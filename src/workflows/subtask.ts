@@ -21,7 +21,7 @@ import type { LowDecision } from '../agent/prompts';
 import type { Observation } from '../envs/text-env';
 import { cancelSignal, transitionsQuery } from './messages';
 import { callTokens } from '../agent/record-tokens';
-import { decide } from './policy-call';
+import { decideOrStop, isLlmStop } from './llm-failure';
 import { HONOUR_TEMPORAL_CANCEL, SUBTASK_PARTS } from './patches';
 import { onPinnedWorker } from './pinned-env';
 
@@ -79,6 +79,8 @@ export interface SubtaskOutcome {
   spentTokens: number;
   /** Set with status `session-lost` when the lost step's decision was already made. */
   pending?: PendingDecision;
+  /** Set with status `llm-error`: why the model could not be called. */
+  error?: string;
 }
 
 /**
@@ -109,7 +111,7 @@ export async function subtaskWorkflow(input: SubtaskInput): Promise<SubtaskOutco
   let stepsThisRun = 0;
   const finish = (
     status: SubtaskRunStatus,
-    extra: { won?: boolean; envDone?: boolean; pending?: PendingDecision } = {},
+    extra: { won?: boolean; envDone?: boolean; pending?: PendingDecision; error?: string } = {},
   ): SubtaskOutcome => ({
     status,
     transitions,
@@ -124,6 +126,7 @@ export async function subtaskWorkflow(input: SubtaskInput): Promise<SubtaskOutco
     tokens,
     spentTokens,
     pending: extra.pending,
+    ...(extra.error !== undefined && { error: extra.error }),
   });
 
   try {
@@ -144,7 +147,7 @@ export async function subtaskWorkflow(input: SubtaskInput): Promise<SubtaskOutco
         low = pending; // decided (and its tokens counted) before the session was lost: never asked twice
         pending = undefined;
       } else {
-        const answer = await decide(
+        const answer = await decideOrStop(
           buildPolicyCall(
             {
               role: 'low',
@@ -153,8 +156,9 @@ export async function subtaskWorkflow(input: SubtaskInput): Promise<SubtaskOutco
             config.profile,
             config.decoding.low,
           ),
-          config.repairAttempts,
+          config,
         );
+        if (isLlmStop(answer)) return finish('llm-error', { error: answer.llmError });
         tokens += callTokens(answer.record);
         spentTokens += answer.spentTokens;
         low = {
@@ -186,9 +190,10 @@ export async function subtaskWorkflow(input: SubtaskInput): Promise<SubtaskOutco
 
       let progressAfter = progress;
       let progressRecord;
+      let llmError: string | undefined;
       if (!result.done) {
         const update = await untilRecorded(() =>
-          decide(
+          decideOrStop(
             buildPolicyCall(
               {
                 role: 'progress',
@@ -202,13 +207,18 @@ export async function subtaskWorkflow(input: SubtaskInput): Promise<SubtaskOutco
               config.profile,
               config.decoding.progress,
             ),
-            config.repairAttempts,
+            config,
           ),
         );
-        tokens += callTokens(update.record);
-        spentTokens += update.spentTokens;
-        progressRecord = update.record;
-        progressAfter = update.output?.role === 'progress' ? update.output.progress : progress;
+        if (isLlmStop(update)) {
+          // The step was applied: record it with the progress left unchanged, then stop.
+          llmError = update.llmError;
+        } else {
+          tokens += callTokens(update.record);
+          spentTokens += update.spentTokens;
+          progressRecord = update.record;
+          progressAfter = update.output?.role === 'progress' ? update.output.progress : progress;
+        }
       }
 
       transitions.push({
@@ -241,6 +251,7 @@ export async function subtaskWorkflow(input: SubtaskInput): Promise<SubtaskOutco
       stepsInSubtask += 1;
       stepsThisRun += 1;
       if (result.done) return finish('env-done', { won: result.won, envDone: true });
+      if (llmError !== undefined) return finish('llm-error', { error: llmError });
       if (decision?.subtaskDone) return finish('subtask-done');
     }
   } catch (err) {
