@@ -9,7 +9,7 @@ import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { EnvFactory } from '../../src/activities';
 import { fetchTransitions, startEpisode } from '../../src/client';
 import { BuiltinTextEnv, goldSubtasks } from '../../src/envs/builtin';
-import type { EnvSpec } from '../../src/envs/text-env';
+import { EnvError, type EnvSpec } from '../../src/envs/text-env';
 import { expertPolicyRules } from '../../src/llm/expert-policy';
 import { ScriptedLlmClient, type ScriptRule } from '../../src/llm/scripted-client';
 import { LlmError, type LlmClient } from '../../src/llm/types';
@@ -75,15 +75,24 @@ test('progress query answers mid-episode and a cancel signal ends it cleanly wit
 });
 
 /** The built-in env, counting sessions opened and closed. */
-function closeCountingFactory(): { factory: EnvFactory; opened: () => number; closed: () => number } {
+/** Built-in env sessions that count opens and closes; `failAtStep` makes that step a non-retryable env error. */
+function closeCountingFactory(failAtStep?: number): {
+  factory: EnvFactory;
+  opened: () => number;
+  closed: () => number;
+} {
   let opened = 0;
   let closed = 0;
   const factory: EnvFactory = () => {
     opened += 1;
     const inner = new BuiltinTextEnv();
+    let steps = 0;
     return {
       reset: (spec) => inner.reset(spec),
-      step: (action) => inner.step(action),
+      step: async (action) => {
+        if (++steps === failAtStep) throw new EnvError(`simulator crashed on ${JSON.stringify(action)}`, 'BadAction');
+        return inner.step(action);
+      },
       versions: () => inner.versions(),
       close: async () => {
         closed += 1;
@@ -163,8 +172,8 @@ test("Temporal's cancellation ends the episode as cancelled: record kept, child 
   expect(env.closed()).toBe(1);
 });
 
-test('an episode that fails (non-retryable LLM error mid-subtask) still closes its env session', async () => {
-  const taskQueue = queueFor('fail-closes-env');
+test('a non-retryable LLM error mid-subtask ends the episode llm-error with its record kept and the env closed', async () => {
+  const taskQueue = queueFor('llm-error-closes-env');
   const episodeId = `ep-${taskQueue}`;
   const scripted = new ScriptedLlmClient(loopingPolicyRules(4));
   let lowCalls = 0;
@@ -178,8 +187,28 @@ test('an episode that fails (non-retryable LLM error mid-subtask) still closes i
   const env = closeCountingFactory();
   await withWorker(t, { taskQueue, llm, envFactory: env.factory }, async () => {
     const handle = await startEpisode(t.client, { episodeId, taskQueue, config: { spec: longSpec, maxSteps: 50 } });
-    await expect(handle.result()).rejects.toThrow(WorkflowFailedError);
+    const result = await handle.result();
+    expect(result.status).toBe('llm-error');
+    expect(result.error).toMatch(/API key/);
+    expect(result.steps).toBe(2);
+    expect(await fetchTransitions(t.client, episodeId)).toHaveLength(2);
   });
+  expect(env.opened()).toBe(1);
+  expect(env.closed()).toBe(1);
+});
+
+test('an episode that fails (non-retryable env error mid-subtask) still closes its env session', async () => {
+  const taskQueue = queueFor('fail-closes-env');
+  const episodeId = `ep-${taskQueue}`;
+  const env = closeCountingFactory(3);
+  await withWorker(
+    t,
+    { taskQueue, llm: new ScriptedLlmClient(loopingPolicyRules(4)), envFactory: env.factory },
+    async () => {
+      const handle = await startEpisode(t.client, { episodeId, taskQueue, config: { spec: longSpec, maxSteps: 50 } });
+      await expect(handle.result()).rejects.toThrow(WorkflowFailedError);
+    },
+  );
   expect(env.opened()).toBe(1);
   expect(env.closed()).toBe(1);
 });
