@@ -3,7 +3,7 @@
  * the results of the subtask child workflows, whose ids are deterministic.
  */
 import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
-import type { EpisodeConfig } from './agent/config';
+import { withDefaults, type EpisodeConfig } from './agent/config';
 import type { AugmentedTransition } from './agent/records';
 import type { EnvSpec } from './envs/text-env';
 import { episodeWorkflow, reactWorkflow, subtaskWorkflowId } from './workflows';
@@ -33,12 +33,16 @@ export function startReact(
   return client.workflow.start(reactWorkflow, startOptions(options));
 }
 
-/** Both workflows take the same `{ config }` input and are keyed by the episode id. */
+/**
+ * Both workflows take the same `{ config }` input and are keyed by the episode id. Defaults are
+ * resolved here, once, so the full config is recorded in the input: changing a default later
+ * never changes what a running episode does.
+ */
 function startOptions(options: StartEpisodeOptions) {
   return {
     workflowId: options.episodeId,
     taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
-    args: [{ config: options.config }] as [{ config: StartEpisodeOptions['config'] }],
+    args: [{ config: withDefaults(options.config) }] as [{ config: StartEpisodeOptions['config'] }],
   };
 }
 

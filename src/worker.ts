@@ -1,12 +1,18 @@
 /**
  * Starts a step-hrl worker: one Worker on the shared task queue (workflows + policy activities +
- * `acquireEnvQueue`) and one on this worker's own env queue (env activities, session pinning).
+ * `acquireEnvQueue`), one on this worker's own env queue (env activities, session pinning) and a
+ * tiny one on `<envQueue>.alive` answering liveness pings with slots of its own, so a busy env
+ * worker is never mistaken for a dead one. Slot limits are explicit: work beyond them waits in
+ * Temporal's queues, where nothing times it out, instead of inside this process.
  */
 import { randomUUID } from 'node:crypto';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
 import {
   createEnvActivities,
+  createLivenessActivities,
   createPolicyActivities,
+  heartbeatWhileRunning,
+  livenessQueue,
   type CallCounter,
   type EnvCounters,
   type EnvFactory,
@@ -15,6 +21,20 @@ import type { LlmClient } from './llm/types';
 
 /** Default shared task queue. */
 export const DEFAULT_TASK_QUEUE = 'step-hrl';
+
+/** Default slot limits of {@link createStepHrlWorker} (see {@link StepHrlWorkerOptions}). */
+export const DEFAULT_WORKER_SLOTS = {
+  maxConcurrentLlmCalls: 16,
+  maxConcurrentEnvActivities: 8,
+  maxConcurrentWorkflowTasks: 8,
+} as const;
+
+/**
+ * How long a workflow task waits on a (possibly dead) worker's sticky queue before any worker may
+ * take it. Short, so a new worker continues an episode within seconds of a kill -9; the price under
+ * load is only an occasional replay from history on another worker.
+ */
+export const STICKY_QUEUE_TIMEOUT = '3s';
 
 /** Options of {@link createStepHrlWorker}. */
 export interface StepHrlWorkerOptions {
@@ -32,6 +52,16 @@ export interface StepHrlWorkerOptions {
   workerId?: string;
   /** Pre-built workflow bundle (tests bundle once per run). */
   workflowBundle?: WorkflowBundle;
+  /**
+   * LLM calls (`callPolicy`) this worker runs at once; more wait in the shared task queue, untimed.
+   * Set it to the backend's real parallelism (1 for a serial embedded model).
+   * @default 16
+   */
+  maxConcurrentLlmCalls?: number;
+  /** Env activities (reset, step, re-drive, close) run at once on this worker's env queue. @default 8 */
+  maxConcurrentEnvActivities?: number;
+  /** Workflow tasks processed at once (at least 2). @default 8 */
+  maxConcurrentWorkflowTasks?: number;
   /** Counters for tests and diagnostics. */
   counters?: { calls?: CallCounter; env?: EnvCounters };
 }
@@ -64,6 +94,7 @@ export async function createStepHrlWorker(options: StepHrlWorkerOptions): Promis
   const workflowSource = options.workflowBundle
     ? { workflowBundle: options.workflowBundle }
     : { workflowsPath: require.resolve('./workflows') };
+  const interceptors = { activity: [heartbeatWhileRunning] };
   const main = await Worker.create({
     connection: options.connection,
     namespace: options.namespace,
@@ -73,29 +104,43 @@ export async function createStepHrlWorker(options: StepHrlWorkerOptions): Promis
       ...createPolicyActivities(options.llm, options.counters?.calls),
       acquireEnvQueue: envActivities.acquireEnvQueue,
     },
+    interceptors,
+    maxConcurrentActivityTaskExecutions: options.maxConcurrentLlmCalls ?? DEFAULT_WORKER_SLOTS.maxConcurrentLlmCalls,
+    maxConcurrentWorkflowTaskExecutions:
+      options.maxConcurrentWorkflowTasks ?? DEFAULT_WORKER_SLOTS.maxConcurrentWorkflowTasks,
+    stickyQueueScheduleToStartTimeout: STICKY_QUEUE_TIMEOUT,
   });
   const env = await Worker.create({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: envQueue,
     activities: envActivities,
+    interceptors,
+    maxConcurrentActivityTaskExecutions:
+      options.maxConcurrentEnvActivities ?? DEFAULT_WORKER_SLOTS.maxConcurrentEnvActivities,
   });
+  const alive = await Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: livenessQueue(envQueue),
+    activities: createLivenessActivities(envQueue),
+    maxConcurrentActivityTaskExecutions: 4, // pings return at once; a few slots never run out
+  });
+  const workers = [main, env, alive];
   return {
     envQueue,
     async run<T>(until?: Promise<T>): Promise<T | void> {
-      const both = Promise.all([main.run(), env.run()]);
-      if (!until) return void (await both);
+      const all = Promise.all(workers.map((w) => w.run()));
+      if (!until) return void (await all);
       try {
         return await until;
       } finally {
-        main.shutdown();
-        env.shutdown();
-        await both;
+        for (const w of workers) w.shutdown();
+        await all;
       }
     },
     shutdown(): void {
-      if (main.getState() === 'RUNNING') main.shutdown();
-      if (env.getState() === 'RUNNING') env.shutdown();
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
     },
   };
 }

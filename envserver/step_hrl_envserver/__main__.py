@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -12,9 +13,23 @@ from pathlib import Path
 
 from .alfworld_env import AlfWorldBackend, default_data_dir
 from .http_server import EnvService, serve
+from .lifecycle import exit_with_parent, hard_exit_after
 from .scienceworld_env import ScienceWorldBackend
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+TTL_ENV = "STEP_HRL_ENV_SESSION_TTL_S"
+# Above the default LLM outage budget (30 min): a session idle through an outage is kept.
+DEFAULT_TTL_S = 2 * 60 * 60
+
+
+def default_ttl() -> float:
+    raw = os.environ.get(TTL_ENV)
+    if not raw:
+        return DEFAULT_TTL_S
+    try:
+        return float(raw)
+    except ValueError:
+        raise SystemExit(f"{TTL_ENV}={raw!r} is not a number of seconds; set e.g. {TTL_ENV}=1800") from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,9 +37,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1", help="bind address (default: loopback only)")
     parser.add_argument("--port", type=int, default=0, help="port; 0 picks a free one (default 0)")
     parser.add_argument("--alfworld-data", type=Path, default=None, help="ALFWorld data folder (holds json_2.1.1/)")
+    parser.add_argument(
+        "--session-ttl-seconds",
+        type=float,
+        default=None,
+        help=f"close sessions idle longer than this (default ${TTL_ENV} or {DEFAULT_TTL_S}; 0 = never)",
+    )
+    parser.add_argument(
+        "--exit-with-parent",
+        action="store_true",
+        help="exit (closing every session and JVM) when stdin reaches EOF or the parent process is gone; "
+        "for launchers that keep stdin as a pipe",
+    )
     parser.add_argument("--log-level", default="WARNING")
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr)
+    ttl = args.session_ttl_seconds if args.session_ttl_seconds is not None else default_ttl()
+    if ttl < 0:
+        parser.error(f"--session-ttl-seconds must be >= 0 (0 = never expire), got {ttl}")
 
     data_dir = args.alfworld_data or default_data_dir(REPO_ROOT)
     service = EnvService(ScienceWorldBackend(), AlfWorldBackend(data_dir))
@@ -35,9 +65,14 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({"event": "listening", "host": args.host, "port": port}), flush=True)
 
     httpd = serve(service, args.host, args.port, announce)
+    if ttl > 0:
+        service.start_reaper(ttl)
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
+    if args.exit_with_parent:
+        exit_with_parent(stop)
     stop.wait()
+    hard_exit_after(20.0)  # a JVM that does not answer its shutdown must not keep us alive
     httpd.shutdown()
     service.shutdown()  # ends every simulator JVM this server started
     return 0

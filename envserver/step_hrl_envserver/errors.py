@@ -55,3 +55,10 @@ class NotFound(EnvServerError):
 class Internal(EnvServerError):
     code = "Internal"
     status = 500
+
+
+class EnvDivergence(EnvServerError):
+    """A step index already used in this session was sent again with a different action."""
+
+    code = "EnvDivergence"
+    status = 409

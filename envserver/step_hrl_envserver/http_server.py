@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 from urllib.parse import parse_qs, urlparse
@@ -12,8 +14,9 @@ from urllib.parse import parse_qs, urlparse
 from .errors import BadRequest, EnvServerError, Internal, NotFound
 from .scienceworld_env import TASK_NAMES, ScienceWorldBackend, parse_simplifications, resolve_task
 from .alfworld_env import AlfWorldBackend
-from .sessions import SessionRegistry
-from .validate import action_of, optional_int, optional_str
+from .sessions import Session, SessionRegistry
+from .stats import ServerStats
+from .validate import action_of, optional_int, optional_str, step_index_of
 from .versions import versions
 
 log = logging.getLogger("step_hrl_envserver")
@@ -22,40 +25,110 @@ Handler = Callable[[dict[str, Any]], Any]
 #: Route prefixes; `sciworld` is AgentGym's package name, accepted as an alias.
 ENV_PREFIXES = {"scienceworld": "scienceworld", "sciworld": "scienceworld", "alfworld": "alfworld"}
 
+#: Test-only: sleep this long after applying a step, before answering it (reproduces "the step
+#: completed on the server after the client gave up"). Never set it outside tests.
+TEST_STEP_DELAY_ENV = "STEP_HRL_ENVSERVER_TEST_STEP_DELAY_MS"
+
 
 class EnvService:
     """Owns the backends and their session registries; every public method takes a JSON-like dict."""
 
-    def __init__(self, sci: ScienceWorldBackend, alf: AlfWorldBackend) -> None:
+    def __init__(self, sci: ScienceWorldBackend, alf: AlfWorldBackend, test_step_delay_s: float | None = None) -> None:
         self.backends: dict[str, Any] = {"scienceworld": sci, "alfworld": alf}
         self.registries: dict[str, SessionRegistry[Any]] = {
             name: SessionRegistry(name) for name in self.backends
         }
+        self.stats = ServerStats()
+        if test_step_delay_s is None:
+            test_step_delay_s = float(os.environ.get(TEST_STEP_DELAY_ENV) or 0) / 1000
+        self.test_step_delay_s = test_step_delay_s
+        self._reaper_stop = threading.Event()
 
     def create(self, env: str, _body: dict[str, Any]) -> dict[str, Any]:
         state = self.backends[env].new_state()
+        self.stats.count(env, "sessions_created")
         return {"id": self.registries[env].add(state).id}
 
     def reset(self, env: str, body: dict[str, Any]) -> dict[str, Any]:
         backend = self.backends[env]
-        return self.registries[env].run(body.get("id"), lambda s: backend.reset(s.state, body))
+
+        def run(s: Session[Any]) -> dict[str, Any]:
+            s.steps.clear()  # a new episode: earlier step indices no longer name anything
+            out: dict[str, Any] = backend.reset(s.state, body)
+            self.stats.reset(env, str(out.get("task_name") or out.get("game_file") or "?"))
+            return out
+
+        return self.registries[env].run(body.get("id"), run)
 
     def step(self, env: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Applies one action; with ``step_index``, exactly once (a repeat is answered from the store)."""
         backend = self.backends[env]
         sid = body.get("id")
         self.registries[env].get(sid)  # unknown session beats bad action: the session is the bigger problem
         action = action_of(body)
-        return self.registries[env].run(sid, lambda s: backend.step(s.state, action, body))
+        index = step_index_of(body)
+
+        def run(s: Session[Any]) -> tuple[dict[str, Any], bool]:
+            stored = s.steps.lookup(index, action, f"{env} session {s.id}")
+            if stored is not None:
+                self.stats.count(env, "steps_from_store")
+                return stored, False
+            result: dict[str, Any] = backend.step(s.state, action, body)
+            applied = s.steps.record(action, result)
+            self.stats.applied(env, s.id, s.steps.generation, applied)
+            return result, True
+
+        result, fresh = self.registries[env].run(sid, run)
+        if fresh and self.test_step_delay_s > 0:
+            time.sleep(self.test_step_delay_s)  # outside the session lock: a repeat is answered meanwhile
+        return result
 
     def close(self, env: str, body: dict[str, Any]) -> bool:
         registry = self.registries[env]
-        session = registry.get(body.get("id"))
-        with session.lock:
-            if not session.closed:
-                session.closed = True
-                registry.remove(session.id)
-                self.backends[env].close_state(session.state)
+        self._close_session(env, registry.get(body.get("id")), expired=False)
         return True
+
+    def _close_session(self, env: str, session: Session[Any], expired: bool) -> None:
+        """Closes under the session lock (never mid-step); the caller holds no lock."""
+        registry = self.registries[env]
+        with session.lock:
+            if session.closed:
+                return
+            session.closed = True
+            registry.remove(session.id, expired=expired)
+            self.stats.count(env, "sessions_expired" if expired else "sessions_closed")
+            self.stats.forget_session(env, session.id)
+            self.backends[env].close_state(session.state)
+
+    def reap_idle(self, ttl_s: float) -> int:
+        """Closes every session idle longer than ``ttl_s`` and not in use; returns how many."""
+        now = time.monotonic()
+        reaped = 0
+        for env, registry in self.registries.items():
+            for session in registry.all():
+                if now - session.last_used <= ttl_s or session.lock.locked():
+                    continue
+                log.warning("closing %s session %s: idle for %.0f s (TTL %.0f s)", env, session.id, now - session.last_used, ttl_s)
+                try:
+                    self._close_session(env, session, expired=True)
+                    reaped += 1
+                except Exception:  # the reaper must keep running
+                    log.exception("closing idle %s session %s", env, session.id)
+        return reaped
+
+    def start_reaper(self, ttl_s: float) -> threading.Thread:
+        """Starts a daemon thread that reaps idle sessions every ``min(ttl_s / 4, 30)`` seconds."""
+
+        def loop() -> None:
+            while not self._reaper_stop.wait(max(0.05, min(ttl_s / 4, 30.0))):
+                self.reap_idle(ttl_s)
+
+        thread = threading.Thread(target=loop, name="envserver-session-reaper", daemon=True)
+        thread.start()
+        return thread
+
+    def stats_snapshot(self) -> dict[str, Any]:
+        return self.stats.snapshot(list(self.backends), {env: len(r.all()) for env, r in self.registries.items()})
 
     def gold(self, query: dict[str, Any]) -> list[str]:
         """Gold actions; computed in the caller's session simulator when `id` is given (parallel
@@ -66,9 +139,12 @@ class EnvService:
         simplifications = parse_simplifications(query)
         if query.get("id") is None:
             return sci.catalog.gold(task, variation, simplifications)
-        return self.registries["scienceworld"].run(
-            query.get("id"), lambda s: sci.gold_in_session(s.state, task, variation, simplifications)
-        )
+
+        def run(s: Session[Any]) -> list[str]:
+            s.steps.clear()  # the session now needs a reset; old step indices name nothing
+            return sci.gold_in_session(s.state, task, variation, simplifications)
+
+        return self.registries["scienceworld"].run(query.get("id"), run)
 
     def last(self, env: str, query: dict[str, Any], key: str | None) -> Any:
         def read(s: Any) -> Any:
@@ -78,6 +154,7 @@ class EnvService:
         return self.registries[env].run(query.get("id"), read)
 
     def shutdown(self) -> None:
+        self._reaper_stop.set()
         for env, registry in self.registries.items():
             for session in registry.all():
                 try:
@@ -95,6 +172,7 @@ def build_routes(service: EnvService) -> dict[tuple[str, str], Handler]:
         ("GET", "/"): lambda q: "step-hrl env server: ScienceWorld and ALFWorld (see docs/env-server-protocol.md)",
         ("GET", "/health"): lambda q: {"status": "ok", "envs": list(service.backends)},
         ("GET", "/versions"): lambda q: versions(),
+        ("GET", "/stats"): lambda q: service.stats_snapshot(),
         ("GET", "/scienceworld/tasks"): lambda q: [
             {"task_name": t, "num_variations": sci.catalog.max_variations(t)} for t in TASK_NAMES
         ],

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import secrets
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Generic, TypeVar
 
 from .errors import SessionLost
+from .step_log import StepLog
 
 T = TypeVar("T")
 
@@ -20,6 +22,9 @@ class Session(Generic[T]):
     state: T
     lock: threading.Lock = field(default_factory=threading.Lock)
     closed: bool = False
+    steps: StepLog = field(default_factory=StepLog)
+    #: ``time.monotonic()`` of the last request that used the session (for the idle TTL).
+    last_used: float = field(default_factory=time.monotonic)
 
 
 class SessionRegistry(Generic[T]):
@@ -35,6 +40,7 @@ class SessionRegistry(Generic[T]):
         self._lock = threading.Lock()
         self._sessions: dict[int, Session[T]] = {}
         self._next_id = secrets.randbelow(1 << 40) << 10
+        self._expired: set[int] = set()
 
     def add(self, state: T) -> Session[T]:
         with self._lock:
@@ -48,6 +54,11 @@ class SessionRegistry(Generic[T]):
         sid = parse_id(raw_id)
         with self._lock:
             session = self._sessions.get(sid)
+        if session is None and sid in self._expired:
+            raise SessionLost(
+                f"{self._env_name} session id {sid} was closed by the env server after being idle longer "
+                "than its session TTL (--session-ttl-seconds / STEP_HRL_ENV_SESSION_TTL_S); create a new session and reset it"
+            )
         if session is None:
             raise SessionLost(
                 f"{self._env_name} session id {sid} is not known to this env server "
@@ -56,9 +67,11 @@ class SessionRegistry(Generic[T]):
             )
         return session
 
-    def remove(self, sid: int) -> None:
+    def remove(self, sid: int, expired: bool = False) -> None:
         with self._lock:
             self._sessions.pop(sid, None)
+            if expired:
+                self._expired.add(sid)
 
     def all(self) -> list[Session[T]]:
         with self._lock:
@@ -67,10 +80,16 @@ class SessionRegistry(Generic[T]):
     def run(self, raw_id: Any, fn: Callable[[Session[T]], Any]) -> Any:
         """Runs ``fn`` on the session while holding its lock (simulators are not thread-safe)."""
         session = self.get(raw_id)
+        session.last_used = time.monotonic()
         with session.lock:
             if session.closed:
+                # Closed (or expired) while this request waited for the lock.
+                self.get(session.id)
                 raise SessionLost(f"{self._env_name} session id {session.id} was closed; create a new session")
-            return fn(session)
+            try:
+                return fn(session)
+            finally:
+                session.last_used = time.monotonic()
 
 
 def parse_id(raw_id: Any) -> int:

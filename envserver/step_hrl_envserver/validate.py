@@ -35,3 +35,11 @@ def optional_str(body: dict[str, Any], key: str) -> str | None:
     if not isinstance(value, str):
         raise BadRequest(f"`{key}` must be a string, got {value!r}")
     return value
+
+
+def step_index_of(body: dict[str, Any]) -> int | None:
+    """The optional ``step_index``: steps since the last reset, from 0 (absent = AgentGym behaviour)."""
+    index = optional_int(body, "step_index")
+    if index is not None and index < 0:
+        raise BadRequest(f"`step_index` must be >= 0 (steps since the last reset, from 0), got {index}")
+    return index

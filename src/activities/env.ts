@@ -1,11 +1,14 @@
 /**
  * Environment activities. The env session is the one piece of state outside Temporal, so it lives
  * in this worker's memory and these activities run on a worker-specific task queue (session
- * pinning). `envStep` is idempotent by (episode id, step index): a retried step returns the stored
- * result instead of advancing the env twice. A worker that does not hold the session (restarted,
- * env server lost) fails with `SessionLost`, and the workflow re-drives a fresh session.
+ * pinning). `envStep` applies each (episode id, step index) once: a step counts as started when
+ * it is sent, a concurrent attempt of the same step awaits the first one, a retry after a failed
+ * attempt re-sends the same index (the env server answers it from its idempotency store), and a
+ * different action at a used index is `EnvDivergence`. A worker that does not hold the session
+ * (restarted, env server lost) fails with `SessionLost`, and the workflow re-drives a fresh session.
  */
 import { createHash } from 'node:crypto';
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { withHeartbeat } from './heartbeat';
 import { EnvError, type EnvSpec, type Observation, type TextEnv } from '../envs/text-env';
@@ -23,12 +26,21 @@ export interface EnvCounters {
   redrives: number;
 }
 
+/** One step sent to the env: its action is fixed from the moment it is sent. */
+interface SentStep {
+  action: string;
+  /** The env's answer; rejects when the attempt that sent it failed (then a later attempt re-sends). */
+  result: Promise<EnvStepOutput>;
+  failed: boolean;
+}
+
 interface Session {
   env: TextEnv;
   spec: EnvSpec;
-  /** Number of steps applied to this session so far. */
-  applied: number;
-  last?: EnvStepOutput;
+  /** Steps sent to this session since its reset, by index (started, not necessarily answered). */
+  steps: SentStep[];
+  /** Indices whose application this session has confirmed (each counted once in `counters.applied`). */
+  confirmed: Set<number>;
 }
 
 /** Short content hash of everything the agent sees of an observation. */
@@ -47,10 +59,12 @@ export function createEnvActivities(options: { envFactory: EnvFactory; envQueue:
   };
 
   async function open(episodeId: string, spec: EnvSpec): Promise<{ session: Session; reset: EnvResetOutput }> {
-    await sessions.get(episodeId)?.env.close();
+    const previous = sessions.get(episodeId);
+    sessions.delete(episodeId);
+    if (previous) await closeQuietly(episodeId, previous.env);
     const env = await options.envFactory(spec);
-    const reset = await wrap(() => env.reset(spec));
-    const session: Session = { env, spec, applied: 0 };
+    const reset = await wrap(() => env.reset(spec, { signal: cancellationSignal() }));
+    const session: Session = { env, spec, steps: [], confirmed: new Set() };
     sessions.set(episodeId, session);
     const versions = (await env.versions?.()) ?? {};
     return { session, reset: { ...reset, obsHash: observationHash(reset.observation), versions } };
@@ -67,35 +81,24 @@ export function createEnvActivities(options: { envFactory: EnvFactory; envQueue:
       return (await open(input.episodeId, input.spec)).reset;
     },
 
-    /** Applies step `stepIndex` exactly once. */
+    /** Applies step `stepIndex` exactly once (see the module comment). */
     async envStep(input: { episodeId: string; stepIndex: number; action: string }): Promise<EnvStepOutput> {
-      const session = sessions.get(input.episodeId);
-      if (!session || session.applied < input.stepIndex) {
+      const { episodeId, stepIndex } = input;
+      const session = sessions.get(episodeId);
+      if (!session) {
         throw ApplicationFailure.create({
           type: SESSION_LOST,
           nonRetryable: true,
-          message: `episode ${input.episodeId}: this worker holds no env session at step ${input.stepIndex}; re-drive needed`,
+          message: `episode ${episodeId}: this worker holds no env session at step ${stepIndex}; re-drive needed`,
         });
       }
-      if (session.applied === input.stepIndex + 1 && session.last) return session.last; // retried after success
-      if (session.applied !== input.stepIndex) {
-        throw ApplicationFailure.create({
-          type: SESSION_LOST,
-          nonRetryable: true,
-          message: `episode ${input.episodeId}: session is at step ${session.applied}, asked for step ${input.stepIndex}`,
-        });
+      const output = await wrap(() => stepOnce(session, input));
+      if (!session.confirmed.has(stepIndex)) {
+        session.confirmed.add(stepIndex);
+        const key = `${episodeId}#${stepIndex}`;
+        counters.applied.set(key, (counters.applied.get(key) ?? 0) + 1);
       }
-      const started = Date.now();
-      const result = await wrap(() => session.env.step(input.action));
-      const key = `${input.episodeId}#${input.stepIndex}`;
-      counters.applied.set(key, (counters.applied.get(key) ?? 0) + 1);
-      session.applied += 1;
-      session.last = {
-        ...result,
-        obsHash: observationHash(result.observation),
-        latencyMs: Date.now() - started,
-      };
-      return session.last;
+      return output;
     },
 
     /**
@@ -107,21 +110,124 @@ export function createEnvActivities(options: { envFactory: EnvFactory; envQueue:
       const { session, reset } = await open(input.episodeId, input.spec);
       if (reset.obsHash !== input.resetObsHash) throw divergence(input.episodeId, -1);
       for (const [index, step] of input.steps.entries()) {
-        const result = await wrap(() => session.env.step(step.action));
+        const result = await wrap(() => send(session, index, step.action).result);
+        session.confirmed.add(index); // a replay, not an application of the agent's step
         counters.redriveSteps += 1;
-        session.applied += 1;
-        if (observationHash(result.observation) !== step.obsHash) throw divergence(input.episodeId, index);
+        if (result.obsHash !== step.obsHash) throw divergence(input.episodeId, index);
       }
       return { replayed: input.steps.length };
     },
 
-    /** Closes and forgets the episode's session. Idempotent. */
+    /**
+     * Closes and forgets the episode's session. Idempotent, and never fails: it runs on cleanup
+     * paths (cancel, terminate, failure), where a gone server or session has nothing left to free
+     * (the env server's idle TTL closes anything a failed close leaves behind).
+     */
     async envClose(input: { episodeId: string }): Promise<void> {
       const session = sessions.get(input.episodeId);
       sessions.delete(input.episodeId);
-      await session?.env.close();
+      if (session) await closeQuietly(input.episodeId, session.env);
     },
   };
+}
+
+/**
+ * The answer to step `stepIndex` of the session: the one already sent (awaited, also by a
+ * concurrent attempt), or a new send when it is the next step or its sender failed.
+ */
+async function stepOnce(
+  session: Session,
+  input: { episodeId: string; stepIndex: number; action: string },
+): Promise<EnvStepOutput> {
+  const { episodeId, stepIndex, action } = input;
+  const sent = session.steps[stepIndex];
+  if (sent) {
+    if (sent.action !== action) throw stepDivergence(episodeId, stepIndex, sent.action, action);
+    if (!sent.failed) {
+      try {
+        return await untilCancelled(sent.result); // a concurrent or later attempt of a started step
+      } catch (err) {
+        if (!sent.failed) throw err;
+        // The attempt that sent it failed (cancelled, timed out): send it again below.
+      }
+    }
+    return send(session, stepIndex, action).result;
+  }
+  if (stepIndex !== session.steps.length) {
+    throw ApplicationFailure.create({
+      type: SESSION_LOST,
+      nonRetryable: true,
+      message: `episode ${episodeId}: session is at step ${session.steps.length}, asked for step ${stepIndex}`,
+    });
+  }
+  return send(session, stepIndex, action).result;
+}
+
+/**
+ * Sends step `index` (or re-sends it: the env server answers a repeat of the same index and action
+ * from its store) and records it as started before any answer comes back.
+ */
+function send(session: Session, index: number, action: string): SentStep {
+  const started = Date.now();
+  const sent: SentStep = {
+    action,
+    failed: false,
+    result: session.env.step(action, { stepIndex: index, signal: cancellationSignal() }).then(
+      (result) => ({ ...result, obsHash: observationHash(result.observation), latencyMs: Date.now() - started }),
+      (err: unknown) => {
+        sent.failed = true;
+        throw err;
+      },
+    ),
+  };
+  sent.result.catch(() => undefined); // awaited by the attempt(s); never an unhandled rejection
+  session.steps[index] = sent;
+  return sent;
+}
+
+/**
+ * `promise`, or the running activity's cancellation if that comes first (the promise may be
+ * another attempt's HTTP call, which this attempt's signal does not abort).
+ */
+function untilCancelled<T>(promise: Promise<T>): Promise<T> {
+  const signal = cancellationSignal();
+  if (!signal) return promise;
+  signal.throwIfAborted();
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+/** The running activity's cancellation signal (undefined outside an activity, e.g. unit tests). */
+function cancellationSignal(): AbortSignal | undefined {
+  try {
+    return Context.current().cancellationSignal;
+  } catch {
+    return undefined;
+  }
+}
+
+async function closeQuietly(episodeId: string, env: TextEnv): Promise<void> {
+  try {
+    await env.close();
+  } catch (err) {
+    const message = `episode ${episodeId}: closing the env session failed (${(err as Error).message}); the env server's session TTL frees it`;
+    try {
+      Context.current().log.warn(message);
+    } catch {
+      console.warn(message); // outside an activity
+    }
+  }
+}
+
+function stepDivergence(episodeId: string, index: number, sentAction: string, action: string): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: ENV_DIVERGENCE,
+    nonRetryable: true,
+    message: `episode ${episodeId}: step ${index} was already sent with action ${JSON.stringify(sentAction)}, now asked with ${JSON.stringify(action)}; one step index names one action`,
+  });
 }
 
 function divergence(episodeId: string, stepIndex: number): ApplicationFailure {
@@ -140,6 +246,9 @@ async function wrap<T>(call: () => Promise<T>): Promise<T> {
   } catch (err) {
     if (err instanceof EnvError) {
       const retryable = err.code === 'EnvUnavailable';
+      if (err.code === 'EnvDivergence') {
+        throw ApplicationFailure.create({ type: ENV_DIVERGENCE, nonRetryable: true, message: err.message });
+      }
       if (err.code === 'SessionLost') {
         throw ApplicationFailure.create({
           type: SESSION_LOST,

@@ -66,3 +66,8 @@ export interface RedriveInput {
 export const SESSION_LOST = 'SessionLost';
 /** A re-driven observation differed from the recorded one. */
 export const ENV_DIVERGENCE = 'EnvDivergence';
+
+/** Liveness queue of an env queue: where its worker answers `pingEnvWorker` with slots of its own. */
+export function livenessQueue(envQueue: string): string {
+  return `${envQueue}.alive`;
+}

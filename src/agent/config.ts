@@ -31,8 +31,25 @@ export interface EpisodeConfig {
   historyEventLimit: number;
   /** Re-drives of lost env sessions allowed per episode before it ends with `env-error`. @default 3 */
   maxRedrives: number;
-  /** How long an env activity may wait for its pinned worker before the session counts as lost. */
+  /**
+   * How long an env activity may wait on its pinned worker's queue before the worker's liveness is
+   * checked (a ping on `<envQueue>.alive`): a live, busy worker gets the activity scheduled again,
+   * a dead one means the session is lost. Short, since waiting here is not a failure. @default 10
+   */
   envQueueTimeoutSeconds: number;
+  /** How long a liveness ping may wait for the pinned worker before it counts as dead. @default 5 */
+  envPingTimeoutSeconds: number;
+  /**
+   * Steps one subtask child run takes before it returns and the episode starts the next part of the
+   * same subtask, so a child's history and result stay within Temporal's limits. @default 100
+   */
+  maxStepsPerChildRun: number;
+  /**
+   * How long one model call may keep failing with retryable errors (endpoint down, 5xx, 429,
+   * timeouts) before the episode ends with status `llm-error`: the policy activity's
+   * schedule-to-close timeout. @default 1800
+   */
+  llmOutageBudgetSeconds: number;
   decoding: Record<PolicyRole, RoleDecoding>;
 }
 
@@ -46,7 +63,10 @@ export const DEFAULT_EPISODE_CONFIG: Omit<EpisodeConfig, 'spec'> = {
   repairAttempts: 2,
   historyEventLimit: 10_000,
   maxRedrives: 3,
-  envQueueTimeoutSeconds: 60,
+  envQueueTimeoutSeconds: 10,
+  envPingTimeoutSeconds: 5,
+  maxStepsPerChildRun: 100,
+  llmOutageBudgetSeconds: 1800,
   decoding: {
     high: { maxTokens: 64, temperature: 0 },
     low: { maxTokens: 64, temperature: 0 },
@@ -55,7 +75,39 @@ export const DEFAULT_EPISODE_CONFIG: Omit<EpisodeConfig, 'spec'> = {
   },
 };
 
-/** Fills defaults, deep enough for `decoding`. */
+/**
+ * Largest accepted `maxSteps`: with {@link EpisodeConfig.maxStepsPerChildRun} parts and
+ * continue-as-new every history stays bounded, but the episode's re-drive log (one short entry per
+ * step) is carried in its state, so the budget itself is bounded too.
+ */
+export const MAX_EPISODE_STEPS = 10_000;
+
+/** Largest accepted `maxStepsPerChildRun` (about 2 MB of transitions per child result above it). */
+export const MAX_STEPS_PER_CHILD_RUN = 500;
+
+/**
+ * Problems with a config's bounds, each naming the field and the fix; empty when valid. Pure, so
+ * workflows (which fail the episode with these) and the CLI can share it.
+ */
+export function configProblems(config: EpisodeConfig): string[] {
+  const problems: string[] = [];
+  if (!Number.isInteger(config.maxSteps) || config.maxSteps < 1 || config.maxSteps > MAX_EPISODE_STEPS)
+    problems.push(`maxSteps must be an integer from 1 to ${MAX_EPISODE_STEPS}, got ${config.maxSteps}`);
+  if (
+    !Number.isInteger(config.maxStepsPerChildRun) ||
+    config.maxStepsPerChildRun < 1 ||
+    config.maxStepsPerChildRun > MAX_STEPS_PER_CHILD_RUN
+  )
+    problems.push(
+      `maxStepsPerChildRun must be an integer from 1 to ${MAX_STEPS_PER_CHILD_RUN}, got ${config.maxStepsPerChildRun}`,
+    );
+  return problems;
+}
+
+/**
+ * Fills defaults, deep enough for `decoding`. Clients call it once at start so the input records
+ * the full config; workflows call it again only for inputs recorded before that (a no-op on full ones).
+ */
 export function withDefaults(config: Partial<EpisodeConfig> & { spec: EnvSpec }): EpisodeConfig {
   return {
     ...DEFAULT_EPISODE_CONFIG,

@@ -56,7 +56,15 @@ export type AugmentedTransition = z.infer<typeof AugmentedTransition>;
 
 /** Why a subtask (child workflow) stopped. */
 export type SubtaskStatus =
-  'subtask-done' | 'env-done' | 'step-budget' | 'subtask-step-cap' | 'token-budget' | 'cancelled' | 'session-lost';
+  | 'subtask-done'
+  | 'env-done'
+  | 'step-budget'
+  | 'subtask-step-cap'
+  | 'token-budget'
+  | 'cancelled'
+  | 'session-lost'
+  | 'llm-error';
 
 /** Why an episode stopped. */
-export type EpisodeStatus = 'env-done' | 'step-budget' | 'subtask-budget' | 'token-budget' | 'cancelled' | 'env-error';
+export type EpisodeStatus =
+  'env-done' | 'step-budget' | 'subtask-budget' | 'token-budget' | 'cancelled' | 'env-error' | 'llm-error';

@@ -2,8 +2,9 @@
  * Starts (or connects to) the Python env server that hosts ScienceWorld and ALFWorld.
  *
  * `connectEnvServer()` uses `STEP_HRL_ENV_URL` when set (starting nothing), else spawns
- * `python -m step_hrl_envserver --port 0` from the repo's `envserver/` with the venv made by
- * `scripts/setup-envserver.sh`, reads the port it prints, and waits for `/health`.
+ * `python -m step_hrl_envserver --port 0 --exit-with-parent` from the repo's `envserver/` with the
+ * venv made by `scripts/setup-envserver.sh`, reads the port it prints, and waits for `/health`.
+ * The spawned server dies with this process, even on kill -9 (see {@link startEnvServer}).
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -34,6 +35,10 @@ export interface EnvServerHandle {
   readonly pid?: number;
   /** Stops a spawned server (SIGTERM, then SIGKILL after a grace period); no-op otherwise. Idempotent. */
   stop(): Promise<void>;
+  /** Resolves when a spawned server process has exited (never for a configured one). */
+  readonly exited: Promise<void>;
+  /** False once a spawned server process has exited. */
+  readonly running: boolean;
 }
 
 /** Options for {@link startEnvServer}. */
@@ -72,11 +77,21 @@ export async function startEnvServer(opts: StartEnvServerOptions = {}): Promise<
   const timeoutMs = opts.startupTimeoutMs ?? 60_000;
   const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env, PYTHONUNBUFFERED: '1' };
   if (opts.alfworldData) env.ALFWORLD_DATA = opts.alfworldData;
-  const child = spawn(python, ['-m', 'step_hrl_envserver', '--port', String(opts.port ?? 0)], {
+  // stdin stays a pipe that we never write: when this process dies (even by kill -9) the kernel
+  // closes it, and `--exit-with-parent` makes the server exit on that EOF, ending its JVMs.
+  const child = spawn(python, ['-m', 'step_hrl_envserver', '--port', String(opts.port ?? 0), '--exit-with-parent'], {
     cwd: path.join(root, 'envserver'),
     env,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
+  child.stdin?.on('error', () => undefined); // EPIPE once the server is gone is expected
+  let running = true;
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      running = false;
+      resolve();
+    }),
+  );
   const stderrTail: string[] = [];
   child.stderr?.on('data', (d: Buffer) => {
     stderrTail.push(d.toString());
@@ -95,6 +110,10 @@ export async function startEnvServer(opts: StartEnvServerOptions = {}): Promise<
       url,
       spawned: true,
       pid: child.pid,
+      exited,
+      get running() {
+        return running;
+      },
       stop: async () => {
         process.removeListener('exit', killOnExit);
         await stopChild(child);
@@ -116,7 +135,13 @@ export async function connectEnvServer(opts: StartEnvServerOptions = {}): Promis
   if (configured) {
     const url = configured.replace(/\/+$/, '');
     await waitForHealth(url, opts.startupTimeoutMs ?? 10_000);
-    return { url, spawned: false, stop: async () => undefined };
+    return {
+      url,
+      spawned: false,
+      stop: async () => undefined,
+      exited: new Promise<void>(() => undefined),
+      running: true,
+    };
   }
   return startEnvServer(opts);
 }
@@ -157,13 +182,15 @@ function readPort(child: ChildProcess, timeoutMs: number, stderr: () => string):
     };
     const timer = setTimeout(() => fail(`no "listening" line within ${timeoutMs} ms`), timeoutMs);
     child.once('error', (e) => fail(e.message));
-    child.once('exit', (code, signal) => fail(`process exited (code ${code}, signal ${signal})`));
+    const onExit = (code: number | null, signal: NodeJS.Signals | null): void =>
+      fail(`process exited (code ${code}, signal ${signal})`);
+    child.once('exit', onExit);
     lines.on('line', (line) => {
       try {
         const msg = JSON.parse(line) as { event?: string; port?: number };
         if (msg.event === 'listening' && typeof msg.port === 'number') {
           clearTimeout(timer);
-          child.removeAllListeners('exit');
+          child.removeListener('exit', onExit);
           resolve(msg.port);
         }
       } catch {

@@ -3,16 +3,42 @@
  * (docs/env-server-protocol.md). One instance = one server session, created on first reset.
  */
 import { EnvHttp } from './env-http';
-import { EnvError, EnvSpec, Observation, ResetResult, StepResult, TextEnv } from './text-env';
+import {
+  EnvError,
+  EnvSpec,
+  Observation,
+  ResetOptions,
+  ResetResult,
+  StepOptions,
+  StepResult,
+  TextEnv,
+} from './text-env';
+
+/** Timeout of calls that never queue behind other sessions' work (versions). */
+const SHORT_CALL_TIMEOUT_MS = 10_000;
+/** Close waits for the session's own in-flight call; past this the server's session TTL cleans up. */
+const CLOSE_TIMEOUT_MS = 60_000;
 
 /** Client options shared by both environments. */
 export interface HttpTextEnvOptions {
   /** Env server root URL (see `startEnvServer` / `connectEnvServer`). */
   url: string;
-  /** Timeout for one step. @default 30000 */
+  /**
+   * Timeout for one step. Unset (the default): no timeout, the call waits as long as the server
+   * answers `GET /health`, since a step may queue behind other sessions' work (ALFWorld's
+   * textworld lock) and its caller's cancellation signal can always abort it.
+   */
   stepTimeoutMs?: number;
-  /** Timeout for create/reset (ScienceWorld starts a JVM per session). @default 120000 */
+  /** Timeout for create/reset (ScienceWorld starts a JVM per session). Unset: as for steps. */
   resetTimeoutMs?: number;
+  /**
+   * Tells whether the server process this client talks to is gone (the worker's own spawned
+   * server died). When it is, a network failure is reported as `SessionLost` (the episode
+   * re-drives on a restarted server) instead of a retryable `EnvUnavailable`.
+   */
+  serverGone?: () => Promise<boolean>;
+  /** How often a call without a timeout probes the server's `GET /health`. @default 10000 */
+  livenessProbeMs?: number;
 }
 
 /** Fields both servers return from step and reset. */
@@ -36,21 +62,23 @@ interface WireReset extends WireStep {
 abstract class HttpTextEnv implements TextEnv {
   protected readonly http: EnvHttp;
   private id: number | undefined;
-  private readonly stepTimeoutMs: number;
-  private readonly resetTimeoutMs: number;
+  private readonly stepTimeoutMs: number | undefined;
+  private readonly resetTimeoutMs: number | undefined;
+  private readonly serverGone: (() => Promise<boolean>) | undefined;
 
   protected constructor(
     private readonly prefix: '/scienceworld' | '/alfworld',
     opts: HttpTextEnvOptions,
   ) {
-    this.http = new EnvHttp(opts.url);
-    this.stepTimeoutMs = opts.stepTimeoutMs ?? 30_000;
-    this.resetTimeoutMs = opts.resetTimeoutMs ?? 120_000;
+    this.http = new EnvHttp(opts.url, opts.livenessProbeMs);
+    this.stepTimeoutMs = opts.stepTimeoutMs;
+    this.resetTimeoutMs = opts.resetTimeoutMs;
+    this.serverGone = opts.serverGone;
   }
 
   /** The env server's package versions (scienceworld, alfworld, textworld, java, ...). */
   async versions(): Promise<Record<string, string>> {
-    return this.http.get<Record<string, string>>('/versions', {}, { timeoutMs: this.stepTimeoutMs });
+    return this.http.get<Record<string, string>>('/versions', {}, { timeoutMs: SHORT_CALL_TIMEOUT_MS });
   }
 
   /** The server's session id, once created (exposed for logs and session-loss tests). */
@@ -58,9 +86,9 @@ abstract class HttpTextEnv implements TextEnv {
     return this.id;
   }
 
-  async reset(spec: EnvSpec): Promise<ResetResult> {
+  async reset(spec: EnvSpec, options: ResetOptions = {}): Promise<ResetResult> {
     const body = this.resetBody(spec);
-    const timeout = { timeoutMs: this.resetTimeoutMs };
+    const timeout = { timeoutMs: this.resetTimeoutMs, signal: options.signal };
     if (this.id !== undefined) {
       try {
         return this.toReset(await this.http.post<WireReset>(`${this.prefix}/reset`, { ...body, id: this.id }, timeout));
@@ -70,24 +98,24 @@ abstract class HttpTextEnv implements TextEnv {
         this.id = undefined;
       }
     }
-    await this.ensureSession();
+    await this.ensureSession(options.signal);
     return this.toReset(await this.http.post<WireReset>(`${this.prefix}/reset`, { ...body, id: this.id }, timeout));
   }
 
   /** Creates the server session if there is none yet; returns its id. */
-  protected async ensureSession(): Promise<number> {
+  protected async ensureSession(signal?: AbortSignal): Promise<number> {
     if (this.id === undefined) {
       const created = await this.http.post<{ id: number }>(
         `${this.prefix}/create`,
         {},
-        { timeoutMs: this.resetTimeoutMs },
+        { timeoutMs: this.resetTimeoutMs, signal },
       );
       this.id = created.id;
     }
     return this.id;
   }
 
-  async step(action: string): Promise<StepResult> {
+  async step(action: string, options: StepOptions = {}): Promise<StepResult> {
     if (this.id === undefined) {
       throw new EnvError(`step(${JSON.stringify(action)}) before reset: call reset(spec) first`, 'EnvProtocol');
     }
@@ -97,11 +125,30 @@ abstract class HttpTextEnv implements TextEnv {
         'BadAction',
       );
     }
-    const r = await this.http.post<WireStep>(
-      `${this.prefix}/step`,
-      { id: this.id, action, ...this.stepExtras() },
-      { timeoutMs: this.stepTimeoutMs },
-    );
+    const { stepIndex, signal } = options;
+    if (stepIndex !== undefined && !(Number.isInteger(stepIndex) && stepIndex >= 0)) {
+      throw new EnvError(
+        `stepIndex ${JSON.stringify(stepIndex)} must be a non-negative integer (steps since reset)`,
+        'EnvProtocol',
+      );
+    }
+    const id = this.id;
+    let r: WireStep;
+    try {
+      r = await this.http.post<WireStep>(
+        `${this.prefix}/step`,
+        { id, action, ...(stepIndex !== undefined ? { step_index: stepIndex } : {}), ...this.stepExtras() },
+        { timeoutMs: this.stepTimeoutMs, signal },
+      );
+    } catch (e) {
+      if (e instanceof EnvError && e.code === 'EnvUnavailable' && (await this.serverGone?.())) {
+        throw new EnvError(
+          `env server process holding session ${id} exited (${e.message}); the session is lost, re-drive it on a new server`,
+          'SessionLost',
+        );
+      }
+      throw e;
+    }
     return {
       observation: this.observation(r),
       reward: r.reward,
@@ -116,7 +163,7 @@ abstract class HttpTextEnv implements TextEnv {
     this.id = undefined;
     if (id === undefined) return;
     try {
-      await this.http.post(`${this.prefix}/close`, { id }, { timeoutMs: this.stepTimeoutMs });
+      await this.http.post(`${this.prefix}/close`, { id }, { timeoutMs: CLOSE_TIMEOUT_MS });
     } catch (e) {
       // Already gone (server restarted or down): there is nothing left to release.
       if (e instanceof EnvError && (e.code === 'SessionLost' || e.code === 'EnvUnavailable')) return;
@@ -181,9 +228,9 @@ export class ScienceWorldTextEnv extends HttpTextEnv {
    * The simulator's gold action sequence for `spec`, generated in this session's own simulator
    * (so several sessions generate in parallel). The session must be reset before stepping again.
    */
-  async goldActions(spec: EnvSpec): Promise<string[]> {
+  async goldActions(spec: EnvSpec, signal?: AbortSignal): Promise<string[]> {
     checkKind(spec, 'scienceworld');
-    const id = await this.ensureSession();
+    const id = await this.ensureSession(signal);
     const simp = spec.options?.simplifications;
     const r = await this.http.get<{ actions: string[] }>(
       '/scienceworld/gold',
@@ -193,7 +240,7 @@ export class ScienceWorldTextEnv extends HttpTextEnv {
         variation: checkVariation(spec),
         simplifications: Array.isArray(simp) ? simp.join(',') : typeof simp === 'string' ? simp : undefined,
       },
-      { timeoutMs: 120_000 },
+      { signal },
     );
     return r.actions;
   }

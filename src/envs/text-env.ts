@@ -54,15 +54,33 @@ export interface StepResult {
   won: boolean;
 }
 
+/** Per-call options of {@link TextEnv.step}. */
+export interface StepOptions {
+  /**
+   * Index of this step since the last reset (0-based). Env servers that support it apply each
+   * index once and answer a repeat with the stored result (a retry after a lost answer), and
+   * report a different action at a used index as `EnvDivergence`.
+   */
+  stepIndex?: number;
+  /** Aborts the call (e.g. the activity's cancellation signal); the env may still apply the step. */
+  signal?: AbortSignal;
+}
+
+/** Per-call options of {@link TextEnv.reset}. */
+export interface ResetOptions {
+  /** Aborts the call (e.g. the activity's cancellation signal). */
+  signal?: AbortSignal;
+}
+
 /**
  * A live session of a text environment. One instance = one session; not shared across episodes.
  * Implementations throw {@link EnvError} subclasses with messages that name the bad input.
  */
 export interface TextEnv {
   /** Starts (or restarts) the session at the spec's initial state. */
-  reset(spec: EnvSpec): Promise<ResetResult>;
+  reset(spec: EnvSpec, options?: ResetOptions): Promise<ResetResult>;
   /** Applies one action. Invalid actions are not errors: they return the env's own feedback. */
-  step(action: string): Promise<StepResult>;
+  step(action: string, options?: StepOptions): Promise<StepResult>;
   /** Releases the session. Idempotent. */
   close(): Promise<void>;
   /** Versions of the packages behind the env (simulator, game engine), recorded with every result. */

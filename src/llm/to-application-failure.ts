@@ -11,7 +11,7 @@ import { LlmError } from './types';
  * The `ApplicationFailure` for `err`: `type` is the error's name (e.g. `LlmTransientError`,
  * `LlmConfigError`, `CacheMissError`) for `nonRetryableErrorTypes` to match, `nonRetryable` is
  * `!err.retryable`, and a Retry-After becomes `nextRetryDelay` (rounded up to whole ms; still
- * bounded by the policy's maximum attempts). Details carry `{ retryAfterSeconds }` when known.
+ * bounded by the policy's outage budget, `llmOutageBudgetSeconds`). Details carry `{ retryAfterSeconds }` when known.
  */
 export function llmErrorToApplicationFailure(err: LlmError): ApplicationFailure {
   const retryAfter = err.retryAfterSeconds;

@@ -6,23 +6,29 @@
 import {
   ApplicationFailure,
   ActivityFailure,
+  CancellationScope,
+  ContinueAsNew,
   continueAsNew,
   executeChild,
   getExternalWorkflowHandle,
+  isCancellation,
+  patched,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { RecordedStep } from '../activities/types';
 import { ENV_DIVERGENCE } from '../activities/types';
-import { withDefaults, type EpisodeConfig } from '../agent/config';
+import { configProblems, withDefaults, type EpisodeConfig } from '../agent/config';
 import { buildPolicyCall, formatObservation } from '../agent/prompts';
 import type { EpisodeStatus } from '../agent/records';
 import type { EnvSpec, Observation } from '../envs/text-env';
 import { cancelSignal, episodeProgressQuery, type EpisodeProgress } from './messages';
 import { callTokens } from '../agent/record-tokens';
-import { decide } from './policy-call';
-import { acquireEnvQueue, envOn } from './proxies';
-import { subtaskWorkflow, type PendingDecision, type SubtaskOutcome } from './subtask';
+import { decideOrStop, isLlmStop } from './llm-failure';
+import { CANCEL_BEFORE_SUBTASK, CLOSE_ENV_ON_FAILURE, HONOUR_TEMPORAL_CANCEL, REACQUIRE_LOST_SESSION } from './patches';
+import { onPinnedWorker } from './pinned-env';
+import { acquireEnvQueue } from './proxies';
+import { isSessionLoss, subtaskWorkflow, type PendingDecision, type SubtaskOutcome } from './subtask';
 
 /** Bounded state that survives continue-as-new. */
 export interface EpisodeState {
@@ -46,6 +52,17 @@ export interface EpisodeState {
   redrives?: number;
   /** Env package versions reported at reset. */
   envVersions?: Record<string, string>;
+  /**
+   * Set by `resume` (see `src/resume.ts`): this run continues a failed or terminated one from its
+   * recorded prefix, so it first re-drives a fresh env session through `log`.
+   */
+  needsRedrive?: boolean;
+  /** The prefix ended with the env done (the old run stopped before closing). */
+  envDone?: boolean;
+  /** 0 for the episode's first run chain, +1 per resume. */
+  generation?: number;
+  /** The run this one was resumed from and how many subtasks of it form the prefix of the record. */
+  resumedFrom?: { runId: string; subtasks: number };
 }
 
 /** Input of {@link episodeWorkflow}. */
@@ -75,14 +92,28 @@ export interface EpisodeResult {
   error?: string;
 }
 
+/** Patch id of the re-drive that starts a run resumed from a recorded prefix. */
+export const RESUME_PATCH = 'resume-from-prefix';
+
 /** Deterministic id of the child running part `part` of subtask `index`. */
 export function subtaskWorkflowId(episodeId: string, index: number, part: number): string {
   return `${episodeId}/subtask-${index}.${part}`;
 }
 
-/** Runs one STEP-HRL episode. */
+/**
+ * Runs one STEP-HRL episode. Cancellation, by our `cancel` signal or by Temporal (UI, CLI,
+ * `handle.cancel()`), ends it as `cancelled` at the next decision point with its record kept; the
+ * env session is closed on every way out, failure included.
+ */
 export async function episodeWorkflow(input: EpisodeInput): Promise<EpisodeResult> {
   const config = withDefaults(input.config);
+  const problems = configProblems(config);
+  if (problems.length > 0)
+    throw ApplicationFailure.create({
+      type: 'InvalidEpisodeConfig',
+      nonRetryable: true,
+      message: `invalid episode config: ${problems.join('; ')}`,
+    });
   const episodeId = workflowInfo().workflowId;
   let status: EpisodeStatus | undefined;
   let cancelReason: string | undefined;
@@ -111,8 +142,7 @@ export async function episodeWorkflow(input: EpisodeInput): Promise<EpisodeResul
   });
 
   if (!state) {
-    const envQueue = await acquireEnvQueue();
-    const reset = await envOn(envQueue, config.envQueueTimeoutSeconds).envReset({ episodeId, spec: config.spec });
+    const { envQueue, reset } = await openSession(episodeId, config);
     state = {
       task: reset.taskDescription,
       envQueue,
@@ -132,70 +162,14 @@ export async function episodeWorkflow(input: EpisodeInput): Promise<EpisodeResul
   }
   const s = state;
 
-  while (!status) {
-    if (cancelReason) status = 'cancelled';
-    else if (s.stepIndex >= config.maxSteps) status = 'step-budget';
-    else if (config.maxSubtasks > 0 && s.subtasks.length >= config.maxSubtasks) status = 'subtask-budget';
-    else if (config.maxTokens > 0 && s.tokens >= config.maxTokens) status = 'token-budget';
-    if (status) break;
-
-    const high = await decide(
-      buildPolicyCall(
-        {
-          role: 'high',
-          input: {
-            task: s.task,
-            subtasks: s.subtasks,
-            lastProgress: s.lastProgress,
-            observation: formatObservation(config.spec.env, s.observation),
-          },
-        },
-        config.profile,
-        config.decoding.high,
-      ),
-      config.repairAttempts,
-    );
-    s.tokens += callTokens(high.record);
-    s.spentTokens += high.spentTokens;
-    // The reference uses whatever the high level wrote; an empty reply becomes "None".
-    const subtask = high.output?.role === 'high' ? high.output.subtask : high.lastReply.trim() || 'None';
-    const index = s.subtasks.length;
-    const completedSubtasks = [...s.subtasks];
-    s.subtasks.push(subtask); // appended before execution, as in the reference
-
-    let outcome: SubtaskOutcome | undefined;
-    let progressNow = 'None';
-    let stepsInSubtask = 0;
-    let pending: PendingDecision | undefined;
-    for (let part = 0; ; part++) {
-      currentChild = subtaskWorkflowId(episodeId, index, part);
-      outcome = await executeChild(subtaskWorkflow, {
-        workflowId: currentChild,
-        args: [
-          {
-            episodeId,
-            config,
-            envQueue: s.envQueue,
-            task: s.task,
-            subtaskIndex: index,
-            subtask,
-            completedSubtasks,
-            progress: progressNow,
-            observation: s.observation,
-            stepIndex: s.stepIndex,
-            stepsInSubtask,
-            tokensBefore: s.tokens,
-            score: s.score,
-            pending,
-          },
-        ],
-      });
-      absorb(s, outcome);
-      progressNow = outcome.finalProgress;
-      stepsInSubtask = outcome.stepsInSubtask;
-      pending = outcome.pending;
-      if (outcome.status !== 'session-lost') break;
-      if (redrives >= config.maxRedrives) {
+  /**
+   * Re-drives a fresh session on a newly acquired worker through the recorded prefix; a worker that
+   * dies during the re-drive costs one more. Sets `status`/`error` when it gives up. The first
+   * re-drive of a resumed run is not held against `maxRedrives`: the user asked for it.
+   */
+  const redriveSession = async (firstIsFree = false): Promise<void> => {
+    for (let attempt = 0; ; attempt++) {
+      if (redrives >= config.maxRedrives && !(firstIsFree && attempt === 0)) {
         // A session lost again and again (flapping env server) must not loop forever.
         status = 'env-error';
         error = `env session lost ${redrives + 1} times; gave up after ${config.maxRedrives} re-drives (maxRedrives)`;
@@ -203,42 +177,141 @@ export async function episodeWorkflow(input: EpisodeInput): Promise<EpisodeResul
       }
       try {
         s.envQueue = await acquireEnvQueue();
-        await envOn(s.envQueue, config.envQueueTimeoutSeconds).envRedrive({
-          episodeId,
-          spec: config.spec,
-          steps: s.log,
-          resetObsHash: s.resetObsHash,
-        });
+        await onPinnedWorker(s.envQueue, config, (env) =>
+          env.envRedrive({
+            episodeId,
+            spec: config.spec,
+            steps: s.log,
+            resetObsHash: s.resetObsHash,
+          }),
+        );
         redrives += 1;
+        break;
       } catch (err) {
         if (isDivergence(err)) {
           status = 'env-error';
           error = (err as ActivityFailure).cause?.message ?? String(err);
           break;
         }
+        if (isSessionLoss(err) && patched(REACQUIRE_LOST_SESSION)) {
+          redrives += 1;
+          continue;
+        }
         throw err;
       }
     }
-    currentChild = undefined;
-    s.lastProgress = outcome.finalProgress;
-    if (status) break;
-    if (outcome.envDone) status = 'env-done';
-    else if (outcome.status === 'cancelled') status = 'cancelled';
-    else if (outcome.status === 'token-budget') status = 'token-budget';
+  };
 
-    const info = workflowInfo();
-    if (!status && !cancelReason && (info.continueAsNewSuggested || info.historyLength >= config.historyEventLimit)) {
-      // Nothing after continueAsNew runs: the next run starts from `state` alone.
-      await continueAsNew<typeof episodeWorkflow>({
+  try {
+    if (s.needsRedrive && patched(RESUME_PATCH)) {
+      // Resumed from a failed or terminated run: a fresh session must reach the recorded prefix first.
+      await redriveSession(true);
+      s.needsRedrive = false;
+      if (!status && s.envDone) status = 'env-done';
+    }
+    while (!status) {
+      if (cancelReason) status = 'cancelled';
+      else if (s.stepIndex >= config.maxSteps) status = 'step-budget';
+      else if (config.maxSubtasks > 0 && s.subtasks.length >= config.maxSubtasks) status = 'subtask-budget';
+      else if (config.maxTokens > 0 && s.tokens >= config.maxTokens) status = 'token-budget';
+      if (status) break;
+
+      const high = await decideOrStop(
+        buildPolicyCall(
+          {
+            role: 'high',
+            input: {
+              task: s.task,
+              subtasks: s.subtasks,
+              lastProgress: s.lastProgress,
+              observation: formatObservation(config.spec.env, s.observation),
+            },
+          },
+          config.profile,
+          config.decoding.high,
+        ),
         config,
-        state: { ...s, runs: s.runs + 1, redrives },
-      });
+      );
+      if (isLlmStop(high)) {
+        [status, error] = ['llm-error', high.llmError];
+        break;
+      }
+      s.tokens += callTokens(high.record);
+      s.spentTokens += high.spentTokens;
+      if ((cancelReason || CancellationScope.current().consideredCancelled) && patched(CANCEL_BEFORE_SUBTASK)) {
+        status = 'cancelled'; // asked to stop (signal or Temporal) while the high level decided: start no new subtask
+        break;
+      }
+      // The reference uses whatever the high level wrote; an empty reply becomes "None".
+      const subtask = high.output?.role === 'high' ? high.output.subtask : high.lastReply.trim() || 'None';
+      const index = s.subtasks.length;
+      const completedSubtasks = [...s.subtasks];
+      s.subtasks.push(subtask); // appended before execution, as in the reference
+
+      let outcome: SubtaskOutcome | undefined;
+      let progressNow = 'None';
+      let stepsInSubtask = 0;
+      let pending: PendingDecision | undefined;
+      for (let part = 0; ; part++) {
+        currentChild = subtaskWorkflowId(episodeId, index, part);
+        outcome = await executeChild(subtaskWorkflow, {
+          workflowId: currentChild,
+          args: [
+            {
+              episodeId,
+              config,
+              envQueue: s.envQueue,
+              task: s.task,
+              subtaskIndex: index,
+              subtask,
+              completedSubtasks,
+              progress: progressNow,
+              observation: s.observation,
+              stepIndex: s.stepIndex,
+              stepsInSubtask,
+              tokensBefore: s.tokens,
+              score: s.score,
+              pending,
+            },
+          ],
+        });
+        absorb(s, outcome);
+        progressNow = outcome.finalProgress;
+        stepsInSubtask = outcome.stepsInSubtask;
+        pending = outcome.pending;
+        if (outcome.status === 'part-limit') continue; // a long subtask goes on in its next part
+        if (outcome.status !== 'session-lost') break;
+        await redriveSession();
+        if (status) break;
+      }
+      currentChild = undefined;
+      s.lastProgress = outcome.finalProgress;
+      if (status) break;
+      if (outcome.envDone) status = 'env-done';
+      else if (outcome.status === 'cancelled') status = 'cancelled';
+      else if (outcome.status === 'token-budget') status = 'token-budget';
+      else if (outcome.status === 'llm-error') [status, error] = ['llm-error', outcome.error];
+
+      const info = workflowInfo();
+      if (!status && !cancelReason && (info.continueAsNewSuggested || info.historyLength >= config.historyEventLimit)) {
+        // Nothing after continueAsNew runs: the next run starts from `state` alone.
+        await continueAsNew<typeof episodeWorkflow>({
+          config,
+          state: { ...s, runs: s.runs + 1, redrives },
+        });
+      }
+    }
+  } catch (err) {
+    if (isCancellation(err) && patched(HONOUR_TEMPORAL_CANCEL)) {
+      status = 'cancelled'; // Temporal's cancellation: the record so far is the episode's record
+    } else {
+      if (!(err instanceof ContinueAsNew) && patched(CLOSE_ENV_ON_FAILURE))
+        await closeSession(episodeId, s.envQueue, config);
+      throw err;
     }
   }
 
-  await envOn(s.envQueue, config.envQueueTimeoutSeconds)
-    .envClose({ episodeId })
-    .catch(() => undefined); // the record is complete; a dead env worker must not fail the episode
+  await closeSession(episodeId, s.envQueue, config);
   return {
     episodeId,
     status: status!,
@@ -254,6 +327,26 @@ export async function episodeWorkflow(input: EpisodeInput): Promise<EpisodeResul
     envVersions: s.envVersions ?? {},
     error,
   };
+}
+
+/** Acquires an env queue and resets there; a worker that died before the reset gives way to another. */
+async function openSession(episodeId: string, config: EpisodeConfig) {
+  for (let attempt = 0; ; attempt++) {
+    const envQueue = await acquireEnvQueue();
+    try {
+      const reset = await onPinnedWorker(envQueue, config, (env) => env.envReset({ episodeId, spec: config.spec }));
+      return { envQueue, reset };
+    } catch (err) {
+      if (!isSessionLoss(err) || attempt >= config.maxRedrives || !patched(REACQUIRE_LOST_SESSION)) throw err;
+    }
+  }
+}
+
+/** Closes the env session even when the episode is being cancelled; a dead env worker is skipped. */
+async function closeSession(episodeId: string, envQueue: string, config: EpisodeConfig): Promise<void> {
+  await CancellationScope.nonCancellable(() =>
+    onPinnedWorker(envQueue, config, (env) => env.envClose({ episodeId })).catch(() => undefined),
+  );
 }
 
 function absorb(s: EpisodeState, outcome: SubtaskOutcome): void {

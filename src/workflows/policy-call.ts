@@ -6,7 +6,7 @@ import type { PolicyCallInput } from '../activities/types';
 import type { PolicyOutput } from '../agent/schemas';
 import type { CallRecord } from '../agent/records';
 import { buildRepairCall, promptChars } from '../agent/prompts';
-import { policy } from './proxies';
+import { policy, policyFor } from './proxies';
 
 /** A decision and the record of how it was obtained. */
 export interface Decision {
@@ -19,8 +19,17 @@ export interface Decision {
   spentTokens: number;
 }
 
-/** Calls the policy, repairing unparseable replies up to `repairAttempts` times. */
-export async function decide(call: PolicyCallInput, repairAttempts: number): Promise<Decision> {
+/**
+ * Calls the policy, repairing unparseable replies up to `repairAttempts` times. Each call may wait
+ * out an endpoint outage for `outageBudgetSeconds` (default: the config default); past it, or on a
+ * non-retryable error, the `ActivityFailure` is thrown (see {@link llmFailureMessage}).
+ */
+export async function decide(
+  call: PolicyCallInput,
+  repairAttempts: number,
+  outageBudgetSeconds?: number,
+): Promise<Decision> {
+  const llm = outageBudgetSeconds === undefined ? policy : policyFor(outageBudgetSeconds);
   const record: CallRecord = {
     model: '',
     tokens: { prompt: 0, completion: 0 },
@@ -31,7 +40,7 @@ export async function decide(call: PolicyCallInput, repairAttempts: number): Pro
   let current = call;
   let spentTokens = 0;
   for (let attempt = 0; ; attempt++) {
-    const result = await policy.callPolicy(current);
+    const result = await llm.callPolicy(current);
     record.model = result.model;
     record.tokens.prompt += result.usage.promptTokens;
     record.tokens.completion += result.usage.completionTokens;

@@ -9,7 +9,8 @@ import { buildReactCall, type ReactTurn } from '../agent/prompts/react';
 import type { EnvSpec } from '../envs/text-env';
 import { callTokens } from '../agent/record-tokens';
 import { decide } from './policy-call';
-import { acquireEnvQueue, envOn } from './proxies';
+import { onPinnedWorker, type PinnedEnv } from './pinned-env';
+import { acquireEnvQueue } from './proxies';
 
 /** One ReAct step's record. */
 export interface ReactStep {
@@ -42,8 +43,10 @@ export async function reactWorkflow(input: {
 }): Promise<ReactResult> {
   const config = withDefaults(input.config);
   const episodeId = workflowInfo().workflowId;
-  const env = envOn(await acquireEnvQueue(), config.envQueueTimeoutSeconds);
-  const reset = await env.envReset({ episodeId, spec: config.spec });
+  const envQueue = await acquireEnvQueue();
+  // A busy env worker is waited for (liveness ping); the baseline has no re-drive, so a dead one fails it.
+  const onEnv = <T>(call: (env: PinnedEnv) => Promise<T>): Promise<T> => onPinnedWorker(envQueue, config, call);
+  const reset = await onEnv((env) => env.envReset({ episodeId, spec: config.spec }));
   const initial = formatObservation(config.spec.env, reset.observation);
   const turns: ReactTurn[] = [];
   const steps: ReactStep[] = [];
@@ -53,11 +56,11 @@ export async function reactWorkflow(input: {
   let spentTokens = 0;
   for (let stepIndex = 0; stepIndex < config.maxSteps; stepIndex++) {
     const call = buildReactCall(reset.taskDescription, initial, turns, config.profile, config.decoding.react);
-    const decision = await decide(call, config.repairAttempts);
+    const decision = await decide(call, config.repairAttempts, config.llmOutageBudgetSeconds);
     tokens += callTokens(decision.record);
     spentTokens += decision.spentTokens;
     const action = decision.output?.role === 'react' ? decision.output.action : 'None';
-    const result = await env.envStep({ episodeId, stepIndex, action });
+    const result = await onEnv((env) => env.envStep({ episodeId, stepIndex, action }));
     const observation = formatObservation(config.spec.env, result.observation);
     turns.push({ action, observation });
     steps.push({
@@ -76,6 +79,6 @@ export async function reactWorkflow(input: {
     won = result.won;
     if (result.done) break;
   }
-  await env.envClose({ episodeId }).catch(() => undefined);
+  await onEnv((env) => env.envClose({ episodeId })).catch(() => undefined);
   return { episodeId, score, won, steps, tokens, spentTokens };
 }

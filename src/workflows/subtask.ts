@@ -3,7 +3,15 @@
  * updateProgress, until the low level flags the subtask done, the env ends, or a budget is hit.
  * Every prompt holds only (subtask, current observation, local progress): no history.
  */
-import { ActivityFailure, ApplicationFailure, setHandler, TimeoutFailure } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  isCancellation,
+  patched,
+  setHandler,
+  TimeoutFailure,
+} from '@temporalio/workflow';
 import type { EnvStepOutput, RecordedStep } from '../activities/types';
 import { SESSION_LOST } from '../activities/types';
 import type { EpisodeConfig } from '../agent/config';
@@ -13,8 +21,9 @@ import type { LowDecision } from '../agent/prompts';
 import type { Observation } from '../envs/text-env';
 import { cancelSignal, transitionsQuery } from './messages';
 import { callTokens } from '../agent/record-tokens';
-import { decide } from './policy-call';
-import { envOn } from './proxies';
+import { decideOrStop, isLlmStop } from './llm-failure';
+import { HONOUR_TEMPORAL_CANCEL, SUBTASK_PARTS } from './patches';
+import { onPinnedWorker } from './pinned-env';
 
 /** Input of {@link subtaskWorkflow}: bounded episode context plus where to resume. */
 export interface SubtaskInput {
@@ -46,9 +55,15 @@ export interface PendingDecision {
   record: CallRecord;
 }
 
+/**
+ * Why a subtask child run returned: a {@link SubtaskStatus}, or `part-limit` when it took
+ * `maxStepsPerChildRun` steps and the episode must start the next part of the same subtask.
+ */
+export type SubtaskRunStatus = SubtaskStatus | 'part-limit';
+
 /** What a subtask returns to the high level. */
 export interface SubtaskOutcome {
-  status: SubtaskStatus;
+  status: SubtaskRunStatus;
   transitions: AugmentedTransition[];
   /** Actions and observation hashes, appended to the episode's re-drive log. */
   steps: RecordedStep[];
@@ -64,12 +79,21 @@ export interface SubtaskOutcome {
   spentTokens: number;
   /** Set with status `session-lost` when the lost step's decision was already made. */
   pending?: PendingDecision;
+  /** Set with status `llm-error`: why the model could not be called. */
+  error?: string;
 }
 
-/** Runs one subtask. Session loss returns early (status `session-lost`) so the episode can re-drive. */
+/**
+ * Runs one subtask (or one part of a long one). Session loss returns early (status `session-lost`)
+ * so the episode can re-drive; Temporal's cancellation returns `cancelled` with every step so far.
+ */
 export async function subtaskWorkflow(input: SubtaskInput): Promise<SubtaskOutcome> {
   const { config } = input;
-  const env = envOn(input.envQueue, config.envQueueTimeoutSeconds);
+  // Once decided, an action's env step and progress update finish even if cancellation arrives,
+  // so every applied step is recorded whole; cancellation then takes effect before the next decision.
+  const honourCancel = patched(HONOUR_TEMPORAL_CANCEL);
+  const untilRecorded = <T>(work: () => Promise<T>): Promise<T> =>
+    honourCancel ? CancellationScope.nonCancellable(work) : work();
   const transitions: AugmentedTransition[] = [];
   const steps: RecordedStep[] = [];
   let cancelled = false;
@@ -84,9 +108,10 @@ export async function subtaskWorkflow(input: SubtaskInput): Promise<SubtaskOutco
   let tokens = 0;
   let spentTokens = 0;
   let pending = input.pending;
+  let stepsThisRun = 0;
   const finish = (
-    status: SubtaskStatus,
-    extra: { won?: boolean; envDone?: boolean; pending?: PendingDecision } = {},
+    status: SubtaskRunStatus,
+    extra: { won?: boolean; envDone?: boolean; pending?: PendingDecision; error?: string } = {},
   ): SubtaskOutcome => ({
     status,
     transitions,
@@ -101,111 +126,138 @@ export async function subtaskWorkflow(input: SubtaskInput): Promise<SubtaskOutco
     tokens,
     spentTokens,
     pending: extra.pending,
+    ...(extra.error !== undefined && { error: extra.error }),
   });
 
-  for (;;) {
-    if (cancelled) return finish('cancelled');
-    if (stepIndex >= config.maxSteps) return finish('step-budget');
-    if (config.maxStepsPerSubtask > 0 && stepsInSubtask >= config.maxStepsPerSubtask) return finish('subtask-step-cap');
-    if (config.maxTokens > 0 && input.tokensBefore + tokens >= config.maxTokens) return finish('token-budget');
+  try {
+    for (;;) {
+      if (cancelled) return finish('cancelled');
+      if (stepIndex >= config.maxSteps) return finish('step-budget');
+      if (config.maxStepsPerSubtask > 0 && stepsInSubtask >= config.maxStepsPerSubtask)
+        return finish('subtask-step-cap');
+      if (config.maxTokens > 0 && input.tokensBefore + tokens >= config.maxTokens) return finish('token-budget');
+      if (honourCancel && CancellationScope.current().consideredCancelled) return finish('cancelled');
+      // Bounded child histories and results: a long subtask continues in a new part (`maxStepsPerChildRun`
+      // is absent in configs recorded before parts existed, which never stop here).
+      if (stepsThisRun >= config.maxStepsPerChildRun && patched(SUBTASK_PARTS)) return finish('part-limit');
 
-    const obsText = formatObservation(config.spec.env, observation);
-    let low: PendingDecision;
-    if (pending) {
-      low = pending; // decided (and its tokens counted) before the session was lost: never asked twice
-      pending = undefined;
-    } else {
-      const answer = await decide(
-        buildPolicyCall(
-          {
-            role: 'low',
-            input: { subtask: input.subtask, observation: obsText, progress, validActions: observation.validActions },
-          },
-          config.profile,
-          config.decoding.low,
-        ),
-        config.repairAttempts,
-      );
-      tokens += callTokens(answer.record);
-      spentTokens += answer.spentTokens;
-      low = {
-        decision: answer.output?.role === 'low' ? answer.output.decision : undefined,
-        record: answer.record,
-      };
-    }
-    const decision = low.decision;
-    // Like the reference, an unparseable reply still costs a step: "None" is sent as the action.
-    const action = decision?.action ?? 'None';
-
-    let result: EnvStepOutput;
-    try {
-      result = await env.envStep({
-        episodeId: input.episodeId,
-        stepIndex,
-        action,
-      });
-    } catch (err) {
-      if (isSessionLoss(err)) return finish('session-lost', { pending: low });
-      throw err;
-    }
-    steps.push({ action, obsHash: result.obsHash });
-    const nextObsText = formatObservation(config.spec.env, result.observation);
-
-    let progressAfter = progress;
-    let progressRecord;
-    if (!result.done) {
-      const update = await decide(
-        buildPolicyCall(
-          {
-            role: 'progress',
-            input: {
-              subtask: input.subtask,
-              previousProgress: progress,
-              action,
-              observation: nextObsText,
+      const obsText = formatObservation(config.spec.env, observation);
+      let low: PendingDecision;
+      if (pending) {
+        low = pending; // decided (and its tokens counted) before the session was lost: never asked twice
+        pending = undefined;
+      } else {
+        const answer = await decideOrStop(
+          buildPolicyCall(
+            {
+              role: 'low',
+              input: { subtask: input.subtask, observation: obsText, progress, validActions: observation.validActions },
             },
-          },
-          config.profile,
-          config.decoding.progress,
-        ),
-        config.repairAttempts,
-      );
-      tokens += callTokens(update.record);
-      spentTokens += update.spentTokens;
-      progressRecord = update.record;
-      progressAfter = update.output?.role === 'progress' ? update.output.progress : progress;
-    }
+            config.profile,
+            config.decoding.low,
+          ),
+          config,
+        );
+        if (isLlmStop(answer)) return finish('llm-error', { error: answer.llmError });
+        tokens += callTokens(answer.record);
+        spentTokens += answer.spentTokens;
+        low = {
+          decision: answer.output?.role === 'low' ? answer.output.decision : undefined,
+          record: answer.record,
+        };
+      }
+      const decision = low.decision;
+      // Like the reference, an unparseable reply still costs a step: "None" is sent as the action.
+      const action = decision?.action ?? 'None';
 
-    transitions.push({
-      version: 1,
-      episodeId: input.episodeId,
-      subtaskIndex: input.subtaskIndex,
-      stepIndex,
-      task: input.task,
-      subtask: input.subtask,
-      completedSubtasks: input.completedSubtasks,
-      progressBefore: progress,
-      progressAfter,
-      observation: obsText,
-      action,
-      nextObservation: nextObsText,
-      reward: result.reward,
-      score: result.score,
-      done: result.done,
-      won: result.won,
-      subtaskDone: decision?.subtaskDone ?? false,
-      invalid: decision === undefined,
-      low: low.record,
-      progress: progressRecord,
-      envLatencyMs: result.latencyMs,
-    });
-    progress = progressAfter;
-    observation = result.observation;
-    score = result.score;
-    stepIndex += 1;
-    stepsInSubtask += 1;
-    if (result.done) return finish('env-done', { won: result.won, envDone: true });
-    if (decision?.subtaskDone) return finish('subtask-done');
+      let result: EnvStepOutput;
+      try {
+        result = await untilRecorded(() =>
+          onPinnedWorker(input.envQueue, config, (env) =>
+            env.envStep({
+              episodeId: input.episodeId,
+              stepIndex,
+              action,
+            }),
+          ),
+        );
+      } catch (err) {
+        if (isSessionLoss(err)) return finish('session-lost', { pending: low });
+        throw err;
+      }
+      steps.push({ action, obsHash: result.obsHash });
+      const nextObsText = formatObservation(config.spec.env, result.observation);
+
+      let progressAfter = progress;
+      let progressRecord;
+      let llmError: string | undefined;
+      if (!result.done) {
+        const update = await untilRecorded(() =>
+          decideOrStop(
+            buildPolicyCall(
+              {
+                role: 'progress',
+                input: {
+                  subtask: input.subtask,
+                  previousProgress: progress,
+                  action,
+                  observation: nextObsText,
+                },
+              },
+              config.profile,
+              config.decoding.progress,
+            ),
+            config,
+          ),
+        );
+        if (isLlmStop(update)) {
+          // The step was applied: record it with the progress left unchanged, then stop.
+          llmError = update.llmError;
+        } else {
+          tokens += callTokens(update.record);
+          spentTokens += update.spentTokens;
+          progressRecord = update.record;
+          progressAfter = update.output?.role === 'progress' ? update.output.progress : progress;
+        }
+      }
+
+      transitions.push({
+        version: 1,
+        episodeId: input.episodeId,
+        subtaskIndex: input.subtaskIndex,
+        stepIndex,
+        task: input.task,
+        subtask: input.subtask,
+        completedSubtasks: input.completedSubtasks,
+        progressBefore: progress,
+        progressAfter,
+        observation: obsText,
+        action,
+        nextObservation: nextObsText,
+        reward: result.reward,
+        score: result.score,
+        done: result.done,
+        won: result.won,
+        subtaskDone: decision?.subtaskDone ?? false,
+        invalid: decision === undefined,
+        low: low.record,
+        progress: progressRecord,
+        envLatencyMs: result.latencyMs,
+      });
+      progress = progressAfter;
+      observation = result.observation;
+      score = result.score;
+      stepIndex += 1;
+      stepsInSubtask += 1;
+      stepsThisRun += 1;
+      if (result.done) return finish('env-done', { won: result.won, envDone: true });
+      if (llmError !== undefined) return finish('llm-error', { error: llmError });
+      if (decision?.subtaskDone) return finish('subtask-done');
+    }
+  } catch (err) {
+    // Temporal's cancellation (UI, CLI, handle.cancel()) ends the subtask with its record kept.
+    if (honourCancel && isCancellation(err)) return finish('cancelled');
+    throw err;
   }
 }
 

@@ -143,6 +143,20 @@ describe('env server down or slow', () => {
     }
   });
 
+  test('without a timeout, a call gives up once the server stops answering /health', async () => {
+    const hung = net.createServer(() => undefined); // accepts, never replies (also to /health)
+    await new Promise<void>((r) => hung.listen(0, '127.0.0.1', r));
+    const port = (hung.address() as net.AddressInfo).port;
+    try {
+      const e = new ScienceWorldTextEnv({ url: `http://127.0.0.1:${port}`, livenessProbeMs: 200 });
+      const err = await rejection(e.reset({ env: 'scienceworld', task: 'boil' }));
+      expect(err.code).toBe('EnvUnavailable');
+      expect(err.message).toMatch(/stopped answering GET \/health \(3 probes in a row\)/);
+    } finally {
+      hung.close();
+    }
+  });
+
   test('a missing Python gives a setup hint', async () => {
     const err = await rejection(startEnvServer({ python: '/nonexistent/python' }));
     expect(err.code).toBe('EnvUnavailable');

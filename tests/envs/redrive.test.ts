@@ -21,7 +21,9 @@ import {
   EnvError,
   type EnvSpec,
   type Observation,
+  type ResetOptions,
   type ResetResult,
+  type StepOptions,
   type StepResult,
   type TextEnv,
 } from '../../src/envs/text-env';
@@ -63,16 +65,16 @@ class ProbeEnv implements TextEnv {
     private readonly hooks: ProbeHooks,
   ) {}
 
-  reset(spec: EnvSpec): Promise<ResetResult> {
-    return this.inner.reset(spec);
+  reset(spec: EnvSpec, options?: ResetOptions): Promise<ResetResult> {
+    return this.inner.reset(spec, options);
   }
 
-  async step(action: string): Promise<StepResult> {
+  async step(action: string, options?: StepOptions): Promise<StepResult> {
     const index = this.log.length;
     await this.hooks.beforeStep?.(this.session, index);
     let result: StepResult;
     try {
-      result = await this.inner.step(action);
+      result = await this.inner.step(action, options);
     } catch (err) {
       if (err instanceof EnvError) this.errors.push({ index, code: err.code });
       throw err;

@@ -1,7 +1,8 @@
 /**
  * A real step-hrl worker in its own process, for crash tests: it journals every LLM call and every
  * env step it makes to a JSONL file, and can block before applying a given step so the test can
- * SIGKILL it mid-subtask. Configured by environment variables (see crash test).
+ * SIGKILL it mid-subtask (or right after it was chosen as the episode's env worker, before the
+ * reset). Configured by environment variables (see crash test).
  */
 import { appendFileSync } from 'node:fs';
 import { NativeConnection } from '@temporalio/worker';
@@ -15,6 +16,8 @@ import './quiet-runtime';
 
 const journal = process.env.CRASH_JOURNAL!;
 const blockAt = Number(process.env.CRASH_BLOCK_AT_STEP ?? -1);
+/** Hang when asked for an env session: acquireEnvQueue has completed, envReset has not reset anything. */
+const blockAtReset = process.env.CRASH_BLOCK_AT_RESET === '1';
 const spec = JSON.parse(process.env.CRASH_SPEC!) as EnvSpec;
 const note = (entry: object) => appendFileSync(journal, JSON.stringify({ pid: process.pid, ...entry }) + '\n');
 
@@ -37,6 +40,9 @@ class JournaledEnv implements TextEnv {
   close() {
     return this.inner.close();
   }
+  versions() {
+    return this.inner.versions();
+  }
 }
 
 async function main(): Promise<void> {
@@ -56,7 +62,13 @@ async function main(): Promise<void> {
     taskQueue: process.env.CRASH_TASK_QUEUE!,
     workerId: process.env.CRASH_WORKER_ID!,
     llm,
-    envFactory: () => new JournaledEnv(),
+    envFactory: async () => {
+      if (blockAtReset) {
+        note({ kind: 'blocked', n: -1 });
+        await new Promise(() => undefined); // hang until killed
+      }
+      return new JournaledEnv();
+    },
   });
   note({ kind: 'ready' });
   await worker.run();

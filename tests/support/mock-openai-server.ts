@@ -15,6 +15,8 @@ export type MockFault =
   | { kind: 'hang' }
   /** Sends headers and half the JSON body, then cuts the connection. */
   | { kind: 'truncated' }
+  /** Cuts the connection before answering (connection reset). */
+  | { kind: 'reset' }
   /** 200 with an HTML page instead of JSON (e.g. a proxy or web UI behind the base URL). */
   | { kind: 'non-json' }
   | { kind: 'unauthorized' }
@@ -58,6 +60,12 @@ export interface MockOpenAiServerOptions {
   supportsJsonSchema?: boolean;
 }
 
+/**
+ * How the endpoint is down during an outage: `refuse` closes the port (connection refused, as while
+ * a server restarts); `unavailable` answers every completion request with 503.
+ */
+export type OutageMode = 'refuse' | 'unavailable';
+
 /** The mock server; create with {@link MockOpenAiServer.start}. */
 export class MockOpenAiServer {
   /** Every request received, in order. */
@@ -65,6 +73,7 @@ export class MockOpenAiServer {
   private readonly faults: MockFault[] = [];
   private server: Server | undefined;
   private port = 0;
+  private outage: OutageMode | undefined;
 
   private constructor(readonly options: MockOpenAiServerOptions) {}
 
@@ -88,6 +97,23 @@ export class MockOpenAiServer {
   /** Queues faults for the next completion requests, one per request, in order. */
   injectFaults(...faults: MockFault[]): void {
     this.faults.push(...faults);
+  }
+
+  /** Takes the endpoint down until {@link comeUp}; requests during a `refuse` outage are not recorded. */
+  async goDown(mode: OutageMode): Promise<void> {
+    this.outage = mode;
+    if (mode === 'refuse') await this.stop();
+  }
+
+  /** Ends an outage: listens again on the same port and answers normally. */
+  async comeUp(): Promise<void> {
+    this.outage = undefined;
+    await this.start();
+  }
+
+  /** True while an outage started by {@link goDown} lasts. */
+  get isDown(): boolean {
+    return this.outage !== undefined;
   }
 
   /** (Re)starts listening; after {@link stop} it reuses the same port so clients keep their URL. */
@@ -137,6 +163,7 @@ export class MockOpenAiServer {
     if (req.method !== 'POST' || !endpoint) return sendJson(res, 404, apiError(`no route ${req.method} ${path}`));
     if (!body) return sendJson(res, 400, apiError('request body is not JSON'));
 
+    if (this.outage === 'unavailable') return this.fail(res, record, { kind: 'server-error', status: 503 });
     const fault = this.faults.shift();
     if (fault) return this.fail(res, record, fault);
     const model = String(body['model'] ?? '');
@@ -184,6 +211,9 @@ export class MockOpenAiServer {
         return sendJson(res, fault.status ?? 500, apiError('The server had an error processing your request'));
       case 'hang':
         return; // never answer; stop() or the client's timeout ends it
+      case 'reset':
+        res.socket?.destroy();
+        return;
       case 'truncated': {
         const endpoint = record.path === '/v1/chat/completions' ? 'chat' : 'completions';
         const full = JSON.stringify(this.answer(endpoint, model, record.body ?? {}));

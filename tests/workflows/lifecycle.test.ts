@@ -1,14 +1,19 @@
 /**
  * Episode lifecycle on the real server: continue-as-new keeps the record unbroken, the live
  * progress query answers mid-episode, a cancel signal ends cleanly with every recorded step kept,
- * and malformed model output is repaired (recorded) or becomes a recorded invalid step — never a crash.
+ * also when it arrives during the high-level call or as Temporal's own cancellation, the env session
+ * is closed on every way out (failure included), and malformed model output is repaired (recorded)
+ * or becomes a recorded invalid step — never a crash.
  */
+import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
+import type { EnvFactory } from '../../src/activities';
 import { fetchTransitions, startEpisode } from '../../src/client';
-import { goldSubtasks } from '../../src/envs/builtin';
-import type { EnvSpec } from '../../src/envs/text-env';
+import { BuiltinTextEnv, goldSubtasks } from '../../src/envs/builtin';
+import { EnvError, type EnvSpec } from '../../src/envs/text-env';
 import { expertPolicyRules } from '../../src/llm/expert-policy';
 import { ScriptedLlmClient, type ScriptRule } from '../../src/llm/scripted-client';
-import { cancelSignal, episodeProgressQuery } from '../../src/workflows';
+import { LlmError, type LlmClient } from '../../src/llm/types';
+import { cancelSignal, episodeProgressQuery, subtaskWorkflowId } from '../../src/workflows';
 import { loopingPolicyRules } from '../support/looping-policy';
 import { connectTestTemporal, queueFor, withWorker, type TestTemporal } from '../support/temporal';
 
@@ -67,6 +72,145 @@ test('progress query answers mid-episode and a cancel signal ends it cleanly wit
     expect(transitions).toHaveLength(result.steps);
     expect(transitions.map((tr) => tr.stepIndex)).toEqual([...Array(result.steps).keys()]);
   });
+});
+
+/** The built-in env, counting sessions opened and closed. */
+/** Built-in env sessions that count opens and closes; `failAtStep` makes that step a non-retryable env error. */
+function closeCountingFactory(failAtStep?: number): {
+  factory: EnvFactory;
+  opened: () => number;
+  closed: () => number;
+} {
+  let opened = 0;
+  let closed = 0;
+  const factory: EnvFactory = () => {
+    opened += 1;
+    const inner = new BuiltinTextEnv();
+    let steps = 0;
+    return {
+      reset: (spec) => inner.reset(spec),
+      step: async (action) => {
+        if (++steps === failAtStep) throw new EnvError(`simulator crashed on ${JSON.stringify(action)}`, 'BadAction');
+        return inner.step(action);
+      },
+      versions: () => inner.versions(),
+      close: async () => {
+        closed += 1;
+        await inner.close();
+      },
+    };
+  };
+  return { factory, opened: () => opened, closed: () => closed };
+}
+
+/** Waits until the episode has recorded at least `steps` steps. */
+async function untilStep(handle: Awaited<ReturnType<typeof startEpisode>>, steps: number): Promise<void> {
+  while ((await handle.query(episodeProgressQuery)).stepIndex < steps) await new Promise((r) => setTimeout(r, 200));
+}
+
+test('a cancel signal that arrives during the high-level call stops the episode before the next subtask', async () => {
+  const taskQueue = queueFor('cancel-during-high');
+  const episodeId = `ep-${taskQueue}`;
+  const scripted = new ScriptedLlmClient(loopingPolicyRules(3));
+  let highCalls = 0;
+  let reachedSecondHigh!: () => void;
+  const atSecondHigh = new Promise<void>((r) => (reachedSecondHigh = r));
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const llm: LlmClient = {
+    modelId: scripted.modelId,
+    async complete(request) {
+      if (request.role === 'high' && ++highCalls === 2) {
+        reachedSecondHigh();
+        await gate; // the high level is "thinking" while the cancel arrives
+      }
+      return scripted.complete(request);
+    },
+  };
+  const result = await withWorker(t, { taskQueue, llm }, async () => {
+    const handle = await startEpisode(t.client, { episodeId, taskQueue, config: { spec: longSpec, maxSteps: 500 } });
+    await atSecondHigh;
+    await handle.signal(cancelSignal, 'stop during the high-level call');
+    release();
+    return handle.result();
+  });
+  expect(result.status).toBe('cancelled');
+  expect(result.steps).toBe(3); // the first subtask only
+  expect(result.subtasks).toEqual(['Survey the room once more']);
+  await expect(t.client.workflow.getHandle(subtaskWorkflowId(episodeId, 1, 0)).describe()).rejects.toThrow(
+    WorkflowNotFoundError,
+  );
+  expect((await fetchTransitions(t.client, episodeId)).map((tr) => tr.stepIndex)).toEqual([0, 1, 2]);
+});
+
+test("Temporal's cancellation ends the episode as cancelled: record kept, child stopped, env session closed", async () => {
+  const taskQueue = queueFor('temporal-cancel');
+  const episodeId = `ep-${taskQueue}`;
+  const llm = new ScriptedLlmClient(loopingPolicyRules(4));
+  const env = closeCountingFactory();
+  const { result, status } = await withWorker(t, { taskQueue, llm, envFactory: env.factory }, async () => {
+    const handle = await startEpisode(t.client, { episodeId, taskQueue, config: { spec: longSpec, maxSteps: 500 } });
+    await untilStep(handle, 6);
+    await handle.cancel(); // what the Web UI and `temporal workflow cancel` do
+    const result = await handle.result();
+    return { result, status: (await handle.describe()).status.name };
+  });
+  expect(status).toBe('COMPLETED');
+  expect(result.status).toBe('cancelled');
+  expect(result.steps).toBeGreaterThanOrEqual(6);
+  expect(result.steps).toBeLessThan(500);
+  const transitions = await fetchTransitions(t.client, episodeId);
+  expect(transitions.map((tr) => tr.stepIndex)).toEqual([...Array(result.steps).keys()]);
+  for (const tr of transitions) expect(tr.progress).toBeDefined(); // every applied step recorded whole
+  const lastChild = await t.client.workflow
+    .getHandle(subtaskWorkflowId(episodeId, result.subtasks.length - 1, 0))
+    .describe()
+    .then((d) => d.status.name)
+    .catch((err: unknown) => (err instanceof WorkflowNotFoundError ? 'never started' : Promise.reject(err)));
+  expect(lastChild).not.toBe('RUNNING');
+  expect(env.opened()).toBe(1);
+  expect(env.closed()).toBe(1);
+});
+
+test('a non-retryable LLM error mid-subtask ends the episode llm-error with its record kept and the env closed', async () => {
+  const taskQueue = queueFor('llm-error-closes-env');
+  const episodeId = `ep-${taskQueue}`;
+  const scripted = new ScriptedLlmClient(loopingPolicyRules(4));
+  let lowCalls = 0;
+  const llm: LlmClient = {
+    modelId: scripted.modelId,
+    async complete(request) {
+      if (request.role === 'low' && ++lowCalls === 3) throw new LlmError('the endpoint rejected the API key', false);
+      return scripted.complete(request);
+    },
+  };
+  const env = closeCountingFactory();
+  await withWorker(t, { taskQueue, llm, envFactory: env.factory }, async () => {
+    const handle = await startEpisode(t.client, { episodeId, taskQueue, config: { spec: longSpec, maxSteps: 50 } });
+    const result = await handle.result();
+    expect(result.status).toBe('llm-error');
+    expect(result.error).toMatch(/API key/);
+    expect(result.steps).toBe(2);
+    expect(await fetchTransitions(t.client, episodeId)).toHaveLength(2);
+  });
+  expect(env.opened()).toBe(1);
+  expect(env.closed()).toBe(1);
+});
+
+test('an episode that fails (non-retryable env error mid-subtask) still closes its env session', async () => {
+  const taskQueue = queueFor('fail-closes-env');
+  const episodeId = `ep-${taskQueue}`;
+  const env = closeCountingFactory(3);
+  await withWorker(
+    t,
+    { taskQueue, llm: new ScriptedLlmClient(loopingPolicyRules(4)), envFactory: env.factory },
+    async () => {
+      const handle = await startEpisode(t.client, { episodeId, taskQueue, config: { spec: longSpec, maxSteps: 50 } });
+      await expect(handle.result()).rejects.toThrow(WorkflowFailedError);
+    },
+  );
+  expect(env.opened()).toBe(1);
+  expect(env.closed()).toBe(1);
 });
 
 describe('malformed model output', () => {

@@ -2,8 +2,8 @@
  * Episodes through a real HTTP server speaking the OpenAI API (the project's own mock, with fault
  * injection): transient faults (429 + Retry-After, 500, timeout, truncated body, non-JSON) are
  * retried by the activity policy and leave the record with no duplicated or lost transition; bad
- * configuration fails fast with a clear message and no key; and a multi-episode run repeated with
- * the response cache in read-only mode, with the endpoint stopped, records identically and spends
+ * configuration ends the episode fast as `llm-error` with a clear recorded message and no key; and
+ * a multi-episode run repeated with the response cache in read-only mode, with the endpoint stopped, records identically and spends
  * zero tokens.
  */
 import { mkdtempSync } from 'node:fs';
@@ -60,14 +60,6 @@ function payloadTexts(historyJson: string): string {
     return value;
   });
   return texts.join('\n');
-}
-
-/** Every message in an error's cause chain. */
-function messages(err: unknown): string {
-  const out: string[] = [];
-  for (let e = err as { message?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e)
-    out.push(e.message ?? '');
-  return out.join(' | ');
 }
 
 describe('OpenAI-compatible endpoint', () => {
@@ -133,17 +125,20 @@ describe('OpenAI-compatible endpoint', () => {
   test.each([
     ['a bad key', { perRole: { low: { apiKey: 'sk-wrong-key-123456' } } }, /OPENAI_API_KEY/],
     ['an unknown model', { model: 'no-such-model' }, /no-such-model/],
-  ])('%s fails the episode fast with a clear message that holds no key', async (_name, options, pattern) => {
-    const started = Date.now();
-    const error = await runEpisode(new OpenAiLlmClient(mockConfig(mock.baseURL, options)), `bad-${_name}`).catch(
-      (e) => e,
-    );
-    const text = messages(error);
-    expect(text).toMatch(pattern);
-    expect(text).not.toContain('sk-wrong-key-123456');
-    expect(text).not.toContain(TEST_KEY);
-    expect(Date.now() - started).toBeLessThan(20_000); // not retried for minutes
-  });
+  ])(
+    '%s ends the episode fast as llm-error with a clear recorded message that holds no key',
+    async (_name, options, pattern) => {
+      const started = Date.now();
+      const run = await runEpisode(new OpenAiLlmClient(mockConfig(mock.baseURL, options)), `bad-${_name}`);
+      // Recorded, not a workflow failure: the episode completes with the status and the cause.
+      expect(run.result.status).toBe('llm-error');
+      expect(run.result.error).toMatch(/not retryable/);
+      expect(run.result.error).toMatch(pattern);
+      expect(run.result.error).not.toContain('sk-wrong-key-123456');
+      expect(run.result.error).not.toContain(TEST_KEY);
+      expect(Date.now() - started).toBeLessThan(20_000); // not retried for minutes
+    },
+  );
 });
 
 test('a multi-episode run re-run in read-only cache mode: identical records, zero tokens, no request', async () => {
@@ -186,10 +181,9 @@ test('a multi-episode run re-run in read-only cache mode: identical records, zer
       mode: 'read-only',
       dir: cacheDir,
     });
-    const error = await runEpisode(miss, 'cache-miss', { env: 'builtin', task: 'clean-plate', variation: 0 }).catch(
-      (e) => e,
-    );
-    expect(messages(error)).toMatch(/read-only/);
+    const missed = await runEpisode(miss, 'cache-miss', { env: 'builtin', task: 'clean-plate', variation: 0 });
+    expect(missed.result.status).toBe('llm-error');
+    expect(missed.result.error).toMatch(/not retryable.*read-only/);
   } finally {
     await mock.stop();
   }

@@ -1,76 +1,80 @@
 /**
- * Replay safety: saved histories of a multi-subtask episode (the episode workflow and one subtask
- * child) replay on the current workflow code without nondeterminism, and a deliberately corrupted
- * history is caught — proving the check can fail. Fixture names carry the producing record version.
- * Regenerate after an intended workflow change with UPDATE_FIXTURES=1 (and keep the old ones for
- * patched() code paths).
+ * Replay safety (issue 9 item 4): every history of every released history version listed in
+ * `tests/fixtures/histories/manifest.json` replays on the current workflow code without
+ * nondeterminism: episodes with several subtasks, continue-as-new, a re-drive, repair attempts,
+ * cancel, an `llm-error` end and a resumed run. A fixture the manifest lists but the folder lacks
+ * fails the test: fixtures are recorded by hand (`npx ts-node tests/support/record-fixtures.ts
+ * <version>`, see docs/versioning.md), never silently here. A deliberately corrupted history is caught,
+ * proving the check can fail.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
-import { startEpisode } from '../../src/client';
-import { goldSubtasks } from '../../src/envs/builtin';
-import type { EnvSpec } from '../../src/envs/text-env';
-import { expertPolicyRules } from '../../src/llm/expert-policy';
-import { ScriptedLlmClient } from '../../src/llm/scripted-client';
-import { subtaskWorkflowId } from '../../src/workflows';
-import { connectTestTemporal, queueFor, sharedBundle, withWorker, type TestTemporal } from '../support/temporal';
+import { HISTORIES_DIR, readManifest, type FixtureEntry } from '../support/record-fixtures';
+import { sharedBundle } from '../support/temporal';
 
-const FIXTURES = path.join(__dirname, '..', 'fixtures');
-const EPISODE_FIXTURE = path.join(FIXTURES, 'episode-history-v1.json');
-const SUBTASK_FIXTURE = path.join(FIXTURES, 'subtask-history-v1.json');
-/** Replay needs the recorded workflow id (child ids derive from it). */
-const FIXTURE_EPISODE_ID = 'replay-fixture-episode';
+const manifest = readManifest();
+const cases = Object.entries(manifest).flatMap(([version, entries]) =>
+  entries.map((entry) => [version, entry.file, entry] as [string, string, FixtureEntry]),
+);
+const newest = Object.keys(manifest)
+  .sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)))
+  .at(-1)!;
 
-async function recordFixtures(): Promise<void> {
-  const t: TestTemporal = await connectTestTemporal();
-  try {
-    const spec: EnvSpec = { env: 'builtin', task: 'find-key-open-chest', variation: 4 };
-    const llm = new ScriptedLlmClient(expertPolicyRules(goldSubtasks(spec), 'chat'));
-    const taskQueue = queueFor('replay-fixture');
-    await withWorker(t, { taskQueue, llm }, async () =>
-      (await startEpisode(t.client, { episodeId: FIXTURE_EPISODE_ID, taskQueue, config: { spec } })).result(),
-    ).then(async (result) => {
-      const episode = await t.client.workflow.getHandle(result.episodeId).fetchHistory();
-      const subtask = await t.client.workflow.getHandle(subtaskWorkflowId(result.episodeId, 1, 0)).fetchHistory();
-      writeFileSync(EPISODE_FIXTURE, historyToJSON(episode));
-      writeFileSync(SUBTASK_FIXTURE, historyToJSON(subtask));
-    });
-  } finally {
-    await t.close();
+function load(version: string, file: string) {
+  const full = path.join(HISTORIES_DIR, version, file);
+  if (!existsSync(full)) {
+    throw new Error(
+      `fixture ${version}/${file} listed in the manifest is missing; a released history is never re-recorded ` +
+        `silently: restore it from git (or record a NEW version with tests/support/record-fixtures.ts)`,
+    );
   }
+  return historyFromJSON(JSON.parse(readFileSync(full, 'utf8')));
 }
 
-function load(file: string) {
-  return historyFromJSON(JSON.parse(readFileSync(file, 'utf8')));
+test('the manifest lists at least the v1 histories and a newer version', () => {
+  expect(manifest.v1?.map((e) => e.file)).toEqual(['multi-episode.json', 'multi-subtask.json']);
+  expect(newest).not.toBe('v1');
+});
+
+test.each(cases)('%s/%s replays without nondeterminism', async (version, file, entry) => {
+  await Worker.runReplayHistory({ workflowBundle: await sharedBundle() }, load(version, file), entry.workflowId);
+});
+
+/** A fixture's raw JSON (event type names, activity names) plus its decoded payloads. */
+function contents(version: string, file: string): string {
+  const raw = readFileSync(path.join(HISTORIES_DIR, version, file), 'utf8');
+  const texts: string[] = [raw];
+  JSON.parse(raw, (key, value) => {
+    if (key === 'data' && typeof value === 'string') texts.push(Buffer.from(value, 'base64').toString('utf8'));
+    return value;
+  });
+  return texts.join('\n');
 }
 
-beforeAll(async () => {
-  if (process.env.UPDATE_FIXTURES === '1' || !existsSync(EPISODE_FIXTURE)) await recordFixtures();
-});
-
-test('the saved multi-subtask episode history replays without nondeterminism', async () => {
-  const history = load(EPISODE_FIXTURE);
-  const children = history.events!.filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes).length;
-  expect(children).toBeGreaterThan(2); // really a multi-subtask episode
-  await Worker.runReplayHistory({ workflowBundle: await sharedBundle() }, history, FIXTURE_EPISODE_ID);
-});
-
-test('the saved subtask history replays without nondeterminism', async () => {
-  await Worker.runReplayHistory(
-    { workflowBundle: await sharedBundle() },
-    load(SUBTASK_FIXTURE),
-    subtaskWorkflowId(FIXTURE_EPISODE_ID, 1, 0),
-  );
+test(`the newest version (${newest}) covers continue-as-new, re-drive, repair, cancel, llm-error and resume`, () => {
+  const files = new Set(manifest[newest]!.map((e) => e.file));
+  const covers = (file: string, text: string): boolean => files.has(file) && contents(newest, file).includes(text);
+  expect(covers('can-first-run.json', 'EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW')).toBe(true);
+  expect(covers('redrive-episode.json', '"name": "envRedrive"')).toBe(true);
+  expect(covers('redrive-subtask-part0.json', '"status":"session-lost"')).toBe(true);
+  expect(covers('repair-subtask.json', '"repairs":[{')).toBe(true);
+  expect(covers('cancel-episode.json', '"signalName": "cancel"')).toBe(true);
+  expect(covers('cancel-subtask.json', '"status":"cancelled"')).toBe(true);
+  expect(covers('llm-error-episode.json', '"status":"llm-error"')).toBe(true);
+  expect(covers('llm-error-subtask.json', '"id":"llm-error-outcome"')).toBe(true); // the patch marker
+  expect(covers('resume-resumed-run.json', '"id":"resume-from-prefix"')).toBe(true);
+  expect(covers('resume-resumed-run.json', '"needsRedrive":true')).toBe(true);
 });
 
 test('a corrupted history (an activity renamed) is reported as a determinism violation', async () => {
-  const history = load(EPISODE_FIXTURE);
+  const entry = manifest.v1![0]!;
+  const history = load('v1', entry.file);
   const scheduled = history.events!.find((e) => e.activityTaskScheduledEventAttributes)!;
   scheduled.activityTaskScheduledEventAttributes!.activityType = { name: 'somethingElse' };
   await expect(
-    Worker.runReplayHistory({ workflowBundle: await sharedBundle() }, history, FIXTURE_EPISODE_ID),
+    Worker.runReplayHistory({ workflowBundle: await sharedBundle() }, history, entry.workflowId),
   ).rejects.toThrow(DeterminismViolationError);
 });

@@ -113,6 +113,60 @@ test('worker killed mid-subtask and restarted: episode completes, nothing repeat
   }
 });
 
+test('worker killed after acquireEnvQueue, before envReset: a new worker (new id) finishes with the uninterrupted record', async () => {
+  const spec: EnvSpec = { env: 'builtin', task: 'find-key-open-chest', variation: 2 };
+  const plan = goldSubtasks(spec);
+
+  // The uninterrupted run, in process, is the reference record.
+  const refQueue = queueFor('reset-window-ref');
+  const reference = await withWorker(
+    t,
+    { taskQueue: refQueue, llm: new ScriptedLlmClient(expertPolicyRules(plan, 'chat')) },
+    async () =>
+      (await startEpisode(t.client, { episodeId: `ep-${refQueue}`, taskQueue: refQueue, config: { spec } })).result(),
+  );
+  const referenceTransitions = await fetchTransitions(t.client, `ep-${refQueue}`);
+
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'crash-reset-'));
+  const journal = path.join(dir, 'journal.jsonl');
+  const taskQueue = queueFor('reset-window');
+  const common = {
+    CRASH_JOURNAL: journal,
+    CRASH_SPEC: JSON.stringify(spec),
+    CRASH_TEMPORAL_ADDRESS: testAddress(),
+    CRASH_TASK_QUEUE: taskQueue,
+  };
+  const first = startWorker({ ...common, CRASH_WORKER_ID: 'doomed', CRASH_BLOCK_AT_RESET: '1' });
+  const episodeId = `ep-${taskQueue}`;
+  await waitFor(journal, (e) => e.some((x) => x.kind === 'ready'));
+  const handle = await startEpisode(t.client, { episodeId, taskQueue, config: { spec } });
+  await waitFor(journal, (e) => e.some((x) => x.kind === 'blocked'));
+  first.kill('SIGKILL');
+  await new Promise((r) => first.once('exit', r));
+
+  // A different worker id: nothing will ever poll the dead worker's env queue again.
+  const second = startWorker({ ...common, CRASH_WORKER_ID: 'replacement' });
+  try {
+    const result = await handle.result();
+    const comparable = (r: typeof reference) => ({ ...r, episodeId: undefined, runs: undefined });
+    expect(comparable(result)).toEqual(comparable(reference));
+    expect(result.redrives).toBe(0); // nothing was applied on the dead worker: a fresh reset, not a re-drive
+    const transitions = await fetchTransitions(t.client, episodeId);
+    const strip = (tr: (typeof transitions)[number]) => ({
+      ...tr,
+      episodeId: undefined,
+      envLatencyMs: undefined,
+      low: { ...tr.low, latencyMs: undefined },
+      progress: tr.progress && { ...tr.progress, latencyMs: undefined },
+    });
+    expect(transitions.map(strip)).toEqual(referenceTransitions.map(strip));
+    const entries = readJournal(journal);
+    expect(entries.filter((e) => e.kind === 'reset').map((e) => e.pid)).toEqual([second.pid]);
+  } finally {
+    second.kill('SIGTERM');
+  }
+});
+
 test('an env session that is lost again after every re-drive ends the episode with env-error, not a loop', async () => {
   const spec: EnvSpec = { env: 'builtin', task: 'boil-water', variation: 1 };
   let sessions = 0;

@@ -1,11 +1,13 @@
 /**
  * `step-hrl worker` and `step-hrl resume`: a long-lived worker, or a worker that finishes one
- * existing episode (after a crash or Ctrl-C) and prints it live from where it stopped.
+ * existing episode (after a crash, Ctrl-C, a failure or a terminate) and prints it live from where
+ * it stopped.
  */
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { Client } from '@temporalio/client';
 import { DEFAULT_TASK_QUEUE } from '../../worker';
-import type { EpisodeInput, episodeWorkflow } from '../../workflows/episode';
+import { resumeEpisode } from '../../resume';
+import type { EpisodeInput } from '../../workflows/episode';
 import { followEpisode } from '../live';
 import { createOutput } from '../output';
 import { action, program } from '../program';
@@ -54,11 +56,13 @@ program
 
 program
   .command('resume')
-  .description('Finish an interrupted episode with a worker in this process, printing it from where it stopped')
+  .description(
+    'Finish an interrupted episode with a worker in this process: a running one where it stopped, a failed or ' +
+      'terminated one as a new run from its recorded prefix (the env is re-driven through it)',
+  )
   .argument('<episode-id>', 'workflow id of the episode')
   .option('--llm <backend>', `${LLM_HELP} | expert`, 'auto')
   .option('--model-path <file>', 'GGUF file for the local model')
-  .option('--task-queue <queue>', 'Temporal task queue', DEFAULT_TASK_QUEUE)
   .option('--data-dir <dir>', 'data dir of the embedded server and cache')
   .option('--port <port>', 'port of the embedded server')
   .option('--json', 'print JSON lines instead of text')
@@ -66,12 +70,18 @@ program
     action(async (episodeId, flags) =>
       withSession(flags, async (session) => {
         const out = createOutput(Boolean(flags.json));
-        const input = await episodeInput(session.temporal.client, episodeId);
+        const client = session.temporal.client;
+        const input = await episodeInput(client, episodeId);
         const llm = await session.llm(flags as WorkerCliOptions, input.config.spec, input.config.profile);
-        const worker = await session.worker(flags as WorkerCliOptions, llm);
-        out.line(`resuming ${episodeId}; policy: ${llm.description}`);
-        const handle = session.temporal.client.workflow.getHandle<typeof episodeWorkflow>(episodeId);
-        const result = await worker.run(followEpisode(session.temporal.client, handle, out));
+        const resumed = await resumeEpisode(client, episodeId);
+        // The episode's own queue: `run` processes may each use their own.
+        const worker = await session.worker({ ...(flags as WorkerCliOptions), taskQueue: resumed.taskQueue }, llm);
+        out.line(
+          resumed.started
+            ? `resuming ${episodeId} as a new run from its recorded prefix (${resumed.prefixSubtasks} subtasks kept); policy: ${llm.description}`
+            : `resuming ${episodeId}; policy: ${llm.description}`,
+        );
+        const result = await worker.run(followEpisode(client, resumed.handle, out));
         if (result) printEpisodeSummary(result, out);
       }),
     ),

@@ -4,7 +4,7 @@
  * (reset / step / close) and shapes results.
  */
 import { EnvError } from '../text-env';
-import type { EnvSpec, ResetResult, StepResult, TextEnv } from '../text-env';
+import type { EnvSpec, ResetResult, StepOptions, StepResult, TextEnv } from '../text-env';
 import { initialState, observe, stepState, taskOf } from './engine';
 import { BuiltinEnvUsageError } from './errors';
 import { describeRoom } from './describe';
@@ -42,8 +42,10 @@ export class BuiltinTextEnv implements TextEnv {
   /**
    * Applies one action. Unknown or inadmissible actions return feedback and still cost a step.
    * After the episode has ended, returns `done` again without advancing (reward 0).
+   * `options` are accepted and ignored: the session lives in the caller's process, so no answer
+   * is ever lost and a step index needs no server-side store (`envStep` dedupes per worker).
    */
-  async step(action: string): Promise<StepResult> {
+  async step(action: string, _options?: StepOptions): Promise<StepResult> {
     if (this.closed) throw new BuiltinEnvUsageError('step() called after close(); create a new BuiltinTextEnv');
     const s = this.state;
     if (!s) throw new BuiltinEnvUsageError('step() called before reset(); call reset(spec) first');

@@ -1,0 +1,113 @@
+"""Nothing leaks: idle sessions expire after the TTL (JVM released), and a server started with
+``--exit-with-parent`` exits, ending its JVMs, when its parent's end of stdin closes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from step_hrl_envserver.alfworld_env import AlfWorldBackend
+from step_hrl_envserver.errors import SessionLost
+from step_hrl_envserver.http_server import EnvService
+from step_hrl_envserver.scienceworld_env import ScienceWorldBackend
+
+ENVSERVER_DIR = Path(__file__).resolve().parents[1]
+
+
+def wait_until(check, timeout_s: float) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.05)
+    return bool(check())
+
+
+def test_idle_sessions_expire_and_release_their_jvm() -> None:
+    service = EnvService(ScienceWorldBackend(), AlfWorldBackend(None))
+    try:
+        sid = service.create("scienceworld", {})["id"]
+        jvm = service.registries["scienceworld"].get(sid).state.env._proc
+        busy = service.create("alfworld", {})["id"]
+        assert jvm.poll() is None
+        service.start_reaper(0.3)
+        # A session in use is not reaped, however long its call runs.
+        session = service.registries["alfworld"].get(busy)
+        with session.lock:
+            assert wait_until(lambda: jvm.poll() is not None, 10)
+            time.sleep(0.5)
+        with pytest.raises(SessionLost, match="idle longer than its session TTL"):
+            service.step("scienceworld", {"id": sid, "action": "look around"})
+        stats = service.stats_snapshot()
+        assert stats["envs"]["scienceworld"]["sessions_expired"] == 1
+        assert stats["envs"]["scienceworld"]["sessions_open"] == 0
+    finally:
+        service.shutdown()
+
+
+def children(pid: int) -> list[int]:
+    out = []
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                stat = Path(f"/proc/{name}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat[stat.rindex(")") + 2 :].split()[1]) == pid:
+                out.append(int(name))
+    return out
+
+
+def alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2] != "Z"
+
+
+def test_exit_with_parent_ends_server_and_jvms_when_stdin_closes() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "step_hrl_envserver", "--port", "0", "--exit-with-parent"],
+        cwd=ENVSERVER_DIR,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert proc.stdout is not None
+        port = json.loads(proc.stdout.readline())["port"]
+        req = urllib.request.Request(f"http://127.0.0.1:{port}/scienceworld/create", data=b"{}", method="POST")
+        with urllib.request.urlopen(req, timeout=120) as res:
+            assert "id" in json.loads(res.read())
+        jvms = children(proc.pid)
+        assert jvms, "the session's JVM should be a child of the server"
+        assert proc.stdin is not None
+        proc.stdin.close()  # what the kernel does when the parent is killed with -9
+        proc.wait(timeout=20)
+        assert wait_until(lambda: not any(alive(p) for p in jvms), 10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_ttl_flag_and_variable_are_checked(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from step_hrl_envserver.__main__ import DEFAULT_TTL_S, default_ttl, main
+
+    with pytest.raises(SystemExit):
+        main(["--session-ttl-seconds", "-1"])
+    assert "--session-ttl-seconds must be >= 0" in capsys.readouterr().err
+    monkeypatch.delenv("STEP_HRL_ENV_SESSION_TTL_S", raising=False)
+    assert default_ttl() == DEFAULT_TTL_S == 7200
+    monkeypatch.setenv("STEP_HRL_ENV_SESSION_TTL_S", "90")
+    assert default_ttl() == 90
+    monkeypatch.setenv("STEP_HRL_ENV_SESSION_TTL_S", "half an hour")
+    with pytest.raises(SystemExit, match="STEP_HRL_ENV_SESSION_TTL_S='half an hour' is not a number"):
+        default_ttl()

@@ -1,0 +1,187 @@
+/**
+ * Continues an episode whose last run FAILED, was TERMINATED, TIMED_OUT or CANCELED: the state is
+ * rebuilt from that run's recorded prefix (its input state plus the subtask children it finished)
+ * and a new run is started under the same episode id (`ALLOW_DUPLICATE_FAILED_ONLY`, so a
+ * completed episode is never run again). The new run first re-drives a fresh env session through
+ * the prefix (with the divergence check), then continues. Ids: the subtasks of the prefix keep
+ * their children; the interrupted subtask and later ones are run again by the new run under the
+ * canonical child ids (a closed child's id is reused, so `fetchTransitions` reads the new run's).
+ * See `docs/versioning.md` ("Resuming a failed run").
+ */
+import { defaultPayloadConverter, WorkflowIdReusePolicy } from '@temporalio/common';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { temporal } from '@temporalio/proto';
+import type { EnvResetOutput } from './activities/types';
+import type { EpisodeInput, EpisodeState, episodeWorkflow } from './workflows/episode';
+import type { SubtaskInput, SubtaskOutcome } from './workflows/subtask';
+
+type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+type Payloads = temporal.api.common.v1.IPayloads | null | undefined;
+
+/** Closed statuses a new run may continue from. */
+const RESUMABLE = new Set(['FAILED', 'TERMINATED', 'TIMED_OUT', 'CANCELLED']);
+
+/** What {@link resumeEpisode} did. */
+export interface ResumedEpisode {
+  handle: WorkflowHandle<typeof episodeWorkflow>;
+  /** True when a new run was started; false when the episode was still running (nothing to do). */
+  started: boolean;
+  /** The task queue the episode's workflows run on (a worker must poll it). */
+  taskQueue: string;
+  /** Subtasks kept from the recorded prefix (0 when the new run starts over). */
+  prefixSubtasks: number;
+}
+
+/**
+ * Resumes `episodeId`: a running episode is left as is (a worker on its queue finishes it); a
+ * failed or terminated one gets a new run from its recorded prefix. A completed one is an error.
+ */
+export async function resumeEpisode(client: Client, episodeId: string): Promise<ResumedEpisode> {
+  const handle = client.workflow.getHandle<typeof episodeWorkflow>(episodeId);
+  const description = await handle.describe();
+  const taskQueue = description.taskQueue;
+  const status = description.status.name;
+  if (status === 'RUNNING') return { handle, started: false, taskQueue, prefixSubtasks: 0 };
+  if (!RESUMABLE.has(status)) {
+    throw new Error(
+      `episode ${JSON.stringify(episodeId)} is ${status.toLowerCase()}: only a failed, terminated, timed-out or ` +
+        `cancelled run can be resumed; see its record with \`step-hrl show ${episodeId}\``,
+    );
+  }
+  const history = await client.workflow.getHandle(episodeId, description.runId).fetchHistory();
+  const events = history.events ?? [];
+  const input = decode<EpisodeInput>(events[0]?.workflowExecutionStartedEventAttributes?.input);
+  if (!input?.config) throw new Error(`episode ${JSON.stringify(episodeId)} has no recorded input`);
+  await closeOpenChildren(client, events);
+  const state = prefixState(events, input.state, description.runId);
+  const started = await client.workflow.start<typeof episodeWorkflow>('episodeWorkflow', {
+    workflowId: episodeId,
+    taskQueue,
+    workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+    args: [{ config: input.config, ...(state && { state }) }],
+  });
+  return { handle: started, started: true, taskQueue, prefixSubtasks: state?.subtasks.length ?? 0 };
+}
+
+/**
+ * The state after the last subtask the run finished for good, or undefined when nothing was
+ * recorded past the input (the new run then starts over). Exported for tests.
+ */
+export function prefixState(
+  events: HistoryEvent[],
+  base: EpisodeState | undefined,
+  runId: string,
+): EpisodeState | undefined {
+  const activityTypes = new Map<number, string>();
+  const childInputs = new Map<number, SubtaskInput>();
+  const parts: { input: SubtaskInput; outcome: SubtaskOutcome; eventId: number }[] = [];
+  const spentByEvent: { eventId: number; spent: number }[] = [];
+  const redriveEvents: number[] = [];
+  let reset: EnvResetOutput | undefined;
+  for (const e of events) {
+    const id = num(e.eventId);
+    const scheduled = e.activityTaskScheduledEventAttributes;
+    if (scheduled) activityTypes.set(id, scheduled.activityType?.name ?? '');
+    const completed = e.activityTaskCompletedEventAttributes;
+    if (completed) {
+      const type = activityTypes.get(num(completed.scheduledEventId));
+      if (type === 'envReset') reset = decode<EnvResetOutput>(completed.result);
+      if (type === 'envRedrive') redriveEvents.push(id);
+      if (type === 'callPolicy')
+        spentByEvent.push({ eventId: id, spent: decode<{ spentTokens: number }>(completed.result)?.spentTokens ?? 0 });
+    }
+    const initiated = e.startChildWorkflowExecutionInitiatedEventAttributes;
+    if (initiated) childInputs.set(id, decode<SubtaskInput>(initiated.input)!);
+    const done = e.childWorkflowExecutionCompletedEventAttributes;
+    if (done) {
+      const childInput = childInputs.get(num(done.initiatedEventId));
+      const outcome = decode<SubtaskOutcome>(done.result);
+      if (childInput && outcome) parts.push({ input: childInput, outcome, eventId: id });
+    }
+  }
+
+  let s: EpisodeState | undefined = base && structuredClone(base);
+  if (!s) {
+    if (!reset) return undefined;
+    s = {
+      task: reset.taskDescription,
+      envQueue: '',
+      subtasks: [],
+      lastProgress: 'None',
+      observation: reset.observation,
+      stepIndex: 0,
+      score: reset.score,
+      won: false,
+      tokens: 0,
+      spentTokens: 0,
+      log: [],
+      resetObsHash: reset.obsHash,
+      runs: 1,
+      envVersions: reset.versions,
+    };
+  }
+  // Keep whole subtasks only: every part finished, the last one not waiting for a re-drive.
+  let cutoff = 0;
+  for (let index = s.subtasks.length; ; index++) {
+    const mine = parts.filter((p) => p.input.subtaskIndex === index);
+    const last = mine.at(-1);
+    if (!last || last.outcome.status === 'session-lost') break;
+    s.subtasks.push(mine[0]!.input.subtask);
+    for (const { outcome } of mine) {
+      s.log.push(...outcome.steps);
+      s.won = s.won || outcome.won;
+      s.spentTokens += outcome.spentTokens ?? 0;
+    }
+    s.lastProgress = last.outcome.finalProgress;
+    s.observation = last.outcome.observation;
+    s.stepIndex = last.outcome.stepIndex;
+    s.score = last.outcome.score;
+    s.tokens = last.input.tokensBefore + last.outcome.tokens;
+    s.envDone = last.outcome.envDone;
+    cutoff = last.eventId;
+  }
+  // High-level calls and re-drives that belong to the kept subtasks happened before the cutoff.
+  s.spentTokens += spentByEvent.filter((c) => c.eventId < cutoff).reduce((n, c) => n + c.spent, 0);
+  s.redrives = (s.redrives ?? 0) + redriveEvents.filter((id) => id < cutoff).length;
+  return {
+    ...s,
+    envQueue: '',
+    runs: s.runs + 1,
+    needsRedrive: true,
+    generation: (s.generation ?? 0) + 1,
+    resumedFrom: { runId, subtasks: s.subtasks.length },
+  };
+}
+
+/** Terminates children the old run left open (its close policy normally did), so their ids are free. */
+async function closeOpenChildren(client: Client, events: HistoryEvent[]): Promise<void> {
+  const closed = new Set<number>();
+  for (const e of events) {
+    for (const attrs of [
+      e.childWorkflowExecutionCompletedEventAttributes,
+      e.childWorkflowExecutionFailedEventAttributes,
+      e.childWorkflowExecutionTerminatedEventAttributes,
+      e.childWorkflowExecutionCanceledEventAttributes,
+      e.childWorkflowExecutionTimedOutEventAttributes,
+      e.startChildWorkflowExecutionFailedEventAttributes,
+    ]) {
+      if (attrs) closed.add(num(attrs.initiatedEventId));
+    }
+  }
+  for (const e of events) {
+    const initiated = e.startChildWorkflowExecutionInitiatedEventAttributes;
+    if (!initiated?.workflowId || closed.has(num(e.eventId))) continue;
+    const child = client.workflow.getHandle(initiated.workflowId);
+    const info = await child.describe().catch(() => undefined);
+    if (info?.status.name === 'RUNNING') await child.terminate('superseded by a resumed run of its episode');
+  }
+}
+
+function decode<T>(payloads: Payloads): T | undefined {
+  const payload = payloads?.payloads?.[0];
+  return payload ? (defaultPayloadConverter.fromPayload(payload) as T) : undefined;
+}
+
+function num(value: unknown): number {
+  return Number(String(value ?? 0));
+}

@@ -1,0 +1,18 @@
+/**
+ * Ids of the `patched()` guards around workflow changes that alter the commands a recorded history
+ * expects. A history recorded before a change replays the old branch; new executions take the new
+ * one. Remove a guard (via `deprecatePatch`) only once no history without it can still replay.
+ */
+
+/** A schedule-to-start timeout on a pinned env queue pings the worker before declaring the session lost. */
+export const LIVENESS_PROBE = 'env-liveness-probe';
+/** A session lost at reset or during a re-drive acquires a new env queue and tries again. */
+export const REACQUIRE_LOST_SESSION = 'reacquire-lost-session';
+/** Our cancel signal received during the high-level call stops the episode before the next subtask. */
+export const CANCEL_BEFORE_SUBTASK = 'cancel-before-subtask';
+/** Temporal's cancellation ends the episode as `cancelled` with its record and a closed env session. */
+export const HONOUR_TEMPORAL_CANCEL = 'honour-temporal-cancel';
+/** A failing episode still closes its env session. */
+export const CLOSE_ENV_ON_FAILURE = 'close-env-on-failure';
+/** A subtask child returns after `maxStepsPerChildRun` steps; the next part continues the subtask. */
+export const SUBTASK_PARTS = 'subtask-parts';

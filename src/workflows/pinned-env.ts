@@ -1,0 +1,61 @@
+/**
+ * Calls on the worker that holds an episode's env session. Waiting on that worker's queue is not a
+ * failure: when an activity's schedule-to-start timeout fires, the worker is pinged on its liveness
+ * queue (own slots, so a busy worker still answers). Alive: the same activity is scheduled again,
+ * allowed twice the wait each time (up to {@link MAX_PINNED_QUEUE_WAIT_SECONDS}): a rescheduled task
+ * joins the back of the queue, so with a fixed wait a backlog deeper than that wait would never
+ * drain. Dead: the timeout is rethrown, which the callers treat as a lost session.
+ */
+import { ActivityFailure, isCancellation, patched, TimeoutFailure } from '@temporalio/workflow';
+import type { EpisodeConfig } from '../agent/config';
+import { LIVENESS_PROBE } from './patches';
+import { envOn, livenessOn } from './proxies';
+
+/**
+ * Longest wait on a live worker's queue before it is pinged again (ALFWorld resets are serialized:
+ * a hundred of them queue for minutes). A worker that dies while tasks wait this long is noticed
+ * at the next ping.
+ */
+export const MAX_PINNED_QUEUE_WAIT_SECONDS = 300;
+
+/** The env activities of one pinned queue. */
+export type PinnedEnv = ReturnType<typeof envOn>;
+
+/** Runs `call` on the worker pinned to `queue`, waiting as long as that worker is alive. */
+export async function onPinnedWorker<T>(
+  queue: string,
+  config: Pick<EpisodeConfig, 'envQueueTimeoutSeconds' | 'envPingTimeoutSeconds'>,
+  call: (env: PinnedEnv) => Promise<T>,
+): Promise<T> {
+  let waitSeconds = config.envQueueTimeoutSeconds;
+  for (;;) {
+    try {
+      return await call(envOn(queue, waitSeconds));
+    } catch (err) {
+      if (!isScheduleToStartTimeout(err) || !patched(LIVENESS_PROBE)) throw err;
+      // `?? 5`: configs recorded before the field existed.
+      if (!(await isWorkerAlive(queue, config.envPingTimeoutSeconds ?? 5))) throw err;
+      waitSeconds = Math.min(waitSeconds * 2, MAX_PINNED_QUEUE_WAIT_SECONDS);
+    }
+  }
+}
+
+/** Whether the worker pinned to `queue` answers a ping in time. */
+export async function isWorkerAlive(queue: string, timeoutSeconds: number): Promise<boolean> {
+  try {
+    await livenessOn(queue, timeoutSeconds).pingEnvWorker();
+    return true;
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    return false; // no answer (or a worker too old to answer): nobody holds the session there
+  }
+}
+
+/** The activity never started: its queue had no free worker for the whole schedule-to-start timeout. */
+export function isScheduleToStartTimeout(err: unknown): boolean {
+  return (
+    err instanceof ActivityFailure &&
+    err.cause instanceof TimeoutFailure &&
+    err.cause.timeoutType === 'SCHEDULE_TO_START'
+  );
+}

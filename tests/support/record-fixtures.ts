@@ -1,0 +1,333 @@
+/**
+ * Records the replay fixtures of one history version, by hand and never from the tests:
+ * `npx ts-node tests/support/record-fixtures.ts v3` (see docs/versioning.md). Each scenario runs a
+ * real episode on a fresh dev server with the current workflow code and saves the histories named
+ * in the manifest under `tests/fixtures/histories/<version>/`. Scenarios cover the commands a
+ * workflow change can break: several subtasks, continue-as-new, a re-drive after a lost session,
+ * repair attempts, cancel, an `llm-error` end and a run resumed from a recorded prefix.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import type { temporal } from '@temporalio/proto';
+import { startEpisode } from '../../src/client';
+import { BuiltinTextEnv, goldSubtasks } from '../../src/envs/builtin';
+import { EnvError, type EnvSpec } from '../../src/envs/text-env';
+import { expertPolicyRules } from '../../src/llm/expert-policy';
+import { ScriptedLlmClient } from '../../src/llm/scripted-client';
+import { LlmError, type LlmClient, type LlmRequest, type LlmResponse } from '../../src/llm/types';
+import { resumeEpisode } from '../../src/resume';
+import { startDevServer } from '../../src/server/dev-server';
+import { freePort } from '../../src/server/ports';
+import { cancelSignal, episodeProgressQuery, subtaskWorkflowId, transitionsQuery } from '../../src/workflows';
+import { loopingPolicyRules } from './looping-policy';
+import { connectTestTemporal, queueFor, withWorker, type TestTemporal } from './temporal';
+
+/** Where the fixtures of every history version live. */
+export const HISTORIES_DIR = path.join(__dirname, '..', 'fixtures', 'histories');
+/** The manifest: for each released history version, the histories it must have. */
+export const MANIFEST_FILE = path.join(HISTORIES_DIR, 'manifest.json');
+
+/** One required history: its file (in the version's folder) and the workflow id it was recorded under. */
+export interface FixtureEntry {
+  file: string;
+  workflowId: string;
+  /** What the history shows (for readers of the manifest). */
+  covers: string;
+}
+
+/** `{ "<version>": FixtureEntry[] }` */
+export type FixtureManifest = Record<string, FixtureEntry[]>;
+
+/** Reads the manifest. */
+export function readManifest(): FixtureManifest {
+  return JSON.parse(readFileSync(MANIFEST_FILE, 'utf8')) as FixtureManifest;
+}
+
+type History = temporal.api.history.v1.IHistory;
+interface Recorded {
+  file: string;
+  workflowId: string;
+  covers: string;
+  history: History;
+}
+
+/** The expert for `spec`; call number `failAt` (1-based) behaves as `fail` says. */
+class ExpertWithFault implements LlmClient {
+  readonly modelId = 'fixture-expert';
+  calls = 0;
+  blocked = false;
+  private release: () => void = () => undefined;
+  private readonly gate = new Promise<void>((resolve) => (this.release = resolve));
+  private readonly inner: ScriptedLlmClient;
+  constructor(
+    spec: EnvSpec,
+    private readonly failAt = Infinity,
+    private readonly fail: 'garbage' | 'bad-key' | 'block' = 'garbage',
+  ) {
+    this.inner = new ScriptedLlmClient(expertPolicyRules(goldSubtasks(spec), 'chat'));
+  }
+  async complete(request: LlmRequest): Promise<LlmResponse> {
+    this.calls += 1;
+    if (this.calls === this.failAt) {
+      if (this.fail === 'garbage') return { text: 'not json at all', usage: zero, model: this.modelId, latencyMs: 1 };
+      if (this.fail === 'bad-key') throw new LlmError('endpoint rejected the API key (401); set OPENAI_API_KEY', false);
+    }
+    if (this.fail === 'block' && this.calls >= this.failAt) {
+      this.blocked = true;
+      await this.gate;
+    }
+    return this.inner.complete(request);
+  }
+  open(): void {
+    this.release();
+  }
+}
+/** `llm` answering each call after `ms`, so a test can act between steps. */
+function slow(llm: LlmClient, ms: number): LlmClient {
+  return {
+    modelId: llm.modelId,
+    complete: async (request) => {
+      await new Promise((r) => setTimeout(r, ms));
+      return llm.complete(request);
+    },
+  };
+}
+const zero = { promptTokens: 0, completionTokens: 0, source: 'tokenizer' as const };
+
+async function history(t: TestTemporal, workflowId: string, runId?: string): Promise<History> {
+  return t.client.workflow.getHandle(workflowId, runId).fetchHistory();
+}
+
+async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('fixture scenario: condition not reached');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Runs every scenario against `t` and returns the histories to save. */
+export async function recordScenarios(t: TestTemporal, version: string): Promise<Recorded[]> {
+  const out: Recorded[] = [];
+  const id = (name: string) => `fixture-${version}-${name}`;
+  const run = async (name: string, spec: EnvSpec, llm: LlmClient, config: object = {}, envFactory?: () => unknown) => {
+    const taskQueue = queueFor(`fixture-${name}`);
+    return withWorker(t, { taskQueue, llm, ...(envFactory && { envFactory: envFactory as never }) }, async () =>
+      (await startEpisode(t.client, { episodeId: id(name), taskQueue, config: { spec, ...config } })).result(),
+    );
+  };
+
+  // Several subtasks, nothing unusual.
+  const multi: EnvSpec = { env: 'builtin', task: 'find-key-open-chest', variation: 4 };
+  await run('multi', multi, new ExpertWithFault(multi));
+  out.push({
+    file: 'multi-episode.json',
+    workflowId: id('multi'),
+    covers: 'episode, 3+ subtasks',
+    history: await history(t, id('multi')),
+  });
+  out.push({
+    file: 'multi-subtask.json',
+    workflowId: subtaskWorkflowId(id('multi'), 1, 0),
+    covers: 'subtask child',
+    history: await history(t, subtaskWorkflowId(id('multi'), 1, 0)),
+  });
+
+  // Continue-as-new after every subtask (a tiny history limit): the first run and the continued one.
+  const can: EnvSpec = { env: 'builtin', task: 'boil-water', variation: 3 };
+  const canResult = await run('continue-as-new', can, new ExpertWithFault(can), { historyEventLimit: 20 });
+  if (canResult.runs < 2) throw new Error('continue-as-new scenario did not continue as new');
+  const first = await t.client.workflow.getHandle(id('continue-as-new')).describe();
+  const firstRun = await history(t, id('continue-as-new'), first.raw.workflowExecutionInfo?.firstRunId ?? undefined);
+  const next = firstRun.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId;
+  if (!next) throw new Error('continue-as-new scenario: first run did not end in continue-as-new');
+  out.push({
+    file: 'can-first-run.json',
+    workflowId: id('continue-as-new'),
+    covers: 'episode run ending in continue-as-new',
+    history: firstRun,
+  });
+  out.push({
+    file: 'can-continued-run.json',
+    workflowId: id('continue-as-new'),
+    covers: 'episode run started from carried state',
+    history: await history(t, id('continue-as-new'), next),
+  });
+
+  // A session lost at the 4th step of subtask 0: the child returns early, the episode re-drives.
+  const redrive: EnvSpec = { env: 'builtin', task: 'deliver-apple', variation: 2 };
+  let sessions = 0;
+  const losesOnce = () => {
+    const inner = new BuiltinTextEnv();
+    const lose = ++sessions === 1;
+    let steps = 0;
+    return {
+      reset: (s: EnvSpec) => inner.reset(s),
+      step: async (a: string) => {
+        if (lose && ++steps > 3) throw new EnvError('env server restarted; session unknown', 'SessionLost');
+        return inner.step(a);
+      },
+      close: () => inner.close(),
+    };
+  };
+  const redriven = await run('redrive', redrive, new ExpertWithFault(redrive), {}, losesOnce);
+  if (redriven.redrives !== 1) throw new Error('re-drive scenario did not re-drive');
+  out.push({
+    file: 'redrive-episode.json',
+    workflowId: id('redrive'),
+    covers: 'episode with envRedrive',
+    history: await history(t, id('redrive')),
+  });
+  for (const part of [0, 1]) {
+    const child = subtaskWorkflowId(id('redrive'), 0, part);
+    out.push({
+      file: `redrive-subtask-part${part}.json`,
+      workflowId: child,
+      covers: part === 0 ? 'subtask ending session-lost' : 'subtask continued with a pending decision',
+      history: await history(t, child),
+    });
+  }
+
+  // An unparseable low-level reply, repaired by one extra call.
+  const repair: EnvSpec = { env: 'builtin', task: 'boil-water', variation: 1 };
+  await run('repair', repair, new ExpertWithFault(repair, 2, 'garbage'));
+  out.push({
+    file: 'repair-subtask.json',
+    workflowId: subtaskWorkflowId(id('repair'), 0, 0),
+    covers: 'subtask with a repair attempt',
+    history: await history(t, subtaskWorkflowId(id('repair'), 0, 0)),
+  });
+
+  // Cancel by signal in the middle of a long subtask.
+  const cancelQueue = queueFor('fixture-cancel');
+  let cancelledChild = '';
+  await withWorker(
+    t,
+    { taskQueue: cancelQueue, llm: slow(new ScriptedLlmClient(loopingPolicyRules(1000)), 100) },
+    async () => {
+      const handle = await startEpisode(t.client, {
+        episodeId: id('cancel'),
+        taskQueue: cancelQueue,
+        config: { spec: { env: 'builtin', task: 'boil-water', variation: 0 } },
+      });
+      // The episode's step count moves when a child returns: watch the running child's transitions.
+      await until(async () => {
+        cancelledChild = (await handle.query(episodeProgressQuery)).subtaskWorkflowId ?? '';
+        return cancelledChild !== '';
+      });
+      const child = t.client.workflow.getHandle(cancelledChild);
+      await until(async () => (await child.query(transitionsQuery)).length >= 3);
+      await handle.signal(cancelSignal, 'fixture');
+      return handle.result();
+    },
+  );
+  out.push({
+    file: 'cancel-episode.json',
+    workflowId: id('cancel'),
+    covers: 'episode cancelled by signal',
+    history: await history(t, id('cancel')),
+  });
+  out.push({
+    file: 'cancel-subtask.json',
+    workflowId: cancelledChild,
+    covers: 'subtask cancelled',
+    history: await history(t, cancelledChild),
+  });
+
+  // A non-retryable model error at the 5th call (inside subtask 0): the episode ends llm-error.
+  const llmError: EnvSpec = { env: 'builtin', task: 'clean-plate', variation: 0 };
+  const failed = await run('llm-error', llmError, new ExpertWithFault(llmError, 5, 'bad-key'));
+  if (failed.status !== 'llm-error') throw new Error('llm-error scenario ended ' + failed.status);
+  out.push({
+    file: 'llm-error-episode.json',
+    workflowId: id('llm-error'),
+    covers: 'episode ending llm-error',
+    history: await history(t, id('llm-error')),
+  });
+  const failedChild = subtaskWorkflowId(id('llm-error'), failed.subtasks.length - 1, 0);
+  out.push({
+    file: 'llm-error-subtask.json',
+    workflowId: failedChild,
+    covers: 'subtask ending llm-error (patch llm-error-outcome)',
+    history: await history(t, failedChild),
+  });
+
+  // Terminated in subtask 1, then resumed from its recorded prefix.
+  const resumed: EnvSpec = { env: 'builtin', task: 'deliver-apple', variation: 2 };
+  const resumeQueue = queueFor('fixture-resume');
+  const gated = new ExpertWithFault(resumed, 16, 'block');
+  await withWorker(t, { taskQueue: resumeQueue, llm: gated }, async () => {
+    const handle = await startEpisode(t.client, {
+      episodeId: id('resume'),
+      taskQueue: resumeQueue,
+      config: { spec: resumed },
+    });
+    await until(() => gated.blocked);
+    await handle.terminate('fixture: interrupted');
+    gated.open();
+  });
+  const terminatedRun = (await t.client.workflow.getHandle(id('resume')).describe()).runId;
+  await withWorker(t, { taskQueue: resumeQueue, llm: new ExpertWithFault(resumed) }, async () =>
+    (await resumeEpisode(t.client, id('resume'))).handle.result(),
+  );
+  out.push({
+    file: 'resume-terminated-run.json',
+    workflowId: id('resume'),
+    covers: 'episode run terminated mid-subtask',
+    history: await history(t, id('resume'), terminatedRun),
+  });
+  out.push({
+    file: 'resume-resumed-run.json',
+    workflowId: id('resume'),
+    covers: 'run resumed from a prefix (patch resume-from-prefix)',
+    history: await history(t, id('resume')),
+  });
+  return out;
+}
+
+/** Records `version` on a fresh dev server and adds it to the manifest (refuses to overwrite one). */
+export async function recordVersion(version: string, options: { overwrite?: boolean } = {}): Promise<void> {
+  const manifest = readManifest();
+  if (manifest[version] && !options.overwrite) {
+    throw new Error(`history version ${version} is already recorded; released fixtures are never re-recorded`);
+  }
+  const server = await startDevServer({
+    dataDir: mkdtempSync(path.join(os.tmpdir(), 'step-hrl-fixtures-')),
+    port: await freePort(),
+  });
+  process.env.STEP_HRL_TEST_TEMPORAL_ADDRESS = server.address;
+  const t = await connectTestTemporal();
+  try {
+    const recorded = await recordScenarios(t, version);
+    const dir = path.join(HISTORIES_DIR, version);
+    mkdirSync(dir, { recursive: true });
+    for (const r of recorded) {
+      // Stack traces name this machine's paths and play no part in replay.
+      const json = historyToJSON(r.history).replace(/"stackTrace": "(?:[^"\\]|\\.)*"/g, '"stackTrace": ""');
+      writeFileSync(path.join(dir, r.file), json + '\n');
+    }
+    manifest[version] = recorded.map(({ file, workflowId, covers }) => ({ file, workflowId, covers }));
+    writeFileSync(MANIFEST_FILE, JSON.stringify(manifest, null, 2) + '\n');
+  } finally {
+    await t.close();
+    await server.stop();
+  }
+}
+
+// By hand: `npx ts-node tests/support/record-fixtures.ts v3` (see docs/versioning.md).
+if (require.main === module) {
+  const version = process.argv[2];
+  if (!version || !/^v\d+$/.test(version)) {
+    console.error('usage: npx ts-node tests/support/record-fixtures.ts <new history version, e.g. v3>');
+    process.exit(2);
+  }
+  recordVersion(version).then(
+    () => console.log(`recorded history version ${version} under tests/fixtures/histories/${version}`),
+    (err: unknown) => {
+      console.error(err instanceof Error ? err.message : err);
+      process.exit(1);
+    },
+  );
+}
