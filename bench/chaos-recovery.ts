@@ -64,7 +64,11 @@ async function main(): Promise<void> {
       const episode = await prepareEpisode(stack, spec, `b${seed}-${i}`);
       const name = `b${seed}-${i}-${spec.task}-v${spec.variation}`;
       const reference = await runReference(stack, episode, `ref-${name}`);
-      const chaos = await runWithKills(stack, episode, `chaos-${name}`, killsPerEpisode, seed + i);
+      const chaos = await runWithKills(stack, episode, `chaos-${name}`, {
+        plannedKills: killsPerEpisode,
+        seed: seed + i,
+        recordSteps: reference.transitions.length,
+      });
       const identical =
         JSON.stringify(chaos.transitions.map(transitionContent)) ===
         JSON.stringify(reference.transitions.map(transitionContent));

@@ -69,12 +69,19 @@ test(`${EPISODES.length} ScienceWorld episodes killed at random and resumed reco
     const episode = await prepareEpisode(s, spec, tag);
     const name = `${tag}-${spec.task}-v${spec.variation}`;
     const reference: ReferenceRun = await runReference(s, episode, `ref-${name}`);
-    const chaos: ChaosRun = await runWithKills(s, episode, `chaos-${name}`, killsFor(i), SEED + i);
+    const chaos: ChaosRun = await runWithKills(s, episode, `chaos-${name}`, {
+      plannedKills: killsFor(i),
+      seed: SEED + i,
+      recordSteps: reference.transitions.length,
+    });
     return { spec, reference, chaos };
   });
 
   const report = results.map(({ spec, reference, chaos }) => ({
     episode: `${spec.task}/${spec.variation}`,
+    identical:
+      JSON.stringify(chaos.transitions.map(transitionContent)) ===
+      JSON.stringify(reference.transitions.map(transitionContent)),
     kills: chaos.kills.length,
     steps: chaos.transitions.length,
     score: chaos.transitions.at(-1)?.score,

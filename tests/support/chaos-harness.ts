@@ -169,8 +169,9 @@ export function runArgs(stack: ChaosStack, episode: ChaosEpisode, episodeId: str
 }
 
 /** `resume` arguments. */
-export function resumeArgs(episode: ChaosEpisode, episodeId: string): string[] {
-  return ['resume', episodeId, '--llm', 'openai', '--task-queue', episode.taskQueue, '--json'];
+export function resumeArgs(episodeId: string): string[] {
+  // resume finds the episode's task queue itself
+  return ['resume', episodeId, '--llm', 'openai', '--json'];
 }
 
 /** An uninterrupted run: its record and wall time. */
@@ -228,15 +229,17 @@ export interface ChaosRun {
 
 /**
  * Runs the episode with `plannedKills` SIGKILLs at random moments: each after a random number of
- * new steps (0 .. gold steps - 2) and a random extra delay (0-1.2 s); then `resume` finishes it.
+ * new steps (0 .. steps left - 3, out of the uninterrupted record's `recordSteps`) and a random
+ * extra delay (0-0.8 s), so kills land in LLM calls, env steps and recovery alike; then `resume`
+ * finishes it.
  */
 export async function runWithKills(
   stack: ChaosStack,
   episode: ChaosEpisode,
   episodeId: string,
-  plannedKills: number,
-  seed: number,
+  options: { plannedKills: number; seed: number; recordSteps: number },
 ): Promise<ChaosRun> {
+  const { plannedKills, seed, recordSteps } = options;
   const random = seededRandom(seed);
   const before = stack.endpoint.requestsFor(episode.model);
   const started = Date.now();
@@ -246,8 +249,8 @@ export async function runWithKills(
   let fromStep = 0;
   let finishedBeforeKill = false;
   for (let k = 0; k < plannedKills; k++) {
-    const afterSteps = Math.floor(random() * Math.max(1, episode.goldSteps - 1));
-    const delayMs = Math.floor(random() * 1200);
+    const afterSteps = Math.floor(random() * Math.max(1, recordSteps - fromStep - 2));
+    const delayMs = Math.floor(random() * 800);
     const since = fromStep;
     const armed = await proc.until(
       () => (k > 0 || proc.started) && proc.steps.filter((s) => s.step >= since).length >= afterSteps,
@@ -266,7 +269,7 @@ export async function runWithKills(
       resumeDurationMs: 0,
     };
     kills.push(killRecord);
-    const resumed = new CliProcess(resumeArgs(episode, episodeId), env);
+    const resumed = new CliProcess(resumeArgs(episodeId), env);
     // Measured on every resume, also on one that is killed later.
     void resumed
       .until(() => resumed.firstStepFrom(recorded) !== undefined)

@@ -14,6 +14,7 @@ import type { Client } from '@temporalio/client';
 import { startEpisode } from '../../src/client';
 import { startEnvServer } from '../../src/envs/env-server';
 import { listAlfWorldGames } from '../../src/envs/expert';
+import { DEFAULT_WORKER_SLOTS } from '../../src/worker';
 import { BIN, cleanEnv, ensureBuilt, ROOT } from '../foundation/cli-harness';
 import { envServerStats } from './chaos-harness';
 import { episodeActivityTally, type ActivityTally } from './episode-histories';
@@ -149,7 +150,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
         split,
         envServers: 1,
         workerProcesses: 1,
-        workerSlots: 'as `step-hrl worker` sets them (src/worker.ts)',
+        workerSlots: DEFAULT_WORKER_SLOTS,
         llm: `OpenAI-compatible mock behind a serial proxy: one request at a time, ${llmLatencyMs} ms each`,
         policy: 'scripted: one subtask, "look" every step',
         maxSteps,
