@@ -1,8 +1,7 @@
 /**
  * ScienceWorld episodes for chaos runs: tasks/variations whose gold path scores 100 in at most 14
  * steps, whose move-segmented expert plan has no repeated subtask (the scripted expert counts
- * issued subtasks by their text, so a repeated one would skip a leg), and whose scripted-expert
- * episode wins within 16 steps (find-living-thing/1 and find-plant/1 do not: 17 and 8 points).
+ * issued subtasks by their text, so a repeated one would skip a leg).
  */
 import type { EnvSpec } from '../../src/envs/text-env';
 

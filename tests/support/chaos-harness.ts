@@ -12,6 +12,7 @@ import type { Client } from '@temporalio/client';
 import type { AugmentedTransition } from '../../src/agent/records';
 import { fetchTransitions } from '../../src/client';
 import { getExpertActions } from '../../src/envs/expert';
+import { ScienceWorldTextEnv } from '../../src/envs/http-text-env';
 import type { EnvSpec } from '../../src/envs/text-env';
 import { segmentByMoves } from '../../src/llm/expert-plan';
 import { BIN, cleanEnv, ROOT } from '../foundation/cli-harness';
@@ -53,9 +54,13 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-/** Registers the episode's expert plan (the simulator's gold path, one subtask per move) at the endpoint. */
+/**
+ * Registers the episode's expert plan (the simulator's gold path, one subtask per move) at the
+ * endpoint. ScienceWorld's gold path is generated in a fresh session of its own: the server's shared
+ * catalog simulator answers differently from call to call, and not always with a winning path.
+ */
 export async function prepareEpisode(stack: ChaosStack, spec: EnvSpec, tag: string): Promise<ChaosEpisode> {
-  const gold = await getExpertActions(stack.envServerUrl, spec);
+  const gold = await goldPath(stack.envServerUrl, spec);
   const name = `${spec.task}-v${spec.variation ?? 0}`;
   const model = `chaos-${name}`;
   stack.endpoint.addEpisode(model, segmentByMoves(gold));
@@ -67,6 +72,16 @@ const live = new Set<CliProcess>();
 /** SIGKILLs every chaos child still running (for `afterAll` and error paths). */
 export function killAllCliProcesses(): void {
   for (const proc of live) proc.kill();
+}
+
+async function goldPath(envServerUrl: string, spec: EnvSpec): Promise<string[]> {
+  if (spec.env !== 'scienceworld') return getExpertActions(envServerUrl, spec);
+  const env = new ScienceWorldTextEnv({ url: envServerUrl });
+  try {
+    return await env.goldActions(spec);
+  } finally {
+    await env.close();
+  }
 }
 
 /** A `step-hrl` child process with its `--json` events parsed as they arrive. */
@@ -242,6 +257,7 @@ export async function runWithKills(
   const { plannedKills, seed, recordSteps } = options;
   const random = seededRandom(seed);
   const before = stack.endpoint.requestsFor(episode.model);
+  const firstSegment = stack.proxy.segments.length; // env sessions before this run belong to others
   const started = Date.now();
   const env = chaosEnv(stack, episode);
   const kills: KillRecord[] = [];
@@ -284,8 +300,9 @@ export async function runWithKills(
   await sleep(50); // let the exit handlers above record their times
   const transitions = await fetchTransitions(stack.client, episodeId);
   const actions = transitions.map((t) => t.action);
-  const appliedTwiceCount = stack.proxy
-    .segmentsOf(episode.spec.task, episode.spec.variation ?? 0)
+  const appliedTwiceCount = stack.proxy.segments
+    .slice(firstSegment)
+    .filter((s) => s.task === episode.spec.task && s.variation === (episode.spec.variation ?? 0))
     .reduce((sum, segment) => sum + appliedTwice(segment, actions), 0);
   return {
     episodeId,
