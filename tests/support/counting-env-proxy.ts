@@ -46,11 +46,6 @@ export class CountingEnvProxy {
     return `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}`;
   }
 
-  /** Segments of one task/variation. */
-  segmentsOf(task: string, variation: number): SessionSegment[] {
-    return this.segments.filter((s) => s.task === task && s.variation === variation);
-  }
-
   /** Stops listening. */
   async stop(): Promise<void> {
     const server = this.server;
