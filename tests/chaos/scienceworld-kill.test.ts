@@ -93,6 +93,9 @@ test(`${EPISODES.length} ScienceWorld episodes killed at random and resumed reco
     chaosMs: chaos.totalMs,
   }));
   console.log(`chaos seed ${SEED}\n${report.map((r) => JSON.stringify(r)).join('\n')}`);
+  // What the last process printed, for any episode whose record differs.
+  for (const [i, { chaos }] of results.entries())
+    if (!report[i]!.identical) console.log(`${report[i]!.episode}: last output\n${chaos.output.slice(-3000)}`);
 
   for (const { spec, reference, chaos } of results) {
     const what = `${spec.task}/${spec.variation} (seed ${chaos.seed})`;
