@@ -19,10 +19,17 @@ export interface EpisodeFlags {
 
 const ENVS: readonly EnvKind[] = ['builtin', 'scienceworld', 'alfworld'];
 
-function int(flag: string, text: string, min: number): number {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < min) {
-    throw new Error(`${flag} ${JSON.stringify(text)} is not valid; pass an integer >= ${min}`);
+/**
+ * Most env steps one episode may take. Keeps an episode's record and its subtasks' results
+ * within Temporal's payload and history limits; raise it only with those in mind.
+ */
+export const MAX_STEPS_LIMIT = 10_000;
+
+function int(flag: string, text: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const value = /^\s*[+-]?\d+\s*$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`;
+    throw new Error(`${flag} ${JSON.stringify(text)} is not valid; pass an integer ${range}`);
   }
   return value;
 }
@@ -49,7 +56,7 @@ export function parseEpisodeFlags(flags: EpisodeFlags): {
     config: {
       spec,
       profile: oneOf('--profile', flags.profile, ['chat', 'paper'] as const),
-      maxSteps: int('--max-steps', flags.maxSteps, 1),
+      maxSteps: int('--max-steps', flags.maxSteps, 1, MAX_STEPS_LIMIT),
       maxSubtasks: int('--max-subtasks', flags.maxSubtasks, 0),
       maxTokens: int('--max-tokens', flags.maxTokens, 0),
       repairAttempts: int('--repair-attempts', flags.repairAttempts, 0),

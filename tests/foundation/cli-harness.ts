@@ -128,7 +128,10 @@ export async function waitFor(check: () => boolean, timeoutMs: number, everyMs =
 /** A CLI process started in the background, with its output so far. */
 export interface BackgroundCli {
   child: ChildProcess;
+  /** stdout and stderr interleaved. */
   output(): string;
+  /** stdout alone. */
+  stdout(): string;
   /** Resolves when the output matches `pattern`; rejects if the process exits first or `timeoutMs` passes. */
   waitForOutput(pattern: RegExp, timeoutMs: number): Promise<void>;
   /** Resolves with the exit code and signal once the process has exited. */
@@ -139,8 +142,12 @@ export interface BackgroundCli {
 export function spawnCli(args: string[], env: NodeJS.ProcessEnv = cleanEnv()): BackgroundCli {
   const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
+  let stdout = '';
   let exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stdout!.on('data', (d: Buffer) => {
+    output += d.toString();
+    stdout += d.toString();
+  });
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('close', (code, signal) => resolve((exitInfo = { code, signal }))),
@@ -148,6 +155,7 @@ export function spawnCli(args: string[], env: NodeJS.ProcessEnv = cleanEnv()): B
   return {
     child,
     output: () => output,
+    stdout: () => stdout,
     exited,
     async waitForOutput(pattern, timeoutMs) {
       const deadline = Date.now() + timeoutMs;
