@@ -4,9 +4,11 @@
  * stays); a second Ctrl-C exits at once, and `step-hrl resume <id>` continues later.
  */
 import { randomUUID } from 'node:crypto';
+import type { WorkflowHandle } from '@temporalio/client';
 import { startEpisode, startEpisodeRerun } from '../../client';
 import { DEMO_GAME, DEMO_SPLIT } from '../../envs/demo-game';
 import { DEFAULT_TASK_QUEUE } from '../../worker';
+import type { EpisodeResult, episodeWorkflow } from '../../workflows/episode';
 import { cancelSignal } from '../../workflows/messages';
 import { defaultEpisodeId, MAX_STEPS_LIMIT, parseEpisodeFlags, type EpisodeFlags } from '../episode-options';
 import { describeWorkflowFailure } from '../failure';
@@ -46,33 +48,36 @@ export async function runEpisode(runFlags: RunFlags, out: Output): Promise<void>
     const where = server ? `embedded Temporal at ${server.address}` : 'Temporal';
     const requestedId = flags.episodeId ?? defaultEpisodeId(config.spec);
     const start = flags.rerun ? startEpisodeRerun : startEpisode;
-    const handle = await start(session.temporal.client, {
-      episodeId: requestedId,
-      taskQueue: flags.taskQueue,
-      config,
-    });
-    const episodeId = handle.workflowId;
-    const rerunOf = episodeId !== requestedId ? requestedId : undefined;
-    out.event(
-      'started',
-      { episodeId, spec: config.spec, ...(rerunOf ? { rerunOf } : {}) },
-      `episode ${out.bold(episodeId)} on ${where} (${config.spec.env} ${config.spec.task})` +
-        (rerunOf ? `, a re-run of ${rerunOf}` : ''),
-    );
+    let handle: WorkflowHandle<typeof episodeWorkflow> | undefined;
+
+    // Started and followed inside worker.run, so a refused start still shuts the worker down
+    // (a created worker that never runs keeps the process alive).
+    const startAndFollow = async (): Promise<EpisodeResult> => {
+      handle = await start(session.temporal.client, { episodeId: requestedId, taskQueue: flags.taskQueue, config });
+      const episodeId = handle.workflowId;
+      const rerunOf = episodeId !== requestedId ? requestedId : undefined;
+      out.event(
+        'started',
+        { episodeId, spec: config.spec, ...(rerunOf ? { rerunOf } : {}) },
+        `episode ${out.bold(episodeId)} on ${where} (${config.spec.env} ${config.spec.task})` +
+          (rerunOf ? `, a re-run of ${rerunOf}` : ''),
+      );
+      return followEpisode(session.temporal.client, handle, out).catch((err: unknown) => {
+        const cause = describeWorkflowFailure(err);
+        throw cause ? new Error(`episode ${episodeId} failed: ${cause}`) : err;
+      });
+    };
 
     let interrupts = 0;
     const onSigint = (): void => {
       interrupts += 1;
-      if (interrupts > 1) process.exit(130);
+      if (interrupts > 1 || !handle) process.exit(130);
       out.line('cancelling after the current step (Ctrl-C again to quit now; `step-hrl resume` continues)...');
       void handle.signal(cancelSignal, 'interrupted from the CLI').catch(() => undefined);
     };
     process.on('SIGINT', onSigint);
     try {
-      const result = await worker.run(followEpisode(session.temporal.client, handle, out)).catch((err: unknown) => {
-        const cause = describeWorkflowFailure(err);
-        throw cause ? new Error(`episode ${episodeId} failed: ${cause}`) : err;
-      });
+      const result = await worker.run(startAndFollow());
       if (result) printEpisodeSummary(result, out);
     } finally {
       process.off('SIGINT', onSigint);
