@@ -1,13 +1,12 @@
 /** Entry of the `step-hrl` command: imports every subcommand (each registers itself) and parses. */
 import { program } from './program';
-import { installQuietRuntime, exitQuietlyOnClosedStdout } from './process-setup';
+import { exitQuietlyOnClosedStdout } from './process-setup';
 import './commands/run';
 import './commands/show';
 import './commands/export';
 import './commands/server';
 import './commands/worker';
 
-installQuietRuntime();
 exitQuietlyOnClosedStdout();
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -1,6 +1,8 @@
 /** Process-wide setup of the CLI: where the Temporal runtime logs, and a reader that stops early. */
 import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 
+let runtimeInstalled = false;
+
 const LOG_LEVELS: readonly LogLevel[] = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'];
 
 /**
@@ -8,8 +10,14 @@ const LOG_LEVELS: readonly LogLevel[] = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERRO
  * logger on stderr, so stdout carries only the command's output (`--json` stays parseable).
  * Worker state chatter would drown the live episode output, so the default level is ERROR
  * (STEP_HRL_LOG_LEVEL=WARN for more).
+ *
+ * Call it right before the first native Temporal object is created, not at start-up: a runtime
+ * that forwards logs keeps Node alive until the last native connection or worker closes, so a
+ * command that never opens one (`server`) must not create it.
  */
 export function installQuietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
   const level = (process.env.STEP_HRL_LOG_LEVEL?.toUpperCase() || 'ERROR') as LogLevel;
   if (!LOG_LEVELS.includes(level)) {
     console.error(

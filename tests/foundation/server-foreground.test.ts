@@ -27,7 +27,7 @@ describe('step-hrl server', () => {
     const server = spawnCli(['server', '--port', String(port), '--data-dir', dataDir]);
     await server.waitForOutput(/Ctrl-C stops it/, 60_000);
 
-    await new Promise((r) => setTimeout(r, 10_000));
+    await new Promise((r) => setTimeout(r, 30_000)); // well past the old ~3 s exit
     expect(server.child.exitCode).toBeNull();
     expect(await isTemporalHealthy(`127.0.0.1:${port}`, 5_000)).toBe(true);
 
@@ -36,5 +36,5 @@ describe('step-hrl server', () => {
     expect(server.output()).toContain('stopped');
     expect(await waitFor(() => processesMentioning(dataDir).length === 0, 10_000)).toBe(true);
     expect(await isPortFree(port)).toBe(true);
-  });
+  }, 90_000);
 });
