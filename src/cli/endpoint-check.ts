@@ -32,7 +32,9 @@ export async function checkLlmEndpoints(
     try {
       await fetch(`${baseURL}/models`, { signal: AbortSignal.timeout(timeoutMs) });
     } catch (err) {
-      const variable = env[`STEP_HRL_BASE_URL_${role.toUpperCase()}`] ? `STEP_HRL_BASE_URL_${role.toUpperCase()}` : 'OPENAI_BASE_URL';
+      const variable = env[`STEP_HRL_BASE_URL_${role.toUpperCase()}`]
+        ? `STEP_HRL_BASE_URL_${role.toUpperCase()}`
+        : 'OPENAI_BASE_URL';
       throw new LlmEndpointUnreachableError(
         `${variable}=${redactUrl(baseURL)} is unreachable (${reason(err, timeoutMs)}); start that server, ` +
           `fix ${variable}, or unset it (and OPENAI_API_KEY) to use the embedded local model`,

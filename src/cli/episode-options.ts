@@ -1,4 +1,5 @@
 /** Turns `run`/`demo` flags into an episode config, with errors that name the flag and the fix. */
+import { randomBytes } from 'node:crypto';
 import type { EpisodeConfig } from '../agent/config';
 import type { EnvKind, EnvSpec } from '../envs/text-env';
 import { parseLlmChoice, type LlmChoice } from '../llm/select';
@@ -65,12 +66,15 @@ export function parseEpisodeFlags(flags: EpisodeFlags): {
   };
 }
 
-/** A readable, unique default episode id. */
+/**
+ * A readable, unique default episode id: env, task, variation, start time, and a short random
+ * suffix so two runs of one task started in the same second do not claim the same id.
+ */
 export function defaultEpisodeId(spec: EnvSpec): string {
   const task = spec.task
     .split('/')[0]
     .replace(/[^A-Za-z0-9]+/g, '-')
     .slice(0, 60);
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
-  return `${spec.env}-${task}-v${spec.variation ?? 0}-${stamp}`;
+  return `${spec.env}-${task}-v${spec.variation ?? 0}-${stamp}-${randomBytes(2).toString('hex')}`;
 }

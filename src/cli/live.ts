@@ -29,7 +29,9 @@ export async function followEpisode(
   const result = retryWhileTemporalAway(() => handle.result(), {
     windowMs: outageWindowMs,
     onOutage: () =>
-      out.line(`Temporal unreachable, retrying for up to ${Math.round(outageWindowMs / 1000)} s (${TEMPORAL_OUTAGE_VAR})...`),
+      out.line(
+        `Temporal unreachable, retrying for up to ${Math.round(outageWindowMs / 1000)} s (${TEMPORAL_OUTAGE_VAR})...`,
+      ),
     onRecovered: () => out.line('Temporal reachable again; following the episode'),
   }).finally(() => (done = true));
   const printStep = (tr: AugmentedTransition): void => {

@@ -1,7 +1,7 @@
 /**
  * Pins errors that name their cause: an unreachable OPENAI_BASE_URL is reported before the episode
  * starts (one line naming the variable and the fix); an episode that fails prints the failing
- * activity and its error, not "Workflow execution failed"; `show --json | head -1` ends quietly
+ * activity and its error, not "Workflow execution failed" (and `show` repeats it); `show --json | head -1` ends quietly
  * when the reader closes the pipe (no EPIPE stack trace).
  */
 import { spawnSync } from 'node:child_process';
@@ -41,9 +41,15 @@ describe('errors name their cause', () => {
       expect(result.code).toBe(1);
       const lines = result.stderr.trim().split('\n');
       expect(lines).toHaveLength(1);
-      expect(lines[0]).toMatch(new RegExp(`^Error: episode ${episodeId} failed: callPolicy activity: .*OPENAI_API_KEY`));
+      expect(lines[0]).toMatch(
+        new RegExp(`^Error: episode ${episodeId} failed: callPolicy activity: .*OPENAI_API_KEY`),
+      );
       expect(lines[0]).not.toContain('Workflow execution failed');
       expect(result.stdout + result.stderr).not.toContain('a-wrong-key');
+
+      const shown = await runCli(['show', episodeId], cliEnv(), 60_000);
+      expect(shown.code).toBe(0);
+      expect(shown.stdout).toMatch(/^failed: callPolicy activity: .*OPENAI_API_KEY/m);
     } finally {
       await server.stop();
     }

@@ -113,7 +113,10 @@ function episodeCommand(
     .option('--max-subtasks <n>', 'subtasks per episode, 0 = no cap', '0')
     .option('--max-tokens <n>', 'token budget per episode, 0 = no cap', '0')
     .option('--repair-attempts <n>', 'extra model calls to repair an unparseable reply', '2')
-    .option('--episode-id <id>', 'workflow id of the episode (default: env-task-variation-time); an id runs once')
+    .option(
+      '--episode-id <id>',
+      'workflow id of the episode (default: <env>-<task>-v<n>-<time>-<random>); an id runs once',
+    )
     .option('--rerun', 'run --episode-id again under a new linked id <id>.rerun-<n> (recorded as rerunOf)')
     .option(
       '--task-queue <queue>',
