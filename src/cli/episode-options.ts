@@ -21,8 +21,9 @@ export interface EpisodeFlags {
 const ENVS: readonly EnvKind[] = ['builtin', 'scienceworld', 'alfworld'];
 
 /**
- * Most env steps one episode may take. Keeps an episode's record and its subtasks' results
- * within Temporal's payload and history limits; raise it only with those in mind.
+ * Most env steps one episode may take (`--max-steps`). Keeps an episode's record and state within
+ * Temporal's payload and history limits. Same value as `MAX_EPISODE_STEPS` of `agent/config`
+ * where that exists; use that one when both are present.
  */
 export const MAX_STEPS_LIMIT = 10_000;
 
