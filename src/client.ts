@@ -14,7 +14,8 @@ import { withDefaults, type EpisodeConfig } from './agent/config';
 import type { AugmentedTransition } from './agent/records';
 import type { EnvSpec } from './envs/text-env';
 import { episodeWorkflow, reactWorkflow } from './workflows';
-import { subtaskWorkflow, type SubtaskOutcome } from './workflows/subtask';
+import type { EpisodeInput } from './workflows/episode';
+import { subtaskWorkflow, type SubtaskInput, type SubtaskOutcome } from './workflows/subtask';
 import { DEFAULT_TASK_QUEUE } from './worker';
 
 /** Options of {@link startEpisode}. */
@@ -124,12 +125,29 @@ type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 /**
  * Subtask outcomes of an episode in order (all parts of every subtask), read from the
  * ChildWorkflowExecutionCompleted events of the episode's latest run and the runs it continued
- * from (continue-as-new). Children of an earlier, separate run under the same id are not included.
+ * from (continue-as-new). A run resumed from a failed one (`resume`) starts with the subtasks it
+ * kept of that run's record (`state.resumedFrom`), read the same way. Children of an earlier,
+ * separate run under the same id are not included.
  */
 export async function fetchSubtaskOutcomes(client: Client, episodeId: string): Promise<SubtaskOutcome[]> {
+  return (await readRunChain(client, episodeId)).map((part) => part.outcome);
+}
+
+/** One finished subtask child of an episode run. */
+interface RecordedPart {
+  subtaskIndex: number;
+  outcome: SubtaskOutcome;
+}
+
+/** The parts recorded by the run chain that ends at `lastRunId` (default: the latest run). */
+async function readRunChain(client: Client, episodeId: string, lastRunId?: string): Promise<RecordedPart[]> {
   const converter = client.options.loadedDataConverter.payloadConverter;
+  const decode = <T>(payloads: temporal.api.common.v1.IPayloads | null | undefined): T | undefined => {
+    const payload = payloads?.payloads?.[0];
+    return payload ? (converter.fromPayload(payload) as T) : undefined;
+  };
   const runs: HistoryEvent[][] = [];
-  let runId: string | undefined;
+  let runId = lastRunId;
   do {
     const history = await client.workflow
       .getHandle(episodeId, runId)
@@ -144,19 +162,26 @@ export async function fetchSubtaskOutcomes(client: Client, episodeId: string): P
     runId = events[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId || undefined;
   } while (runId);
 
-  const outcomes: SubtaskOutcome[] = [];
+  const first = decode<EpisodeInput>(runs[0]?.[0]?.workflowExecutionStartedEventAttributes?.input);
+  const resumedFrom = first?.state?.resumedFrom;
+  const parts: RecordedPart[] = resumedFrom
+    ? (await readRunChain(client, episodeId, resumedFrom.runId)).filter((p) => p.subtaskIndex < resumedFrom.subtasks)
+    : [];
   for (const events of runs) {
-    const subtaskInitiations = new Set<string>();
+    const subtaskInitiations = new Map<string, number>();
     for (const event of events) {
       const initiated = event.startChildWorkflowExecutionInitiatedEventAttributes;
-      if (initiated?.workflowType?.name === subtaskWorkflow.name) subtaskInitiations.add(String(event.eventId));
+      if (initiated?.workflowType?.name === subtaskWorkflow.name)
+        subtaskInitiations.set(String(event.eventId), decode<SubtaskInput>(initiated.input)?.subtaskIndex ?? -1);
       const completed = event.childWorkflowExecutionCompletedEventAttributes;
-      if (!completed || !subtaskInitiations.has(String(completed.initiatedEventId))) continue;
-      const payload = completed.result?.payloads?.[0];
-      if (payload) outcomes.push(converter.fromPayload(payload) as SubtaskOutcome);
+      if (!completed) continue;
+      const subtaskIndex = subtaskInitiations.get(String(completed.initiatedEventId));
+      if (subtaskIndex === undefined) continue;
+      const outcome = decode<SubtaskOutcome>(completed.result);
+      if (outcome) parts.push({ subtaskIndex, outcome });
     }
   }
-  return outcomes;
+  return parts;
 }
 
 /** Every augmented transition of an episode, in step order. */

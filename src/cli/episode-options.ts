@@ -1,6 +1,6 @@
 /** Turns `run`/`demo` flags into an episode config, with errors that name the flag and the fix. */
 import { randomBytes } from 'node:crypto';
-import type { EpisodeConfig } from '../agent/config';
+import { MAX_EPISODE_STEPS, type EpisodeConfig } from '../agent/config';
 import type { EnvKind, EnvSpec } from '../envs/text-env';
 import { parseLlmChoice, type LlmChoice } from '../llm/select';
 
@@ -20,12 +20,8 @@ export interface EpisodeFlags {
 
 const ENVS: readonly EnvKind[] = ['builtin', 'scienceworld', 'alfworld'];
 
-/**
- * Most env steps one episode may take (`--max-steps`). Keeps an episode's record and state within
- * Temporal's payload and history limits. Same value as `MAX_EPISODE_STEPS` of `agent/config`
- * where that exists; use that one when both are present.
- */
-export const MAX_STEPS_LIMIT = 10_000;
+/** Most env steps one episode may take (`--max-steps`): the workflow's own bound, checked early. */
+export const MAX_STEPS_LIMIT = MAX_EPISODE_STEPS;
 
 function int(flag: string, text: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const value = /^\s*[+-]?\d+\s*$/.test(text) ? Number(text) : NaN;
