@@ -236,6 +236,62 @@ export async function recordScenarios(t: TestTemporal, version: string): Promise
     history: await history(t, cancelledChild),
   });
 
+  // A long subtask in parts (maxStepsPerChildRun 3): the child returns part-limit, the next part goes on.
+  const partsResult = await run(
+    'parts',
+    { env: 'builtin', task: 'boil-water', variation: 0 },
+    new ScriptedLlmClient(loopingPolicyRules(7)),
+    { maxStepsPerChildRun: 3, maxSteps: 8 },
+  );
+  if (partsResult.steps !== 8) throw new Error('parts scenario ended after ' + partsResult.steps + ' steps');
+  out.push({
+    file: 'parts-episode.json',
+    workflowId: id('parts'),
+    covers: 'episode running one subtask in several parts (patch subtask-parts)',
+    history: await history(t, id('parts')),
+  });
+  out.push({
+    file: 'parts-subtask-part1.json',
+    workflowId: subtaskWorkflowId(id('parts'), 0, 1),
+    covers: 'subtask part ending part-limit',
+    history: await history(t, subtaskWorkflowId(id('parts'), 0, 1)),
+  });
+
+  // Temporal's own cancellation (UI, `temporal workflow cancel`) in the middle of a long subtask.
+  const temporalCancelQueue = queueFor('fixture-temporal-cancel');
+  let temporalCancelledChild = '';
+  await withWorker(
+    t,
+    { taskQueue: temporalCancelQueue, llm: slow(new ScriptedLlmClient(loopingPolicyRules(1000)), 100) },
+    async () => {
+      const handle = await startEpisode(t.client, {
+        episodeId: id('temporal-cancel'),
+        taskQueue: temporalCancelQueue,
+        config: { spec: { env: 'builtin', task: 'boil-water', variation: 0 } },
+      });
+      await until(async () => {
+        temporalCancelledChild = (await handle.query(episodeProgressQuery)).subtaskWorkflowId ?? '';
+        return temporalCancelledChild !== '';
+      });
+      const child = t.client.workflow.getHandle(temporalCancelledChild);
+      await until(async () => (await child.query(transitionsQuery)).length >= 3);
+      await handle.cancel();
+      return handle.result();
+    },
+  );
+  out.push({
+    file: 'temporal-cancel-episode.json',
+    workflowId: id('temporal-cancel'),
+    covers: "episode cancelled by Temporal's cancellation (patch honour-temporal-cancel)",
+    history: await history(t, id('temporal-cancel')),
+  });
+  out.push({
+    file: 'temporal-cancel-subtask.json',
+    workflowId: temporalCancelledChild,
+    covers: "subtask cancelled by Temporal's cancellation",
+    history: await history(t, temporalCancelledChild),
+  });
+
   // A non-retryable model error at the 5th call (inside subtask 0): the episode ends llm-error.
   const llmError: EnvSpec = { env: 'builtin', task: 'clean-plate', variation: 0 };
   const failed = await run('llm-error', llmError, new ExpertWithFault(llmError, 5, 'bad-key'));
