@@ -200,29 +200,34 @@ export async function recordScenarios(t: TestTemporal, version: string): Promise
     history: await history(t, subtaskWorkflowId(id('repair'), 0, 0)),
   });
 
-  // Cancel by signal in the middle of a long subtask.
-  const cancelQueue = queueFor('fixture-cancel');
-  let cancelledChild = '';
-  await withWorker(
-    t,
-    { taskQueue: cancelQueue, llm: slow(new ScriptedLlmClient(loopingPolicyRules(1000)), 100) },
-    async () => {
+  /** Starts a long episode, and once its running child has 3 steps, stops it with `stop`; returns that child's id. */
+  const cancelMidSubtask = async (
+    name: string,
+    stop: (handle: Awaited<ReturnType<typeof startEpisode>>) => Promise<unknown>,
+  ): Promise<string> => {
+    const taskQueue = queueFor(`fixture-${name}`);
+    let childId = '';
+    await withWorker(t, { taskQueue, llm: slow(new ScriptedLlmClient(loopingPolicyRules(1000)), 100) }, async () => {
       const handle = await startEpisode(t.client, {
-        episodeId: id('cancel'),
-        taskQueue: cancelQueue,
+        episodeId: id(name),
+        taskQueue,
         config: { spec: { env: 'builtin', task: 'boil-water', variation: 0 } },
       });
       // The episode's step count moves when a child returns: watch the running child's transitions.
       await until(async () => {
-        cancelledChild = (await handle.query(episodeProgressQuery)).subtaskWorkflowId ?? '';
-        return cancelledChild !== '';
+        childId = (await handle.query(episodeProgressQuery)).subtaskWorkflowId ?? '';
+        return childId !== '';
       });
-      const child = t.client.workflow.getHandle(cancelledChild);
+      const child = t.client.workflow.getHandle(childId);
       await until(async () => (await child.query(transitionsQuery)).length >= 3);
-      await handle.signal(cancelSignal, 'fixture');
+      await stop(handle);
       return handle.result();
-    },
-  );
+    });
+    return childId;
+  };
+
+  // Cancel by signal in the middle of a long subtask.
+  const cancelledChild = await cancelMidSubtask('cancel', (handle) => handle.signal(cancelSignal, 'fixture'));
   out.push({
     file: 'cancel-episode.json',
     workflowId: id('cancel'),
@@ -258,27 +263,7 @@ export async function recordScenarios(t: TestTemporal, version: string): Promise
   });
 
   // Temporal's own cancellation (UI, `temporal workflow cancel`) in the middle of a long subtask.
-  const temporalCancelQueue = queueFor('fixture-temporal-cancel');
-  let temporalCancelledChild = '';
-  await withWorker(
-    t,
-    { taskQueue: temporalCancelQueue, llm: slow(new ScriptedLlmClient(loopingPolicyRules(1000)), 100) },
-    async () => {
-      const handle = await startEpisode(t.client, {
-        episodeId: id('temporal-cancel'),
-        taskQueue: temporalCancelQueue,
-        config: { spec: { env: 'builtin', task: 'boil-water', variation: 0 } },
-      });
-      await until(async () => {
-        temporalCancelledChild = (await handle.query(episodeProgressQuery)).subtaskWorkflowId ?? '';
-        return temporalCancelledChild !== '';
-      });
-      const child = t.client.workflow.getHandle(temporalCancelledChild);
-      await until(async () => (await child.query(transitionsQuery)).length >= 3);
-      await handle.cancel();
-      return handle.result();
-    },
-  );
+  const temporalCancelledChild = await cancelMidSubtask('temporal-cancel', (handle) => handle.cancel());
   out.push({
     file: 'temporal-cancel-episode.json',
     workflowId: id('temporal-cancel'),
