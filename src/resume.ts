@@ -12,7 +12,7 @@ import { defaultPayloadConverter, WorkflowIdReusePolicy } from '@temporalio/comm
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import type { EnvResetOutput } from './activities/types';
-import type { EpisodeInput, EpisodeState, episodeWorkflow } from './workflows/episode';
+import { initialState, type EpisodeInput, type EpisodeState, type episodeWorkflow } from './workflows/episode';
 import type { SubtaskInput, SubtaskOutcome } from './workflows/subtask';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
@@ -103,22 +103,7 @@ export function prefixState(
   let s: EpisodeState | undefined = base && structuredClone(base);
   if (!s) {
     if (!reset) return undefined;
-    s = {
-      task: reset.taskDescription,
-      envQueue: '',
-      subtasks: [],
-      lastProgress: 'None',
-      observation: reset.observation,
-      stepIndex: 0,
-      score: reset.score,
-      won: false,
-      tokens: 0,
-      spentTokens: 0,
-      log: [],
-      resetObsHash: reset.obsHash,
-      runs: 1,
-      envVersions: reset.versions,
-    };
+    s = initialState(reset, '');
   }
   // Keep whole subtasks only: every part finished, the last one not waiting for a re-drive.
   let cutoff = 0;

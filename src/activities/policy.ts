@@ -3,6 +3,8 @@
  * replay re-executes none. Retries belong to the activity retry policy (backends do not retry):
  * a retry re-sends the same prompt; nothing else needs resetting.
  */
+import { Context } from '@temporalio/activity';
+import { CancelledFailure } from '@temporalio/common';
 import { jsonSchemaFor, parsePolicyOutput } from '../agent/schemas';
 import { asApplicationFailure } from '../llm/to-application-failure';
 import type { LlmClient } from '../llm/types';
@@ -20,17 +22,21 @@ export function createPolicyActivities(llm: LlmClient, counter: CallCounter = { 
     /** Calls the model for one role and parses its reply. */
     async callPolicy(input: PolicyCallInput): Promise<PolicyCallResult> {
       counter.llmCalls += 1;
+      const signal = cancellationSignal();
       try {
         const response = await withHeartbeat(() =>
-          llm.complete({
-            role: input.role,
-            prompt: input.prompt,
-            messages: input.messages,
-            jsonSchema: input.profile === 'chat' ? jsonSchemaFor(input.role) : undefined,
-            maxTokens: input.maxTokens,
-            temperature: input.temperature,
-            stop: input.stop,
-          }),
+          llm.complete(
+            {
+              role: input.role,
+              prompt: input.prompt,
+              messages: input.messages,
+              jsonSchema: input.profile === 'chat' ? jsonSchemaFor(input.role) : undefined,
+              maxTokens: input.maxTokens,
+              temperature: input.temperature,
+              stop: input.stop,
+            },
+            { signal },
+          ),
         );
         return {
           text: response.text,
@@ -42,8 +48,19 @@ export function createPolicyActivities(llm: LlmClient, counter: CallCounter = { 
           cached: response.cached ?? false,
         };
       } catch (err) {
+        // Cancelled (episode cancelled, worker shutting down): report a cancellation, not a model error.
+        if (signal?.aborted) throw new CancelledFailure('the model call was cancelled');
         throw asApplicationFailure(err);
       }
     },
   };
+}
+
+/** The running activity's cancellation signal: a cancelled episode stops waiting on the model. */
+function cancellationSignal(): AbortSignal | undefined {
+  try {
+    return Context.current().cancellationSignal;
+  } catch {
+    return undefined; // called outside an activity (unit tests)
+  }
 }

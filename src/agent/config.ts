@@ -101,6 +101,8 @@ export function configProblems(config: EpisodeConfig): string[] {
     problems.push(
       `maxStepsPerChildRun must be an integer from 1 to ${MAX_STEPS_PER_CHILD_RUN}, got ${config.maxStepsPerChildRun}`,
     );
+  if (!(config.llmOutageBudgetSeconds >= 1))
+    problems.push(`llmOutageBudgetSeconds must be at least 1 (seconds), got ${config.llmOutageBudgetSeconds}`);
   return problems;
 }
 

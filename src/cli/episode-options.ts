@@ -1,5 +1,6 @@
 /** Turns `run`/`demo` flags into an episode config, with errors that name the flag and the fix. */
-import type { EpisodeConfig } from '../agent/config';
+import { randomBytes } from 'node:crypto';
+import { MAX_EPISODE_STEPS, type EpisodeConfig } from '../agent/config';
 import type { EnvKind, EnvSpec } from '../envs/text-env';
 import { parseLlmChoice, type LlmChoice } from '../llm/select';
 
@@ -19,10 +20,14 @@ export interface EpisodeFlags {
 
 const ENVS: readonly EnvKind[] = ['builtin', 'scienceworld', 'alfworld'];
 
-function int(flag: string, text: string, min: number): number {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < min) {
-    throw new Error(`${flag} ${JSON.stringify(text)} is not valid; pass an integer >= ${min}`);
+/** Most env steps one episode may take (`--max-steps`): the workflow's own bound, checked early. */
+export const MAX_STEPS_LIMIT = MAX_EPISODE_STEPS;
+
+function int(flag: string, text: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const value = /^\s*[+-]?\d+\s*$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`;
+    throw new Error(`${flag} ${JSON.stringify(text)} is not valid; pass an integer ${range}`);
   }
   return value;
 }
@@ -49,7 +54,7 @@ export function parseEpisodeFlags(flags: EpisodeFlags): {
     config: {
       spec,
       profile: oneOf('--profile', flags.profile, ['chat', 'paper'] as const),
-      maxSteps: int('--max-steps', flags.maxSteps, 1),
+      maxSteps: int('--max-steps', flags.maxSteps, 1, MAX_STEPS_LIMIT),
       maxSubtasks: int('--max-subtasks', flags.maxSubtasks, 0),
       maxTokens: int('--max-tokens', flags.maxTokens, 0),
       repairAttempts: int('--repair-attempts', flags.repairAttempts, 0),
@@ -58,12 +63,15 @@ export function parseEpisodeFlags(flags: EpisodeFlags): {
   };
 }
 
-/** A readable, unique default episode id. */
+/**
+ * A readable, unique default episode id: env, task, variation, start time, and a short random
+ * suffix so two runs of one task started in the same second do not claim the same id.
+ */
 export function defaultEpisodeId(spec: EnvSpec): string {
   const task = spec.task
     .split('/')[0]
     .replace(/[^A-Za-z0-9]+/g, '-')
     .slice(0, 60);
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
-  return `${spec.env}-${task}-v${spec.variation ?? 0}-${stamp}`;
+  return `${spec.env}-${task}-v${spec.variation ?? 0}-${stamp}-${randomBytes(2).toString('hex')}`;
 }

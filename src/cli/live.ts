@@ -8,19 +8,32 @@ import type { EpisodeResult, episodeWorkflow } from '../workflows/episode';
 import { episodeProgressQuery, transitionsQuery } from '../workflows/messages';
 import type { SubtaskOutcome } from '../workflows/subtask';
 import type { Output } from './output';
+import { retryWhileTemporalAway, TEMPORAL_OUTAGE_VAR, temporalOutageWindowMs } from './temporal-outage';
 
 const POLL_MS = 300;
 
-/** Follows `handle` until it finishes, printing as it goes; returns the result. */
+/**
+ * Follows `handle` until it finishes, printing as it goes; returns the result. A Temporal server
+ * that is away for less than `outageWindowMs` (default: {@link temporalOutageWindowMs}) is waited
+ * out with one "Temporal unreachable, retrying" line.
+ */
 export async function followEpisode(
   client: Client,
   handle: WorkflowHandle<typeof episodeWorkflow>,
   out: Output,
+  outageWindowMs = temporalOutageWindowMs(),
 ): Promise<EpisodeResult> {
   let printedSteps = -1;
   let printedSubtask = -1;
   let done = false;
-  const result = handle.result().finally(() => (done = true));
+  const result = retryWhileTemporalAway(() => handle.result(), {
+    windowMs: outageWindowMs,
+    onOutage: () =>
+      out.line(
+        `Temporal unreachable, retrying for up to ${Math.round(outageWindowMs / 1000)} s (${TEMPORAL_OUTAGE_VAR})...`,
+      ),
+    onRecovered: () => out.line('Temporal reachable again; following the episode'),
+  }).finally(() => (done = true));
   const printStep = (tr: AugmentedTransition): void => {
     if (tr.stepIndex <= printedSteps) return;
     printedSteps = tr.stepIndex;

@@ -6,10 +6,12 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { EnvProvider } from '../envs/factory';
 import type { EnvSpec } from '../envs/text-env';
+import { loadCacheConfigFromEnv, loadOpenAiConfigFromEnv } from '../llm/config';
 import { expertPlan } from '../llm/expert-plan';
 import { parseLlmChoice, selectLlm, type SelectedLlm } from '../llm/select';
 import { defaultDataDir } from '../server/paths';
 import { createStepHrlWorker, type StepHrlWorker } from '../worker';
+import { checkLlmEndpoints } from './endpoint-check';
 import { openTemporal, type OpenTemporal, type TemporalCliOptions } from './temporal';
 
 /** Flags of commands that run a worker. */
@@ -45,6 +47,11 @@ export async function withSession<T>(flags: TemporalCliOptions, body: (session: 
         throw new Error("--llm expert follows one episode's expert solution; use it with `run`, `demo` or `resume`");
       }
       const plan = choice === 'expert' && spec ? await expertPlan(spec, () => envs.serverUrl()) : undefined;
+      // A read-only cache answers every call itself, so the endpoint need not be up.
+      if ((choice === 'auto' || choice === 'openai') && loadCacheConfigFromEnv().mode !== 'read-only') {
+        const endpoints = loadOpenAiConfigFromEnv();
+        if (endpoints) await checkLlmEndpoints(endpoints);
+      }
       return selectLlm({
         choice,
         expertPlan: plan,

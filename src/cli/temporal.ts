@@ -2,6 +2,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { resolveTemporal, type TemporalTarget } from '../server/connection';
+import { installQuietRuntime } from './process-setup';
 
 /** Connections plus the way to release them (stopping a dev server this process started). */
 export interface OpenTemporal {
@@ -24,6 +25,7 @@ export async function openTemporal(options: TemporalCliOptions): Promise<OpenTem
   const target = await resolveTemporal({ dataDir: options.dataDir, port, ui: options.ui });
   try {
     const connection = await Connection.connect(target.connectionOptions);
+    installQuietRuntime();
     const native = await NativeConnection.connect(
       target.connectionOptions as Parameters<typeof NativeConnection.connect>[0],
     );

@@ -8,7 +8,14 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CacheMode } from './config';
 import { DEFAULT_MAX_TOKENS, DEFAULT_TEMPERATURE, assertValidRequest } from './request-utils';
-import { LlmError, type LlmClient, type LlmRequest, type LlmResponse, type TokenUsage } from './types';
+import {
+  LlmError,
+  type CallOptions,
+  type LlmClient,
+  type LlmRequest,
+  type LlmResponse,
+  type TokenUsage,
+} from './types';
 
 /** Format version of entries on disk; bump when the key material or entry shape changes. */
 export const CACHE_FORMAT_VERSION = 1;
@@ -98,8 +105,8 @@ export class CachedLlmClient implements LlmClient {
     return cacheKey(this.modelId, this.keyMaterial(request));
   }
 
-  async complete(request: LlmRequest): Promise<LlmResponse> {
-    if (this.mode === 'off') return this.inner.complete(request);
+  async complete(request: LlmRequest, options?: CallOptions): Promise<LlmResponse> {
+    if (this.mode === 'off') return this.inner.complete(request, options);
     assertValidRequest(request);
     const started = performance.now();
     const material = this.keyMaterial(request);
@@ -119,7 +126,7 @@ export class CachedLlmClient implements LlmClient {
     }
     this.counters.misses++;
     if (this.mode === 'read-only') throw new CacheMissError(key, this.mode, this.dir);
-    const response = await this.inner.complete(request);
+    const response = await this.inner.complete(request, options);
     await this.write({
       version: CACHE_FORMAT_VERSION,
       key,

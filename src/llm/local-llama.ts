@@ -19,8 +19,8 @@ import { SingleBar } from 'cli-progress';
 import type { HostReply, HostRequest } from './local-llama-host';
 import { LocalLlamaEngine, type EngineCompletion, type LoadedModelInfo } from './local-llama-engine';
 import { assertModelFile, formatBytes, localModelId, projectRoot, resolveLocalModelPath } from './local-model-files';
-import { assertValidRequest } from './request-utils';
-import { LlmError, type LlmClient, type LlmRequest, type LlmResponse } from './types';
+import { assertValidRequest, untilAborted } from './request-utils';
+import { LlmError, type CallOptions, type LlmClient, type LlmRequest, type LlmResponse } from './types';
 
 /** Options of {@link LocalLlamaClient}; every field has a default. */
 export interface LocalLlamaClientOptions {
@@ -97,12 +97,12 @@ export class LocalLlamaClient implements LlmClient {
   }
 
   /** Runs one request on the local model; see {@link LlmClient.complete}. */
-  async complete(request: LlmRequest): Promise<LlmResponse> {
+  async complete(request: LlmRequest, options: CallOptions = {}): Promise<LlmResponse> {
     assertValidRequest(request);
     await this.load();
     const backend = await this.backend!;
     const started = performance.now();
-    const out = await backend.complete(request);
+    const out = await untilAborted(backend.complete(request), options.signal);
     return {
       text: out.text,
       usage: { promptTokens: out.promptTokens, completionTokens: out.completionTokens, source: 'tokenizer' },

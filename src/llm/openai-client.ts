@@ -24,6 +24,7 @@ import { DEFAULT_MAX_TOKENS, DEFAULT_TEMPERATURE, applyStop, assertValidRequest,
 import {
   LlmError,
   type ChatMessage,
+  type CallOptions,
   type LlmClient,
   type LlmRequest,
   type LlmResponse,
@@ -89,14 +90,16 @@ export class OpenAiLlmClient implements LlmClient {
   }
 
   /** Sends `request` to the role's endpoint. @throws {@link LlmError} for every failure. */
-  async complete(request: LlmRequest): Promise<LlmResponse> {
+  async complete(request: LlmRequest, options: CallOptions = {}): Promise<LlmResponse> {
     assertValidRequest(request);
     const cfg = this.config.roles[request.role];
     const resolved = this.resolveRequest(request);
     const started = performance.now();
     try {
       const out =
-        resolved.prompt !== undefined ? await this.viaCompletions(cfg, resolved) : await this.viaChat(cfg, resolved);
+        resolved.prompt !== undefined
+          ? await this.viaCompletions(cfg, resolved, options.signal)
+          : await this.viaChat(cfg, resolved, options.signal);
       return { ...out, latencyMs: Math.round(performance.now() - started) };
     } catch (err) {
       throw this.toLlmError(err, cfg, performance.now() - started);
@@ -113,7 +116,11 @@ export class OpenAiLlmClient implements LlmClient {
     return sdk;
   }
 
-  private async viaCompletions(cfg: RoleConfig, req: ResolvedLlmRequest): Promise<Omit<LlmResponse, 'latencyMs'>> {
+  private async viaCompletions(
+    cfg: RoleConfig,
+    req: ResolvedLlmRequest,
+    signal?: AbortSignal,
+  ): Promise<Omit<LlmResponse, 'latencyMs'>> {
     const body: OpenAI.CompletionCreateParamsNonStreaming = {
       model: req.model,
       prompt: req.prompt!,
@@ -121,7 +128,7 @@ export class OpenAiLlmClient implements LlmClient {
       temperature: req.temperature,
       ...(req.stop?.length && { stop: req.stop }),
     };
-    const res: unknown = await this.sdk(cfg).completions.create(body);
+    const res: unknown = await this.sdk(cfg).completions.create(body, { signal });
     const choice = firstChoice(res);
     if (typeof choice['text'] !== 'string') throw new MalformedResponseError('choices[0].text is missing');
     // Servers that ignore `stop` would leak the next turn into the action; cut client-side too.
@@ -129,18 +136,22 @@ export class OpenAiLlmClient implements LlmClient {
     return { text, usage: usageOf(res, req.prompt!, text), model: modelOf(res, req.model) };
   }
 
-  private async viaChat(cfg: RoleConfig, req: ResolvedLlmRequest): Promise<Omit<LlmResponse, 'latencyMs'>> {
+  private async viaChat(
+    cfg: RoleConfig,
+    req: ResolvedLlmRequest,
+    signal?: AbortSignal,
+  ): Promise<Omit<LlmResponse, 'latencyMs'>> {
     const schema = req.jsonSchema;
     if (schema && !this.noJsonSchema.has(cfg.baseURL)) {
       try {
-        return await this.chatOnce(cfg, req, req.messages!, schema);
+        return await this.chatOnce(cfg, req, req.messages!, schema, signal);
       } catch (err) {
         if (!rejectsJsonSchema(err)) throw err;
         this.noJsonSchema.add(cfg.baseURL);
       }
     }
-    if (!schema) return this.chatOnce(cfg, req, req.messages!, undefined);
-    const out = await this.chatOnce(cfg, req, withJsonInstruction(req.messages!, schema), undefined);
+    if (!schema) return this.chatOnce(cfg, req, req.messages!, undefined, signal);
+    const out = await this.chatOnce(cfg, req, withJsonInstruction(req.messages!, schema), undefined, signal);
     const json = extractFirstJsonObject(out.text);
     if (json === undefined) {
       throw new LlmError(
@@ -157,6 +168,7 @@ export class OpenAiLlmClient implements LlmClient {
     req: ResolvedLlmRequest,
     messages: ChatMessage[],
     schema: Record<string, unknown> | undefined,
+    signal?: AbortSignal,
   ): Promise<Omit<LlmResponse, 'latencyMs'>> {
     const body: OpenAI.ChatCompletionCreateParamsNonStreaming = {
       model: req.model,
@@ -169,7 +181,7 @@ export class OpenAiLlmClient implements LlmClient {
         response_format: { type: 'json_schema', json_schema: { name: 'output', schema, strict: true } },
       }),
     };
-    const res: unknown = await this.sdk(cfg).chat.completions.create(body);
+    const res: unknown = await this.sdk(cfg).chat.completions.create(body, { signal });
     const message = firstChoice(res)['message'] as Record<string, unknown> | undefined;
     const content = message?.['content'];
     if (typeof content !== 'string') throw new MalformedResponseError('choices[0].message.content is missing');

@@ -43,3 +43,18 @@ export function applyStop(text: string, stop: readonly string[] | undefined): st
   }
   return text.slice(0, end);
 }
+
+/**
+ * `work`, or a rejection as soon as `signal` aborts (an activity was cancelled): the caller stops
+ * waiting even when the backend cannot interrupt the call itself (the local model finishes it
+ * in the background and its answer is dropped).
+ */
+export function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  if (signal.aborted) return Promise.reject(new LlmError('the model call was cancelled', false));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(new LlmError('the model call was cancelled', false));
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}

@@ -32,6 +32,12 @@ export interface LlmRequest {
   stop?: string[];
 }
 
+/** Per-call options that are not part of the request (so never part of a cache key). */
+export interface CallOptions {
+  /** Aborts the call (an activity's cancellation signal): backends stop waiting and reject. */
+  signal?: AbortSignal;
+}
+
 /** Token counts for one call; `source` says whether the provider reported them or we counted. */
 export interface TokenUsage {
   promptTokens: number;
@@ -58,7 +64,7 @@ export interface LlmResponse {
 export interface LlmClient {
   /** Stable id of the model(s) behind this client, for records. */
   readonly modelId: string;
-  complete(request: LlmRequest): Promise<LlmResponse>;
+  complete(request: LlmRequest, options?: CallOptions): Promise<LlmResponse>;
 }
 
 /** Errors a backend throws; `retryable` decides whether the activity retry policy may try again. */

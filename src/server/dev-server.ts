@@ -74,9 +74,33 @@ export function isAlive(pid: number): boolean {
   }
 }
 
+/**
+ * Creates `dir` one level at a time below its first existing ancestor. Node's recursive mkdir
+ * spins forever where a parent exists but refuses children with ENOENT (e.g. under /proc), so
+ * each level is created on its own and the first refusal is thrown.
+ */
+function mkdirLevels(dir: string): void {
+  const missing: string[] = [];
+  let current = path.resolve(dir);
+  while (!existsSync(current)) {
+    missing.unshift(current);
+    const parent = path.dirname(current);
+    if (parent === current) break;
+    current = parent;
+  }
+  for (const level of missing) {
+    try {
+      mkdirSync(level);
+    } catch (err) {
+      // another process created it meanwhile
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+}
+
 function ensureWritableDir(dataDir: string): void {
   try {
-    mkdirSync(dataDir, { recursive: true });
+    mkdirLevels(dataDir);
     const probe = path.join(dataDir, `.write-test-${process.pid}`);
     writeFileSync(probe, '');
     rmSync(probe);

@@ -16,7 +16,7 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { RecordedStep } from '../activities/types';
+import type { EnvResetOutput, RecordedStep } from '../activities/types';
 import { ENV_DIVERGENCE } from '../activities/types';
 import { configProblems, withDefaults, type EpisodeConfig } from '../agent/config';
 import { buildPolicyCall, formatObservation } from '../agent/prompts';
@@ -92,6 +92,26 @@ export interface EpisodeResult {
   error?: string;
 }
 
+/** The state of an episode right after its env reset (on `envQueue`): nothing done yet. */
+export function initialState(reset: EnvResetOutput, envQueue: string): EpisodeState {
+  return {
+    task: reset.taskDescription,
+    envQueue,
+    subtasks: [],
+    lastProgress: 'None',
+    observation: reset.observation,
+    stepIndex: 0,
+    score: reset.score,
+    won: false,
+    tokens: 0,
+    spentTokens: 0,
+    log: [],
+    resetObsHash: reset.obsHash,
+    runs: 1,
+    envVersions: reset.versions,
+  };
+}
+
 /** Patch id of the re-drive that starts a run resumed from a recorded prefix. */
 export const RESUME_PATCH = 'resume-from-prefix';
 
@@ -143,22 +163,7 @@ export async function episodeWorkflow(input: EpisodeInput): Promise<EpisodeResul
 
   if (!state) {
     const { envQueue, reset } = await openSession(episodeId, config);
-    state = {
-      task: reset.taskDescription,
-      envQueue,
-      subtasks: [],
-      lastProgress: 'None',
-      observation: reset.observation,
-      stepIndex: 0,
-      score: reset.score,
-      won: false,
-      tokens: 0,
-      spentTokens: 0,
-      log: [],
-      resetObsHash: reset.obsHash,
-      runs: 1,
-      envVersions: reset.versions,
-    };
+    state = initialState(reset, envQueue);
   }
   const s = state;
 

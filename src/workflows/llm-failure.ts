@@ -44,10 +44,12 @@ export function isLlmStop(answer: Decision | LlmStop): answer is LlmStop {
 export function llmFailureMessage(err: unknown, budgetSeconds: number): string | undefined {
   if (!(err instanceof ActivityFailure) || err.activityType !== 'callPolicy') return undefined;
   const cause = err.cause;
-  // The server stops retrying when the next attempt would pass schedule-to-close (cause: the last
-  // attempt's error) or when an attempt itself runs past it (cause: a timeout).
+  // Out of budget: the attempts that fit in it are spent (current proxies), or the next attempt
+  // would pass schedule-to-close / an attempt ran past it (proxies recorded before that change).
   const outOfBudget =
-    err.retryState === 'TIMEOUT' || (cause instanceof TimeoutFailure && cause.timeoutType === 'SCHEDULE_TO_CLOSE');
+    err.retryState === 'MAXIMUM_ATTEMPTS_REACHED' ||
+    err.retryState === 'TIMEOUT' ||
+    (cause instanceof TimeoutFailure && cause.timeoutType === 'SCHEDULE_TO_CLOSE');
   if (outOfBudget) {
     const last = cause instanceof TimeoutFailure ? cause.cause?.message : cause?.message;
     return (

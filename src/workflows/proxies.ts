@@ -13,24 +13,42 @@ export const NON_RETRYABLE_POLICY_ERRORS = ['LlmConfigError', 'CacheMissError', 
 /** Backoff cap between two attempts of one policy call while the endpoint is down. */
 export const POLICY_MAX_RETRY_INTERVAL = '30s';
 
+/** Longest backoff between two attempts of one policy call, in seconds. */
+const POLICY_MAX_RETRY_SECONDS = 30;
+
 /**
- * LLM calls that wait out an outage: capped exponential backoff with no attempt cap, bounded only by
- * `outageBudgetSeconds` (schedule-to-close, so one call never waits longer). A Retry-After (429)
- * overrides the backoff for that attempt; bad configuration (401/403/404/400/422, cache miss in
- * read-only mode) fails fast.
+ * Attempts whose backoff (1 s, doubling, capped at {@link POLICY_MAX_RETRY_SECONDS}) fits in
+ * `budgetSeconds`: the outage budget as an attempt count, so time a call spends queued (behind a
+ * serial model, or in Temporal's queue under load) never counts against it.
+ */
+export function attemptsWithin(budgetSeconds: number): number {
+  let waited = 0;
+  let interval = 1;
+  let attempts = 1;
+  while (waited + interval <= budgetSeconds) {
+    waited += interval;
+    interval = Math.min(interval * 2, POLICY_MAX_RETRY_SECONDS);
+    attempts += 1;
+  }
+  return attempts;
+}
+
+/**
+ * LLM calls that wait out an outage: capped exponential backoff, as many attempts as fit in
+ * `outageBudgetSeconds` of backoff. A Retry-After (429) overrides the backoff for that attempt;
+ * bad configuration (401/403/404/400/422, cache miss in read-only mode) fails fast. No
+ * schedule-to-close: a call waiting for a slot is not failing. Liveness comes from heartbeats
+ * (every second, worker interceptor), so one attempt may run as long as the budget.
  */
 export function policyFor(outageBudgetSeconds: number) {
   return proxyActivities<StepHrlActivities>({
-    scheduleToCloseTimeout: `${outageBudgetSeconds}s`,
-    // A call queued behind a serial model is not hung: liveness comes from heartbeats (every
-    // second, worker interceptor), so the start-to-close bound is the outage budget itself.
     startToCloseTimeout: `${outageBudgetSeconds}s`,
     heartbeatTimeout: '5s',
     retry: {
       initialInterval: '1s',
       backoffCoefficient: 2,
       maximumInterval: POLICY_MAX_RETRY_INTERVAL,
-      // No maximumAttempts: unlimited; the outage budget (schedule-to-close) bounds the call.
+      maximumAttempts: attemptsWithin(outageBudgetSeconds),
       nonRetryableErrorTypes: NON_RETRYABLE_POLICY_ERRORS,
     },
   });

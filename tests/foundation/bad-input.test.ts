@@ -2,7 +2,8 @@
  * Pins the one-line errors for bad input, through the library (error class + message naming the
  * fix) and through the CLI (stderr is exactly one `Error: ...` line, exit code 1): port already in
  * use, missing / non-executable / broken Temporal CLI, a Temporal CLI that starts but dies,
- * unreachable TEMPORAL_ADDRESS, unwritable data dir, and malformed `run` flags.
+ * unreachable TEMPORAL_ADDRESS, unwritable data dir (also under /proc, where Node's recursive mkdir
+ * used to spin forever), and malformed `run` flags (including --max-steps above its maximum).
  */
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -215,6 +216,23 @@ describe('CLI errors: one `Error:` line on stderr, exit 1', () => {
       const line = await expectOneLineError([...cmd, '--port', String(closedPort), '--data-dir', dataDir]);
       expect(line).toContain(`Error: data dir ${dataDir} is not writable`);
       expect(line).toContain('pass --data-dir <writable folder>');
+    }
+  });
+
+  it('a data dir under /proc (where recursive mkdir spins forever) fails at once (run and server)', async () => {
+    const dataDir = '/proc/step-hrl-no-such/data';
+    for (const cmd of [run(), ['server']]) {
+      const line = await expectOneLineError([...cmd, '--port', String(closedPort), '--data-dir', dataDir]);
+      expect(line).toBe(
+        `Error: data dir ${dataDir} is not writable (ENOENT); pass --data-dir <writable folder> or set STEP_HRL_DATA_DIR`,
+      );
+    }
+  });
+
+  it('--max-steps above the maximum or not an integer', async () => {
+    for (const value of ['10001', '2.5', '1e3', 'many']) {
+      const line = await expectOneLineError([...run(), '--max-steps', value, '--data-dir', dataDirIn('cli-steps')]);
+      expect(line).toBe(`Error: --max-steps ${JSON.stringify(value)} is not valid; pass an integer from 1 to 10000`);
     }
   });
 

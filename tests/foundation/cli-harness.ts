@@ -2,7 +2,7 @@
  * Helpers for the foundation tests that drive the real `step-hrl` bin: make sure `dist/` is built
  * from the current sources, run the CLI with a clean environment, and look for leftover processes.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 
@@ -123,4 +123,47 @@ export async function waitFor(check: () => boolean, timeoutMs: number, everyMs =
     if (Date.now() > deadline) return false;
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/** A CLI process started in the background, with its output so far. */
+export interface BackgroundCli {
+  child: ChildProcess;
+  /** stdout and stderr interleaved. */
+  output(): string;
+  /** stdout alone. */
+  stdout(): string;
+  /** Resolves when the output matches `pattern`; rejects if the process exits first or `timeoutMs` passes. */
+  waitForOutput(pattern: RegExp, timeoutMs: number): Promise<void>;
+  /** Resolves with the exit code and signal once the process has exited. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Starts `step-hrl <args>` in the background (stdout and stderr collected together). */
+export function spawnCli(args: string[], env: NodeJS.ProcessEnv = cleanEnv()): BackgroundCli {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  let stdout = '';
+  let exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  child.stdout!.on('data', (d: Buffer) => {
+    output += d.toString();
+    stdout += d.toString();
+  });
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('close', (code, signal) => resolve((exitInfo = { code, signal }))),
+  );
+  return {
+    child,
+    output: () => output,
+    stdout: () => stdout,
+    exited,
+    async waitForOutput(pattern, timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      while (!pattern.test(output)) {
+        if (exitInfo) throw new Error(`step-hrl ${args[0]} exited (${JSON.stringify(exitInfo)}); output:\n${output}`);
+        if (Date.now() > deadline) throw new Error(`no ${pattern} within ${timeoutMs} ms; output:\n${output}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+  };
 }

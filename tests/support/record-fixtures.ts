@@ -200,29 +200,34 @@ export async function recordScenarios(t: TestTemporal, version: string): Promise
     history: await history(t, subtaskWorkflowId(id('repair'), 0, 0)),
   });
 
-  // Cancel by signal in the middle of a long subtask.
-  const cancelQueue = queueFor('fixture-cancel');
-  let cancelledChild = '';
-  await withWorker(
-    t,
-    { taskQueue: cancelQueue, llm: slow(new ScriptedLlmClient(loopingPolicyRules(1000)), 100) },
-    async () => {
+  /** Starts a long episode, and once its running child has 3 steps, stops it with `stop`; returns that child's id. */
+  const cancelMidSubtask = async (
+    name: string,
+    stop: (handle: Awaited<ReturnType<typeof startEpisode>>) => Promise<unknown>,
+  ): Promise<string> => {
+    const taskQueue = queueFor(`fixture-${name}`);
+    let childId = '';
+    await withWorker(t, { taskQueue, llm: slow(new ScriptedLlmClient(loopingPolicyRules(1000)), 100) }, async () => {
       const handle = await startEpisode(t.client, {
-        episodeId: id('cancel'),
-        taskQueue: cancelQueue,
+        episodeId: id(name),
+        taskQueue,
         config: { spec: { env: 'builtin', task: 'boil-water', variation: 0 } },
       });
       // The episode's step count moves when a child returns: watch the running child's transitions.
       await until(async () => {
-        cancelledChild = (await handle.query(episodeProgressQuery)).subtaskWorkflowId ?? '';
-        return cancelledChild !== '';
+        childId = (await handle.query(episodeProgressQuery)).subtaskWorkflowId ?? '';
+        return childId !== '';
       });
-      const child = t.client.workflow.getHandle(cancelledChild);
+      const child = t.client.workflow.getHandle(childId);
       await until(async () => (await child.query(transitionsQuery)).length >= 3);
-      await handle.signal(cancelSignal, 'fixture');
+      await stop(handle);
       return handle.result();
-    },
-  );
+    });
+    return childId;
+  };
+
+  // Cancel by signal in the middle of a long subtask.
+  const cancelledChild = await cancelMidSubtask('cancel', (handle) => handle.signal(cancelSignal, 'fixture'));
   out.push({
     file: 'cancel-episode.json',
     workflowId: id('cancel'),
@@ -234,6 +239,42 @@ export async function recordScenarios(t: TestTemporal, version: string): Promise
     workflowId: cancelledChild,
     covers: 'subtask cancelled',
     history: await history(t, cancelledChild),
+  });
+
+  // A long subtask in parts (maxStepsPerChildRun 3): the child returns part-limit, the next part goes on.
+  const partsResult = await run(
+    'parts',
+    { env: 'builtin', task: 'boil-water', variation: 0 },
+    new ScriptedLlmClient(loopingPolicyRules(7)),
+    { maxStepsPerChildRun: 3, maxSteps: 8 },
+  );
+  if (partsResult.steps !== 8) throw new Error('parts scenario ended after ' + partsResult.steps + ' steps');
+  out.push({
+    file: 'parts-episode.json',
+    workflowId: id('parts'),
+    covers: 'episode running one subtask in several parts (patch subtask-parts)',
+    history: await history(t, id('parts')),
+  });
+  out.push({
+    file: 'parts-subtask-part1.json',
+    workflowId: subtaskWorkflowId(id('parts'), 0, 1),
+    covers: 'subtask part ending part-limit',
+    history: await history(t, subtaskWorkflowId(id('parts'), 0, 1)),
+  });
+
+  // Temporal's own cancellation (UI, `temporal workflow cancel`) in the middle of a long subtask.
+  const temporalCancelledChild = await cancelMidSubtask('temporal-cancel', (handle) => handle.cancel());
+  out.push({
+    file: 'temporal-cancel-episode.json',
+    workflowId: id('temporal-cancel'),
+    covers: "episode cancelled by Temporal's cancellation (patch honour-temporal-cancel)",
+    history: await history(t, id('temporal-cancel')),
+  });
+  out.push({
+    file: 'temporal-cancel-subtask.json',
+    workflowId: temporalCancelledChild,
+    covers: "subtask cancelled by Temporal's cancellation",
+    history: await history(t, temporalCancelledChild),
   });
 
   // A non-retryable model error at the 5th call (inside subtask 0): the episode ends llm-error.

@@ -172,6 +172,40 @@ test("Temporal's cancellation ends the episode as cancelled: record kept, child 
   expect(env.closed()).toBe(1);
 });
 
+test("Temporal's cancellation stops an in-flight model call: the call's abort signal fires and the episode ends cancelled", async () => {
+  const taskQueue = queueFor('cancel-aborts-llm');
+  const episodeId = `ep-${taskQueue}`;
+  const scripted = new ScriptedLlmClient(loopingPolicyRules(4));
+  let lowCalls = 0;
+  let aborted = false;
+  let hanging: (() => void) | undefined;
+  const hangs = new Promise<void>((resolve) => (hanging = resolve));
+  const llm: LlmClient = {
+    modelId: scripted.modelId,
+    async complete(request, options) {
+      if (request.role !== 'low' || ++lowCalls !== 3) return scripted.complete(request);
+      hanging!();
+      // A model that never answers: only the activity's cancellation can end this call.
+      return new Promise((_resolve, reject) => {
+        options?.signal?.addEventListener('abort', () => {
+          aborted = true;
+          reject(new LlmError('aborted', true));
+        });
+      });
+    },
+  };
+  const result = await withWorker(t, { taskQueue, llm }, async () => {
+    const handle = await startEpisode(t.client, { episodeId, taskQueue, config: { spec: longSpec, maxSteps: 50 } });
+    await hangs;
+    await handle.cancel();
+    return handle.result();
+  });
+  expect(aborted).toBe(true);
+  expect(result.status).toBe('cancelled');
+  expect(result.steps).toBe(2);
+  expect(await fetchTransitions(t.client, episodeId)).toHaveLength(2);
+});
+
 test('a non-retryable LLM error mid-subtask ends the episode llm-error with its record kept and the env closed', async () => {
   const taskQueue = queueFor('llm-error-closes-env');
   const episodeId = `ep-${taskQueue}`;

@@ -3,49 +3,81 @@
  * run one STEP-HRL episode and print it live. Ctrl-C cancels the episode cleanly (the record
  * stays); a second Ctrl-C exits at once, and `step-hrl resume <id>` continues later.
  */
-import { startEpisode } from '../../client';
+import { randomUUID } from 'node:crypto';
+import type { WorkflowHandle } from '@temporalio/client';
+import { startEpisode, startEpisodeRerun } from '../../client';
 import { DEMO_GAME, DEMO_SPLIT } from '../../envs/demo-game';
 import { DEFAULT_TASK_QUEUE } from '../../worker';
+import type { EpisodeResult, episodeWorkflow } from '../../workflows/episode';
 import { cancelSignal } from '../../workflows/messages';
-import { defaultEpisodeId, parseEpisodeFlags, type EpisodeFlags } from '../episode-options';
+import { defaultEpisodeId, MAX_STEPS_LIMIT, parseEpisodeFlags, type EpisodeFlags } from '../episode-options';
+import { describeWorkflowFailure } from '../failure';
 import { followEpisode } from '../live';
 import { createOutput, type Output } from '../output';
 import { action, program } from '../program';
 import { withSession, type WorkerCliOptions } from '../session';
 import { printEpisodeSummary } from './show';
 
-interface RunFlags extends EpisodeFlags, WorkerCliOptions {
+interface RunFlags extends EpisodeFlags, Omit<WorkerCliOptions, 'taskQueue'> {
+  taskQueue?: string;
   episodeId?: string;
+  rerun?: boolean;
   json?: boolean;
 }
 
+/**
+ * A task queue only this process polls, so its policy (e.g. a scripted expert for one task) never
+ * answers another process's episodes.
+ */
+export function processTaskQueue(): string {
+  return `${DEFAULT_TASK_QUEUE}.run.${randomUUID()}`;
+}
+
 /** Runs one episode end to end with an in-process worker. */
-export async function runEpisode(flags: RunFlags, out: Output): Promise<void> {
+export async function runEpisode(runFlags: RunFlags, out: Output): Promise<void> {
+  const flags = { ...runFlags, taskQueue: runFlags.taskQueue ?? processTaskQueue() };
   const { config } = parseEpisodeFlags(flags);
+  if (flags.rerun && !flags.episodeId) {
+    throw new Error('--rerun needs --episode-id <id> of the episode to run again (default ids are always new)');
+  }
   await withSession(flags, async (session) => {
     const llm = await session.llm(flags, config.spec, config.profile);
     out.line(`policy: ${llm.description}`);
     const worker = await session.worker(flags, llm);
     const server = session.temporal.target.devServer;
     const where = server ? `embedded Temporal at ${server.address}` : 'Temporal';
-    const episodeId = flags.episodeId ?? defaultEpisodeId(config.spec);
-    const handle = await startEpisode(session.temporal.client, { episodeId, taskQueue: flags.taskQueue, config });
-    out.event(
-      'started',
-      { episodeId, spec: config.spec },
-      `episode ${out.bold(episodeId)} on ${where} (${config.spec.env} ${config.spec.task})`,
-    );
+    const requestedId = flags.episodeId ?? defaultEpisodeId(config.spec);
+    const start = flags.rerun ? startEpisodeRerun : startEpisode;
+    let handle: WorkflowHandle<typeof episodeWorkflow> | undefined;
+
+    // Started and followed inside worker.run, so a refused start still shuts the worker down
+    // (a created worker that never runs keeps the process alive).
+    const startAndFollow = async (): Promise<EpisodeResult> => {
+      handle = await start(session.temporal.client, { episodeId: requestedId, taskQueue: flags.taskQueue, config });
+      const episodeId = handle.workflowId;
+      const rerunOf = episodeId !== requestedId ? requestedId : undefined;
+      out.event(
+        'started',
+        { episodeId, spec: config.spec, ...(rerunOf ? { rerunOf } : {}) },
+        `episode ${out.bold(episodeId)} on ${where} (${config.spec.env} ${config.spec.task})` +
+          (rerunOf ? `, a re-run of ${rerunOf}` : ''),
+      );
+      return followEpisode(session.temporal.client, handle, out).catch((err: unknown) => {
+        const cause = describeWorkflowFailure(err);
+        throw cause ? new Error(`episode ${episodeId} failed: ${cause}`) : err;
+      });
+    };
 
     let interrupts = 0;
     const onSigint = (): void => {
       interrupts += 1;
-      if (interrupts > 1) process.exit(130);
+      if (interrupts > 1 || !handle) process.exit(130);
       out.line('cancelling after the current step (Ctrl-C again to quit now; `step-hrl resume` continues)...');
       void handle.signal(cancelSignal, 'interrupted from the CLI').catch(() => undefined);
     };
     process.on('SIGINT', onSigint);
     try {
-      const result = await worker.run(followEpisode(session.temporal.client, handle, out));
+      const result = await worker.run(startAndFollow());
       if (result) printEpisodeSummary(result, out);
     } finally {
       process.off('SIGINT', onSigint);
@@ -77,12 +109,19 @@ function episodeCommand(
       defaults.llm,
     )
     .option('--model-path <file>', 'GGUF file for the local model (default: the one installed by setup)')
-    .option('--max-steps <n>', 'environment steps per episode', defaults.maxSteps)
+    .option('--max-steps <n>', `environment steps per episode, at most ${MAX_STEPS_LIMIT}`, defaults.maxSteps)
     .option('--max-subtasks <n>', 'subtasks per episode, 0 = no cap', '0')
     .option('--max-tokens <n>', 'token budget per episode, 0 = no cap', '0')
     .option('--repair-attempts <n>', 'extra model calls to repair an unparseable reply', '2')
-    .option('--episode-id <id>', 'workflow id of the episode (default: env-task-variation-time)')
-    .option('--task-queue <queue>', 'Temporal task queue', DEFAULT_TASK_QUEUE)
+    .option(
+      '--episode-id <id>',
+      'workflow id of the episode (default: <env>-<task>-v<n>-<time>-<random>); an id runs once',
+    )
+    .option('--rerun', 'run --episode-id again under a new linked id <id>.rerun-<n> (recorded as rerunOf)')
+    .option(
+      '--task-queue <queue>',
+      `Temporal task queue (default: one only this process polls, ${DEFAULT_TASK_QUEUE}.run.<uuid>)`,
+    )
     .option(
       '--data-dir <dir>',
       'data dir for the embedded server and cache (default ./.step-hrl, or STEP_HRL_DATA_DIR)',

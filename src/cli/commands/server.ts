@@ -2,6 +2,7 @@
 import { startDevServer } from '../../server/dev-server';
 import { defaultDataDir } from '../../server/paths';
 import { action, program } from '../program';
+import { untilStopSignal } from '../stop-signal';
 
 program
   .command('server')
@@ -24,10 +25,7 @@ program
         `Temporal dev server at ${server.address} (data in ${dataDir})${flags.ui ? `, UI at http://127.0.0.1:${port + 1000}` : ''}`,
       );
       console.log(`use it from another shell with TEMPORAL_ADDRESS=${server.address}; Ctrl-C stops it`);
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve);
-        process.once('SIGTERM', resolve);
-      });
+      await untilStopSignal();
       await server.stop();
       console.log('stopped');
     }),

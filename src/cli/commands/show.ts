@@ -3,6 +3,7 @@ import { transitionTokens } from '../../agent/record-tokens';
 import { fetchTransitions } from '../../client';
 import type { EpisodeResult } from '../../workflows/episode';
 import { episodeProgressQuery } from '../../workflows/messages';
+import { describeWorkflowFailure } from '../failure';
 import { createOutput, type Output } from '../output';
 import { action, program } from '../program';
 import { openTemporal, type TemporalCliOptions } from '../temporal';
@@ -61,6 +62,13 @@ program
         out.line(`episode ${episodeId}: ${status}`);
         if (status === 'COMPLETED') printEpisodeSummary((await handle.result()) as EpisodeResult, out);
         else if (status === 'RUNNING') out.line(JSON.stringify(await handle.query(episodeProgressQuery)));
+        else if (status === 'FAILED') {
+          const cause = await handle.result().then(
+            () => undefined,
+            (err: unknown) => describeWorkflowFailure(err),
+          );
+          if (cause) out.line(`failed: ${cause}`);
+        }
         const transitions = await fetchTransitions(temporal.client, episodeId);
         const table = out.table(['step', 'subtask', 'action', 'done?', 'reward', 'score', 'tokens']);
         for (const tr of transitions) {
