@@ -61,7 +61,7 @@ async function main(): Promise<void> {
     // Episodes are taken round-robin from the chaos set, so N > 21 repeats tasks under new ids.
     const specs = Array.from({ length: episodes }, (_, i) => CHAOS_EPISODES[i % CHAOS_EPISODES.length]!);
     const runs = await pool(specs, parallel, async (spec, i) => {
-      const episode = await prepareEpisode(stack, spec, `b${seed}-${i}`);
+      const episode = await prepareEpisode(stack, spec);
       const name = `b${seed}-${i}-${spec.task}-v${spec.variation}`;
       const reference = await runReference(stack, episode, `ref-${name}`);
       const chaos = await runWithKills(stack, episode, `chaos-${name}`, {
@@ -106,6 +106,7 @@ async function main(): Promise<void> {
         activityFailures: mergeCounts(runs.map((r) => r.chaos.activities.failures)),
       },
       resumeToFirstNewStepMs: stats(firstNew),
+      resumeStartupMs: stats(kills.flatMap((k) => (k.resumeStartupMs === undefined ? [] : [k.resumeStartupMs]))),
       resumeToFinishMs: stats(toFinish),
       uninterruptedEpisodeMs: stats(runs.map((r) => r.reference.durationMs)),
       chaosEpisodeTotalMs: stats(runs.map((r) => r.chaos.totalMs)),
@@ -168,6 +169,7 @@ function markdown(s: {
   wallMs: number;
   counts: Record<string, unknown>;
   resumeToFirstNewStepMs: Stats;
+  resumeStartupMs: Stats;
   resumeToFinishMs: Stats;
   uninterruptedEpisodeMs: Stats;
   chaosEpisodeTotalMs: Stats;
@@ -186,6 +188,7 @@ function markdown(s: {
     '| time | n | p50 s | p90 s | max s |',
     '| --- | ---: | ---: | ---: | ---: |',
     row('`resume` start → first new step', s.resumeToFirstNewStepMs),
+    row('`resume` start → its first output (start-up)', s.resumeStartupMs),
     row('`resume` start → episode finished', s.resumeToFinishMs),
     row('uninterrupted episode (baseline)', s.uninterruptedEpisodeMs),
     row('chaos episode, first `run` → finished', s.chaosEpisodeTotalMs),

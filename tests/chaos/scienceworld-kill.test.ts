@@ -66,7 +66,7 @@ test(`${EPISODES.length} ScienceWorld episodes killed at random and resumed reco
   const s = stack!;
   const tag = `t${SEED}`;
   const results = await pool(EPISODES, PARALLEL, async (spec: EnvSpec, i) => {
-    const episode = await prepareEpisode(s, spec, tag);
+    const episode = await prepareEpisode(s, spec);
     const name = `${tag}-${spec.task}-v${spec.variation}`;
     const reference: ReferenceRun = await runReference(s, episode, `ref-${name}`);
     const chaos: ChaosRun = await runWithKills(s, episode, `chaos-${name}`, {

@@ -37,8 +37,6 @@ export interface ChaosEpisode {
   spec: EnvSpec;
   /** `STEP_HRL_MODEL` for its processes; picks its expert plan at the endpoint. */
   model: string;
-  /** Its own task queue, so no other episode's process answers its tasks. */
-  taskQueue: string;
   goldSteps: number;
 }
 
@@ -59,12 +57,12 @@ export function seededRandom(seed: number): () => number {
  * endpoint. ScienceWorld's gold path is generated in a fresh session of its own: the server's shared
  * catalog simulator answers differently from call to call, and not always with a winning path.
  */
-export async function prepareEpisode(stack: ChaosStack, spec: EnvSpec, tag: string): Promise<ChaosEpisode> {
+export async function prepareEpisode(stack: ChaosStack, spec: EnvSpec): Promise<ChaosEpisode> {
   const gold = await goldPath(stack.envServerUrl, spec);
   const name = `${spec.task}-v${spec.variation ?? 0}`;
   const model = `chaos-${name}`;
   stack.endpoint.addEpisode(model, segmentByMoves(gold));
-  return { spec, model, taskQueue: `chaos-${tag}-${name}`, goldSteps: gold.length };
+  return { spec, model, goldSteps: gold.length };
 }
 
 const live = new Set<CliProcess>();
@@ -92,6 +90,8 @@ export class CliProcess {
   /** Step indexes printed, in order, with the time each was seen. */
   readonly steps: { step: number; at: number }[] = [];
   started = false;
+  /** When the process printed its first `--json` event (its worker and connections are up). */
+  firstEventAt: number | undefined;
   output = '';
   private readonly listeners = new Set<() => void>();
 
@@ -112,6 +112,7 @@ export class CliProcess {
       } catch {
         return; // not one of ours
       }
+      this.firstEventAt ??= Date.now();
       if (event.type === 'started') this.started = true;
       if (event.type === 'step' && typeof event.step === 'number')
         this.steps.push({ step: event.step, at: Date.now() });
@@ -177,7 +178,8 @@ export function runArgs(stack: ChaosStack, episode: ChaosEpisode, episodeId: str
   return [
     'run',
     ...['--env', spec.env, '--task', spec.task, '--variation', String(spec.variation ?? 0)],
-    ...['--llm', 'openai', '--profile', 'chat', '--episode-id', episodeId, '--task-queue', episode.taskQueue],
+    // No --task-queue: each `run` process polls its own queue, and `resume` finds it from the episode.
+    ...['--llm', 'openai', '--profile', 'chat', '--episode-id', episodeId],
     ...(stack.runFlags ?? []),
     '--json',
   ];
@@ -220,6 +222,8 @@ export interface KillRecord {
   recordedStepsAtKill: number;
   /** From spawning `resume` to its first printed step past the recorded ones; absent if it printed none. */
   resumeToFirstNewStepMs?: number;
+  /** From spawning `resume` to its first printed event (process start-up, connections, worker). */
+  resumeStartupMs?: number;
   /** From spawning `resume` to its exit (or to its own kill). */
   resumeDurationMs: number;
 }
@@ -291,6 +295,11 @@ export async function runWithKills(
       .until(() => resumed.firstStepFrom(recorded) !== undefined)
       .then((held) => {
         if (held) killRecord.resumeToFirstNewStepMs = resumed.firstStepFrom(recorded)!.at - resumed.startedAt;
+      });
+    void resumed
+      .until(() => resumed.firstEventAt !== undefined)
+      .then((held) => {
+        if (held) killRecord.resumeStartupMs = resumed.firstEventAt! - resumed.startedAt;
       });
     void resumed.exited.then(() => (killRecord.resumeDurationMs = Date.now() - resumed.startedAt));
     proc = resumed;
