@@ -119,6 +119,9 @@ async function main(): Promise<void> {
         kills: r.chaos.kills,
         redrives: r.chaos.activities.scheduled['envRedrive'] ?? 0,
         extraLlmRequests: r.chaos.llmRequests - (r.chaos.activities.completed['callPolicy'] ?? 0),
+        finalExit: r.chaos.finalExit,
+        // What the last process printed, where the record differs.
+        ...(r.identical ? {} : { lastOutput: r.chaos.output.slice(-3000) }),
       })),
     };
     const out = path.join(__dirname, 'results');
