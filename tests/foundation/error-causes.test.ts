@@ -32,7 +32,7 @@ describe('errors name their cause', () => {
     ]);
   });
 
-  it('a failed episode prints the failing activity and its error', async () => {
+  it('an episode the model cannot play (bad key) exits 1 naming the cause, and show repeats it', async () => {
     const server = await MockOpenAiServer.start({ apiKey: 'the-right-key' });
     try {
       const episodeId = `bad-key-${process.pid}-${Date.now()}`;
@@ -42,14 +42,16 @@ describe('errors name their cause', () => {
       const lines = result.stderr.trim().split('\n');
       expect(lines).toHaveLength(1);
       expect(lines[0]).toMatch(
-        new RegExp(`^Error: episode ${episodeId} failed: callPolicy activity: .*OPENAI_API_KEY`),
+        new RegExp(
+          `^Error: episode ${episodeId} ended llm-error: model call failed \\(not retryable\\): .*OPENAI_API_KEY`,
+        ),
       );
       expect(lines[0]).not.toContain('Workflow execution failed');
       expect(result.stdout + result.stderr).not.toContain('a-wrong-key');
 
       const shown = await runCli(['show', episodeId], cliEnv(), 60_000);
       expect(shown.code).toBe(0);
-      expect(shown.stdout).toMatch(/^failed: callPolicy activity: .*OPENAI_API_KEY/m);
+      expect(shown.stdout).toMatch(/^error: model call failed \(not retryable\): .*OPENAI_API_KEY/m);
     } finally {
       await server.stop();
     }

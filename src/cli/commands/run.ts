@@ -16,7 +16,7 @@ import { followEpisode } from '../live';
 import { createOutput, type Output } from '../output';
 import { action, program } from '../program';
 import { withSession, type WorkerCliOptions } from '../session';
-import { printEpisodeSummary } from './show';
+import { failOnErrorStatus, printEpisodeSummary } from './show';
 
 interface RunFlags extends EpisodeFlags, Omit<WorkerCliOptions, 'taskQueue'> {
   taskQueue?: string;
@@ -78,7 +78,10 @@ export async function runEpisode(runFlags: RunFlags, out: Output): Promise<void>
     process.on('SIGINT', onSigint);
     try {
       const result = await worker.run(startAndFollow());
-      if (result) printEpisodeSummary(result, out);
+      if (result) {
+        printEpisodeSummary(result, out);
+        failOnErrorStatus(result);
+      }
     } finally {
       process.off('SIGINT', onSigint);
     }

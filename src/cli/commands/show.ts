@@ -40,6 +40,16 @@ export function printEpisodeSummary(result: EpisodeResult, out: Output): void {
   if (result.error) out.line(`error: ${result.error}`);
 }
 
+/**
+ * Throws (so the command prints one `Error:` line and exits 1) when the episode could not be
+ * played to an end of its own: the model failed for good (`llm-error`) or the env diverged or
+ * kept losing its session (`env-error`). Budgets, cancel and a finished env are normal ends.
+ */
+export function failOnErrorStatus(result: EpisodeResult): void {
+  if (result.status === 'llm-error' || result.status === 'env-error')
+    throw new Error(`episode ${result.episodeId} ended ${result.status}: ${result.error ?? 'no message recorded'}`);
+}
+
 program
   .command('show')
   .description('Show an episode: status, summary and every recorded step')

@@ -12,7 +12,7 @@ import { followEpisode } from '../live';
 import { createOutput } from '../output';
 import { action, program } from '../program';
 import { withSession, type WorkerCliOptions } from '../session';
-import { printEpisodeSummary } from './show';
+import { failOnErrorStatus, printEpisodeSummary } from './show';
 
 /** The input an episode was started with, read from the first event of its history. */
 async function episodeInput(client: Client, episodeId: string): Promise<EpisodeInput> {
@@ -82,7 +82,10 @@ program
             : `resuming ${episodeId}; policy: ${llm.description}`,
         );
         const result = await worker.run(followEpisode(client, resumed.handle, out));
-        if (result) printEpisodeSummary(result, out);
+        if (result) {
+          printEpisodeSummary(result, out);
+          failOnErrorStatus(result);
+        }
       }),
     ),
   );
