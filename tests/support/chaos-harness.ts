@@ -276,7 +276,7 @@ export async function runWithKills(
       () => (k > 0 || proc.started) && proc.steps.filter((s) => s.step >= since).length >= afterSteps,
     );
     if (armed) await sleep(delayMs);
-    if (!armed || proc.child.exitCode !== null) {
+    if (!armed || proc.child.exitCode !== null || proc.child.signalCode !== null) {
       finishedBeforeKill = true;
       break;
     }
