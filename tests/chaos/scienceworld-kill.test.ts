@@ -31,10 +31,10 @@ const SEED = Number(process.env.STEP_HRL_CHAOS_SEED ?? Math.floor(Math.random() 
 const PARALLEL = Number(process.env.STEP_HRL_CHAOS_PARALLEL ?? 3);
 /**
  * For a quick look (the full set is the test): STEP_HRL_CHAOS_LIMIT=N plays only the first N
- * episodes, STEP_HRL_CHAOS_ONLY=task/variation only that one.
+ * episodes, STEP_HRL_CHAOS_ONLY=task/variation[,task/variation...] only those.
  */
-const ONLY = process.env.STEP_HRL_CHAOS_ONLY;
-const EPISODES = CHAOS_EPISODES.filter((s) => !ONLY || `${s.task}/${s.variation}` === ONLY).slice(
+const ONLY = process.env.STEP_HRL_CHAOS_ONLY?.split(',');
+const EPISODES = CHAOS_EPISODES.filter((s) => !ONLY || ONLY.includes(`${s.task}/${s.variation}`)).slice(
   0,
   Number(process.env.STEP_HRL_CHAOS_LIMIT ?? CHAOS_EPISODES.length),
 );
