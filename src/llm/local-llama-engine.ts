@@ -110,8 +110,8 @@ export class LocalLlamaEngine {
       sequences: 1,
     });
     const sequence = context.getSequence();
-    // Chat and raw completion share the one sequence (calls are serialised); a shared prompt prefix
-    // between consecutive calls is reused from the KV cache instead of being evaluated again.
+    // Chat and raw completion share the one sequence (calls are serialised); it is cleared before
+    // every call (see `run`), so an answer never depends on the call before it.
     const chat = new lib.LlamaChat({ contextSequence: sequence, autoDisposeSequence: false });
     const completion = new lib.LlamaCompletion({ contextSequence: sequence, autoDisposeSequence: false });
     const meta = model.fileInfo.metadata;
@@ -152,6 +152,10 @@ export class LocalLlamaEngine {
     const maxTokens = request.maxTokens ?? DEFAULT_MAX_TOKENS;
     const temperature = request.temperature ?? DEFAULT_TEMPERATURE;
     const grammar = request.jsonSchema ? await this.grammarFor(request.jsonSchema) : undefined;
+    // Evaluating a prompt partly from the previous call's KV cache changes the batch shapes, and
+    // with them the float rounding: at temperature 0 the same request could answer differently
+    // depending on what ran before. A fresh sequence per call keeps the model a function of its input.
+    await this.chat.sequence.clearHistory();
     let completionTokens = 0;
     const onToken = (tokens: NodeLlamaCpp.Token[]): void => {
       completionTokens += tokens.length;
