@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 export interface SerialEndpoint {
   /** Base URL ending in `/v1`, for `OPENAI_BASE_URL`. */
   readonly baseURL: string;
-  /** Requests forwarded so far. */
+  /** Completion requests forwarded so far (not the model list a client may check first). */
   readonly served: number;
   /** Requests waiting now (for progress output). */
   readonly queued: number;
@@ -49,7 +49,7 @@ export async function serialEndpoint(upstreamBaseURL: string, latencyMs: number)
       const turn = queue.then(async () => {
         queued -= 1;
         await new Promise((r) => setTimeout(r, latencyMs));
-        served += 1;
+        if ((req.url ?? '').includes('/completions')) served += 1;
         await forward(req, Buffer.concat(chunks), res);
       });
       queue = turn.catch(() => undefined);
