@@ -80,6 +80,15 @@ describe('ScienceWorld env server', () => {
     }
   }, 180_000);
 
+  test('the expert path of a task is the same on every call (a fresh session each time, not the shared catalog)', async () => {
+    const animal: EnvSpec = { env: 'scienceworld', task: 'find-animal', variation: 1 };
+    const paths = [];
+    for (let i = 0; i < 3; i++) paths.push(await getExpertActions(server.url, animal));
+    expect(paths[0]!.length).toBeGreaterThan(0);
+    expect(paths[1]).toEqual(paths[0]);
+    expect(paths[2]).toEqual(paths[0]);
+  });
+
   test('reports env package versions', async () => {
     const v = await getEnvVersions(server.url);
     expect(v.scienceworld).toBe('1.1.3');
