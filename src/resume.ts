@@ -64,6 +64,30 @@ export async function resumeEpisode(client: Client, episodeId: string): Promise<
 }
 
 /**
+ * The worker id whose env queue (`<taskQueue>.env.<id>`) a running episode is pinned to: the last
+ * `acquireEnvQueue` answer of its current run, else the queue its state carried over
+ * continue-as-new. A `resume` worker that takes this id serves the dead worker's pinned queue at
+ * once: a waiting env call then gets `SessionLost` and the episode re-drives in seconds, instead of
+ * waiting for the queue's schedule-to-start timeout and a failed liveness ping.
+ */
+export async function pinnedWorkerId(
+  client: Client,
+  episodeId: string,
+  taskQueue: string,
+): Promise<string | undefined> {
+  const events = (await client.workflow.getHandle(episodeId).fetchHistory()).events ?? [];
+  let queue = decode<EpisodeInput>(events[0]?.workflowExecutionStartedEventAttributes?.input)?.state?.envQueue;
+  const acquires = new Set<number>();
+  for (const e of events) {
+    if (e.activityTaskScheduledEventAttributes?.activityType?.name === 'acquireEnvQueue') acquires.add(num(e.eventId));
+    const completed = e.activityTaskCompletedEventAttributes;
+    if (completed && acquires.has(num(completed.scheduledEventId))) queue = decode<string>(completed.result) ?? queue;
+  }
+  const prefix = `${taskQueue}.env.`;
+  return queue?.startsWith(prefix) ? queue.slice(prefix.length) : undefined;
+}
+
+/**
  * The state after the last subtask the run finished for good, or undefined when nothing was
  * recorded past the input (the new run then starts over). Exported for tests.
  */

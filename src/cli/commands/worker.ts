@@ -6,7 +6,7 @@
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { Client } from '@temporalio/client';
 import { DEFAULT_TASK_QUEUE } from '../../worker';
-import { resumeEpisode } from '../../resume';
+import { pinnedWorkerId, resumeEpisode } from '../../resume';
 import type { EpisodeInput } from '../../workflows/episode';
 import { followEpisode } from '../live';
 import { createOutput } from '../output';
@@ -74,8 +74,14 @@ program
         const input = await episodeInput(client, episodeId);
         const llm = await session.llm(flags as WorkerCliOptions, input.config.spec, input.config.profile);
         const resumed = await resumeEpisode(client, episodeId);
-        // The episode's own queue: `run` processes may each use their own.
-        const worker = await session.worker({ ...(flags as WorkerCliOptions), taskQueue: resumed.taskQueue }, llm);
+        // The episode's own queue (`run` processes each use their own), and for a running episode the
+        // worker id of its pinned env queue, so calls waiting there are answered (SessionLost) at once.
+        const workerId = resumed.started ? undefined : await pinnedWorkerId(client, episodeId, resumed.taskQueue);
+        const worker = await session.worker(
+          { ...(flags as WorkerCliOptions), taskQueue: resumed.taskQueue },
+          llm,
+          workerId,
+        );
         out.line(
           resumed.started
             ? `resuming ${episodeId} as a new run from its recorded prefix (${resumed.prefixSubtasks} subtasks kept); policy: ${llm.description}`
