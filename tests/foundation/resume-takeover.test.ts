@@ -1,0 +1,58 @@
+/**
+ * Fast recovery: after kill -9 of `run`, `resume` takes over the dead worker's pinned env queue
+ * (its worker id, read from the episode's history), so an env call waiting there is answered at
+ * once with SessionLost and the episode re-drives. No env call waits out its schedule-to-start
+ * timeout and no liveness ping fails on the dead queue first.
+ */
+import { Client, Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import type { EpisodeResult } from '../../src/workflows/episode';
+import { testAddress } from '../support/temporal';
+import { cleanEnv, ensureBuilt, runCli, spawnCli } from './cli-harness';
+
+let connection: Connection | undefined;
+beforeAll(async () => {
+  ensureBuilt();
+  connection = await Connection.connect({ address: testAddress() });
+});
+afterAll(async () => connection?.close());
+
+type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+
+/** Every event of the episode's latest run and of each subtask child it started. */
+async function episodeEvents(client: Client, episodeId: string): Promise<HistoryEvent[]> {
+  const events = (await client.workflow.getHandle(episodeId).fetchHistory()).events ?? [];
+  const children = events
+    .map((e) => e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId)
+    .filter((id): id is string => Boolean(id));
+  const childEvents = await Promise.all(
+    [...new Set(children)].map(async (id) => (await client.workflow.getHandle(id).fetchHistory()).events ?? []),
+  );
+  return [...events, ...childEvents.flat()];
+}
+
+test('resume after kill -9 re-drives at once on the dead worker queue: no schedule-to-start wait, no failed ping', async () => {
+  const client = new Client({ connection });
+  const episodeId = `takeover-${process.pid}-${Date.now()}`;
+  const env = cleanEnv({ TEMPORAL_ADDRESS: testAddress() });
+  const args = ['--llm', 'expert', '--env', 'builtin', '--task', 'find-key-open-chest', '--variation', '4'];
+  const run = spawnCli(['run', ...args, '--max-steps', '40', '--episode-id', episodeId], env);
+  await run.waitForOutput(/step +2 +> /, 60_000);
+  process.kill(run.child.pid!, 'SIGKILL');
+  await run.exited;
+
+  const resumed = await runCli(['resume', episodeId, '--llm', 'expert'], env, 120_000);
+  expect({ code: resumed.code, stderr: resumed.stderr }).toEqual({ code: 0, stderr: expect.any(String) });
+  const result = (await client.workflow.getHandle(episodeId).result()) as EpisodeResult;
+  expect(result.status).toBe('env-done');
+  expect(result.won).toBe(true);
+  expect(result.redrives).toBeGreaterThanOrEqual(1); // the session died with `run`: it was re-driven
+
+  const events = await episodeEvents(client, episodeId);
+  const scheduleToStart = events.filter(
+    (e) =>
+      e.activityTaskTimedOutEventAttributes?.failure?.timeoutFailureInfo?.timeoutType ===
+      temporal.api.enums.v1.TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START,
+  );
+  expect(scheduleToStart).toHaveLength(0);
+}, 240_000);
