@@ -27,6 +27,10 @@ export function installQuietRuntime(): void {
     process.exit(1);
   }
   Runtime.install({
+    // Signals belong to the commands: Ctrl-C cancels a `run` after its step, `worker` shuts down on
+    // SIGTERM, and SIGTERM ends `run`/`resume` at once (resumable later), instead of the runtime
+    // draining its workers while the command keeps following an episode nobody works on.
+    shutdownSignals: [],
     logger: new DefaultLogger(level), // writes to stderr
     telemetryOptions: { logging: { forward: {}, filter: { core: level, other: level } } },
   });

@@ -56,3 +56,26 @@ test('resume after kill -9 re-drives at once on the dead worker queue: no schedu
   );
   expect(scheduleToStart).toHaveLength(0);
 }, 240_000);
+
+test('SIGTERM ends `run` at once (nothing left following the episode), and `resume` finishes the episode', async () => {
+  const client = new Client({ connection });
+  const episodeId = `sigterm-${process.pid}-${Date.now()}`;
+  const env = cleanEnv({ TEMPORAL_ADDRESS: testAddress() });
+  const args = ['--llm', 'expert', '--env', 'builtin', '--task', 'find-key-open-chest', '--variation', '4'];
+  const run = spawnCli(['run', ...args, '--max-steps', '40', '--episode-id', episodeId], env);
+  await run.waitForOutput(/step +1 +> /, 60_000);
+  run.child.kill('SIGTERM');
+  const exit = await Promise.race([
+    run.exited,
+    new Promise<'still running'>((r) => setTimeout(() => r('still running'), 15_000)),
+  ]);
+  if (exit === 'still running') run.child.kill('SIGKILL');
+  expect({ exit, output: exit === 'still running' ? run.output() : '' }).toEqual({
+    exit: { code: null, signal: 'SIGTERM' },
+    output: '',
+  });
+
+  const resumed = await runCli(['resume', episodeId, '--llm', 'expert'], env, 120_000);
+  expect({ code: resumed.code, stderr: resumed.stderr }).toEqual({ code: 0, stderr: expect.any(String) });
+  expect(((await client.workflow.getHandle(episodeId).result()) as EpisodeResult).won).toBe(true);
+}, 240_000);
