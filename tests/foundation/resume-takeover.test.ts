@@ -79,3 +79,20 @@ test('SIGTERM ends `run` at once (nothing left following the episode), and `resu
   expect({ code: resumed.code, stderr: resumed.stderr }).toEqual({ code: 0, stderr: expect.any(String) });
   expect(((await client.workflow.getHandle(episodeId).result()) as EpisodeResult).won).toBe(true);
 }, 240_000);
+
+test('Ctrl-C (SIGINT) cancels `run` after the current step: the episode ends cancelled with its record, exit 0', async () => {
+  const client = new Client({ connection });
+  const episodeId = `sigint-${process.pid}-${Date.now()}`;
+  const env = cleanEnv({ TEMPORAL_ADDRESS: testAddress() });
+  const args = ['--llm', 'expert', '--env', 'builtin', '--task', 'find-key-open-chest', '--variation', '4'];
+  const run = spawnCli(['run', ...args, '--max-steps', '40', '--episode-id', episodeId], env);
+  await run.waitForOutput(/step +1 +> /, 60_000);
+  run.child.kill('SIGINT');
+  const exit = await run.exited;
+  expect({ exit, output: exit.code === 0 ? '' : run.output() }).toEqual({
+    exit: { code: 0, signal: null },
+    output: '',
+  });
+  expect(run.stdout()).toMatch(/│ cancelled +│/);
+  expect(((await client.workflow.getHandle(episodeId).result()) as EpisodeResult).status).toBe('cancelled');
+}, 120_000);
