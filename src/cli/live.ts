@@ -3,6 +3,7 @@
  * recorded, by polling the episode's progress query and the running subtask's transitions query.
  */
 import type { Client, WorkflowHandle } from '@temporalio/client';
+import { fetchSubtaskOutcomes } from '../client';
 import type { AugmentedTransition } from '../agent/records';
 import type { EpisodeResult, episodeWorkflow } from '../workflows/episode';
 import { episodeProgressQuery, transitionsQuery } from '../workflows/messages';
@@ -60,6 +61,13 @@ export async function followEpisode(
     out.event('subtask', { index, subtask }, `${out.bold(`subtask ${index + 1}`)}: ${subtask}`);
   };
 
+  // Steps recorded by children this loop never saw running (a subtask that began and ended between
+  // two polls, or before the first one): print them from the episode's record, in order.
+  const catchUp = async (recordedSteps: number): Promise<void> => {
+    if (recordedSteps <= printedSteps + 1) return;
+    for (const outcome of await fetchSubtaskOutcomes(client, handle.workflowId)) outcome.transitions.forEach(printStep);
+  };
+
   let child: string | undefined;
   // A child that finished between two polls may hold steps not printed yet: read its result.
   const flushChild = async (): Promise<void> => {
@@ -70,6 +78,7 @@ export async function followEpisode(
   while (!done) {
     try {
       const progress = await handle.query(episodeProgressQuery);
+      await catchUp(progress.stepIndex);
       if (progress.subtaskWorkflowId !== child) {
         await flushChild();
         child = progress.subtaskWorkflowId;
@@ -86,5 +95,7 @@ export async function followEpisode(
     await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, POLL_MS))]);
   }
   await flushChild().catch(() => undefined);
+  const final = await result.catch(() => undefined);
+  if (final) await catchUp(final.steps).catch(() => undefined);
   return result;
 }
