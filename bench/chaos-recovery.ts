@@ -25,12 +25,12 @@ import {
   runReference,
   runWithKills,
   serverAppliedTwice,
-  transitionContent,
   type ChaosStack,
 } from '../tests/support/chaos-harness';
 import { CHAOS_EPISODES } from '../tests/support/chaos-episodes';
 import { CountingEnvProxy } from '../tests/support/counting-env-proxy';
 import { ExpertEndpoint } from '../tests/support/expert-endpoint';
+import { transitionContent } from '../tests/support/transition-content';
 
 function flag(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);

@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { withHeartbeat } from './heartbeat';
+import { cancellationSignal, withHeartbeat } from './heartbeat';
 import { EnvError, type EnvSpec, type Observation, type TextEnv } from '../envs/text-env';
 import { ENV_DIVERGENCE, SESSION_LOST, type EnvResetOutput, type EnvStepOutput, type RedriveInput } from './types';
 
@@ -198,15 +198,6 @@ function untilCancelled<T>(promise: Promise<T>): Promise<T> {
     signal.addEventListener('abort', onAbort, { once: true });
     promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
-}
-
-/** The running activity's cancellation signal (undefined outside an activity, e.g. unit tests). */
-function cancellationSignal(): AbortSignal | undefined {
-  try {
-    return Context.current().cancellationSignal;
-  } catch {
-    return undefined;
-  }
 }
 
 async function closeQuietly(episodeId: string, env: TextEnv): Promise<void> {

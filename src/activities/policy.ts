@@ -3,12 +3,11 @@
  * replay re-executes none. Retries belong to the activity retry policy (backends do not retry):
  * a retry re-sends the same prompt; nothing else needs resetting.
  */
-import { Context } from '@temporalio/activity';
 import { CancelledFailure } from '@temporalio/common';
 import { jsonSchemaFor, parsePolicyOutput } from '../agent/schemas';
 import { asApplicationFailure } from '../llm/to-application-failure';
 import type { LlmClient } from '../llm/types';
-import { withHeartbeat } from './heartbeat';
+import { cancellationSignal, withHeartbeat } from './heartbeat';
 import type { PolicyCallInput, PolicyCallResult } from './types';
 
 /** Counts calls that reached the backend, so tests can prove nothing was repeated. */
@@ -54,13 +53,4 @@ export function createPolicyActivities(llm: LlmClient, counter: CallCounter = { 
       }
     },
   };
-}
-
-/** The running activity's cancellation signal: a cancelled episode stops waiting on the model. */
-function cancellationSignal(): AbortSignal | undefined {
-  try {
-    return Context.current().cancellationSignal;
-  } catch {
-    return undefined; // called outside an activity (unit tests)
-  }
 }

@@ -17,7 +17,6 @@ import {
   runReference,
   runWithKills,
   serverAppliedTwice,
-  transitionContent,
   type ChaosRun,
   type ChaosStack,
   type ReferenceRun,
@@ -26,6 +25,7 @@ import { CHAOS_EPISODES } from '../support/chaos-episodes';
 import { CountingEnvProxy } from '../support/counting-env-proxy';
 import { ExpertEndpoint } from '../support/expert-endpoint';
 import { testAddress } from '../support/temporal';
+import { transitionContent } from '../support/transition-content';
 
 const SEED = Number(process.env.STEP_HRL_CHAOS_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const PARALLEL = Number(process.env.STEP_HRL_CHAOS_PARALLEL ?? 3);

@@ -328,18 +328,6 @@ export async function runWithKills(
   };
 }
 
-/** A transition without what names the run (episode id) or measures wall time (latencies). */
-export function transitionContent(tr: AugmentedTransition): string {
-  const untimed = <T extends { latencyMs: number } | undefined>(call: T) => call && { ...call, latencyMs: 0 };
-  return JSON.stringify({
-    ...tr,
-    episodeId: '',
-    envLatencyMs: 0,
-    low: untimed(tr.low),
-    progress: untimed(tr.progress),
-  });
-}
-
 /** The env server's own counters (`GET /stats`), or undefined where the server has none. */
 export async function envServerStats(envServerUrl: string): Promise<Record<string, unknown> | undefined> {
   try {

@@ -23,6 +23,7 @@ import { MockOpenAiServer, type MockFault } from '../support/mock-openai-server'
 import { scriptResponder } from '../support/script-responder';
 import { subtaskWorkflowId } from '../../src/workflows';
 import { connectTestTemporal, queueFor, withWorker, type TestTemporal } from '../support/temporal';
+import { transitionContent } from '../support/transition-content';
 
 let t: TestTemporal;
 beforeAll(async () => (t = await connectTestTemporal()));
@@ -38,18 +39,6 @@ async function runEpisode(llm: LlmClient, name: string, s: EnvSpec = spec) {
     (await startEpisode(t.client, { episodeId, taskQueue, config: { spec: s } })).result(),
   );
   return { result, episodeId, transitions: await fetchTransitions(t.client, episodeId) };
-}
-
-/** A transition without the fields that name the run (episode id) or measure wall time (latencies). */
-function content(tr: AugmentedTransition) {
-  const untimed = <T extends { latencyMs: number } | undefined>(call: T) => call && { ...call, latencyMs: 0 };
-  return JSON.stringify({
-    ...tr,
-    episodeId: '',
-    envLatencyMs: 0,
-    low: untimed(tr.low),
-    progress: untimed(tr.progress),
-  });
 }
 
 /** The decoded text of every payload in a history JSON (payload data is base64). */
@@ -114,7 +103,7 @@ describe('OpenAI-compatible endpoint', () => {
       ]);
       expect(run.result.won).toBe(true);
       expect(run.transitions.map((tr) => tr.stepIndex)).toEqual([...run.transitions.keys()]);
-      expect(run.transitions.map(content)).toEqual(clean.transitions.map(content));
+      expect(run.transitions.map(transitionContent)).toEqual(clean.transitions.map(transitionContent));
       // Each fault cost exactly one extra request, nothing else was re-sent.
       expect(faulty.requestCount).toBe(mock.requests.filter((r) => r.path.endsWith('/chat/completions')).length + 5);
     } finally {

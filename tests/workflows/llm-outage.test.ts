@@ -7,7 +7,6 @@
  *   recorded message, the transitions before the outage kept and the env session closed.
  * (Fail-fast on a bad key / unknown model / read-only cache miss: `llm-endpoint.test.ts`.)
  */
-import type { AugmentedTransition } from '../../src/agent/records';
 import { fetchTransitions, startEpisode } from '../../src/client';
 import { BuiltinTextEnv, goldSubtasks } from '../../src/envs/builtin';
 import type { EnvSpec } from '../../src/envs/text-env';
@@ -19,6 +18,7 @@ import { mockConfig, TEST_KEY } from '../llm/mock-config';
 import { MockOpenAiServer, type OutageMode } from '../support/mock-openai-server';
 import { scriptResponder } from '../support/script-responder';
 import { connectTestTemporal, queueFor, withWorker, type TestTemporal } from '../support/temporal';
+import { transitionContent } from '../support/transition-content';
 
 let t: TestTemporal;
 beforeAll(async () => (t = await connectTestTemporal()));
@@ -68,18 +68,6 @@ async function runEpisode(baseURL: string, name: string, config: Partial<Episode
   return { result, episodeId, closed, transitions: await fetchTransitions(t.client, episodeId) };
 }
 
-/** A transition without what names the run or measures wall time. */
-function content(tr: AugmentedTransition) {
-  const untimed = <T extends { latencyMs: number } | undefined>(call: T) => call && { ...call, latencyMs: 0 };
-  return JSON.stringify({
-    ...tr,
-    episodeId: '',
-    envLatencyMs: 0,
-    low: untimed(tr.low),
-    progress: untimed(tr.progress),
-  });
-}
-
 /** Highest attempt number of any policy call in the episode's and its children's histories. */
 async function maxPolicyAttempt(episodeId: string, subtasks: number): Promise<number> {
   const ids = [episodeId, ...Array.from({ length: subtasks }, (_, k) => subtaskWorkflowId(episodeId, k, 0))];
@@ -109,7 +97,7 @@ test('a 90-second outage mid-episode is waited out: the record equals the run wi
     expect(mock.isDown).toBe(false); // the outage happened and ended before the episode did
     expect(run.result.status).toBe('env-done');
     expect(run.result.won).toBe(true);
-    expect(run.transitions.map(content)).toEqual(clean.transitions.map(content));
+    expect(run.transitions.map(transitionContent)).toEqual(clean.transitions.map(transitionContent));
     expect(run.result.tokens).toBe(clean.result.tokens);
     // Today's policy gave up after 6 attempts (~31 s); this call kept trying, with capped backoff.
     expect(await maxPolicyAttempt(run.episodeId, run.result.subtasks.length)).toBeGreaterThan(6);
@@ -130,7 +118,9 @@ test('an outage longer than the budget ends the episode llm-error, keeping the t
     // What was recorded before the outage is kept, unchanged.
     expect(run.transitions.length).toBeGreaterThan(0);
     expect(run.transitions.length).toBeLessThan(clean.transitions.length);
-    expect(run.transitions.map(content)).toEqual(clean.transitions.slice(0, run.transitions.length).map(content));
+    expect(run.transitions.map(transitionContent)).toEqual(
+      clean.transitions.slice(0, run.transitions.length).map(transitionContent),
+    );
     expect(run.result.steps).toBeGreaterThanOrEqual(run.transitions.length);
     expect(run.closed).toBe(1); // the env session was closed, not leaked
   } finally {
