@@ -8,15 +8,13 @@
  * canonical child ids (a closed child's id is reused, so `fetchTransitions` reads the new run's).
  * See `docs/versioning.md` ("Resuming a failed run").
  */
-import { defaultPayloadConverter, WorkflowIdReusePolicy } from '@temporalio/common';
+import { WorkflowIdReusePolicy } from '@temporalio/common';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import type { temporal } from '@temporalio/proto';
+import { decode, num, type HistoryEvent } from './history-payloads';
 import type { EnvResetOutput } from './activities/types';
 import { initialState, type EpisodeInput, type EpisodeState, type episodeWorkflow } from './workflows/episode';
 import type { SubtaskInput, SubtaskOutcome } from './workflows/subtask';
 
-type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
-type Payloads = temporal.api.common.v1.IPayloads | null | undefined;
 
 /** Closed statuses a new run may continue from. */
 const RESUMABLE = new Set(['FAILED', 'TERMINATED', 'TIMED_OUT', 'CANCELLED']);
@@ -186,11 +184,3 @@ async function closeOpenChildren(client: Client, events: HistoryEvent[]): Promis
   }
 }
 
-function decode<T>(payloads: Payloads): T | undefined {
-  const payload = payloads?.payloads?.[0];
-  return payload ? (defaultPayloadConverter.fromPayload(payload) as T) : undefined;
-}
-
-function num(value: unknown): number {
-  return Number(String(value ?? 0));
-}

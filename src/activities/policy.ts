@@ -3,6 +3,7 @@
  * replay re-executes none. Retries belong to the activity retry policy (backends do not retry):
  * a retry re-sends the same prompt; nothing else needs resetting.
  */
+import { Context } from '@temporalio/activity';
 import { CancelledFailure } from '@temporalio/common';
 import { jsonSchemaFor, parsePolicyOutput } from '../agent/schemas';
 import { asApplicationFailure } from '../llm/to-application-failure';
@@ -34,7 +35,7 @@ export function createPolicyActivities(llm: LlmClient, counter: CallCounter = { 
               temperature: input.temperature,
               stop: input.stop,
             },
-            { signal },
+            { signal, episodeId: callingEpisodeId() },
           ),
         );
         return {
@@ -53,4 +54,18 @@ export function createPolicyActivities(llm: LlmClient, counter: CallCounter = { 
       }
     },
   };
+}
+
+/** The episode a policy call decides for: the calling workflow, or the episode owning a subtask child. */
+export function episodeIdOfWorkflow(workflowId: string): string {
+  return workflowId.replace(/\/subtask-\d+\.\d+$/, '');
+}
+
+function callingEpisodeId(): string | undefined {
+  try {
+    const workflowId = Context.current().info.workflowExecution?.workflowId;
+    return workflowId === undefined ? undefined : episodeIdOfWorkflow(workflowId);
+  } catch {
+    return undefined; // called outside an activity (unit tests)
+  }
 }

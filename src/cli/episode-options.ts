@@ -23,7 +23,8 @@ const ENVS: readonly EnvKind[] = ['builtin', 'scienceworld', 'alfworld'];
 /** Most env steps one episode may take (`--max-steps`): the workflow's own bound, checked early. */
 export const MAX_STEPS_LIMIT = MAX_EPISODE_STEPS;
 
-function int(flag: string, text: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+/** Parses an integer flag in a range. @throws naming the flag and the valid range. */
+export function int(flag: string, text: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const value = /^\s*[+-]?\d+\s*$/.test(text) ? Number(text) : NaN;
   if (!Number.isSafeInteger(value) || value < min || value > max) {
     const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`;
@@ -32,7 +33,8 @@ function int(flag: string, text: string, min: number, max = Number.MAX_SAFE_INTE
   return value;
 }
 
-function oneOf<T extends string>(flag: string, text: string, choices: readonly T[]): T {
+/** Parses a flag with fixed choices. @throws naming the flag and the choices. */
+export function oneOf<T extends string>(flag: string, text: string, choices: readonly T[]): T {
   if (!choices.includes(text as T)) {
     throw new Error(`${flag} ${JSON.stringify(text)} is not valid; choose one of: ${choices.join(', ')}`);
   }

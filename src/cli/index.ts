@@ -6,6 +6,7 @@ import './commands/show';
 import './commands/export';
 import './commands/server';
 import './commands/worker';
+import './commands/eval';
 
 exitQuietlyOnClosedStdout();
 

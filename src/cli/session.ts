@@ -26,8 +26,16 @@ export interface CliSession {
   temporal: OpenTemporal;
   envs: EnvProvider;
   dataDir: string;
-  /** The LLM backend for the flags; the expert policy follows `spec`'s expert solution. */
-  llm(flags: WorkerCliOptions, spec?: EnvSpec, profile?: 'paper' | 'chat'): Promise<SelectedLlm>;
+  /**
+   * The LLM backend for the flags; the expert policy follows `spec`'s expert solution, or with
+   * `specOf` (many episodes) the solution of the episode each call decides for.
+   */
+  llm(
+    flags: WorkerCliOptions,
+    spec?: EnvSpec,
+    profile?: 'paper' | 'chat',
+    specOf?: (episodeId: string) => EnvSpec | undefined,
+  ): Promise<SelectedLlm>;
   /** A worker in this process on the flags' task queue. */
   worker(flags: WorkerCliOptions, llm: SelectedLlm, workerId?: string): Promise<StepHrlWorker>;
 }
@@ -41,12 +49,13 @@ export async function withSession<T>(flags: TemporalCliOptions, body: (session: 
     temporal,
     envs,
     dataDir,
-    async llm(options, spec, profile) {
+    async llm(options, spec, profile, specOf) {
       const choice = parseLlmChoice(options.llm);
-      if (choice === 'expert' && !spec) {
+      if (choice === 'expert' && !spec && !specOf) {
         throw new Error("--llm expert follows one episode's expert solution; use it with `run`, `demo` or `resume`");
       }
-      const plan = choice === 'expert' && spec ? await expertPlan(spec, () => envs.serverUrl()) : undefined;
+      const planOf = (s: EnvSpec) => expertPlan(s, () => envs.serverUrl());
+      const plan = choice === 'expert' && spec && !specOf ? await planOf(spec) : undefined;
       // A read-only cache answers every call itself, so the endpoint need not be up.
       if ((choice === 'auto' || choice === 'openai') && loadCacheConfigFromEnv().mode !== 'read-only') {
         const endpoints = loadOpenAiConfigFromEnv();
@@ -55,6 +64,7 @@ export async function withSession<T>(flags: TemporalCliOptions, body: (session: 
       return selectLlm({
         choice,
         expertPlan: plan,
+        ...(specOf && { expertRouter: { specOf, planOf } }),
         profile,
         modelPath: options.modelPath,
         cacheDir: process.env.STEP_HRL_CACHE_DIR ?? path.join(dataDir, 'cache'),

@@ -34,7 +34,7 @@ export interface EpisodeOutcome {
    * workflow failed (then `error` says why).
    */
   status: string;
-  /** Final score as the env reports it (ScienceWorld may be negative; ALFWorld 0 or 1... see `won`). */
+  /** Final score as the env reports it (ScienceWorld 0..100, negative on failure; ALFWorld 0 or 1). */
   score: number;
   won: boolean;
   /** Env steps taken. */
@@ -43,6 +43,8 @@ export interface EpisodeOutcome {
   tokens: Partial<Record<TokenLevel, LevelTokens>>;
   /** Tokens this execution actually spent (0 when every call came from the response cache). */
   spentTokens: number;
+  /** Times the env session was lost and re-driven through the recorded steps (no decision repeated). */
+  redrives?: number;
   error?: string;
 }
 

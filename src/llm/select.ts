@@ -6,6 +6,7 @@
 import { CachedLlmClient } from './cache';
 import { loadCacheConfigFromEnv, loadOpenAiConfigFromEnv, type CacheMode } from './config';
 import { expertPolicyRules, type ExpertSubtask } from './expert-policy';
+import { ExpertRouterClient, type ExpertRouterOptions } from './expert-router';
 import { sharedLocalLlamaClient } from './local-llama';
 import { OpenAiLlmClient } from './openai-client';
 import { ScriptedLlmClient } from './scripted-client';
@@ -28,8 +29,10 @@ export function parseLlmChoice(text: string): LlmChoice {
 /** Options of {@link selectLlm}. */
 export interface SelectLlmOptions {
   choice: LlmChoice;
-  /** Needed for `expert`: the plan the scripted policy follows. */
+  /** Needed for `expert` (or `expertRouter`): the plan the scripted policy follows. */
   expertPlan?: ExpertSubtask[];
+  /** For `expert` over many episodes (an evaluation): each episode's plan, looked up per call. */
+  expertRouter?: Omit<ExpertRouterOptions, 'profile'>;
   /** Output format of the expert policy. */
   profile?: 'paper' | 'chat';
   /** GGUF model path for `local` (else STEP_HRL_MODEL_PATH or the installed default). */
@@ -54,10 +57,11 @@ export function selectLlm(options: SelectLlmOptions): SelectedLlm {
   let description: string;
   const openai = options.choice === 'auto' || options.choice === 'openai' ? loadOpenAiConfigFromEnv(env) : undefined;
   if (options.choice === 'expert') {
-    if (!options.expertPlan) throw new Error('the expert policy needs an expert plan for the episode');
-    client = new ScriptedLlmClient(expertPolicyRules(options.expertPlan, options.profile ?? 'chat'), {
-      modelId: 'scripted-expert',
-    });
+    const profile = options.profile ?? 'chat';
+    if (options.expertRouter) client = new ExpertRouterClient({ ...options.expertRouter, profile });
+    else if (options.expertPlan) {
+      client = new ScriptedLlmClient(expertPolicyRules(options.expertPlan, profile), { modelId: 'scripted-expert' });
+    } else throw new Error('the expert policy needs an expert plan for the episode');
     description = 'scripted expert policy (follows the env expert solution; not a model)';
   } else if (openai) {
     client = new OpenAiLlmClient(openai);

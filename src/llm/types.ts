@@ -36,6 +36,8 @@ export interface LlmRequest {
 export interface CallOptions {
   /** Aborts the call (an activity's cancellation signal): backends stop waiting and reject. */
   signal?: AbortSignal;
+  /** Workflow id of the episode the call decides for (the scripted expert picks its plan by it). */
+  episodeId?: string;
 }
 
 /** Token counts for one call; `source` says whether the provider reported them or we counted. */

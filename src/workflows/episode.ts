@@ -24,6 +24,7 @@ import type { EpisodeStatus } from '../agent/records';
 import type { EnvSpec, Observation } from '../envs/text-env';
 import { cancelSignal, episodeProgressQuery, type EpisodeProgress } from './messages';
 import { callTokens } from '../agent/record-tokens';
+import { addCall, type LevelTokenTotals } from '../eval/level-tokens';
 import { decideOrStop, isLlmStop } from './llm-failure';
 import { CANCEL_BEFORE_SUBTASK, CLOSE_ENV_ON_FAILURE, HONOUR_TEMPORAL_CANCEL, REACQUIRE_LOST_SESSION } from './patches';
 import { onPinnedWorker } from './pinned-env';
@@ -52,6 +53,8 @@ export interface EpisodeState {
   redrives?: number;
   /** Env package versions reported at reset. */
   envVersions?: Record<string, string>;
+  /** Recorded calls and tokens per level (absent in states saved before this field existed). */
+  levels?: LevelTokenTotals;
   /**
    * Set by `resume` (see `src/resume.ts`): this run continues a failed or terminated one from its
    * recorded prefix, so it first re-drives a fresh env session through `log`.
@@ -85,6 +88,11 @@ export interface EpisodeResult {
   tokens: number;
   /** Tokens this execution actually spent: 0 for a re-run served from the response cache. */
   spentTokens: number;
+  /**
+   * Recorded calls and tokens per level (high, low, progress). Counted from this episode's runs;
+   * a run resumed from a prefix counts only from the prefix on.
+   */
+  tokensByLevel: LevelTokenTotals;
   runs: number;
   redrives: number;
   /** Versions of the env packages the episode ran on (e.g. scienceworld, alfworld, textworld). */
@@ -109,6 +117,7 @@ export function initialState(reset: EnvResetOutput, envQueue: string): EpisodeSt
     resetObsHash: reset.obsHash,
     runs: 1,
     envVersions: reset.versions,
+    levels: {},
   };
 }
 
@@ -243,6 +252,7 @@ export async function episodeWorkflow(input: EpisodeInput): Promise<EpisodeResul
       }
       s.tokens += callTokens(high.record);
       s.spentTokens += high.spentTokens;
+      s.levels = addCall(s.levels ?? {}, 'high', high.record);
       if ((cancelReason || CancellationScope.current().consideredCancelled) && patched(CANCEL_BEFORE_SUBTASK)) {
         status = 'cancelled'; // asked to stop (signal or Temporal) while the high level decided: start no new subtask
         break;
@@ -327,6 +337,7 @@ export async function episodeWorkflow(input: EpisodeInput): Promise<EpisodeResul
     won: s.won,
     tokens: s.tokens,
     spentTokens: s.spentTokens,
+    tokensByLevel: s.levels ?? {},
     runs: s.runs,
     redrives,
     envVersions: s.envVersions ?? {},
@@ -362,6 +373,10 @@ function absorb(s: EpisodeState, outcome: SubtaskOutcome): void {
   s.won = s.won || outcome.won;
   s.tokens += outcome.tokens;
   s.spentTokens += outcome.spentTokens ?? 0; // absent in outcomes recorded before this field existed
+  for (const t of outcome.transitions) {
+    s.levels = addCall(s.levels ?? {}, 'low', t.low);
+    s.levels = addCall(s.levels, 'progress', t.progress);
+  }
 }
 
 function isDivergence(err: unknown): boolean {

@@ -5,4 +5,5 @@
 export { episodeWorkflow, subtaskWorkflowId } from './episode';
 export { subtaskWorkflow } from './subtask';
 export { reactWorkflow } from './react';
+export { evalWorkflow } from './eval';
 export { cancelSignal, episodeProgressQuery, transitionsQuery } from './messages';

@@ -7,6 +7,7 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import type { Client } from '@temporalio/client';
 import { DEFAULT_TASK_QUEUE } from '../../worker';
 import { pinnedWorkerId, resumeEpisode } from '../../resume';
+import { isEval, resumeEval } from './eval';
 import type { EpisodeInput } from '../../workflows/episode';
 import { followEpisode } from '../live';
 import { createOutput } from '../output';
@@ -60,7 +61,7 @@ program
     'Finish an interrupted episode with a worker in this process: a running one where it stopped, a failed or ' +
       'terminated one as a new run from its recorded prefix (the env is re-driven through it)',
   )
-  .argument('<episode-id>', 'workflow id of the episode')
+  .argument('<episode-id>', 'workflow id of the episode (or of an evaluation: it continues where it stopped)')
   .option('--llm <backend>', `${LLM_HELP} | expert`, 'auto')
   .option('--model-path <file>', 'GGUF file for the local model')
   .option('--data-dir <dir>', 'data dir of the embedded server and cache')
@@ -71,6 +72,7 @@ program
       withSession(flags, async (session) => {
         const out = createOutput(Boolean(flags.json));
         const client = session.temporal.client;
+        if (await isEval(client, episodeId)) return resumeEval(session, episodeId, flags, out);
         const input = await episodeInput(client, episodeId);
         const llm = await session.llm(flags as WorkerCliOptions, input.config.spec, input.config.profile);
         const resumed = await resumeEpisode(client, episodeId);

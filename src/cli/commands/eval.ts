@@ -1,0 +1,301 @@
+/**
+ * `step-hrl eval`: an evaluation (a paper preset or a selection) as one durable EvalWorkflow, with
+ * a worker in this process and live progress; `eval show` and `eval compare` print results again.
+ * Killing the process loses nothing: the same command (or `step-hrl resume <eval-id>`) continues.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Client } from '@temporalio/client';
+import { withDefaults, type EpisodeConfig } from '../../agent/config';
+import {
+  defaultEvalId,
+  fetchEvalResults,
+  openExistingEval,
+  startOrAttachEval,
+  type OpenedEval,
+} from '../../eval/client';
+import { totalTokens } from '../../eval/level-tokens';
+import { EVAL_PRESET_NAMES, resolvePlan, type EvalPresetName } from '../../eval/plan';
+import { AGENT_KINDS, type AgentKind, type EvalResults } from '../../eval/types';
+import type { EnvSpec } from '../../envs/text-env';
+import { parseLlmChoice, type LlmChoice } from '../../llm/select';
+import { evalEpisodeId, evalProgressQuery, type EvalInput, type EvalWorkflowResult } from '../../workflows/eval';
+import { int, MAX_STEPS_LIMIT, oneOf } from '../episode-options';
+import { createProgressView } from '../eval-progress';
+import { createOutput, type Output } from '../output';
+import { action, program } from '../program';
+import { withSession, type CliSession, type WorkerCliOptions } from '../session';
+import type { TemporalCliOptions } from '../temporal';
+
+/** Raw flags of `step-hrl eval`. */
+interface EvalFlags extends TemporalCliOptions {
+  preset?: string;
+  env?: string;
+  tasks?: string;
+  split?: string;
+  perTask?: string;
+  limit?: string;
+  agent: string;
+  llm: string;
+  modelPath?: string;
+  profile: string;
+  maxSteps?: string;
+  repairAttempts: string;
+  concurrency?: string;
+  evalId?: string;
+  out?: string;
+  json?: boolean;
+}
+
+/** Episodes in flight by default: what the backend can serve at once. */
+export function defaultConcurrency(llm: LlmChoice, env: NodeJS.ProcessEnv = process.env): number {
+  if (llm === 'expert') return 8;
+  const endpoint = Boolean(env.OPENAI_BASE_URL || env.OPENAI_API_KEY);
+  if (llm === 'openai' || (llm === 'auto' && endpoint)) return 32; // a batching server (vLLM, llama.cpp) wants many
+  return 1; // the embedded CPU model answers one call at a time
+}
+
+/** Where an eval's result files go by default. */
+export function evalOutputDir(dataDir: string, evalId: string): string {
+  return path.join(dataDir, 'evals', evalId.replace(/[^A-Za-z0-9._-]+/g, '_'));
+}
+
+async function runEval(flags: EvalFlags, out: Output): Promise<void> {
+  const agent = oneOf('--agent', flags.agent, AGENT_KINDS) as AgentKind;
+  const llmChoice = parseLlmChoice(flags.llm);
+  const profile = oneOf('--profile', flags.profile, ['chat', 'paper'] as const);
+  const preset =
+    flags.preset === undefined ? undefined : (oneOf('--preset', flags.preset, EVAL_PRESET_NAMES) as EvalPresetName);
+  const concurrency =
+    flags.concurrency === undefined ? defaultConcurrency(llmChoice) : int('--concurrency', flags.concurrency, 1, 1024);
+  await withSession(flags, async (session) => {
+    const client = session.temporal.client;
+    let opened: OpenedEval;
+    if (flags.evalId && !preset && !flags.env) {
+      opened = await openExistingEval(client, flags.evalId); // `eval --eval-id X` alone continues X
+    } else {
+      const plan = await resolvePlan(
+        {
+          preset,
+          env:
+            flags.env === undefined
+              ? undefined
+              : oneOf('--env', flags.env, ['builtin', 'scienceworld', 'alfworld'] as const),
+          tasks: flags.tasks
+            ?.split(',')
+            .map((t) => t.trim())
+            .filter(Boolean),
+          split: flags.split,
+          perTask: flags.perTask === undefined ? undefined : int('--per-task', flags.perTask, 0),
+          limit: flags.limit === undefined ? undefined : int('--limit', flags.limit, 0),
+        },
+        () => session.envs.serverUrl(),
+      );
+      const maxSteps =
+        flags.maxSteps === undefined ? (plan.maxSteps ?? 50) : int('--max-steps', flags.maxSteps, 1, MAX_STEPS_LIMIT);
+      const config: Partial<Omit<EpisodeConfig, 'spec'>> = {
+        profile,
+        maxSteps,
+        repairAttempts: int('--repair-attempts', flags.repairAttempts, 0),
+      };
+      const llmLabel = llmChoice === 'expert' ? 'expert' : (process.env.STEP_HRL_MODEL ?? llmChoice);
+      const input: EvalInput = {
+        agent,
+        selection: plan.selection,
+        env: plan.env,
+        ...(plan.split !== undefined && { split: plan.split }),
+        model: llmLabel,
+        config,
+        episodes: plan.episodes,
+        concurrency,
+      };
+      withDefaults({ ...config, spec: plan.episodes[0]!.spec }); // config errors surface before anything starts
+      opened = await startOrAttachEval(client, flags.evalId ?? defaultEvalId(input, llmLabel), input);
+    }
+    await followEval(session, opened, { ...flags, llm: llmChoice }, out);
+  });
+}
+
+/** Runs a worker for `opened` (unless it finished), follows it to the end and writes its results. */
+async function followEval(
+  session: CliSession,
+  opened: OpenedEval,
+  flags: Pick<EvalFlags, 'llm' | 'modelPath' | 'out' | 'json' | 'dataDir'>,
+  out: Output,
+): Promise<void> {
+  const evalId = opened.handle.workflowId;
+  const { input } = opened;
+  const outDir = flags.out ?? evalOutputDir(session.dataDir, evalId);
+  const verb = {
+    started: 'started',
+    attached: 'resumed',
+    continued: 'continued (new run)',
+    finished: 'already finished',
+  }[opened.state];
+  out.event(
+    'eval-started',
+    {
+      evalId,
+      state: opened.state,
+      total: input.episodes.length,
+      agent: input.agent,
+      selection: input.selection,
+      concurrency: input.concurrency,
+    },
+    `eval ${out.bold(evalId)} ${verb}: ${input.selection}, ${input.episodes.length} episodes, agent ${input.agent}, ` +
+      `concurrency ${input.concurrency}`,
+  );
+  let result: EvalWorkflowResult;
+  if (opened.state === 'finished') {
+    result = await opened.handle.result();
+  } else {
+    const specs = new Map<string, EnvSpec>(input.episodes.map((e, i) => [evalEpisodeId(evalId, i), e.spec]));
+    const llm = await session.llm(
+      { ...flags, taskQueue: opened.taskQueue } as WorkerCliOptions,
+      undefined,
+      input.config.profile,
+      (episodeId) => specs.get(episodeId),
+    );
+    out.line(`policy: ${llm.description}`);
+    // A fixed worker id: a re-run of the eval serves the env queues its episodes are pinned to, so a
+    // call left waiting there by a killed process is answered (session lost → re-drive) at once.
+    const worker = await session.worker({ ...flags, taskQueue: opened.taskQueue } as WorkerCliOptions, llm, 'eval');
+    const view = createProgressView(out, Boolean(flags.json));
+    const onSigint = (): void => {
+      view.stop();
+      out.line(`stopped; the eval continues when you run the same command again or \`step-hrl resume ${evalId}\``);
+      process.exit(130);
+    };
+    process.on('SIGINT', onSigint);
+    try {
+      const finished = await worker.run(follow(session.temporal.client, opened, view.update));
+      if (!finished)
+        throw new Error(
+          `the worker stopped before eval ${evalId} finished; \`step-hrl resume ${evalId}\` continues it`,
+        );
+      result = finished;
+    } finally {
+      process.off('SIGINT', onSigint);
+      view.stop();
+    }
+  }
+  await writeEvalResults(result, outDir);
+  printEvalSummary(result, out, outDir);
+}
+
+/** Polls the eval's progress until its result is in. */
+async function follow(
+  client: Client,
+  opened: OpenedEval,
+  onProgress: (p: Awaited<ReturnType<typeof queryProgress>>) => void,
+): Promise<EvalWorkflowResult> {
+  const handle = client.workflow.getHandle<typeof import('../../workflows/eval').evalWorkflow>(
+    opened.handle.workflowId,
+  );
+  let finished = false;
+  const resultPromise = handle.result().finally(() => (finished = true));
+  while (!finished) {
+    const progress = await queryProgress(client, opened.handle.workflowId).catch(() => undefined);
+    if (progress) onProgress(progress);
+    await Promise.race([resultPromise.catch(() => undefined), new Promise((r) => setTimeout(r, 1000))]);
+  }
+  const result = await resultPromise;
+  onProgress({
+    status: result.cancelled ? 'cancelled' : 'completed',
+    total: result.total,
+    done: result.outcomes.length,
+    running: [],
+    won: result.outcomes.filter((o) => o.won).length,
+    failed: result.outcomes.filter((o) => o.status === 'failed').length,
+    scoreSum: result.outcomes.reduce((s, o) => s + Math.max(0, o.score), 0),
+    tokens: result.outcomes.reduce((s, o) => s + totalTokens(o.tokens), 0),
+    spentTokens: result.outcomes.reduce((s, o) => s + o.spentTokens, 0),
+    runs: result.runs,
+  });
+  return result;
+}
+
+function queryProgress(client: Client, evalId: string) {
+  return client.workflow.getHandle(evalId).query(evalProgressQuery);
+}
+
+/** Writes `results.json` (more formats: see `src/eval/write.ts`). */
+async function writeEvalResults(results: EvalResults, dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await writeFile(path.join(dir, 'results.json'), JSON.stringify(results, null, 2) + '\n');
+}
+
+function printEvalSummary(result: EvalWorkflowResult, out: Output, outDir: string): void {
+  const n = result.outcomes.length;
+  const won = result.outcomes.filter((o) => o.won).length;
+  const meanScore = n ? result.outcomes.reduce((s, o) => s + Math.max(0, o.score), 0) / n : 0;
+  out.event(
+    'eval-finished',
+    { evalId: result.evalId, episodes: n, total: result.total, won, meanScore, cancelled: result.cancelled, outDir },
+    `eval ${result.evalId}: ${n}/${result.total} episodes, won ${won}, mean score ${meanScore.toFixed(2)}; results in ${outDir}`,
+  );
+}
+
+/** True when `workflowId` is an evaluation (so `resume` continues it as one). */
+export async function isEval(client: Client, workflowId: string): Promise<boolean> {
+  const description = await client.workflow
+    .getHandle(workflowId)
+    .describe()
+    .catch(() => undefined);
+  return description?.type === 'evalWorkflow';
+}
+
+/** `step-hrl resume <eval-id>`: continues an evaluation in an open session. */
+export async function resumeEval(
+  session: CliSession,
+  evalId: string,
+  flags: Pick<EvalFlags, 'llm' | 'modelPath' | 'json' | 'dataDir'>,
+  out: Output,
+): Promise<void> {
+  const opened = await openExistingEval(session.temporal.client, evalId);
+  await followEval(session, opened, { ...flags, llm: parseLlmChoice(flags.llm) }, out);
+}
+
+const evalCommand = program
+  .command('eval')
+  .enablePositionalOptions()
+  .description(
+    'Evaluate a policy on a paper split (--preset) or a selection, as one durable workflow: bounded concurrency, ' +
+      'live progress, results as JSON/CSV/markdown/PNG. Re-running the same command resumes it.',
+  )
+  .option('--preset <name>', `the paper's protocol: ${EVAL_PRESET_NAMES.join(' | ')}`)
+  .option('--env <env>', 'or select: builtin | scienceworld | alfworld')
+  .option('--tasks <list>', 'comma-separated ScienceWorld tasks, ALFWorld task types or built-in tasks (default: all)')
+  .option('--split <split>', 'ScienceWorld train|dev|test, ALFWorld valid_seen|valid_unseen|train_sample')
+  .option('--per-task <n>', 'ScienceWorld variations (built-in seeds) per task; 0 = all (default 10; built-in 1)')
+  .option('--limit <n>', 'at most this many episodes (the first in plan order)')
+  .option('--agent <agent>', `agent: ${AGENT_KINDS.join(' | ')}`, 'step-hrl')
+  .option('--llm <backend>', 'policy backend: auto | openai | local | expert (scripted)', 'auto')
+  .option('--model-path <file>', 'GGUF file for the local model')
+  .option('--profile <profile>', 'prompt profile: chat | paper', 'chat')
+  .option('--max-steps <n>', "env steps per episode (presets: 50, the paper's)")
+  .option('--repair-attempts <n>', 'extra model calls to repair an unparseable reply', '2')
+  .option('--concurrency <n>', 'episodes at once (default: expert 8, endpoint 32, local model 1)')
+  .option('--eval-id <id>', 'id of the evaluation (default: derived from the command, so re-running it resumes)')
+  .option('--out <dir>', 'folder for the result files (default <data dir>/evals/<eval-id>)')
+  .option('--data-dir <dir>', 'data dir of the embedded server and cache')
+  .option('--port <port>', 'port of the embedded Temporal server')
+  .option('--json', 'print JSON lines instead of text')
+  .action(action(async (flags) => runEval(flags as EvalFlags, createOutput(Boolean(flags.json)))));
+
+evalCommand
+  .command('show')
+  .description("Print an evaluation's results (a running one: the episodes finished so far)")
+  .argument('<eval-id>', 'id of the evaluation')
+  .option('--data-dir <dir>', 'data dir of the embedded server')
+  .option('--port <port>', 'port of the embedded Temporal server')
+  .option('--json', 'print the results as JSON')
+  .action(
+    action(async (evalId, flags) =>
+      withSession(flags, async (session) => {
+        const out = createOutput(Boolean(flags.json));
+        const { results, finished } = await fetchEvalResults(session.temporal.client, evalId);
+        out.event('eval-results', { finished, results }, `${evalId}: ${finished ? 'finished' : 'not finished'}`);
+      }),
+    ),
+  );

@@ -1,0 +1,42 @@
+/**
+ * Turns a finished episode workflow's result (STEP-HRL or ReAct) into the evaluation's
+ * {@link EpisodeOutcome}. Pure and type-only in its imports, so the EvalWorkflow uses it.
+ */
+import type { EpisodeResult } from '../workflows/episode';
+import type { ReactResult } from '../workflows/react';
+import type { LevelTokenTotals } from './level-tokens';
+import type { EpisodeOutcome, EvalPlanEpisode } from './types';
+
+/** An outcome without the plan fields (spec, group), as the EvalWorkflow carries it. */
+export type SlimOutcome = Omit<EpisodeOutcome, 'spec' | 'group'>;
+
+/** Outcome of a STEP-HRL or ReAct episode that completed. */
+export function outcomeOfResult(index: number, result: EpisodeResult | ReactResult): SlimOutcome {
+  const byLevel = (result as { tokensByLevel?: LevelTokenTotals }).tokensByLevel;
+  const status = (result as { status?: string }).status;
+  const steps: unknown = result.steps; // a count (STEP-HRL) or the step records (ReAct)
+  return {
+    index,
+    episodeId: result.episodeId,
+    status: status ?? 'env-done',
+    score: result.score,
+    won: result.won,
+    steps: typeof steps === 'number' ? steps : Array.isArray(steps) ? steps.length : 0,
+    tokens: byLevel ?? {},
+    spentTokens: result.spentTokens,
+    redrives: (result as { redrives?: number }).redrives ?? 0,
+    ...((result as EpisodeResult).error !== undefined && { error: (result as EpisodeResult).error }),
+  };
+}
+
+/** Outcome of an episode whose workflow failed (it counts as an episode with score 0). */
+export function outcomeOfFailure(index: number, episodeId: string, error: string): SlimOutcome {
+  return { index, episodeId, status: 'failed', score: 0, won: false, steps: 0, tokens: {}, spentTokens: 0, error };
+}
+
+/** Joins carried outcomes with their plan entries, in plan order. */
+export function joinOutcomes(plan: readonly EvalPlanEpisode[], outcomes: readonly SlimOutcome[]): EpisodeOutcome[] {
+  return [...outcomes]
+    .sort((a, b) => a.index - b.index)
+    .map((o) => ({ ...o, spec: plan[o.index]!.spec, group: plan[o.index]!.group }));
+}

@@ -1,0 +1,144 @@
+/**
+ * The EvalWorkflow on the real server with the built-in env: bounded concurrency, continue-as-new
+ * that keeps every outcome, per-level tokens, and resuming (a worker that dies, an eval that was
+ * terminated) without playing any finished episode again — counted as env resets per episode,
+ * where every reset beyond the first must be a recorded re-drive.
+ */
+import type { EnvFactory } from '../../src/activities';
+import { openExistingEval, startOrAttachEval } from '../../src/eval/client';
+import { BuiltinTextEnv, BUILTIN_TASKS, goldSubtasks } from '../../src/envs/builtin';
+import type { EnvSpec, TextEnv } from '../../src/envs/text-env';
+import { ExpertRouterClient } from '../../src/llm/expert-router';
+import { evalEpisodeId, evalProgressQuery, type EvalInput } from '../../src/workflows/eval';
+import { connectTestTemporal, queueFor, withWorker, type TestTemporal } from '../support/temporal';
+
+let t: TestTemporal;
+beforeAll(async () => (t = await connectTestTemporal()));
+afterAll(async () => t?.close());
+
+/** Built-in envs that count resets per spec and the most sessions open at once. */
+function countingFactory() {
+  const resets = new Map<string, number>();
+  let open = 0;
+  let maxOpen = 0;
+  const factory: EnvFactory = () => {
+    const env = new BuiltinTextEnv();
+    let opened = false;
+    const wrapped: TextEnv = Object.create(env) as TextEnv;
+    wrapped.reset = async (spec: EnvSpec) => {
+      const key = `${spec.task}#${spec.variation}`;
+      resets.set(key, (resets.get(key) ?? 0) + 1);
+      if (!opened) maxOpen = Math.max(maxOpen, ++open);
+      opened = true;
+      return env.reset(spec);
+    };
+    wrapped.close = async () => {
+      if (opened) open -= 1;
+      opened = false;
+      return env.close();
+    };
+    return wrapped;
+  };
+  return { factory, resets, maxOpen: () => maxOpen };
+}
+
+function plan(seeds: number): EvalInput['episodes'] {
+  return BUILTIN_TASKS.flatMap((task) =>
+    Array.from({ length: seeds }, (_, variation) => ({
+      spec: { env: 'builtin' as const, task, variation },
+      group: task,
+    })),
+  );
+}
+
+function expertFor(evalId: string, episodes: EvalInput['episodes']): ExpertRouterClient {
+  const specs = new Map(episodes.map((e, i) => [evalEpisodeId(evalId, i), e.spec]));
+  return new ExpertRouterClient({
+    specOf: (id) => specs.get(id),
+    planOf: async (spec) => goldSubtasks(spec),
+    profile: 'chat',
+  });
+}
+
+function input(episodes: EvalInput['episodes'], extra: Partial<EvalInput> = {}): EvalInput {
+  return {
+    agent: 'step-hrl',
+    selection: 'builtin test',
+    env: 'builtin',
+    config: { maxSteps: 60 },
+    episodes,
+    concurrency: 3,
+    ...extra,
+  };
+}
+
+test('plays every episode once at bounded concurrency, across continue-as-new, with tokens per level', async () => {
+  const taskQueue = queueFor('eval-can');
+  const evalId = `eval-${taskQueue}`;
+  const episodes = plan(2);
+  const counting = countingFactory();
+  const result = await withWorker(
+    t,
+    { taskQueue, llm: expertFor(evalId, episodes), envFactory: counting.factory },
+    async () => {
+      const opened = await startOrAttachEval(t.client, evalId, input(episodes, { episodesPerRun: 4 }), taskQueue);
+      return opened.handle.result();
+    },
+  );
+  // 12 episodes, a new run after 4 finish (the 2 then still running finish first): 6 per run.
+  expect(result.runs).toBe(2);
+  expect(result.outcomes.map((o) => o.index)).toEqual([...episodes.keys()]);
+  expect(result.outcomes.every((o) => o.won && o.status === 'env-done')).toBe(true);
+  expect(result.outcomes.map((o) => o.group)).toEqual(episodes.map((e) => e.group));
+  for (const o of result.outcomes) {
+    expect(o.tokens.high!.calls).toBeGreaterThan(0);
+    expect(o.tokens.low!.calls).toBe(o.steps);
+    expect(o.tokens.progress!.prompt).toBeGreaterThan(0);
+  }
+  expect([...counting.resets.values()]).toEqual(episodes.map(() => 1));
+  expect(counting.maxOpen()).toBeLessThanOrEqual(3);
+  expect(counting.maxOpen()).toBeGreaterThan(1);
+});
+
+test('a dead worker and a terminated eval lose nothing and replay no finished episode', async () => {
+  const taskQueue = queueFor('eval-resume');
+  const evalId = `eval-${taskQueue}`;
+  const episodes = plan(2);
+  const counting = countingFactory();
+  const llm = expertFor(evalId, episodes);
+  const options = { taskQueue, llm, envFactory: counting.factory };
+
+  // Worker 1 plays until 4 episodes are done, then goes away mid-eval (others in flight).
+  await withWorker(t, options, async () => {
+    const opened = await startOrAttachEval(t.client, evalId, input(episodes), taskQueue);
+    for (;;) {
+      const p = await opened.handle.query(evalProgressQuery);
+      if (p.done >= 4) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  });
+  // Worker 2 picks it up; the eval is terminated by hand midway, then continued as a new run.
+  await withWorker(t, options, async () => {
+    const handle = t.client.workflow.getHandle(evalId);
+    for (;;) {
+      const p = await handle.query(evalProgressQuery);
+      if (p.done >= 7) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await handle.terminate('test: terminated midway');
+  });
+  const result = await withWorker(t, options, async () => {
+    const opened = await openExistingEval(t.client, evalId);
+    expect(opened.state).toBe('continued');
+    return opened.handle.result();
+  });
+  expect(result.outcomes).toHaveLength(episodes.length);
+  expect(result.outcomes.every((o) => o.won)).toBe(true);
+  // Every reset beyond an episode's first is a recorded re-drive (same decisions, replayed), or
+  // an episode the terminated run had in flight (its child was terminated with it, never finished).
+  const outcomeOf = new Map(result.outcomes.map((o) => [`${o.spec.task}#${o.spec.variation}`, o]));
+  let unexplained = 0;
+  for (const [key, resets] of counting.resets) unexplained += resets - 1 - (outcomeOf.get(key)!.redrives ?? 0);
+  expect(unexplained).toBeGreaterThanOrEqual(0);
+  expect(unexplained).toBeLessThanOrEqual(3); // at most the 3 children in flight at the terminate
+});
