@@ -44,18 +44,42 @@ class EnvService:
         self.test_step_delay_s = test_step_delay_s
         self._reaper_stop = threading.Event()
 
-    def create(self, env: str, _body: dict[str, Any]) -> dict[str, Any]:
+    def create(self, env: str, body: dict[str, Any]) -> dict[str, Any]:
+        """A new session; with ``key`` (an episode id), a retried create finds the session it made.
+
+        The keyed session is reused only while it has taken no step since its reset: a retried
+        ``create`` + ``reset`` (the client died before it got the answer) then costs no second reset.
+        A keyed session that went further is superseded (closed): its client lost it and starts over.
+        """
+        key = body.get("key")
+        if key is not None and not isinstance(key, str):
+            raise BadRequest(f"key must be a string (an episode id), got {key!r}")
+        registry = self.registries[env]
+        if key is not None:
+            existing = registry.by_key(key)
+            if existing is not None:
+                with existing.lock:
+                    reusable = not existing.closed and existing.steps.next_index == 0
+                if reusable:
+                    self.stats.count(env, "sessions_reused")
+                    return {"id": existing.id, "reused": True}
+                self._close_session(env, existing, expired=False)
         state = self.backends[env].new_state()
         self.stats.count(env, "sessions_created")
-        return {"id": self.registries[env].add(state).id}
+        return {"id": registry.add(state, key).id}
 
     def reset(self, env: str, body: dict[str, Any]) -> dict[str, Any]:
         backend = self.backends[env]
+        request = {k: v for k, v in body.items() if k != "id"}
 
         def run(s: Session[Any]) -> dict[str, Any]:
+            if s.key is not None and s.reset_body == request and s.steps.next_index == 0 and s.reset_out is not None:
+                self.stats.count(env, "resets_from_store")  # the same reset again, nothing since: same answer
+                return s.reset_out
             s.steps.clear()  # a new episode: earlier step indices no longer name anything
             out: dict[str, Any] = backend.reset(s.state, body)
             self.stats.reset(env, str(out.get("task_name") or out.get("game_file") or "?"))
+            s.reset_body, s.reset_out = request, out
             return out
 
         return self.registries[env].run(body.get("id"), run)

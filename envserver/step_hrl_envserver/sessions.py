@@ -25,6 +25,11 @@ class Session(Generic[T]):
     steps: StepLog = field(default_factory=StepLog)
     #: ``time.monotonic()`` of the last request that used the session (for the idle TTL).
     last_used: float = field(default_factory=time.monotonic)
+    #: The client's idempotency key (an episode id): a retried create + reset finds this session.
+    key: str | None = None
+    #: The last reset's request and answer, kept while no step followed it (a retried reset gets it).
+    reset_body: dict[str, Any] | None = None
+    reset_out: dict[str, Any] | None = None
 
 
 class SessionRegistry(Generic[T]):
@@ -41,14 +46,23 @@ class SessionRegistry(Generic[T]):
         self._sessions: dict[int, Session[T]] = {}
         self._next_id = secrets.randbelow(1 << 40) << 10
         self._expired: set[int] = set()
+        self._by_key: dict[str, int] = {}
 
-    def add(self, state: T) -> Session[T]:
+    def add(self, state: T, key: str | None = None) -> Session[T]:
         with self._lock:
             sid = self._next_id
             self._next_id += 1
-            session = Session(id=sid, state=state)
+            session = Session(id=sid, state=state, key=key)
             self._sessions[sid] = session
+            if key is not None:
+                self._by_key[key] = sid
             return session
+
+    def by_key(self, key: str) -> Session[T] | None:
+        """The open session created with ``key``, if any."""
+        with self._lock:
+            sid = self._by_key.get(key)
+            return self._sessions.get(sid) if sid is not None else None
 
     def get(self, raw_id: Any) -> Session[T]:
         sid = parse_id(raw_id)
@@ -69,7 +83,9 @@ class SessionRegistry(Generic[T]):
 
     def remove(self, sid: int, expired: bool = False) -> None:
         with self._lock:
-            self._sessions.pop(sid, None)
+            session = self._sessions.pop(sid, None)
+            if session is not None and session.key is not None and self._by_key.get(session.key) == sid:
+                del self._by_key[session.key]
             if expired:
                 self._expired.add(sid)
 

@@ -49,6 +49,8 @@ class ServerStats:
             "sessions_created",
             "sessions_closed",
             "sessions_expired",
+            "sessions_reused",
+            "resets_from_store",
         )
         with self._lock:
             per_env: dict[str, Any] = {}

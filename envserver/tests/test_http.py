@@ -56,3 +56,27 @@ def test_malformed_requests(client: Client) -> None:
     assert client.call("GET", "/nope")[1]["code"] == "NotFound"
     status, err = client.call("POST", "/alfworld/step", {"id": "abc", "action": "look"})
     assert (status, err["code"]) == (400, "BadRequest")
+
+
+def test_keyed_session_retried_create_and_reset_cost_one_reset(client: Client) -> None:
+    """A client that died after create + reset retries both under the same key: same session, one reset."""
+    key = "episode-keyed-retry"
+    before = client.call("GET", "/stats")[1]["envs"]["alfworld"]
+    first = client.call("POST", "/alfworld/create", {"key": key})[1]["id"]
+    reset1 = client.call("POST", "/alfworld/reset", {"id": first, "game_file": GAME})[1]
+    again = client.call("POST", "/alfworld/create", {"key": key})[1]
+    assert again == {"id": first, "reused": True}
+    reset2 = client.call("POST", "/alfworld/reset", {"id": first, "game_file": GAME})[1]
+    assert reset2 == reset1
+    after = client.call("GET", "/stats")[1]["envs"]["alfworld"]
+    assert after["resets"] - before["resets"] == 1
+    assert after["resets_from_store"] - before["resets_from_store"] == 1
+    # Once a step was taken, the same key starts over: the old session is closed, a new one made.
+    assert client.call("POST", "/alfworld/step", {"id": first, "action": "look", "step_index": 0})[0] == 200
+    fresh = client.call("POST", "/alfworld/create", {"key": key})[1]
+    assert fresh["id"] != first and "reused" not in fresh
+    assert client.call("POST", "/alfworld/step", {"id": first, "action": "look"})[1]["code"] == "SessionLost"
+    client.call("POST", "/alfworld/reset", {"id": fresh["id"], "game_file": GAME})
+    assert client.call("GET", "/stats")[1]["envs"]["alfworld"]["resets"] - before["resets"] == 2
+    assert client.call("POST", "/alfworld/create", {"key": 7})[0] == 400
+    client.call("POST", "/alfworld/close", {"id": fresh["id"]})

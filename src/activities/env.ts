@@ -63,7 +63,8 @@ export function createEnvActivities(options: { envFactory: EnvFactory; envQueue:
     sessions.delete(episodeId);
     if (previous) await closeQuietly(episodeId, previous.env);
     const env = await options.envFactory(spec);
-    const reset = await wrap(() => env.reset(spec, { signal: cancellationSignal() }));
+    // Keyed by episode: a reset retried after this worker died is answered from the session it made.
+    const reset = await wrap(() => env.reset(spec, { signal: cancellationSignal(), key: episodeId }));
     const session: Session = { env, spec, steps: [], confirmed: new Set() };
     sessions.set(episodeId, session);
     const versions = (await env.versions?.()) ?? {};

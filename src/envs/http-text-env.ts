@@ -98,16 +98,16 @@ abstract class HttpTextEnv implements TextEnv {
         this.id = undefined;
       }
     }
-    await this.ensureSession(options.signal);
+    await this.ensureSession(options.signal, options.key);
     return this.toReset(await this.http.post<WireReset>(`${this.prefix}/reset`, { ...body, id: this.id }, timeout));
   }
 
   /** Creates the server session if there is none yet; returns its id. */
-  protected async ensureSession(signal?: AbortSignal): Promise<number> {
+  protected async ensureSession(signal?: AbortSignal, key?: string): Promise<number> {
     if (this.id === undefined) {
       const created = await this.http.post<{ id: number }>(
         `${this.prefix}/create`,
-        {},
+        key === undefined ? {} : { key },
         { timeoutMs: this.resetTimeoutMs, signal },
       );
       this.id = created.id;

@@ -70,6 +70,11 @@ export interface StepOptions {
 export interface ResetOptions {
   /** Aborts the call (e.g. the activity's cancellation signal). */
   signal?: AbortSignal;
+  /**
+   * Idempotency key of the session (the episode id): an env server that keeps sessions answers a
+   * retried reset under the same key from the session it already reset, if no step followed.
+   */
+  key?: string;
 }
 
 /**
