@@ -73,9 +73,7 @@ export function renderResultsCsv(table: ResultsTable): string {
 
 /** How the score column is computed, for captions. */
 export function metricDescription(metric: PaperMetric): string {
-  return metric === 'success-rate'
-    ? 'score = 100 × success rate'
-    : 'score = mean of max(0, final score), 0..100';
+  return metric === 'success-rate' ? 'score = 100 × success rate' : 'score = mean of max(0, final score), 0..100';
 }
 
 /** One line describing the evaluation: agent, model, selection, split, episodes, max steps. */

@@ -92,7 +92,10 @@ export async function writeComparison(a: EvalResults, b: EvalResults, dir: strin
     png: path.join(dir, 'compare.png'),
   };
   await fs.mkdir(dir, { recursive: true });
-  await writeAtomic(paths.json, JSON.stringify({ schemaVersion: RESULTS_SCHEMA_VERSION, ...comparison }, null, 2) + '\n');
+  await writeAtomic(
+    paths.json,
+    JSON.stringify({ schemaVersion: RESULTS_SCHEMA_VERSION, ...comparison }, null, 2) + '\n',
+  );
   await writeAtomic(paths.markdown, renderCompareMarkdown(comparison));
   await writeAtomic(paths.png, renderComparePng(a, b));
   return paths;

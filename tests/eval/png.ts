@@ -45,10 +45,7 @@ export function decodePng(png: Buffer): DecodedPng {
     for (let i = 0; i < stride; i++) {
       const a = i >= channels ? cur[i - channels] : 0;
       const b = prev[i];
-      const c = i >= channels ? prev[i - channels] : 0;
-      const predictor = [0, a, b, (a + b) >> 1, paeth(a, b, c)][filter];
-      if (predictor === undefined) throw new Error(`bad PNG filter ${filter} on row ${y}`);
-      cur[i] = (line[i] + predictor) & 0xff;
+      cur[i] = (line[i] + predictor(filter, a, b, i >= channels ? prev[i - channels] : 0, y)) & 0xff;
     }
     for (let x = 0; x < width; x++) {
       for (let ch = 0; ch < 4; ch++) out[(y * width + x) * 4 + ch] = ch < channels ? cur[x * channels + ch] : 255;
@@ -56,6 +53,23 @@ export function decodePng(png: Buffer): DecodedPng {
     prev = cur;
   }
   return { width, height, rgba: out };
+}
+
+function predictor(filter: number, a: number, b: number, c: number, row: number): number {
+  switch (filter) {
+    case 0:
+      return 0;
+    case 1:
+      return a;
+    case 2:
+      return b;
+    case 3:
+      return (a + b) >> 1;
+    case 4:
+      return paeth(a, b, c);
+    default:
+      throw new Error(`bad PNG filter ${filter} on row ${row}`);
+  }
 }
 
 function paeth(a: number, b: number, c: number): number {

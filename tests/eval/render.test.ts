@@ -31,7 +31,8 @@ function parseCsv(text: string): string[][] {
     else if (text.startsWith('\r\n', i)) {
       records.push([...record, field]);
       [record, field, i] = [[], '', i + 2];
-    } else if (text[i] === '"' || text[i] === '\n' || text[i] === '\r') throw new Error(`bare ${JSON.stringify(text[i])} at ${i}`);
+    } else if (text[i] === '"' || text[i] === '\n' || text[i] === '\r')
+      throw new Error(`bare ${JSON.stringify(text[i])} at ${i}`);
     else field += text[i++];
   }
   if (field !== '' || record.length > 0) throw new Error('last record lacks CRLF');
@@ -45,7 +46,12 @@ describe('CSV', () => {
     expect(csvField('say "hi"')).toBe('"say ""hi"""');
     expect(csvField('two\nlines')).toBe('"two\nlines"');
     expect(csvField(0.123456)).toBe('0.1235');
-    expect(csvDocument([['x', 'y,z'], [1, 'q"']])).toBe('x,"y,z"\r\n1,"q"""\r\n');
+    expect(
+      csvDocument([
+        ['x', 'y,z'],
+        [1, 'q"'],
+      ]),
+    ).toBe('x,"y,z"\r\n1,"q"""\r\n');
   });
 
   it('writes a header, one record per group and the split-mean record, all of one width', () => {
@@ -92,7 +98,9 @@ describe('markdown', () => {
     expect(markdownCells(tableLines[5]).slice(0, 4)).toEqual(['**mean (all episodes)**', '5', '40.0', '**56.0**']);
     // macro: (100 + 0 + 60) / 3 tasks
     expect(markdownCells(tableLines[6]).slice(0, 4)).toEqual(['_mean of tasks (macro)_', '3 tasks', '44.4', '53.3']);
-    expect(markdownCells(tableLines[0])).toEqual(expect.arrayContaining(['high prompt', 'low completion', 'progress tok/step']));
+    expect(markdownCells(tableLines[0])).toEqual(
+      expect.arrayContaining(['high prompt', 'low completion', 'progress tok/step']),
+    );
   });
 
   it('says when the results are partial', () => {

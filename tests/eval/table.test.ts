@@ -45,7 +45,12 @@ describe('buildResultsTable', () => {
 
   it('scores ALFWorld as 100 × success rate per task type', () => {
     const alf = (index: number, group: string, won: boolean) =>
-      outcome(index, group, { won, score: won ? 1 : 0, steps: 10, spec: { env: 'alfworld', task: `${group}/g${index}` } });
+      outcome(index, group, {
+        won,
+        score: won ? 1 : 0,
+        steps: 10,
+        spec: { env: 'alfworld', task: `${group}/g${index}` },
+      });
     const table = buildResultsTable(
       results([alf(0, 'pick_and_place', true), alf(1, 'pick_and_place', true), alf(2, 'pick_and_place', false), alf(3, 'look_at_obj', false)], {
         env: 'alfworld',
