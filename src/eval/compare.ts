@@ -72,6 +72,8 @@ export function compareEvals(a: EvalResults, b: EvalResults): Comparison {
 }
 
 const HEAD = ['Task', 'Eps A/B', 'Score A', 'Score B', 'Won% A', 'Won% B', 'Steps A', 'Steps B', 'Tok/step A', 'Tok/step B', 'B/A tok/step']; // prettier-ignore
+/** Shorter column names for the terminal, where width is scarce. */
+const TERMINAL_HEAD = ['Task', 'Eps', 'Score A', 'Score B', 'Won% A', 'Won% B', 'Steps A', 'Steps B', 'T/step A', 'T/step B', 'B/A']; // prettier-ignore
 
 function cells(r: CompareRow, group = r.group): string[] {
   const opt = (row: ResultsRow | undefined, pick: (x: ResultsRow) => number, digits = 1) =>
@@ -108,9 +110,9 @@ export function renderCompareMarkdown(c: Comparison): string {
 /** The comparison for the terminal: caption lines and a compact table (no row separators). */
 export function renderCompareTerminal(c: Comparison): string {
   const t = new Table({
-    head: HEAD,
+    head: TERMINAL_HEAD,
     style: { head: [], border: [], compact: true },
-    colAligns: HEAD.map((_, i) => (i === 0 ? 'left' : 'right')),
+    colAligns: TERMINAL_HEAD.map((_, i) => (i === 0 ? 'left' : 'right')),
   });
   t.push(...c.rows.map((r) => cells(r)), cells(c.mean));
   return [...compareCaption(c), t.toString()].join('\n');

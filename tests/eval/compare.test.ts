@@ -71,7 +71,8 @@ describe('comparison renderings', () => {
     );
     expect(rows[4]).toContain('**mean (all episodes)**');
     const term = renderCompareTerminal(c).split('\n');
-    expect(term[0]).toContain('B/A');
+    expect(term[0]).toContain('B/A = B');
+    expect(Math.max(...term.slice(1).map((l) => l.length))).toBeLessThanOrEqual(120);
     expect(term.filter((l) => /│ boil /.test(l))).toHaveLength(1);
     expect(term.length).toBe(1 + 3 + 3 + 1);
   });
