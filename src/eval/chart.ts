@@ -33,6 +33,8 @@ export interface BarFigure {
   title: string;
   subtitle?: string;
   categories: string[];
+  /** Categories whose labels are bold (e.g. the split mean). */
+  boldCategories?: string[];
   panels: BarPanel[];
 }
 
@@ -69,7 +71,8 @@ export function barFigureSvg(figure: BarFigure): string {
   });
   figure.categories.forEach((c, i) => {
     const y = top + i * rowHeight + rowHeight / 2 + 4;
-    parts.push(text(MARGIN + labelWidth - 8, y, truncate(c, 60), { anchor: 'end' }));
+    const weight = figure.boldCategories?.includes(c) ? 'bold' : undefined;
+    parts.push(text(MARGIN + labelWidth - 8, y, truncate(c, 60), { anchor: 'end', weight }));
   });
   figure.panels.forEach((panel, p) => {
     const x0 = MARGIN + labelWidth + p * (PANEL_WIDTH + PANEL_GAP);
@@ -94,8 +97,10 @@ function panelSvg(
       ? panel.series.reduce((s, series) => s + positive(series.values[i]), 0)
       : Math.max(0, ...panel.series.map((series) => positive(series.values[i]))),
   );
-  const max = panel.max ?? niceMax(Math.max(0, ...totals));
-  const ticks = tickValues(max);
+  const axis =
+    panel.max !== undefined ? { max: panel.max, step: niceStep(panel.max / 5) } : niceAxis(Math.max(0, ...totals));
+  const max = axis.max;
+  const ticks = tickValues(max, axis.step);
   const scale = (v: number) => (max === 0 ? 0 : (v / max) * PANEL_WIDTH);
   const plotBottom = top + categories * rowHeight;
   const legendTop = top - 6 - legendRows * 16;
@@ -195,18 +200,24 @@ function r(v: number): string {
   return String(Math.round(v * 10) / 10);
 }
 
-/** The smallest 1/2/5 × 10^k at or above `v` (1 for 0). */
-export function niceMax(v: number): number {
+/** The smallest 1, 2 or 5 × 10^k at or above `v` (1 for 0 or less). */
+export function niceStep(v: number): number {
   if (!(v > 0)) return 1;
   const p = 10 ** Math.floor(Math.log10(v));
-  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v) return m * p;
+  for (const m of [1, 2, 5]) if (m * p >= v * (1 - 1e-9)) return m * p;
   return 10 * p;
 }
 
-function tickValues(max: number): number[] {
-  const step = niceMax(max / 5);
+/** Axis end and tick step for data up to `dataMax`: about five ticks of a 1/2/5 step. */
+export function niceAxis(dataMax: number): { max: number; step: number } {
+  const step = niceStep(dataMax / 5);
+  const max = Math.max(step, Math.ceil(dataMax / step - 1e-9) * step);
+  return { max: Math.round(max * 1e9) / 1e9, step };
+}
+
+function tickValues(max: number, step: number): number[] {
   const ticks: number[] = [];
-  for (let t = 0; t <= max + step * 1e-9; t += step) ticks.push(Math.round(t * 1e6) / 1e6);
+  for (let i = 0; i * step <= max * (1 + 1e-9); i++) ticks.push(Math.round(i * step * 1e6) / 1e6);
   return ticks;
 }
 

@@ -13,6 +13,7 @@ export function resultsFigure(results: EvalResults, table: ResultsTable = buildR
     title: `${results.agent} on ${results.selection}${results.model ? ` (${results.model})` : ''}`,
     subtitle: `${table.done}/${table.total} episodes, max ${results.maxSteps} steps, eval ${results.evalId}`,
     categories: rows.map((r) => r.group),
+    boldCategories: [MEAN_ROW_LABEL],
     panels: [
       {
         title: 'Score by task',
@@ -65,6 +66,7 @@ export function compareFigure(a: EvalResults, b: EvalResults): BarFigure {
     title: `${names[0]} vs ${names[1]}`,
     subtitle: `${a.selection} / ${b.selection}`,
     categories: [...groups, MEAN_ROW_LABEL],
+    boldCategories: [MEAN_ROW_LABEL],
     panels: [
       {
         title: 'Score by task',

@@ -1,6 +1,6 @@
 /** The evaluation plots: valid PNGs of sensible size with the bars drawn. */
 import { SCIENCEWORLD_PAPER_TASKS } from '../../src/envs/splits';
-import { SERIES_COLORS, barFigureSvg } from '../../src/eval/chart';
+import { SERIES_COLORS, barFigureSvg, niceAxis } from '../../src/eval/chart';
 import { renderComparePng, renderResultsPng, resultsFigure } from '../../src/eval/plot';
 import { countColour, countNonWhite, decodePng } from './png';
 import { outcome, results, scienceWorldSample } from './outcomes';
@@ -38,6 +38,13 @@ describe('results plot', () => {
     expect(big.height).toBeLessThanOrEqual(4000);
     const empty = decodePng(renderResultsPng(results([], { total: 24 })));
     expect(countNonWhite(empty)).toBeGreaterThan(0); // title and axes
+  });
+
+  it('ends the token axis just past the data on a 1/2/5 step', () => {
+    expect(niceAxis(530)).toEqual({ max: 600, step: 200 });
+    expect(niceAxis(100)).toEqual({ max: 100, step: 20 });
+    expect(niceAxis(0.3)).toEqual({ max: 0.3, step: 0.1 });
+    expect(niceAxis(0)).toEqual({ max: 1, step: 1 });
   });
 
   it('escapes task names for SVG', () => {
