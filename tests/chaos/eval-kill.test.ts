@@ -6,10 +6,10 @@
  * recorded actions into a fresh session; nothing is decided again).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { EvalResults } from '../../src/eval/types';
+import { readResults } from '../../src/eval/write';
 import { freePort } from '../../src/server/ports';
 import { useEnvServer } from '../envs/env-server-fixture';
 import { BIN, cleanEnv, ensureBuilt, processesMentioning, ROOT, runCli } from '../foundation/cli-harness';
@@ -71,7 +71,7 @@ test('an eval killed with kill -9 midway finishes on the same command, no game p
   expect(JSON.parse(finished[0]!)).toMatchObject({ episodes: GAMES, total: GAMES, won: GAMES });
 
   // 3. Each game reset once, plus once per recorded re-drive.
-  const results = JSON.parse(readFileSync(path.join(outDir, 'results.json'), 'utf8')) as EvalResults;
+  const { results } = await readResults(outDir);
   expect(results.outcomes.map((o) => o.index)).toEqual([...Array(GAMES).keys()]);
   const stats = (await (await fetch(`${server.url}/stats`)).json()) as {
     envs: { alfworld: { resets_by_task: Record<string, number> } };

@@ -3,7 +3,6 @@
  * a worker in this process and live progress; `eval show` and `eval compare` print results again.
  * Killing the process loses nothing: the same command (or `step-hrl resume <eval-id>`) continues.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { withDefaults, type EpisodeConfig } from '../../agent/config';
@@ -16,7 +15,10 @@ import {
 } from '../../eval/client';
 import { totalTokens } from '../../eval/level-tokens';
 import { EVAL_PRESET_NAMES, resolvePlan, type EvalPresetName } from '../../eval/plan';
-import { AGENT_KINDS, type AgentKind, type EvalResults } from '../../eval/types';
+import { compareEvals, renderCompareTerminal } from '../../eval/compare';
+import { renderResultsTerminal } from '../../eval/render';
+import { AGENT_KINDS, type AgentKind } from '../../eval/types';
+import { writeComparison, writeResults } from '../../eval/write';
 import type { EnvSpec } from '../../envs/text-env';
 import { parseLlmChoice, type LlmChoice } from '../../llm/select';
 import { evalEpisodeId, evalProgressQuery, type EvalInput, type EvalWorkflowResult } from '../../workflows/eval';
@@ -43,6 +45,7 @@ interface EvalFlags extends TemporalCliOptions {
   repairAttempts: string;
   concurrency?: string;
   evalId?: string;
+  rerun?: boolean;
   out?: string;
   json?: boolean;
 }
@@ -110,10 +113,24 @@ async function runEval(flags: EvalFlags, out: Output): Promise<void> {
         concurrency,
       };
       withDefaults({ ...config, spec: plan.episodes[0]!.spec }); // config errors surface before anything starts
-      opened = await startOrAttachEval(client, flags.evalId ?? defaultEvalId(input, llmLabel), input);
+      const evalId = flags.evalId ?? defaultEvalId(input, llmLabel);
+      opened = await startOrAttachEval(client, flags.rerun ? await freeRerunId(client, evalId) : evalId, input);
     }
     await followEval(session, opened, { ...flags, llm: llmChoice }, out);
   });
+}
+
+/** The first free `<evalId>.rerun-<n>` (n from 2), or `evalId` itself when it is free. */
+async function freeRerunId(client: Client, evalId: string): Promise<string> {
+  for (let n = 1; ; n++) {
+    const id = n === 1 ? evalId : `${evalId}.rerun-${n}`;
+    const exists = await client.workflow
+      .getHandle(id)
+      .describe()
+      .then(() => true)
+      .catch(() => false);
+    if (!exists) return id;
+  }
 }
 
 /** Runs a worker for `opened` (unless it finished), follows it to the end and writes its results. */
@@ -179,7 +196,7 @@ async function followEval(
       view.stop();
     }
   }
-  await writeEvalResults(result, outDir);
+  await writeResults(result, outDir);
   printEvalSummary(result, out, outDir);
 }
 
@@ -219,13 +236,8 @@ function queryProgress(client: Client, evalId: string) {
   return client.workflow.getHandle(evalId).query(evalProgressQuery);
 }
 
-/** Writes `results.json` (more formats: see `src/eval/write.ts`). */
-async function writeEvalResults(results: EvalResults, dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  await writeFile(path.join(dir, 'results.json'), JSON.stringify(results, null, 2) + '\n');
-}
-
 function printEvalSummary(result: EvalWorkflowResult, out: Output, outDir: string): void {
+  out.line(renderResultsTerminal(result));
   const n = result.outcomes.length;
   const won = result.outcomes.filter((o) => o.won).length;
   const meanScore = n ? result.outcomes.reduce((s, o) => s + Math.max(0, o.score), 0) / n : 0;
@@ -277,6 +289,7 @@ const evalCommand = program
   .option('--repair-attempts <n>', 'extra model calls to repair an unparseable reply', '2')
   .option('--concurrency <n>', 'episodes at once (default: expert 8, endpoint 32, local model 1)')
   .option('--eval-id <id>', 'id of the evaluation (default: derived from the command, so re-running it resumes)')
+  .option('--rerun', 'play the evaluation again under a new id <eval-id>.rerun-<n> (e.g. from the response cache)')
   .option('--out <dir>', 'folder for the result files (default <data dir>/evals/<eval-id>)')
   .option('--data-dir <dir>', 'data dir of the embedded server and cache')
   .option('--port <port>', 'port of the embedded Temporal server')
@@ -295,7 +308,34 @@ evalCommand
       withSession(flags, async (session) => {
         const out = createOutput(Boolean(flags.json));
         const { results, finished } = await fetchEvalResults(session.temporal.client, evalId);
-        out.event('eval-results', { finished, results }, `${evalId}: ${finished ? 'finished' : 'not finished'}`);
+        const state = finished
+          ? 'finished'
+          : `not finished: ${results.outcomes.length}/${results.total} episodes so far`;
+        out.event('eval-results', { finished, results }, `${renderResultsTerminal(results)}\n${evalId}: ${state}`);
+      }),
+    ),
+  );
+
+evalCommand
+  .command('compare')
+  .description(
+    'Put two evaluations side by side (e.g. step-hrl vs react on one split): score, success, tokens per step',
+  )
+  .argument('<eval-a>', 'id of the first evaluation')
+  .argument('<eval-b>', 'id of the second evaluation')
+  .option('--out <dir>', 'folder for compare.{json,md,png} (default <data dir>/evals/compare-<a>-vs-<b>)')
+  .option('--data-dir <dir>', 'data dir of the embedded server')
+  .option('--port <port>', 'port of the embedded Temporal server')
+  .option('--json', 'print the comparison as JSON')
+  .action(
+    action(async (a, b, flags) =>
+      withSession(flags, async (session) => {
+        const out = createOutput(Boolean(flags.json));
+        const [ra, rb] = await Promise.all([a, b].map((id) => fetchEvalResults(session.temporal.client, id)));
+        const comparison = compareEvals(ra!.results, rb!.results);
+        const dir = flags.out ?? evalOutputDir(session.dataDir, `compare-${a}-vs-${b}`);
+        await writeComparison(ra!.results, rb!.results, dir);
+        out.event('eval-compare', { comparison, outDir: dir }, `${renderCompareTerminal(comparison)}\nfiles in ${dir}`);
       }),
     ),
   );
