@@ -12,6 +12,8 @@ import path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { temporal } from '@temporalio/proto';
 import { startEpisode } from '../../src/client';
+import { startOrAttachEval } from '../../src/eval/client';
+import { ExpertRouterClient } from '../../src/llm/expert-router';
 import { BuiltinTextEnv, goldSubtasks } from '../../src/envs/builtin';
 import { EnvError, type EnvSpec } from '../../src/envs/text-env';
 import { expertPolicyRules } from '../../src/llm/expert-policy';
@@ -21,6 +23,7 @@ import { resumeEpisode } from '../../src/resume';
 import { startDevServer } from '../../src/server/dev-server';
 import { freePort } from '../../src/server/ports';
 import { cancelSignal, episodeProgressQuery, subtaskWorkflowId, transitionsQuery } from '../../src/workflows';
+import { evalEpisodeId } from '../../src/workflows/eval';
 import { loopingPolicyRules } from './looping-policy';
 import { connectTestTemporal, queueFor, withWorker, type TestTemporal } from './temporal';
 
@@ -324,6 +327,45 @@ export async function recordScenarios(t: TestTemporal, version: string): Promise
     workflowId: id('resume'),
     covers: 'run resumed from a prefix (patch resume-from-prefix)',
     history: await history(t, id('resume')),
+  });
+
+  // An evaluation of 4 episodes, 2 at a time, continuing as new after 2: its first and last run.
+  const evalId = id('eval');
+  const evalEpisodes = ['boil-water', 'clean-plate', 'deliver-apple', 'water-plant'].map((task) => ({
+    spec: { env: 'builtin' as const, task, variation: 1 },
+    group: task,
+  }));
+  const evalSpecs = new Map(evalEpisodes.map((e, i) => [evalEpisodeId(evalId, i), e.spec]));
+  const evalLlm = new ExpertRouterClient({
+    specOf: (episodeId) => evalSpecs.get(episodeId),
+    planOf: async (spec) => goldSubtasks(spec),
+    profile: 'chat',
+  });
+  const evalQueue = queueFor('fixture-eval');
+  const evalResult = await withWorker(t, { taskQueue: evalQueue, llm: evalLlm }, async () => {
+    const input = { agent: 'step-hrl' as const, selection: 'fixture', env: 'builtin' as const, config: {} };
+    const opened = await startOrAttachEval(
+      t.client,
+      evalId,
+      { ...input, episodes: evalEpisodes, concurrency: 2, episodesPerRun: 2 },
+      evalQueue,
+    );
+    return opened.handle.result();
+  });
+  if (evalResult.runs < 2 || !evalResult.outcomes.every((o) => o.won))
+    throw new Error('eval scenario did not play out');
+  const evalFirstRun = (await t.client.workflow.getHandle(evalId).describe()).raw.workflowExecutionInfo?.firstRunId;
+  out.push({
+    file: 'eval-first-run.json',
+    workflowId: evalId,
+    covers: 'evaluation run ending in continue-as-new (2 children at a time)',
+    history: await history(t, evalId, evalFirstRun ?? undefined),
+  });
+  out.push({
+    file: 'eval-last-run.json',
+    workflowId: evalId,
+    covers: 'evaluation run continued from carried outcomes',
+    history: await history(t, evalId),
   });
   return out;
 }

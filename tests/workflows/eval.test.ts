@@ -142,3 +142,50 @@ test('a dead worker and a terminated eval lose nothing and replay no finished ep
   expect(unexplained).toBeGreaterThanOrEqual(0);
   expect(unexplained).toBeLessThanOrEqual(3); // at most the 3 children in flight at the terminate
 });
+
+test('an eval of 1,205 episodes carries 1,200 finished outcomes over continue-as-new in a small input', async () => {
+  const taskQueue = queueFor('eval-big');
+  const evalId = `eval-${taskQueue}`;
+  const episodes = Array.from({ length: 1205 }, (_, i) => ({
+    spec: { env: 'builtin' as const, task: BUILTIN_TASKS[i % BUILTIN_TASKS.length]!, variation: Math.floor(i / 6) },
+    group: BUILTIN_TASKS[i % BUILTIN_TASKS.length]!,
+  }));
+  // As a run that played 1,200 episodes would hand over: every outcome with its per-level tokens.
+  const level = { calls: 12, prompt: 4800, completion: 240 };
+  const outcomes = episodes.slice(0, 1200).map((_, index) => ({
+    index,
+    episodeId: evalEpisodeId(evalId, index),
+    status: 'env-done',
+    score: 100,
+    won: true,
+    steps: 9,
+    tokens: { high: level, low: level, progress: level },
+    spentTokens: 15_120,
+    redrives: 0,
+  }));
+  const counting = countingFactory();
+  const result = await withWorker(
+    t,
+    { taskQueue, llm: expertFor(evalId, episodes), envFactory: counting.factory },
+    async () => {
+      const opened = await startOrAttachEval(
+        t.client,
+        evalId,
+        input(episodes, { state: { outcomes, runs: 6 }, concurrency: 5 }),
+        taskQueue,
+      );
+      return opened.handle.result();
+    },
+  );
+  expect(result.outcomes).toHaveLength(1205);
+  expect(result.runs).toBe(7);
+  expect(counting.resets.size).toBe(5); // only the 5 missing episodes were played
+  const history = await t.client.workflow.getHandle(evalId).fetchHistory();
+  const inputBytes = history.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!.data!.length;
+  const resultBytes =
+    history.events!.at(-1)!.workflowExecutionCompletedEventAttributes!.result!.payloads![0]!.data!.length;
+  // Far below Temporal's 2 MB payload limit (and the run's history holds 5 children, not 1,205).
+  expect(inputBytes).toBeLessThan(1_000_000);
+  expect(resultBytes).toBeLessThan(1_500_000);
+  expect(history.events!.length).toBeLessThan(200);
+});
