@@ -4,15 +4,16 @@
  * real episode on a fresh dev server with the current workflow code and saves the histories named
  * in the manifest under `tests/fixtures/histories/<version>/`. Scenarios cover the commands a
  * workflow change can break: several subtasks, continue-as-new, a re-drive after a lost session,
- * repair attempts, cancel, an `llm-error` end and a run resumed from a recorded prefix.
+ * repair attempts, cancel, an `llm-error` end, a run resumed from a recorded prefix and a ReAct
+ * baseline episode.
  */
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { temporal } from '@temporalio/proto';
-import { startEpisode } from '../../src/client';
-import { BuiltinTextEnv, goldSubtasks } from '../../src/envs/builtin';
+import { startEpisode, startReact } from '../../src/client';
+import { BuiltinTextEnv, goldActions, goldSubtasks } from '../../src/envs/builtin';
 import { EnvError, type EnvSpec } from '../../src/envs/text-env';
 import { expertPolicyRules } from '../../src/llm/expert-policy';
 import { ScriptedLlmClient } from '../../src/llm/scripted-client';
@@ -325,7 +326,39 @@ export async function recordScenarios(t: TestTemporal, version: string): Promise
     covers: 'run resumed from a prefix (patch resume-from-prefix)',
     history: await history(t, id('resume')),
   });
+  // The ReAct baseline (reactWorkflow): a whole won episode, one call and one env step per step.
+  const react: EnvSpec = { env: 'builtin', task: 'find-key-open-chest', variation: 4 };
+  const reactId = id('react');
+  const reactQueue = queueFor('fixture-react');
+  await withWorker(t, { taskQueue: reactQueue, llm: reactExpert(react) }, async () => {
+    const result = await (
+      await startReact(t.client, { episodeId: reactId, taskQueue: reactQueue, config: { spec: react } })
+    ).result();
+    if (!result.won) throw new Error('react scenario did not win');
+  });
+  out.push({
+    file: 'react-episode.json',
+    workflowId: reactId,
+    covers: 'ReAct baseline episode (reactWorkflow), won',
+    history: await history(t, reactId),
+  });
   return out;
+}
+
+/**
+ * A ReAct expert that does not read the prompt: the n-th call gets the n-th gold action (chat
+ * profile JSON), so it works with any ReAct prompt format.
+ */
+function reactExpert(spec: EnvSpec): LlmClient {
+  const actions = goldActions(spec);
+  let calls = 0;
+  return new ScriptedLlmClient([
+    {
+      role: 'react',
+      match: '',
+      reply: () => JSON.stringify({ action: actions[Math.min(calls++, actions.length - 1)] }),
+    },
+  ]);
 }
 
 /** Records `version` on a fresh dev server and adds it to the manifest (refuses to overwrite one). */
