@@ -157,9 +157,9 @@ test('a model that cannot answer ends the episode llm-error with its steps, and 
   let calls = 0;
   const failing: LlmClient = {
     modelId: 'failing',
-    complete: async (request, options) => {
+    complete: async (request) => {
       if (++calls === 4) throw new LlmError('endpoint rejected the API key (401); set OPENAI_API_KEY', false);
-      return inner.complete(request, options);
+      return inner.complete(request);
     },
   };
   const result = await runReact('llm-error', spec, failing, {}, probe.factory);
