@@ -3,7 +3,7 @@
  * the same id rules and flags as a STEP-HRL episode. Prints each step live (polling the workflow's
  * `reactSteps` query) and a summary; Ctrl-C cancels it cleanly with the record kept.
  */
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { WorkflowHandle } from '@temporalio/client';
 import { startReact, startEpisodeRerun } from '../client';
 import { cancelSignal } from '../workflows/messages';
 import { reactStepsQuery, type ReactResult, type ReactStep, type reactWorkflow } from '../workflows/react';
@@ -44,7 +44,7 @@ export async function runReactEpisode(flags: RunFlags & { taskQueue: string }, o
         `react episode ${out.bold(episodeId)} on ${where} (${config.spec.env} ${config.spec.task})` +
           (rerunOf ? `, a re-run of ${rerunOf}` : ''),
       );
-      return followReact(session.temporal.client, handle, out).catch((err: unknown) => {
+      return followReact(handle, out).catch((err: unknown) => {
         const cause = describeWorkflowFailure(err);
         throw cause ? new Error(`episode ${episodeId} failed: ${cause}`) : err;
       });
@@ -71,11 +71,7 @@ export async function runReactEpisode(flags: RunFlags & { taskQueue: string }, o
 }
 
 /** Follows a ReAct episode until it ends, printing each step once, in order; returns its result. */
-export async function followReact(
-  _client: Client,
-  handle: WorkflowHandle<typeof reactWorkflow>,
-  out: Output,
-): Promise<ReactResult> {
+export async function followReact(handle: WorkflowHandle<typeof reactWorkflow>, out: Output): Promise<ReactResult> {
   let printed = 0;
   let done = false;
   const result = handle.result().finally(() => (done = true));

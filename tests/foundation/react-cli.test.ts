@@ -18,6 +18,7 @@ interface Event {
   won?: boolean;
   steps?: number;
   episodeId?: string;
+  rerunOf?: string;
 }
 
 const events = (stdout: string): Event[] =>
@@ -28,7 +29,7 @@ const events = (stdout: string): Event[] =>
 
 const env = () => cleanEnv({ TEMPORAL_ADDRESS: testAddress() });
 
-test('run --agent react --llm expert on a built-in task: wins, one step event per step; show and export', async () => {
+test('run --agent react --llm expert on a built-in task: wins, one step event per step; show, export, --rerun, resume', async () => {
   const episodeId = `react-cli-${process.pid}-${Date.now()}`;
   const args = ['run', '--agent', 'react', '--llm', 'expert', '--env', 'builtin', '--task', 'find-key-open-chest'];
   const run = await runCli([...args, '--variation', '4', '--episode-id', episodeId, '--json'], env(), 120_000);
@@ -51,6 +52,22 @@ test('run --agent react --llm expert on a built-in task: wins, one step event pe
   const exported = await runCli(['export', episodeId], env());
   expect(exported.code).toBe(1);
   expect(exported.stderr).toContain('is a ReAct baseline episode: it has no augmented transitions');
+
+  // Same id rules as a STEP-HRL episode: --rerun runs it again under a linked id; a finished one is not resumed.
+  const rerun = await runCli(
+    [...args, '--variation', '4', '--episode-id', episodeId, '--rerun', '--json'],
+    env(),
+    120_000,
+  );
+  expect(rerun.code).toBe(0);
+  expect(events(rerun.stdout).find((e) => e.type === 'started')).toMatchObject({
+    episodeId: `${episodeId}.rerun-2`,
+    rerunOf: episodeId,
+    agent: 'react',
+  });
+  const resumed = await runCli(['resume', episodeId, '--llm', 'expert'], env());
+  expect(resumed.code).toBe(1);
+  expect(resumed.stderr).toContain('is a ReAct baseline episode (completed)');
 }, 240_000);
 
 test('run --agent react --llm expert wins a real ALFWorld game', async () => {
