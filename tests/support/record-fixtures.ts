@@ -22,6 +22,7 @@ import { resumeEpisode } from '../../src/resume';
 import { startDevServer } from '../../src/server/dev-server';
 import { freePort } from '../../src/server/ports';
 import { cancelSignal, episodeProgressQuery, subtaskWorkflowId, transitionsQuery } from '../../src/workflows';
+import { reactStepsQuery } from '../../src/workflows/react';
 import { loopingPolicyRules } from './looping-policy';
 import { connectTestTemporal, queueFor, withWorker, type TestTemporal } from './temporal';
 
@@ -341,6 +342,53 @@ export async function recordScenarios(t: TestTemporal, version: string): Promise
     workflowId: reactId,
     covers: 'ReAct baseline episode (reactWorkflow), won',
     history: await history(t, reactId),
+  });
+
+  // ReAct: a session lost at the 4th step, re-driven (patch react-redrive).
+  const reactRedriveId = id('react-redrive');
+  const reactRedriveQueue = queueFor('fixture-react-redrive');
+  sessions = 0;
+  await withWorker(
+    t,
+    { taskQueue: reactRedriveQueue, llm: reactExpert(redrive), envFactory: losesOnce as never },
+    async () => {
+      const result = await (
+        await startReact(t.client, {
+          episodeId: reactRedriveId,
+          taskQueue: reactRedriveQueue,
+          config: { spec: redrive },
+        })
+      ).result();
+      if (result.redrives !== 1 || !result.won) throw new Error('react re-drive scenario did not re-drive and win');
+    },
+  );
+  out.push({
+    file: 'react-redrive-episode.json',
+    workflowId: reactRedriveId,
+    covers: 'ReAct episode re-driven after a lost session (patch react-redrive)',
+    history: await history(t, reactRedriveId),
+  });
+
+  // ReAct: cancelled by signal after 3 steps (patch react-cancel).
+  const reactCancelId = id('react-cancel');
+  const reactCancelQueue = queueFor('fixture-react-cancel');
+  const looping = slow(new ScriptedLlmClient([{ role: 'react', match: '', reply: 'Action: look' }]), 50);
+  await withWorker(t, { taskQueue: reactCancelQueue, llm: looping }, async () => {
+    const handle = await startReact(t.client, {
+      episodeId: reactCancelId,
+      taskQueue: reactCancelQueue,
+      config: { spec: { env: 'builtin', task: 'boil-water', variation: 0 }, maxSteps: 1000 },
+    });
+    await until(async () => (await handle.query(reactStepsQuery)).length >= 3);
+    await handle.signal(cancelSignal, 'fixture');
+    const result = await handle.result();
+    if (result.status !== 'cancelled') throw new Error('react cancel scenario ended ' + result.status);
+  });
+  out.push({
+    file: 'react-cancel-episode.json',
+    workflowId: reactCancelId,
+    covers: 'ReAct episode cancelled by signal (patch react-cancel)',
+    history: await history(t, reactCancelId),
   });
   return out;
 }
