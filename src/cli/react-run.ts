@@ -7,6 +7,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { startReact, startEpisodeRerun } from '../client';
 import { cancelSignal } from '../workflows/messages';
 import { reactStepsQuery, type ReactResult, type ReactStep, type reactWorkflow } from '../workflows/react';
+import { printReactStep, printReactSummary } from './react-show';
 import { defaultEpisodeId, parseEpisodeFlags } from './episode-options';
 import { describeWorkflowFailure } from './failure';
 import type { Output } from './output';
@@ -89,48 +90,4 @@ export async function followReact(handle: WorkflowHandle<typeof reactWorkflow>, 
   const final = await result;
   print(final.steps);
   return final;
-}
-
-/** One line per step (and the observation, shortened), as the STEP-HRL live view prints them. */
-export function printReactStep(step: ReactStep, out: Output): void {
-  const invalid = step.invalid ? out.dim(' [invalid output]') : '';
-  const obs = step.observation.replace(/\s+/g, ' ').trim().slice(0, 110);
-  out.event(
-    'step',
-    { step: step.stepIndex, action: step.action, score: step.score, reward: step.reward, done: step.done },
-    `    step ${String(step.stepIndex + 1).padStart(3)}  > ${step.action}${invalid}\n              ${out.dim(obs)}  score ${step.score}`,
-  );
-}
-
-/** Prints the end-of-episode summary of a ReAct episode. */
-export function printReactSummary(result: ReactResult, out: Output): void {
-  const table = out.table([
-    'episode',
-    'agent',
-    'status',
-    'won',
-    'score',
-    'steps',
-    'calls',
-    'tokens',
-    'spent',
-    're-drives',
-  ]);
-  table.push([
-    result.episodeId,
-    'react',
-    result.status ?? 'unknown',
-    result.won ? 'yes' : 'no',
-    result.score,
-    result.steps.length,
-    result.tokensByLevel?.react.calls ?? result.steps.length,
-    result.tokens,
-    result.spentTokens,
-    result.redrives ?? 0,
-  ]);
-  const { steps, ...summary } = result;
-  out.event('result', { ...summary, agent: 'react', steps: steps.length }, table.toString());
-  const versions = Object.entries(result.envVersions ?? {}).map(([name, version]) => `${name} ${version}`);
-  if (versions.length > 0) out.line(out.dim(`env: ${versions.join(', ')}`));
-  if (result.error) out.line(`error: ${result.error}`);
 }

@@ -1,12 +1,12 @@
 /**
- * `show` and `export` of a ReAct baseline episode: its record is the workflow's result (one entry
- * per step), not subtask children, so it has no augmented transitions.
+ * How a ReAct baseline episode is printed (live steps, summary) and what `show` and `export` do
+ * with one: its record is the workflow's result (one entry per step), not subtask children, so it
+ * has no augmented transitions.
  */
 import type { WorkflowHandle } from '@temporalio/client';
 import { reactStepsQuery, type ReactResult, type ReactStep } from '../workflows/react';
 import { describeWorkflowFailure } from './failure';
 import type { Output } from './output';
-import { printReactSummary } from './react-run';
 
 /** Workflow type name of the ReAct baseline (as `describe().type` reports it). */
 export const REACT_WORKFLOW_TYPE = 'reactWorkflow';
@@ -53,4 +53,48 @@ export function reactExportError(episodeId: string): Error {
     `episode ${JSON.stringify(episodeId)} is a ReAct baseline episode: it has no augmented transitions ` +
       `(only STEP-HRL episodes do); \`step-hrl show ${episodeId} --json\` prints its steps`,
   );
+}
+
+/** One line per step (and the observation, shortened), as the STEP-HRL live view prints them. */
+export function printReactStep(step: ReactStep, out: Output): void {
+  const invalid = step.invalid ? out.dim(' [invalid output]') : '';
+  const obs = step.observation.replace(/\s+/g, ' ').trim().slice(0, 110);
+  out.event(
+    'step',
+    { step: step.stepIndex, action: step.action, score: step.score, reward: step.reward, done: step.done },
+    `    step ${String(step.stepIndex + 1).padStart(3)}  > ${step.action}${invalid}\n              ${out.dim(obs)}  score ${step.score}`,
+  );
+}
+
+/** Prints the end-of-episode summary of a ReAct episode. */
+export function printReactSummary(result: ReactResult, out: Output): void {
+  const table = out.table([
+    'episode',
+    'agent',
+    'status',
+    'won',
+    'score',
+    'steps',
+    'calls',
+    'tokens',
+    'spent',
+    're-drives',
+  ]);
+  table.push([
+    result.episodeId,
+    'react',
+    result.status ?? 'unknown',
+    result.won ? 'yes' : 'no',
+    result.score,
+    result.steps.length,
+    result.tokensByLevel?.react.calls ?? result.steps.length,
+    result.tokens,
+    result.spentTokens,
+    result.redrives ?? 0,
+  ]);
+  const { steps, ...summary } = result;
+  out.event('result', { ...summary, agent: 'react', steps: steps.length }, table.toString());
+  const versions = Object.entries(result.envVersions ?? {}).map(([name, version]) => `${name} ${version}`);
+  if (versions.length > 0) out.line(out.dim(`env: ${versions.join(', ')}`));
+  if (result.error) out.line(`error: ${result.error}`);
 }
