@@ -168,3 +168,10 @@ test('a model that cannot answer ends the episode llm-error with its steps, and 
   expect(result.steps).toHaveLength(3);
   expect(probe.closed).toBe(1);
 });
+
+test('maxTokens ends the episode token-budget before the next call', async () => {
+  const result = await runReact('token-budget', spec, expert(spec), { maxTokens: 1 });
+  expect(result.status).toBe('token-budget');
+  expect(result.steps).toHaveLength(1);
+  expect(result.tokensByLevel.react.calls).toBe(1);
+});
