@@ -4,7 +4,8 @@
  * what the STEP-HRL episode survives — a cancel signal or Temporal's cancellation ends it
  * `cancelled` with its steps, a lost env session is re-driven through the recorded steps (same
  * steps as an uninterrupted run), a session lost again and again ends `env-error` after
- * `maxRedrives`, a model that cannot answer ends it `llm-error` — and the env session is closed on
+ * `maxRedrives`, a model that cannot answer ends it `llm-error`, `maxTokens` ends it `token-budget`
+ * — and the env session is closed on
  * every way out.
  */
 import type { EnvFactory } from '../../src/activities';
