@@ -5,8 +5,7 @@
  * `cancelled` with its steps, a lost env session is re-driven through the recorded steps (same
  * steps as an uninterrupted run), a session lost again and again ends `env-error` after
  * `maxRedrives`, a model that cannot answer ends it `llm-error`, `maxTokens` ends it `token-budget`
- * — and the env session is closed on
- * every way out.
+ * — and the env session is closed on every way out.
  */
 import type { EnvFactory } from '../../src/activities';
 import { startReact } from '../../src/client';
