@@ -67,20 +67,24 @@ export function startReact(
 /**
  * Starts a re-run of `episodeId` under the first free id `<episodeId>.rerun-<n>` (n from 2),
  * linked to it through the `rerunOf` memo. Starts `episodeId` itself when it does not exist yet.
+ * `start` picks the agent: {@link startEpisode} (default) or {@link startReact}.
  */
-export async function startEpisodeRerun(
+export async function startEpisodeRerun<
+  W extends typeof episodeWorkflow | typeof reactWorkflow = typeof episodeWorkflow,
+>(
   client: Client,
   options: StartEpisodeOptions,
-): Promise<WorkflowHandle<typeof episodeWorkflow>> {
+  start: (client: Client, options: StartEpisodeOptions) => Promise<WorkflowHandle<W>> = startEpisode as never,
+): Promise<WorkflowHandle<W>> {
   const original = options.episodeId;
   try {
-    return await startEpisode(client, options);
+    return await start(client, options);
   } catch (err) {
     if (!(err instanceof EpisodeExistsError)) throw err;
   }
   for (let n = 2; ; n++) {
     try {
-      return await startEpisode(client, { ...options, episodeId: `${original}.rerun-${n}`, rerunOf: original });
+      return await start(client, { ...options, episodeId: `${original}.rerun-${n}`, rerunOf: original });
     } catch (err) {
       if (!(err instanceof EpisodeExistsError)) throw err; // taken (maybe just now): try the next one
     }

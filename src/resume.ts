@@ -40,6 +40,13 @@ export async function resumeEpisode(client: Client, episodeId: string): Promise<
   const taskQueue = description.taskQueue;
   const status = description.status.name;
   if (status === 'RUNNING') return { handle, started: false, taskQueue, prefixSubtasks: 0 };
+  if (description.type === 'reactWorkflow') {
+    // Its record is one workflow result, not subtask children: there is no prefix to start a new run from.
+    throw new Error(
+      `episode ${JSON.stringify(episodeId)} is a ReAct baseline episode (${status.toLowerCase()}): only a running ` +
+        `one can be resumed; run it again with \`step-hrl run --agent react --episode-id ${episodeId} --rerun\``,
+    );
+  }
   if (!RESUMABLE.has(status)) {
     throw new Error(
       `episode ${JSON.stringify(episodeId)} is ${status.toLowerCase()}: only a failed, terminated, timed-out or ` +

@@ -30,7 +30,8 @@ export function createPolicyActivities(llm: LlmClient, counter: CallCounter = { 
               role: input.role,
               prompt: input.prompt,
               messages: input.messages,
-              jsonSchema: input.profile === 'chat' ? jsonSchemaFor(input.role) : undefined,
+              // ReAct answers in AgentGym's text format (`Thought: ...\nAction: ...`), not JSON.
+              jsonSchema: input.profile === 'chat' && input.role !== 'react' ? jsonSchemaFor(input.role) : undefined,
               maxTokens: input.maxTokens,
               temperature: input.temperature,
               stop: input.stop,

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { extractFirstJsonObject } from '../llm/json-extract';
 import type { PolicyRole } from '../llm/types';
 import { parsePaperLow, parsePaperText } from './prompts/paper';
+import { parseReactReply } from './prompts/react';
 import type { LowDecision, Parsed } from './prompts/types';
 
 /** High-level output. */
@@ -31,22 +32,34 @@ export type PolicyOutput =
   | { role: 'high'; subtask: string }
   | { role: 'low'; decision: LowDecision }
   | { role: 'progress'; progress: string }
-  | { role: 'react'; action: string };
+  | { role: 'react'; action: string; thought?: string };
 
 /** Parses a model's text for a role and profile; never throws. */
 export function parsePolicyOutput(role: PolicyRole, profile: 'paper' | 'chat', text: string): Parsed<PolicyOutput> {
+  if (role === 'react') {
+    // ReAct replies are text in both profiles (`Action: <command>`); JSON is accepted as a fallback.
+    const reply = parseReactReply(profile, text, () => {
+      const parsed = parseJsonOutput('react', text);
+      return parsed.ok && parsed.value.role === 'react' ? parsed.value : undefined;
+    });
+    return reply.ok ? { ok: true, value: { role, ...reply.value } } : reply;
+  }
   if (profile === 'paper') {
     if (role === 'low') {
       const low = parsePaperLow(text);
       return low.ok ? { ok: true, value: { role, decision: low.value } } : low;
     }
-    const line = parsePaperText(text, role === 'high' ? 'subtask' : role === 'react' ? 'action' : 'progress');
+    const line = parsePaperText(text, role === 'high' ? 'subtask' : 'progress');
     if (!line.ok) return line;
     if (role === 'high') return { ok: true, value: { role, subtask: line.value } };
-    if (role === 'react') return { ok: true, value: { role, action: line.value } };
     // The reference strips trailing "||" bookkeeping markers only when empty.
     return { ok: true, value: { role, progress: text.trim().replace(/\s*\|\|\s*(\[Checked:\s*\])?$/, '') } };
   }
+  return parseJsonOutput(role, text);
+}
+
+/** Parses a chat-profile JSON reply against the role's schema. */
+function parseJsonOutput(role: PolicyRole, text: string): Parsed<PolicyOutput> {
   let json: unknown;
   try {
     json = JSON.parse(extractFirstJsonObject(text) ?? text);
@@ -72,6 +85,9 @@ export function parsePolicyOutput(role: PolicyRole, profile: 'paper' | 'chat', t
     case 'progress':
       return { ok: true, value: { role, progress: String(data.progress) } };
     case 'react':
-      return { ok: true, value: { role, action: String(data.action) } };
+      return {
+        ok: true,
+        value: { role, action: String(data.action), ...(data.thought ? { thought: String(data.thought) } : {}) },
+      };
   }
 }

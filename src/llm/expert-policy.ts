@@ -2,7 +2,9 @@
  * A scripted STEP-HRL policy that follows an expert solution (gold subtasks with their actions):
  * rules for {@link ScriptedLlmClient} that read only what the bounded prompts contain. The high
  * level counts issued subtasks, the low level finds its place from the local progress, and the
- * progress module writes "Done: a | b" — so it exercises the real prompt → parse → env loop.
+ * progress module writes "Done: a | b" — so it exercises the real prompt → parse → env loop. The
+ * ReAct baseline's role counts the actions already in its transcript and gives the next one of the
+ * plan's actions, flattened.
  * Used by tests and by the demo when no model is configured (labelled as scripted).
  */
 import { pythonStringRepr } from '../agent/pyrepr';
@@ -20,6 +22,7 @@ const PROGRESS_PREFIX = 'Done: ';
 export function expertPolicyRules(plan: readonly ExpertSubtask[], profile: 'paper' | 'chat'): ScriptRule[] {
   const bySubtask = new Map(plan.map((p) => [p.subtask, p.actions]));
   const json = profile === 'chat';
+  const allActions = plan.flatMap((p) => p.actions);
   return [
     {
       role: 'high',
@@ -55,6 +58,19 @@ export function expertPolicyRules(plan: readonly ExpertSubtask[], profile: 'pape
         const action = /Current action: (.*)\n/.exec(prompt)?.[1] ?? '';
         const text = previous.startsWith(PROGRESS_PREFIX) ? `${previous} | ${action}` : `${PROGRESS_PREFIX}${action}`;
         return json ? JSON.stringify({ progress: text }) : text;
+      },
+    },
+    {
+      role: 'react',
+      match: 'Observation:',
+      reply: (prompt, request) => {
+        // Chat: one assistant turn per past step. Paper: one `Action: <command>` line per past step
+        // (the prompt's last line is a bare `Action:`, still to be completed).
+        const done = request.messages
+          ? request.messages.filter((m) => m.role === 'assistant').length
+          : (prompt.match(/^Action: \S/gm) ?? []).length;
+        const action = allActions[Math.min(done, allActions.length - 1)] ?? 'look';
+        return json ? `Thought: step ${done + 1} of the expert plan.\nAction: ${action}` : ` ${action}`;
       },
     },
   ];

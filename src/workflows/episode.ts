@@ -346,7 +346,7 @@ export async function episodeWorkflow(input: EpisodeInput): Promise<EpisodeResul
 }
 
 /** Acquires an env queue and resets there; a worker that died before the reset gives way to another. */
-async function openSession(episodeId: string, config: EpisodeConfig) {
+export async function openSession(episodeId: string, config: EpisodeConfig) {
   for (let attempt = 0; ; attempt++) {
     const envQueue = await acquireEnvQueue();
     try {
@@ -359,7 +359,7 @@ async function openSession(episodeId: string, config: EpisodeConfig) {
 }
 
 /** Closes the env session even when the episode is being cancelled; a dead env worker is skipped. */
-async function closeSession(episodeId: string, envQueue: string, config: EpisodeConfig): Promise<void> {
+export async function closeSession(episodeId: string, envQueue: string, config: EpisodeConfig): Promise<void> {
   await CancellationScope.nonCancellable(() =>
     onPinnedWorker(envQueue, config, (env) => env.envClose({ episodeId })).catch(() => undefined),
   );
@@ -379,6 +379,7 @@ function absorb(s: EpisodeState, outcome: SubtaskOutcome): void {
   }
 }
 
-function isDivergence(err: unknown): boolean {
+/** The re-drive found the env answering differently from the record (the session cannot be rebuilt). */
+export function isDivergence(err: unknown): boolean {
   return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === ENV_DIVERGENCE;
 }

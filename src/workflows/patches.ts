@@ -16,3 +16,11 @@ export const HONOUR_TEMPORAL_CANCEL = 'honour-temporal-cancel';
 export const CLOSE_ENV_ON_FAILURE = 'close-env-on-failure';
 /** A subtask child returns after `maxStepsPerChildRun` steps; the next part continues the subtask. */
 export const SUBTASK_PARTS = 'subtask-parts';
+/** ReAct: a session lost at a step re-drives a fresh session through the recorded steps (was: the workflow failed). */
+export const REACT_REDRIVE = 'react-redrive';
+/** ReAct: our cancel signal, or Temporal's cancellation, ends the episode as `cancelled` with its record. */
+export const REACT_CANCEL = 'react-cancel';
+/** ReAct: a failing episode still closes its env session; the close waits out a cancellation. */
+export const REACT_CLOSE_ENV = 'react-close-env';
+/** ReAct: `maxTokens` (when set) ends the episode as `token-budget` before the next call. */
+export const REACT_TOKEN_BUDGET = 'react-token-budget';

@@ -4,17 +4,18 @@
  * real episode on a fresh dev server with the current workflow code and saves the histories named
  * in the manifest under `tests/fixtures/histories/<version>/`. Scenarios cover the commands a
  * workflow change can break: several subtasks, continue-as-new, a re-drive after a lost session,
- * repair attempts, cancel, an `llm-error` end and a run resumed from a recorded prefix.
+ * repair attempts, cancel, an `llm-error` end, a run resumed from a recorded prefix and a ReAct
+ * baseline episode.
  */
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { temporal } from '@temporalio/proto';
-import { startEpisode } from '../../src/client';
+import { startEpisode, startReact } from '../../src/client';
 import { startOrAttachEval } from '../../src/eval/client';
 import { ExpertRouterClient } from '../../src/llm/expert-router';
-import { BuiltinTextEnv, goldSubtasks } from '../../src/envs/builtin';
+import { BuiltinTextEnv, goldActions, goldSubtasks } from '../../src/envs/builtin';
 import { EnvError, type EnvSpec } from '../../src/envs/text-env';
 import { expertPolicyRules } from '../../src/llm/expert-policy';
 import { ScriptedLlmClient } from '../../src/llm/scripted-client';
@@ -24,6 +25,7 @@ import { startDevServer } from '../../src/server/dev-server';
 import { freePort } from '../../src/server/ports';
 import { cancelSignal, episodeProgressQuery, subtaskWorkflowId, transitionsQuery } from '../../src/workflows';
 import { evalEpisodeId } from '../../src/workflows/eval';
+import { reactStepsQuery } from '../../src/workflows/react';
 import { loopingPolicyRules } from './looping-policy';
 import { connectTestTemporal, queueFor, withWorker, type TestTemporal } from './temporal';
 
@@ -367,7 +369,87 @@ export async function recordScenarios(t: TestTemporal, version: string): Promise
     covers: 'evaluation run continued from carried outcomes',
     history: await history(t, evalId),
   });
+
+  // The ReAct baseline (reactWorkflow): a whole won episode, one call and one env step per step.
+  const react: EnvSpec = { env: 'builtin', task: 'find-key-open-chest', variation: 4 };
+  const reactId = id('react');
+  const reactQueue = queueFor('fixture-react');
+  await withWorker(t, { taskQueue: reactQueue, llm: reactExpert(react) }, async () => {
+    const result = await (
+      await startReact(t.client, { episodeId: reactId, taskQueue: reactQueue, config: { spec: react } })
+    ).result();
+    if (!result.won) throw new Error('react scenario did not win');
+  });
+  out.push({
+    file: 'react-episode.json',
+    workflowId: reactId,
+    covers: 'ReAct baseline episode (reactWorkflow), won',
+    history: await history(t, reactId),
+  });
+
+  // ReAct: a session lost at the 4th step, re-driven (patch react-redrive).
+  const reactRedriveId = id('react-redrive');
+  const reactRedriveQueue = queueFor('fixture-react-redrive');
+  sessions = 0;
+  await withWorker(
+    t,
+    { taskQueue: reactRedriveQueue, llm: reactExpert(redrive), envFactory: losesOnce as never },
+    async () => {
+      const result = await (
+        await startReact(t.client, {
+          episodeId: reactRedriveId,
+          taskQueue: reactRedriveQueue,
+          config: { spec: redrive },
+        })
+      ).result();
+      if (result.redrives !== 1 || !result.won) throw new Error('react re-drive scenario did not re-drive and win');
+    },
+  );
+  out.push({
+    file: 'react-redrive-episode.json',
+    workflowId: reactRedriveId,
+    covers: 'ReAct episode re-driven after a lost session (patch react-redrive)',
+    history: await history(t, reactRedriveId),
+  });
+
+  // ReAct: cancelled by signal after 3 steps (patch react-cancel).
+  const reactCancelId = id('react-cancel');
+  const reactCancelQueue = queueFor('fixture-react-cancel');
+  const looping = slow(new ScriptedLlmClient([{ role: 'react', match: '', reply: 'Action: look' }]), 50);
+  await withWorker(t, { taskQueue: reactCancelQueue, llm: looping }, async () => {
+    const handle = await startReact(t.client, {
+      episodeId: reactCancelId,
+      taskQueue: reactCancelQueue,
+      config: { spec: { env: 'builtin', task: 'boil-water', variation: 0 }, maxSteps: 1000 },
+    });
+    await until(async () => (await handle.query(reactStepsQuery)).length >= 3);
+    await handle.signal(cancelSignal, 'fixture');
+    const result = await handle.result();
+    if (result.status !== 'cancelled') throw new Error('react cancel scenario ended ' + result.status);
+  });
+  out.push({
+    file: 'react-cancel-episode.json',
+    workflowId: reactCancelId,
+    covers: 'ReAct episode cancelled by signal (patch react-cancel)',
+    history: await history(t, reactCancelId),
+  });
   return out;
+}
+
+/**
+ * A ReAct expert that does not read the prompt: the n-th call gets the n-th gold action (chat
+ * profile JSON), so it works with any ReAct prompt format.
+ */
+function reactExpert(spec: EnvSpec): LlmClient {
+  const actions = goldActions(spec);
+  let calls = 0;
+  return new ScriptedLlmClient([
+    {
+      role: 'react',
+      match: '',
+      reply: () => JSON.stringify({ action: actions[Math.min(calls++, actions.length - 1)] }),
+    },
+  ]);
 }
 
 /** Records `version` on a fresh dev server and adds it to the manifest (refuses to overwrite one). */

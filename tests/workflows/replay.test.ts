@@ -2,7 +2,7 @@
  * Replay safety (issue 9 item 4): every history of every released history version listed in
  * `tests/fixtures/histories/manifest.json` replays on the current workflow code without
  * nondeterminism: episodes with several subtasks, continue-as-new, a re-drive, repair attempts,
- * cancel, an `llm-error` end and a resumed run. A fixture the manifest lists but the folder lacks
+ * cancel, an `llm-error` end, a resumed run and a ReAct baseline episode. A fixture the manifest lists but the folder lacks
  * fails the test: fixtures are recorded by hand (`npx ts-node tests/support/record-fixtures.ts
  * <version>`, see docs/versioning.md), never silently here. A deliberately corrupted history is caught,
  * proving the check can fail.
@@ -67,6 +67,12 @@ test(`the newest version (${newest}) covers continue-as-new, re-drive, repair, c
   expect(covers('llm-error-subtask.json', '"id":"llm-error-outcome"')).toBe(true); // the patch marker
   expect(covers('resume-resumed-run.json', '"id":"resume-from-prefix"')).toBe(true);
   expect(covers('resume-resumed-run.json', '"needsRedrive":true')).toBe(true);
+});
+
+test('a ReAct baseline history (reactWorkflow, recorded before it was made durable) is among the fixtures', () => {
+  // Recorded by the code before the react-* patches: it must keep replaying after them.
+  expect(manifest.v4?.find((e) => e.file === 'react-episode.json')).toBeDefined();
+  expect(contents('v4', 'react-episode.json')).toContain('"name": "reactWorkflow"');
 });
 
 test('a corrupted history (an activity renamed) is reported as a determinism violation', async () => {

@@ -6,6 +6,7 @@ import type { PolicyCallInput, PromptProfile } from '../../activities/types';
 import type { RoleDecoding } from '../config';
 import { chatHighMessages, chatLowMessages, chatProgressMessages, repairMessages } from './chat';
 import { paperHighPrompt, paperLowPrompt, paperProgressPrompt } from './paper';
+import { reactRepairMessages } from './react';
 import type { HighInput, LowInput, ProgressInput } from './types';
 
 export * from './types';
@@ -39,6 +40,7 @@ export function buildPolicyCall(which: RoleInput, profile: PromptProfile, decodi
 /** The same call, extended with the rejected reply and the reason (chat profile) or re-sent (paper). */
 export function buildRepairCall(call: PolicyCallInput, badReply: string, error: string): PolicyCallInput {
   if (!call.messages) return call;
+  if (call.role === 'react') return { ...call, messages: reactRepairMessages(call.messages, badReply, error) };
   return { ...call, messages: repairMessages(call.messages, badReply, error) };
 }
 

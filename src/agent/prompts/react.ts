@@ -1,20 +1,55 @@
 /**
- * The full-history ReAct baseline's prompt: task plus EVERY past observation and action. It grows
- * with each step by construction; it exists so the difference with STEP-HRL is measured, not claimed.
+ * The full-history ReAct baseline's prompt, in the shape agents are usually compared against
+ * (AgentGym's ReAct conversations): the task, then EVERY past `Action:` / `Observation:` pair with
+ * the env's raw observation text. It grows with each step by construction; it exists so the
+ * difference with STEP-HRL's bounded prompts is measured, not claimed.
+ *
+ * - `paper` profile (completions endpoint): one raw-text prompt ending in `Action:`, stop `\n`; the
+ *   model's first line is the command.
+ * - `chat` profile: a system turn (instruction and reply format), a user turn with the task and the
+ *   first observation, then per step an assistant turn `Thought: ...\nAction: ...` and a user turn
+ *   `Observation: ...`. The reply is read as text (`Action: <command>`, see
+ *   {@link parseReactReply}), not as JSON, so the model answers in the format the transcript shows.
  */
 import type { PolicyCallInput, PromptProfile } from '../../activities/types';
+import type { ChatMessage } from '../../llm/types';
 import type { RoleDecoding } from '../config';
+import type { Parsed } from './types';
 
 /** One past step of the transcript. */
 export interface ReactTurn {
+  /** The model's reasoning before the action (chat profile; absent when it gave none). */
+  thought?: string;
   action: string;
+  /** The env's raw observation text after the action. */
   observation: string;
 }
 
-const REACT_INSTRUCTION =
-  'You are an agent in a text game. Read the task and the whole interaction so far, then give the next command.';
+/** Instruction of both profiles. */
+export const REACT_INSTRUCTION =
+  'You are an agent in a text-based environment. Solve the task by giving one command at a time; after each command you see what it did.';
 
-/** Builds the ReAct call from the task, the full transcript and the initial observation. */
+/** Reply format the chat profile asks for (AgentGym's). */
+export const REACT_CHAT_FORMAT =
+  'Reply in exactly this format:\nThought: <your reasoning about what to do next>\nAction: <one command>';
+
+/** The chat profile's assistant turn for a past step. */
+export function reactAssistantTurn(turn: Pick<ReactTurn, 'thought' | 'action'>): string {
+  const thought = turn.thought?.trim();
+  return thought ? `Thought: ${thought}\nAction: ${turn.action}` : `Action: ${turn.action}`;
+}
+
+/**
+ * The env's first observation as the transcript shows it: the raw text without the task line when
+ * the env repeats it there (ALFWorld's intro ends with "Your task is to: ..."), since the prompt
+ * already starts with the task.
+ */
+export function reactInitialObservation(text: string, task: string): string {
+  const t = task.trim();
+  return (t && text.includes(t) ? text.replace(t, '') : text).trim();
+}
+
+/** Builds the ReAct call from the task, the env's first observation and the full transcript. */
 export function buildReactCall(
   task: string,
   initialObservation: string,
@@ -22,18 +57,69 @@ export function buildReactCall(
   profile: PromptProfile,
   decoding: RoleDecoding,
 ): PolicyCallInput {
-  const transcript = turns.map((t) => `> ${t.action}\n${t.observation.trim()}`).join('\n');
-  const body = `${task}\n${initialObservation.trim()}\n${transcript}`;
   const base = { role: 'react' as const, profile, maxTokens: decoding.maxTokens, temperature: decoding.temperature };
-  if (profile === 'paper') return { ...base, prompt: `${REACT_INSTRUCTION}\n${body}\n> `, stop: ['\n'] };
+  const start = `Task: ${task.trim()}\nObservation: ${initialObservation.trim()}`;
+  if (profile === 'paper') {
+    const transcript = turns.map((t) => `\nAction: ${t.action}\nObservation: ${t.observation.trim()}`).join('');
+    return { ...base, prompt: `${REACT_INSTRUCTION}\n${start}${transcript}\nAction:`, stop: ['\n'] };
+  }
   return {
     ...base,
     messages: [
-      {
-        role: 'system',
-        content: `${REACT_INSTRUCTION} Reply with JSON only: {"thought": "...", "action": "<command>"}.`,
-      },
-      { role: 'user', content: body },
+      { role: 'system', content: `${REACT_INSTRUCTION}\n${REACT_CHAT_FORMAT}` },
+      { role: 'user', content: start },
+      ...turns.flatMap((t) => [
+        { role: 'assistant' as const, content: reactAssistantTurn(t) },
+        { role: 'user' as const, content: `Observation: ${t.observation.trim()}` },
+      ]),
     ],
   };
+}
+
+/** A parsed ReAct reply. */
+export interface ReactReply {
+  thought?: string;
+  action: string;
+}
+
+const ACTION_LINE = /^[ \t]*Action[ \t]*:[ \t]*(.*)$/im;
+const THOUGHT = /^[ \t]*Thought[ \t]*:([\s\S]*?)^[ \t]*Action[ \t]*:/im;
+
+/**
+ * Reads a ReAct reply. Chat: the first `Action: <command>` line, with the `Thought:` text before it
+ * (a JSON `{"thought", "action"}` reply is read too, for models that insist on JSON). Paper: the
+ * completion's first non-empty line (the prompt already ends in `Action:`; a repeated `Action:` is
+ * dropped).
+ */
+export function parseReactReply(
+  profile: PromptProfile,
+  text: string,
+  json?: () => ReactReply | undefined,
+): Parsed<ReactReply> {
+  if (profile === 'paper') {
+    const line = text
+      .split('\n')
+      .map((l) => l.trim())
+      .find((l) => l.length > 0);
+    const action = line?.replace(/^Action[ \t]*:[ \t]*/i, '').trim();
+    return action ? { ok: true, value: { action } } : { ok: false, error: 'empty action' };
+  }
+  const match = ACTION_LINE.exec(text);
+  const action = match?.[1]?.trim();
+  if (action) {
+    const thought = THOUGHT.exec(text)?.[1]?.trim();
+    return { ok: true, value: thought ? { thought, action } : { action } };
+  }
+  const fromJson = json?.();
+  if (fromJson) return { ok: true, value: fromJson };
+  return { ok: false, error: match ? 'empty command after "Action:"' : 'expected a line "Action: <command>"' };
+}
+
+/** The chat messages of a ReAct call repeated after an unreadable reply (asks for the text format, not JSON). */
+export function reactRepairMessages(original: ChatMessage[], badReply: string, error: string): ChatMessage[] {
+  return [
+    ...original,
+    { role: 'assistant', content: badReply },
+    { role: 'user', content: `Your reply was rejected: ${error}. ${REACT_CHAT_FORMAT}` },
+  ];
 }

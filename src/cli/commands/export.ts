@@ -1,9 +1,22 @@
 /** `step-hrl export <episode-id>`: the episode's augmented transitions as JSONL (validated records). */
 import { createWriteStream } from 'node:fs';
+import type { Client } from '@temporalio/client';
 import { AugmentedTransition } from '../../agent/records';
 import { fetchTransitions } from '../../client';
 import { action, program } from '../program';
+import { REACT_WORKFLOW_TYPE, reactExportError } from '../react-show';
 import { openTemporal, type TemporalCliOptions } from '../temporal';
+
+/** The workflow type of `id`, or undefined when there is no such workflow. */
+function workflowType(client: Client, id: string): Promise<string | undefined> {
+  return client.workflow
+    .getHandle(id)
+    .describe()
+    .then(
+      (d) => d.type,
+      () => undefined,
+    );
+}
 
 program
   .command('export')
@@ -20,6 +33,8 @@ program
       try {
         for (const id of episodeIds) {
           const transitions = await fetchTransitions(temporal.client, id);
+          if (transitions.length === 0 && (await workflowType(temporal.client, id)) === REACT_WORKFLOW_TYPE)
+            throw reactExportError(id);
           if (transitions.length === 0)
             throw new Error(`episode ${JSON.stringify(id)} has no recorded transitions; check the id and --data-dir`);
           for (const tr of transitions) {

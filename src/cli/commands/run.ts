@@ -7,22 +7,27 @@ import { randomUUID } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
 import { startEpisode, startEpisodeRerun } from '../../client';
 import { DEMO_GAME, DEMO_SPLIT } from '../../envs/demo-game';
+import { AGENT_KINDS, type AgentKind } from '../../eval/types';
 import { DEFAULT_TASK_QUEUE } from '../../worker';
 import type { EpisodeResult, episodeWorkflow } from '../../workflows/episode';
 import { cancelSignal } from '../../workflows/messages';
 import { defaultEpisodeId, MAX_STEPS_LIMIT, parseEpisodeFlags, type EpisodeFlags } from '../episode-options';
 import { describeWorkflowFailure } from '../failure';
 import { followEpisode } from '../live';
+import { runReactEpisode } from '../react-run';
 import { createOutput, type Output } from '../output';
 import { action, program } from '../program';
 import { withSession, type WorkerCliOptions } from '../session';
 import { failOnErrorStatus, printEpisodeSummary } from './show';
 
-interface RunFlags extends EpisodeFlags, Omit<WorkerCliOptions, 'taskQueue'> {
+/** Flags of `run` and `demo`. */
+export interface RunFlags extends EpisodeFlags, Omit<WorkerCliOptions, 'taskQueue'> {
   taskQueue?: string;
   episodeId?: string;
   rerun?: boolean;
   json?: boolean;
+  /** `step-hrl` (default) or `react` (the full-history ReAct baseline). */
+  agent?: string;
 }
 
 /**
@@ -36,6 +41,7 @@ export function processTaskQueue(): string {
 /** Runs one episode end to end with an in-process worker. */
 export async function runEpisode(runFlags: RunFlags, out: Output): Promise<void> {
   const flags = { ...runFlags, taskQueue: runFlags.taskQueue ?? processTaskQueue() };
+  if (parseAgent(flags.agent) === 'react') return runReactEpisode(flags, out);
   const { config } = parseEpisodeFlags(flags);
   if (flags.rerun && !flags.episodeId) {
     throw new Error('--rerun needs --episode-id <id> of the episode to run again (default ids are always new)');
@@ -88,6 +94,13 @@ export async function runEpisode(runFlags: RunFlags, out: Output): Promise<void>
   });
 }
 
+/** The `--agent` value, checked. */
+function parseAgent(agent = 'step-hrl'): AgentKind {
+  if (!AGENT_KINDS.includes(agent as AgentKind))
+    throw new Error(`--agent ${JSON.stringify(agent)} is not valid; choose one of: ${AGENT_KINDS.join(', ')}`);
+  return agent as AgentKind;
+}
+
 /** Adds the flags `run` and `demo` share. */
 function episodeCommand(
   name: string,
@@ -105,6 +118,7 @@ function episodeCommand(
       'split the task belongs to (alfworld: valid_seen | valid_unseen | train_sample)',
       defaults.split,
     )
+    .option('--agent <agent>', 'agent: step-hrl | react (full-history ReAct baseline, AgentGym format)', 'step-hrl')
     .option('--profile <profile>', 'prompt profile: chat (JSON, instruct models) | paper (reference raw text)', 'chat')
     .option(
       '--llm <backend>',

@@ -6,6 +6,7 @@ import { episodeProgressQuery } from '../../workflows/messages';
 import { describeWorkflowFailure } from '../failure';
 import { createOutput, type Output } from '../output';
 import { action, program } from '../program';
+import { REACT_WORKFLOW_TYPE, showReactEpisode } from '../react-show';
 import { openTemporal, type TemporalCliOptions } from '../temporal';
 
 /** Prints the end-of-episode summary. */
@@ -45,7 +46,7 @@ export function printEpisodeSummary(result: EpisodeResult, out: Output): void {
  * played to an end of its own: the model failed for good (`llm-error`) or the env diverged or
  * kept losing its session (`env-error`). Budgets, cancel and a finished env are normal ends.
  */
-export function failOnErrorStatus(result: EpisodeResult): void {
+export function failOnErrorStatus(result: Pick<EpisodeResult, 'status' | 'episodeId' | 'error'>): void {
   if (result.status === 'llm-error' || result.status === 'env-error')
     throw new Error(`episode ${result.episodeId} ended ${result.status}: ${result.error ?? 'no message recorded'}`);
 }
@@ -70,6 +71,8 @@ program
         });
         const status = description.status.name;
         out.line(`episode ${episodeId}: ${status}`);
+        if (description.type === REACT_WORKFLOW_TYPE)
+          return await showReactEpisode(handle, status, out, Boolean(flags.json));
         if (status === 'COMPLETED') printEpisodeSummary((await handle.result()) as EpisodeResult, out);
         else if (status === 'RUNNING') out.line(JSON.stringify(await handle.query(episodeProgressQuery)));
         else if (status === 'FAILED') {

@@ -10,6 +10,8 @@ import { pinnedWorkerId, resumeEpisode } from '../../resume';
 import { isEval, resumeEval } from './eval';
 import type { EpisodeInput } from '../../workflows/episode';
 import { followEpisode } from '../live';
+import { followReact } from '../react-run';
+import { printReactSummary, REACT_WORKFLOW_TYPE } from '../react-show';
 import { createOutput } from '../output';
 import { action, program } from '../program';
 import { withSession, type WorkerCliOptions } from '../session';
@@ -89,6 +91,15 @@ program
             ? `resuming ${episodeId} as a new run from its recorded prefix (${resumed.prefixSubtasks} subtasks kept); policy: ${llm.description}`
             : `resuming ${episodeId}; policy: ${llm.description}`,
         );
+        if ((await resumed.handle.describe()).type === REACT_WORKFLOW_TYPE) {
+          // A running ReAct baseline episode: the worker finishes it (re-driving its env session if lost).
+          const result = await worker.run(followReact(client.workflow.getHandle(episodeId), out));
+          if (result) {
+            printReactSummary(result, out);
+            failOnErrorStatus(result);
+          }
+          return;
+        }
         const result = await worker.run(followEpisode(client, resumed.handle, out));
         if (result) {
           printEpisodeSummary(result, out);

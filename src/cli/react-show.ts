@@ -1,0 +1,100 @@
+/**
+ * How a ReAct baseline episode is printed (live steps, summary) and what `show` and `export` do
+ * with one: its record is the workflow's result (one entry per step), not subtask children, so it
+ * has no augmented transitions.
+ */
+import type { WorkflowHandle } from '@temporalio/client';
+import { reactStepsQuery, type ReactResult, type ReactStep } from '../workflows/react';
+import { describeWorkflowFailure } from './failure';
+import type { Output } from './output';
+
+/** Workflow type name of the ReAct baseline (as `describe().type` reports it). */
+export const REACT_WORKFLOW_TYPE = 'reactWorkflow';
+
+/** Prints a ReAct episode's summary (when finished) and its steps as a table. */
+export async function showReactEpisode(
+  handle: WorkflowHandle,
+  status: string,
+  out: Output,
+  json: boolean,
+): Promise<void> {
+  let steps: ReactStep[] = [];
+  if (status === 'COMPLETED') {
+    const result = (await handle.result()) as ReactResult;
+    printReactSummary(result, out);
+    steps = result.steps;
+  } else if (status === 'RUNNING') {
+    steps = await handle.query(reactStepsQuery).catch(() => []);
+  } else if (status === 'FAILED') {
+    const cause = await handle.result().then(
+      () => undefined,
+      (err: unknown) => describeWorkflowFailure(err),
+    );
+    if (cause) out.line(`failed: ${cause}`);
+  }
+  const table = out.table(['step', 'action', 'observation', 'reward', 'score', 'tokens']);
+  for (const step of steps) {
+    table.push([
+      step.stepIndex + 1,
+      step.action.slice(0, 40),
+      step.observation.replace(/\s+/g, ' ').trim().slice(0, 60),
+      step.reward,
+      step.score,
+      step.promptTokens + step.completionTokens,
+    ]);
+    out.event('react-step', { ...step }, '');
+  }
+  if (!json) console.log(table.toString());
+}
+
+/** The error `export` gives for a ReAct episode. */
+export function reactExportError(episodeId: string): Error {
+  return new Error(
+    `episode ${JSON.stringify(episodeId)} is a ReAct baseline episode: it has no augmented transitions ` +
+      `(only STEP-HRL episodes do); \`step-hrl show ${episodeId} --json\` prints its steps`,
+  );
+}
+
+/** One line per step (and the observation, shortened), as the STEP-HRL live view prints them. */
+export function printReactStep(step: ReactStep, out: Output): void {
+  const invalid = step.invalid ? out.dim(' [invalid output]') : '';
+  const obs = step.observation.replace(/\s+/g, ' ').trim().slice(0, 110);
+  out.event(
+    'step',
+    { step: step.stepIndex, action: step.action, score: step.score, reward: step.reward, done: step.done },
+    `    step ${String(step.stepIndex + 1).padStart(3)}  > ${step.action}${invalid}\n              ${out.dim(obs)}  score ${step.score}`,
+  );
+}
+
+/** Prints the end-of-episode summary of a ReAct episode. */
+export function printReactSummary(result: ReactResult, out: Output): void {
+  const table = out.table([
+    'episode',
+    'agent',
+    'status',
+    'won',
+    'score',
+    'steps',
+    'calls',
+    'tokens',
+    'spent',
+    're-drives',
+  ]);
+  table.push([
+    result.episodeId,
+    'react',
+    result.status ?? 'unknown',
+    result.won ? 'yes' : 'no',
+    result.score,
+    result.steps.length,
+    result.tokensByLevel?.react.calls ?? result.steps.length,
+    result.tokens,
+    result.spentTokens,
+    result.redrives ?? 0,
+  ]);
+  const { steps, ...summary } = result;
+  out.event('result', { ...summary, agent: 'react', steps: steps.length }, table.toString());
+  const versions = Object.entries(result.envVersions ?? {}).map(([name, version]) => `${name} ${version}`);
+  if (versions.length > 0) out.line(out.dim(`env: ${versions.join(', ')}`));
+  if (result.error) out.line(`error: ${result.error}`);
+}
