@@ -21,7 +21,15 @@ import { AGENT_KINDS, type AgentKind } from '../../eval/types';
 import { writeComparison, writeResults } from '../../eval/write';
 import type { EnvSpec } from '../../envs/text-env';
 import { parseLlmChoice, type LlmChoice } from '../../llm/select';
-import { evalEpisodeId, evalProgressQuery, type EvalInput, type EvalWorkflowResult } from '../../workflows/eval';
+import {
+  evalEpisodeId,
+  evalProgressQuery,
+  type EvalInput,
+  type EvalProgress,
+  type EvalWorkflowResult,
+  type evalWorkflow,
+} from '../../workflows/eval';
+import { retryWhileTemporalAway, TEMPORAL_OUTAGE_VAR, temporalOutageWindowMs } from '../temporal-outage';
 import { int, MAX_STEPS_LIMIT, oneOf } from '../episode-options';
 import { createProgressView } from '../eval-progress';
 import { createOutput, type Output } from '../output';
@@ -185,7 +193,7 @@ async function followEval(
     };
     process.on('SIGINT', onSigint);
     try {
-      const finished = await worker.run(follow(session.temporal.client, opened, view.update));
+      const finished = await worker.run(follow(session.temporal.client, opened, view.update, out));
       if (!finished)
         throw new Error(
           `the worker stopped before eval ${evalId} finished; \`step-hrl resume ${evalId}\` continues it`,
@@ -200,17 +208,25 @@ async function followEval(
   printEvalSummary(result, out, outDir);
 }
 
-/** Polls the eval's progress until its result is in. */
+/**
+ * Polls the eval's progress until its result is in. A Temporal server that is away (restarting)
+ * for less than the outage window is waited out, as `run` does.
+ */
 async function follow(
   client: Client,
   opened: OpenedEval,
-  onProgress: (p: Awaited<ReturnType<typeof queryProgress>>) => void,
+  onProgress: (p: EvalProgress) => void,
+  out: Output,
 ): Promise<EvalWorkflowResult> {
-  const handle = client.workflow.getHandle<typeof import('../../workflows/eval').evalWorkflow>(
-    opened.handle.workflowId,
-  );
+  const handle = client.workflow.getHandle<typeof evalWorkflow>(opened.handle.workflowId);
+  const windowMs = temporalOutageWindowMs();
   let finished = false;
-  const resultPromise = handle.result().finally(() => (finished = true));
+  const resultPromise = retryWhileTemporalAway(() => handle.result(), {
+    windowMs,
+    onOutage: () =>
+      out.line(`Temporal unreachable, retrying for up to ${Math.round(windowMs / 1000)} s (${TEMPORAL_OUTAGE_VAR})...`),
+    onRecovered: () => out.line('Temporal reachable again; following the eval'),
+  }).finally(() => (finished = true));
   while (!finished) {
     const progress = await queryProgress(client, opened.handle.workflowId).catch(() => undefined);
     if (progress) onProgress(progress);
