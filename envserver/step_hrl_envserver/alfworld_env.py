@@ -70,12 +70,32 @@ SPLITS = ("valid_seen", "valid_unseen", "train_sample", "train", "valid_train")
 REQUIRED_KEYS = ("pddl_domain", "grammar", "pddl_problem")
 
 
+#: How to get the games, in every "no data" error (the TS side says the same: src/envs/alfworld-data.ts).
+ALFWORLD_DATA_HELP = (
+    "get the games once with `pip install alfworld` then `alfworld-download --data-dir <folder>`, "
+    "and `export ALFWORLD_DATA=<folder>` (the folder that holds json_2.1.1/ and logic/)"
+)
+
+
 def default_data_dir(repo_root: Path) -> Path | None:
-    """``$ALFWORLD_DATA``, else ``../shared/data/alfworld`` next to the repo when it exists."""
+    """``$ALFWORLD_DATA``; else ``../shared/data/alfworld`` next to the repo, else ``~/.cache/alfworld``
+    (where ``alfworld-download`` puts the games by default), whichever holds ``json_2.1.1/``."""
     if USER_ALFWORLD_DATA:
         return Path(USER_ALFWORLD_DATA)
-    candidate = repo_root.parent / "shared" / "data" / "alfworld"
-    return candidate if candidate.is_dir() else None
+    for candidate in (repo_root.parent / "shared" / "data" / "alfworld", Path.home() / ".cache" / "alfworld"):
+        if (candidate / "json_2.1.1").is_dir():
+            return candidate
+    return None
+
+
+def no_data_message(data_dir: Path | None) -> str:
+    """The one error for missing ALFWorld data: what was looked at, and how to get the games."""
+    where = (
+        f"{data_dir} has no json_2.1.1/ folder"
+        if data_dir
+        else "ALFWORLD_DATA is not set and no default folder holds the games"
+    )
+    return f"no ALFWorld data found ({where}); {ALFWORLD_DATA_HELP}"
 
 
 def split_intro(text: str) -> tuple[str, str, str]:
@@ -110,10 +130,7 @@ class GameIndex:
 
     def _require_root(self) -> Path:
         if self.root is None or not self.root.is_dir():
-            raise BadGameFile(
-                "no ALFWorld data: set ALFWORLD_DATA to the folder holding json_2.1.1/ "
-                f"(currently {str(self.data_dir) if self.data_dir else 'unset'})"
-            )
+            raise BadGameFile(no_data_message(self.data_dir))
         return self.root
 
     def resolve(self, rel: str) -> Path:

@@ -7,7 +7,7 @@
  * plan's actions, flattened.
  * Used by tests and by the demo when no model is configured (labelled as scripted).
  */
-import { pythonStringRepr } from '../agent/pyrepr';
+import { parsePythonStringList } from '../agent/pyrepr';
 import type { ScriptRule } from './scripted-client';
 
 /** One expert subtask: a goal and the actions that achieve it. */
@@ -28,10 +28,8 @@ export function expertPolicyRules(plan: readonly ExpertSubtask[], profile: 'pape
       role: 'high',
       match: 'Historical subtasks:',
       reply: (prompt) => {
-        const history = /Historical subtasks: (.*)\n/.exec(prompt)?.[1] ?? '[]';
-        // Quoted exact items, so one subtask's text inside another's is not miscounted.
-        const issued = plan.filter((p) => history.includes(pythonStringRepr(p.subtask))).length;
-        const next = plan[Math.min(issued, plan.length - 1)]?.subtask ?? 'look around';
+        const history = parsePythonStringList(/Historical subtasks: (.*)\n/.exec(prompt)?.[1] ?? '[]') ?? [];
+        const next = plan[Math.min(planPosition(plan, history), plan.length - 1)]?.subtask ?? 'look around';
         return json ? JSON.stringify({ subtask: next }) : next;
       },
     },
@@ -74,4 +72,15 @@ export function expertPolicyRules(plan: readonly ExpertSubtask[], profile: 'pape
       },
     },
   ];
+}
+
+/**
+ * How many plan subtasks the issued ones cover, matched in order: a plan may repeat a subtask
+ * (e.g. "open door to hallway" on the way out and back), so each issued item counts once, for the
+ * next plan entry it equals; issued items off the plan are skipped.
+ */
+export function planPosition(plan: readonly ExpertSubtask[], issued: readonly string[]): number {
+  let position = 0;
+  for (const subtask of issued) if (position < plan.length && subtask === plan[position].subtask) position++;
+  return position;
 }

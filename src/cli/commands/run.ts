@@ -6,11 +6,13 @@
 import { randomUUID } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
 import { startEpisode, startEpisodeRerun } from '../../client';
+import { checksAlfWorldDataLocally, findAlfWorldData } from '../../envs/alfworld-data';
 import { DEMO_GAME, DEMO_SPLIT } from '../../envs/demo-game';
 import { AGENT_KINDS, type AgentKind } from '../../eval/types';
 import { DEFAULT_TASK_QUEUE } from '../../worker';
 import type { EpisodeResult, episodeWorkflow } from '../../workflows/episode';
 import { cancelSignal } from '../../workflows/messages';
+import { DEMO_MAX_STEPS, demoFlagsWithFallback } from '../demo-fallback';
 import { defaultEpisodeId, MAX_STEPS_LIMIT, parseEpisodeFlags, type EpisodeFlags } from '../episode-options';
 import { describeWorkflowFailure } from '../failure';
 import { followEpisode } from '../live';
@@ -45,6 +47,11 @@ export async function runEpisode(runFlags: RunFlags, out: Output): Promise<void>
   const { config } = parseEpisodeFlags(flags);
   if (flags.rerun && !flags.episodeId) {
     throw new Error('--rerun needs --episode-id <id> of the episode to run again (default ids are always new)');
+  }
+  if (config.spec.env === 'alfworld' && checksAlfWorldDataLocally()) {
+    // Before Temporal or the env server start: the same error the server would give, sooner.
+    const lookup = findAlfWorldData();
+    if (!lookup.found) throw lookup.error;
   }
   await withSession(flags, async (session) => {
     const llm = await session.llm(flags, config.spec, config.profile);
@@ -106,6 +113,7 @@ function episodeCommand(
   name: string,
   description: string,
   defaults: { env: string; task: string; split?: string; llm: string; maxSteps: string },
+  adjust: (flags: RunFlags, out: Output) => RunFlags = (flags) => flags,
 ) {
   return program
     .command(name)
@@ -146,7 +154,12 @@ function episodeCommand(
     .option('--port <port>', 'port of the embedded Temporal server (default 7233, or STEP_HRL_TEMPORAL_PORT)')
     .option('--ui', 'serve the Temporal Web UI from the embedded server (port + 1000)')
     .option('--json', 'print JSON lines instead of text')
-    .action(action(async (flags) => runEpisode(flags as RunFlags, createOutput(Boolean(flags.json)))));
+    .action(
+      action(async (flags) => {
+        const out = createOutput(Boolean(flags.json));
+        return runEpisode(adjust(flags as RunFlags, out), out);
+      }),
+    );
 }
 
 episodeCommand('run', 'Run one STEP-HRL episode and print it live', {
@@ -160,5 +173,6 @@ episodeCommand(
   'demo',
   'Run the embedded-defaults demo: one STEP-HRL episode on a real ALFWorld game with the embedded local model ' +
     '(or the OpenAI-compatible endpoint when configured); a short step budget because a CPU model is slow',
-  { env: 'alfworld', task: DEMO_GAME, split: DEMO_SPLIT, llm: 'auto', maxSteps: '6' },
+  { env: 'alfworld', task: DEMO_GAME, split: DEMO_SPLIT, llm: 'auto', maxSteps: DEMO_MAX_STEPS },
+  demoFlagsWithFallback,
 );
