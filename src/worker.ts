@@ -6,6 +6,7 @@
  * Temporal's queues, where nothing times it out, instead of inside this process.
  */
 import { randomUUID } from 'node:crypto';
+import type { Duration } from '@temporalio/common';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
 import {
   createEnvActivities,
@@ -64,6 +65,20 @@ export interface StepHrlWorkerOptions {
   maxConcurrentWorkflowTasks?: number;
   /** Counters for tests and diagnostics. */
   counters?: { calls?: CallCounter; env?: EnvCounters };
+  /** Poller and cache settings of the shared-queue worker; unset ones keep the SDK's defaults. */
+  tuning?: WorkerTuning;
+}
+
+/** Poller and cache settings of the shared-queue worker (see the SDK's `WorkerOptions`). */
+export interface WorkerTuning {
+  /** Concurrent long polls for activity tasks. */
+  maxConcurrentActivityTaskPolls?: number;
+  /** Concurrent long polls for workflow tasks. */
+  maxConcurrentWorkflowTaskPolls?: number;
+  /** Workflows kept in memory between tasks (the sticky cache); 0 replays every task from history. */
+  maxCachedWorkflows?: number;
+  /** @default {@link STICKY_QUEUE_TIMEOUT} */
+  stickyQueueScheduleToStartTimeout?: Duration;
 }
 
 /** A running pair of workers. */
@@ -81,6 +96,10 @@ export function bundleWorkflows(): Promise<WorkflowBundle> {
 
 const noop = (): void => undefined;
 const quietBundlerLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: console.error, log: noop };
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
 
 /** Creates the workers; call `run()` to poll. */
 export async function createStepHrlWorker(options: StepHrlWorkerOptions): Promise<StepHrlWorker> {
@@ -109,6 +128,7 @@ export async function createStepHrlWorker(options: StepHrlWorkerOptions): Promis
     maxConcurrentWorkflowTaskExecutions:
       options.maxConcurrentWorkflowTasks ?? DEFAULT_WORKER_SLOTS.maxConcurrentWorkflowTasks,
     stickyQueueScheduleToStartTimeout: STICKY_QUEUE_TIMEOUT,
+    ...definedOnly(options.tuning ?? {}),
   });
   const env = await Worker.create({
     connection: options.connection,
