@@ -3,7 +3,8 @@
  * starting one child workflow per subtask) running the same activities on the same task-queue
  * layout as a STEP-HRL episode, each answering at once. Per episode: acquire an env queue (shared
  * queue), reset (env queue), close (env queue); per subtask: one high-level call (shared queue);
- * per step: low-level call and progress call (shared queue), env step (env queue). What it costs
+ * per step: low-level call and progress call (shared queue), env step (env queue), except that the
+ * episode's last step (the env reports done) has no progress call. What it costs
  * per step is the orchestration floor of the same Temporal server and worker settings.
  * Bundled by the bench's floor worker only (never part of the step-hrl workflow bundle).
  */
@@ -19,6 +20,8 @@ export interface FloorEpisodeInput {
 export interface FloorSubtaskInput {
   envQueue: string;
   steps: number;
+  /** The episode ends with this subtask's last step, which then gets no progress call. */
+  endsEpisode: boolean;
 }
 
 const OPTIONS = { startToCloseTimeout: '1 minute', retry: { maximumAttempts: 3 } } as const;
@@ -35,7 +38,7 @@ export async function floorEpisodeWorkflow(input: FloorEpisodeInput): Promise<nu
     await shared.floorNoop('high');
     steps += await executeChild(floorSubtaskWorkflow, {
       workflowId: `${workflowInfo().workflowId}.subtask-${index}`,
-      args: [{ envQueue, steps: count }],
+      args: [{ envQueue, steps: count, endsEpisode: index === input.stepsPerSubtask.length - 1 }],
     });
   }
   await env.floorNoop('close');
@@ -48,7 +51,7 @@ export async function floorSubtaskWorkflow(input: FloorSubtaskInput): Promise<nu
   for (let i = 0; i < input.steps; i++) {
     await shared.floorNoop('low');
     await env.floorNoop('step');
-    await shared.floorNoop('progress');
+    if (!(input.endsEpisode && i === input.steps - 1)) await shared.floorNoop('progress');
   }
   return input.steps;
 }
