@@ -9,7 +9,8 @@
  *
  * Each variant (worker tuning, eager activity dispatch) gets its own Temporal dev server and worker
  * process. Writes bench/results/throughput.{json,md} (or `--out <name>`).
- * Run: npm run bench:throughput [-- --quick] [--levels 1,8,32,128] [--variants defaults,tuned]
+ * Run: npm run bench:throughput [-- --quick] [--levels 1,8,32,128] [--variants defaults,llm-16@128!]
+ * (a variant as name[@c1+c2][!]: its own levels; ! skips its floor)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -30,6 +31,14 @@ import { floorEpisodeWorkflow } from './support/floor-workflows';
 import { VARIANTS, type Variant } from './support/throughput-variants';
 
 const ROOT = path.resolve(__dirname, '..');
+
+/** What must be stopped if the bench is interrupted (worker process, dev server). */
+const cleanups = new Set<() => Promise<void>>();
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    void Promise.allSettled([...cleanups].map((c) => c())).then(() => process.exit(130));
+  });
+}
 
 function flag(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -52,9 +61,10 @@ interface LevelResult {
   /** Mean over episodes of (episode duration / its steps). */
   episodeMsPerStep: number;
   endpoint: BatchingStats;
-  floor: { wallS: number; steps: number; msPerStep: number; failed: number };
+  /** Absent for a variant run without the floor (`--no-floor`). */
+  floor?: { wallS: number; steps: number; msPerStep: number; failed: number };
   /** Floor wall time per step / real wall time per step: the share of a step that is orchestration. */
-  floorRatio: number;
+  floorRatio?: number;
 }
 
 interface VariantResult {
@@ -62,9 +72,12 @@ interface VariantResult {
   levels: LevelResult[];
 }
 
-/** Episodes run at a level: enough for a few waves, fewer in quick mode. */
+/**
+ * Episodes run at a level: one full wave (at least 4, so level 1 is not one sample); quick mode
+ * (a smoke test) runs fewer levels and at least 2.
+ */
 function episodesFor(concurrency: number, quick: boolean): number {
-  return quick ? Math.max(concurrency, 2) : Math.max(2 * concurrency, 6);
+  return Math.max(concurrency, quick ? 2 : 4);
 }
 
 function episodeJobs(client: Client, prefix: string, taskQueue: string, plans: ExpertEpisode[], n: number) {
@@ -132,12 +145,17 @@ async function stopGroup(child: ChildProcess): Promise<void> {
   if (alive()) process.kill(-pid, 'SIGKILL');
 }
 
-function summarise(concurrency: number, real: DriveResult, floor: DriveResult, endpoint: BatchingStats): LevelResult {
+function summarise(
+  concurrency: number,
+  real: DriveResult,
+  floor: DriveResult | undefined,
+  endpoint: BatchingStats,
+): LevelResult {
   const results = real.outcomes.flatMap((o) => (o.ok ? [{ r: o.result as EpisodeResult, ms: o.ms }] : []));
   const steps = results.reduce((s, { r }) => s + r.steps, 0);
-  const floorSteps = floor.outcomes.reduce((s, o) => s + (o.ok ? (o.result as number) : 0), 0);
+  const floorSteps = floor?.outcomes.reduce((s, o) => s + (o.ok ? (o.result as number) : 0), 0) ?? 0;
   const realMsPerStep = real.wallMs / Math.max(steps, 1);
-  const floorMsPerStep = floor.wallMs / Math.max(floorSteps, 1);
+  const floorMsPerStep = floor && floor.wallMs / Math.max(floorSteps, 1);
   return {
     concurrency,
     episodes: real.outcomes.length,
@@ -151,13 +169,13 @@ function summarise(concurrency: number, real: DriveResult, floor: DriveResult, e
     llmCallsPerS: (endpoint.requests / real.wallMs) * 1000,
     episodeMsPerStep: results.reduce((s, { r, ms }) => s + ms / Math.max(r.steps, 1), 0) / Math.max(results.length, 1),
     endpoint,
-    floor: {
+    floor: floor && {
       wallS: floor.wallMs / 1000,
       steps: floorSteps,
-      msPerStep: floorMsPerStep,
+      msPerStep: floorMsPerStep!,
       failed: floor.outcomes.filter((o) => !o.ok).length,
     },
-    floorRatio: floorMsPerStep / realMsPerStep,
+    floorRatio: floorMsPerStep && floorMsPerStep / realMsPerStep,
   };
 }
 
@@ -165,6 +183,7 @@ async function runVariant(
   variant: Variant,
   levels: number[],
   quick: boolean,
+  withFloor: boolean,
   plans: ExpertEpisode[],
   endpoint: BatchingEndpoint,
   driver: EpisodeDriver,
@@ -183,7 +202,17 @@ async function runVariant(
     workflowTaskSlots: variant.workflowTaskSlots,
     tuning: variant.tuning,
   };
-  const worker = await startBenchWorker(config, endpoint.baseURL);
+  const cleanup = async (): Promise<void> => {
+    await connection.close().catch(() => undefined);
+    await temporal.stop();
+  };
+  cleanups.add(cleanup);
+  const worker = await startBenchWorker(config, endpoint.baseURL).catch(async (err: unknown) => {
+    await cleanup();
+    throw err;
+  });
+  const stopWorker = (): Promise<void> => stopGroup(worker);
+  cleanups.add(stopWorker);
   try {
     // Warm-up (bundles loaded, connections open), not measured.
     await driver.run(episodeJobs(client, `${run}-warm`, config.taskQueue, plans, 1), 1);
@@ -194,16 +223,19 @@ async function runVariant(
       endpoint.scheduler.resetStats();
       const real = await driver.run(episodeJobs(client, `${run}-c${c}`, config.taskQueue, plans, n), c);
       const stats = endpoint.scheduler.stats();
-      const floor = await driver.run(floorJobs(client, `${run}-c${c}-floor`, config.floorTaskQueue, plans, n), c);
+      const floor = withFloor
+        ? await driver.run(floorJobs(client, `${run}-c${c}-floor`, config.floorTaskQueue, plans, n), c)
+        : undefined;
       const level = summarise(c, real, floor, stats);
       console.log(`${variant.name} c=${c}: ${line(level)}`);
       out.push(level);
     }
     return { variant, levels: out };
   } finally {
-    await stopGroup(worker);
-    await connection.close();
-    await temporal.stop();
+    await stopWorker();
+    await cleanup();
+    cleanups.delete(stopWorker);
+    cleanups.delete(cleanup);
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
@@ -214,7 +246,9 @@ function line(l: LevelResult): string {
     `${l.episodesPerMin.toFixed(1)} episodes/min, ${l.stepsPerS.toFixed(2)} steps/s, ` +
     `in flight mean ${l.endpoint.inFlightMean.toFixed(1)} max ${l.endpoint.inFlightMax}, ` +
     `batch ${l.endpoint.meanBatchSize.toFixed(1)}, GPU busy ${(100 * l.endpoint.gpuBusyFraction).toFixed(0)}%, ` +
-    `floor ${l.floor.msPerStep.toFixed(0)} ms/step vs ${(1000 / Math.max(l.stepsPerS, 1e-9)).toFixed(0)} (ratio ${l.floorRatio.toFixed(2)})`
+    (l.floor
+      ? `floor ${l.floor.msPerStep.toFixed(0)} ms/step vs ${(1000 / Math.max(l.stepsPerS, 1e-9)).toFixed(0)} (ratio ${l.floorRatio!.toFixed(2)})`
+      : 'no floor')
   );
 }
 
@@ -229,7 +263,7 @@ function markdown(report: {
     `# Throughput: one worker feeding a simulated batching GPU (${report.date})`,
     '',
     `${String(m.cores)} cores (${String(m.cpu)}), shared; Node ${String(m.node)}; 1-min load ${String(m.loadBefore)} before, ${String(m.loadAfter)} after.` +
-      (report.quick ? ' **Quick mode** (one wave per level).' : ''),
+      (report.quick ? ' **Quick mode** (smoke test).' : ''),
     '`npm run bench:throughput` reproduces it. Built-in env, scripted expert policy through an OpenAI-compatible',
     'endpoint whose answers wait for a simulated H200 running static batches of up to 64 calls (latency interpolated',
     'from the measured 7B HF `generate` table in the shared data folder). In flight, batch size and GPU busy are',
@@ -247,7 +281,7 @@ function markdown(report: {
       lines.push(
         `| ${l.concurrency} | ${l.episodes} (${l.won}/${l.failed}) | ${l.wallS.toFixed(1)} | ${l.episodesPerMin.toFixed(1)} | ` +
           `${l.stepsPerS.toFixed(2)} | ${l.llmCallsPerS.toFixed(1)} | ${l.episodeMsPerStep.toFixed(0)} | ${l.endpoint.inFlightMean.toFixed(1)} / ${l.endpoint.inFlightMax} | ` +
-          `${l.endpoint.meanBatchSize.toFixed(1)} | ${(100 * l.endpoint.gpuBusyFraction).toFixed(0)}% | ${l.floor.msPerStep.toFixed(0)} | ${l.floorRatio.toFixed(2)} |`,
+          `${l.endpoint.meanBatchSize.toFixed(1)} | ${(100 * l.endpoint.gpuBusyFraction).toFixed(0)}% | ${l.floor?.msPerStep.toFixed(0) ?? '-'} | ${l.floorRatio?.toFixed(2) ?? '-'} |`,
       );
     }
     const errors = v.levels.flatMap((l) => l.errors);
@@ -259,13 +293,16 @@ function markdown(report: {
 
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
-  const levels = (flag('levels') ?? (quick ? '1,8,32' : '1,8,32,128')).split(',').map(Number);
-  const names = (flag('variants') ?? 'defaults').split(',');
-  const variants = names.map((n) => {
-    const v = VARIANTS[n];
+  const levels = (flag('levels') ?? (quick ? '1,8' : '1,8,32,128')).split(',').map(Number);
+  // `name` or `name@c1+c2` (its own levels) or `name!` (no floor), e.g. defaults,llm-16@128!
+  const variants = (flag('variants') ?? 'defaults').split(',').map((item) => {
+    const m = /^([\w-]+)(?:@([\d+]+))?(!?)$/.exec(item);
+    const v = m && VARIANTS[m[1]!];
     if (!v)
-      throw new Error(`--variants: unknown variant ${JSON.stringify(n)}; known: ${Object.keys(VARIANTS).join(', ')}`);
-    return v;
+      throw new Error(
+        `--variants: bad item ${JSON.stringify(item)}; use name[@c1+c2][!] with a name from: ${Object.keys(VARIANTS).join(', ')}`,
+      );
+    return { v, levels: m[2] ? m[2].split('+').map(Number) : levels, withFloor: m[3] !== '!' };
   });
   const specs = BUILTIN_TASKS.map((task) => ({ env: 'builtin' as const, task, variation: 0 }));
   const { responder, episodes: plans } = await builtinExpertResponder(specs);
@@ -277,7 +314,8 @@ async function main(): Promise<void> {
   const loadBefore = os.loadavg()[0]!.toFixed(1);
   const results: VariantResult[] = [];
   try {
-    for (const v of variants) results.push(await runVariant(v, levels, quick, plans, endpoint, new ClientSideDriver()));
+    for (const { v, levels: own, withFloor } of variants)
+      results.push(await runVariant(v, own, quick, withFloor, plans, endpoint, new ClientSideDriver()));
   } finally {
     await endpoint.stop();
   }

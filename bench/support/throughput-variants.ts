@@ -30,27 +30,23 @@ export const VARIANTS: Record<string, Variant> = {
   'llm-16': { ...base, name: 'llm-16', description: '16 LLM slots (the default before issue 10)', llmSlots: 16 },
   'llm-64': { ...base, name: 'llm-64', description: '64 LLM slots (one full batch)', llmSlots: 64 },
   'llm-128': { ...base, name: 'llm-128', description: '128 LLM slots', llmSlots: 128 },
-  'llm-128-polls': {
+  eager: {
     ...base,
-    name: 'llm-128-polls',
-    description:
-      '128 LLM slots, 16 workflow task slots, 32 activity and 16 workflow task pollers (SDK default 10 each)',
-    llmSlots: 128,
+    name: 'eager',
+    description: 'defaults plus eager activity dispatch (server dynamic config)',
+    eager: true,
+  },
+  pollers: {
+    ...base,
+    name: 'pollers',
+    description: 'defaults plus 16 workflow task slots, 32 activity and 16 workflow task pollers (SDK default 10 each)',
     workflowTaskSlots: 16,
     tuning: { maxConcurrentActivityTaskPolls: 32, maxConcurrentWorkflowTaskPolls: 16 },
   },
-  'llm-128-eager': {
+  'no-cache': {
     ...base,
-    name: 'llm-128-eager',
-    description: '128 LLM slots, eager activity dispatch on',
-    llmSlots: 128,
-    eager: true,
-  },
-  'llm-128-nocache': {
-    ...base,
-    name: 'llm-128-nocache',
-    description: '128 LLM slots, no sticky cache (every workflow task replays from history)',
-    llmSlots: 128,
+    name: 'no-cache',
+    description: 'defaults without the sticky cache (every workflow task replays from history)',
     tuning: { maxCachedWorkflows: 0 },
   },
 };
