@@ -84,11 +84,8 @@ function episodeJobs(client: Client, prefix: string, taskQueue: string, plans: E
   return Array.from({ length: n }, (_, i): EpisodeJob => {
     const workflowId = `${prefix}-${i}`;
     const spec = plans[i % plans.length]!.spec;
-    return {
-      workflowId,
-      start: () =>
-        startEpisode(client, { episodeId: workflowId, taskQueue, config: { spec, profile: 'chat', maxSteps: 50 } }),
-    };
+    const episode = { episodeId: workflowId, taskQueue, config: { spec, profile: 'chat' as const, maxSteps: 50 } };
+    return { workflowId, episode, start: () => startEpisode(client, episode) };
   });
 }
 

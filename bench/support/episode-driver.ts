@@ -2,14 +2,18 @@
  * Runs many episode workflows with bounded concurrency. The bench talks to the
  * {@link EpisodeDriver} interface only, so a driver backed by the evaluation workflow (which
  * starts episodes as children with bounded concurrency) can replace {@link ClientSideDriver}
- * without touching the measurements.
+ * without touching the measurements: it would start one evaluation over the jobs' `episode`
+ * data with the given concurrency and map its per-episode results back to {@link JobOutcome}s.
  */
 import type { WorkflowHandle } from '@temporalio/client';
+import type { StartEpisodeOptions } from '../../src/client';
 
 /** One workflow to run: its id and how to start it. */
 export interface EpisodeJob {
   workflowId: string;
   start(): Promise<WorkflowHandle>;
+  /** For a STEP-HRL episode: what it runs (lets a driver start it another way, e.g. as an eval's child). */
+  episode?: StartEpisodeOptions;
 }
 
 /** How one job ended. */
