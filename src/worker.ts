@@ -23,9 +23,13 @@ import type { LlmClient } from './llm/types';
 /** Default shared task queue. */
 export const DEFAULT_TASK_QUEUE = 'step-hrl';
 
-/** Default slot limits of {@link createStepHrlWorker} (see {@link StepHrlWorkerOptions}). */
+/**
+ * Default slot limits of {@link createStepHrlWorker} (see {@link StepHrlWorkerOptions}). 64 LLM
+ * calls: one full batch of a batching server; at 128 concurrent episodes a cap of 16 held the calls
+ * in flight at 16 (34 with 64; bench/results/throughput-slots.md).
+ */
 export const DEFAULT_WORKER_SLOTS = {
-  maxConcurrentLlmCalls: 16,
+  maxConcurrentLlmCalls: 64,
   maxConcurrentEnvActivities: 8,
   maxConcurrentWorkflowTasks: 8,
 } as const;
@@ -55,8 +59,9 @@ export interface StepHrlWorkerOptions {
   workflowBundle?: WorkflowBundle;
   /**
    * LLM calls (`callPolicy`) this worker runs at once; more wait in the shared task queue, untimed.
-   * Set it to the backend's real parallelism (1 for a serial embedded model).
-   * @default 16
+   * Set it to the backend's real parallelism (its batch size; 1-2 for a serial embedded model,
+   * which the CLI does by itself).
+   * @default 64
    */
   maxConcurrentLlmCalls?: number;
   /** Env activities (reset, step, re-drive, close) run at once on this worker's env queue. @default 8 */

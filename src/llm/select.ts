@@ -45,6 +45,8 @@ export interface SelectLlmOptions {
 export interface SelectedLlm {
   client: LlmClient;
   description: string;
+  /** True when the backend runs one call at a time (the embedded local model). */
+  serial: boolean;
 }
 
 /** Builds the backend. @throws LlmConfigEnvError for bad variables, LlmError for a missing local model. */
@@ -52,6 +54,7 @@ export function selectLlm(options: SelectLlmOptions): SelectedLlm {
   const env = options.env ?? process.env;
   let client: LlmClient;
   let description: string;
+  let serial = false;
   const openai = options.choice === 'auto' || options.choice === 'openai' ? loadOpenAiConfigFromEnv(env) : undefined;
   if (options.choice === 'expert') {
     if (!options.expertPlan) throw new Error('the expert policy needs an expert plan for the episode');
@@ -67,6 +70,7 @@ export function selectLlm(options: SelectLlmOptions): SelectedLlm {
   } else {
     client = sharedLocalLlamaClient({ modelPath: options.modelPath });
     description = `${client.modelId} (embedded local model, CPU)`;
+    serial = true;
   }
   const cache = loadCacheConfigFromEnv(env);
   const mode = options.cacheMode ?? cache.mode;
@@ -74,5 +78,5 @@ export function selectLlm(options: SelectLlmOptions): SelectedLlm {
     client = new CachedLlmClient(client, { mode, dir: options.cacheDir ?? cache.dir });
     description += `, response cache ${mode}`;
   }
-  return { client, description };
+  return { client, description, serial };
 }

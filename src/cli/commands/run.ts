@@ -13,6 +13,7 @@ import { cancelSignal } from '../../workflows/messages';
 import { defaultEpisodeId, MAX_STEPS_LIMIT, parseEpisodeFlags, type EpisodeFlags } from '../episode-options';
 import { describeWorkflowFailure } from '../failure';
 import { followEpisode } from '../live';
+import { LLM_SLOTS_HELP } from '../llm-slots';
 import { createOutput, type Output } from '../output';
 import { action, program } from '../program';
 import { withSession, type WorkerCliOptions } from '../session';
@@ -112,6 +113,7 @@ function episodeCommand(
       defaults.llm,
     )
     .option('--model-path <file>', 'GGUF file for the local model (default: the one installed by setup)')
+    .option('--llm-slots <n>', LLM_SLOTS_HELP)
     .option('--max-steps <n>', `environment steps per episode, at most ${MAX_STEPS_LIMIT}`, defaults.maxSteps)
     .option('--max-subtasks <n>', 'subtasks per episode, 0 = no cap', '0')
     .option('--max-tokens <n>', 'token budget per episode, 0 = no cap', '0')

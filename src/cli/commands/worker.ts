@@ -9,6 +9,7 @@ import { DEFAULT_TASK_QUEUE } from '../../worker';
 import { pinnedWorkerId, resumeEpisode } from '../../resume';
 import type { EpisodeInput } from '../../workflows/episode';
 import { followEpisode } from '../live';
+import { LLM_SLOTS_HELP } from '../llm-slots';
 import { createOutput } from '../output';
 import { action, program } from '../program';
 import { withSession, type WorkerCliOptions } from '../session';
@@ -35,6 +36,7 @@ program
   .description('Run a step-hrl worker (workflows, policy and env activities) until Ctrl-C')
   .option('--llm <backend>', LLM_HELP, 'auto')
   .option('--model-path <file>', 'GGUF file for the local model')
+  .option('--llm-slots <n>', LLM_SLOTS_HELP)
   .option('--task-queue <queue>', 'Temporal task queue', DEFAULT_TASK_QUEUE)
   .option('--worker-id <id>', 'stable worker id (its env queue); keep it across restarts of the same worker')
   .option('--data-dir <dir>', 'data dir of the embedded server and cache')
@@ -63,6 +65,7 @@ program
   .argument('<episode-id>', 'workflow id of the episode')
   .option('--llm <backend>', `${LLM_HELP} | expert`, 'auto')
   .option('--model-path <file>', 'GGUF file for the local model')
+  .option('--llm-slots <n>', LLM_SLOTS_HELP)
   .option('--data-dir <dir>', 'data dir of the embedded server and cache')
   .option('--port <port>', 'port of the embedded server')
   .option('--json', 'print JSON lines instead of text')
