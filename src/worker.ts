@@ -6,6 +6,7 @@
  * Temporal's queues, where nothing times it out, instead of inside this process.
  */
 import { randomUUID } from 'node:crypto';
+import type { Duration } from '@temporalio/common';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
 import {
   createEnvActivities,
@@ -22,9 +23,13 @@ import type { LlmClient } from './llm/types';
 /** Default shared task queue. */
 export const DEFAULT_TASK_QUEUE = 'step-hrl';
 
-/** Default slot limits of {@link createStepHrlWorker} (see {@link StepHrlWorkerOptions}). */
+/**
+ * Default slot limits of {@link createStepHrlWorker} (see {@link StepHrlWorkerOptions}). 64 LLM
+ * calls: one full batch of a batching server; at 128 concurrent episodes a cap of 16 held the calls
+ * in flight at 16 (34 with 64; bench/results/throughput-slots.md).
+ */
 export const DEFAULT_WORKER_SLOTS = {
-  maxConcurrentLlmCalls: 16,
+  maxConcurrentLlmCalls: 64,
   maxConcurrentEnvActivities: 8,
   maxConcurrentWorkflowTasks: 8,
 } as const;
@@ -54,8 +59,9 @@ export interface StepHrlWorkerOptions {
   workflowBundle?: WorkflowBundle;
   /**
    * LLM calls (`callPolicy`) this worker runs at once; more wait in the shared task queue, untimed.
-   * Set it to the backend's real parallelism (1 for a serial embedded model).
-   * @default 16
+   * Set it to the backend's real parallelism (its batch size; 1-2 for a serial embedded model,
+   * which the CLI does by itself).
+   * @default 64
    */
   maxConcurrentLlmCalls?: number;
   /** Env activities (reset, step, re-drive, close) run at once on this worker's env queue. @default 8 */
@@ -64,6 +70,20 @@ export interface StepHrlWorkerOptions {
   maxConcurrentWorkflowTasks?: number;
   /** Counters for tests and diagnostics. */
   counters?: { calls?: CallCounter; env?: EnvCounters };
+  /** Poller and cache settings of the shared-queue worker; unset ones keep the SDK's defaults. */
+  tuning?: WorkerTuning;
+}
+
+/** Poller and cache settings of the shared-queue worker (see the SDK's `WorkerOptions`). */
+export interface WorkerTuning {
+  /** Concurrent long polls for activity tasks. */
+  maxConcurrentActivityTaskPolls?: number;
+  /** Concurrent long polls for workflow tasks. */
+  maxConcurrentWorkflowTaskPolls?: number;
+  /** Workflows kept in memory between tasks (the sticky cache); 0 replays every task from history. */
+  maxCachedWorkflows?: number;
+  /** @default {@link STICKY_QUEUE_TIMEOUT} */
+  stickyQueueScheduleToStartTimeout?: Duration;
 }
 
 /** A running pair of workers. */
@@ -81,6 +101,10 @@ export function bundleWorkflows(): Promise<WorkflowBundle> {
 
 const noop = (): void => undefined;
 const quietBundlerLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: console.error, log: noop };
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
 
 /** Creates the workers; call `run()` to poll. */
 export async function createStepHrlWorker(options: StepHrlWorkerOptions): Promise<StepHrlWorker> {
@@ -109,6 +133,7 @@ export async function createStepHrlWorker(options: StepHrlWorkerOptions): Promis
     maxConcurrentWorkflowTaskExecutions:
       options.maxConcurrentWorkflowTasks ?? DEFAULT_WORKER_SLOTS.maxConcurrentWorkflowTasks,
     stickyQueueScheduleToStartTimeout: STICKY_QUEUE_TIMEOUT,
+    ...definedOnly(options.tuning ?? {}),
   });
   const env = await Worker.create({
     connection: options.connection,

@@ -12,6 +12,7 @@ import { parseLlmChoice, selectLlm, type SelectedLlm } from '../llm/select';
 import { defaultDataDir } from '../server/paths';
 import { createStepHrlWorker, type StepHrlWorker } from '../worker';
 import { checkLlmEndpoints } from './endpoint-check';
+import { resolveLlmSlots } from './llm-slots';
 import { openTemporal, type OpenTemporal, type TemporalCliOptions } from './temporal';
 
 /** Flags of commands that run a worker. */
@@ -19,6 +20,8 @@ export interface WorkerCliOptions extends TemporalCliOptions {
   llm: string;
   modelPath?: string;
   taskQueue: string;
+  /** `--llm-slots`: LLM calls the worker runs at once (see {@link resolveLlmSlots}). */
+  llmSlots?: string;
 }
 
 /** An open Temporal connection, env provider and data dir. */
@@ -78,6 +81,7 @@ export async function withSession<T>(flags: TemporalCliOptions, body: (session: 
         llm: llm.client,
         envFactory: envs.create,
         workerId: workerId ?? randomUUID(),
+        maxConcurrentLlmCalls: resolveLlmSlots({ flag: options.llmSlots, serial: llm.serial }),
       });
     },
   };

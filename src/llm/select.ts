@@ -48,6 +48,8 @@ export interface SelectLlmOptions {
 export interface SelectedLlm {
   client: LlmClient;
   description: string;
+  /** True when the backend runs one call at a time (the embedded local model). */
+  serial: boolean;
 }
 
 /** Builds the backend. @throws LlmConfigEnvError for bad variables, LlmError for a missing local model. */
@@ -55,6 +57,7 @@ export function selectLlm(options: SelectLlmOptions): SelectedLlm {
   const env = options.env ?? process.env;
   let client: LlmClient;
   let description: string;
+  let serial = false;
   const openai = options.choice === 'auto' || options.choice === 'openai' ? loadOpenAiConfigFromEnv(env) : undefined;
   if (options.choice === 'expert') {
     const profile = options.profile ?? 'chat';
@@ -71,6 +74,7 @@ export function selectLlm(options: SelectLlmOptions): SelectedLlm {
   } else {
     client = sharedLocalLlamaClient({ modelPath: options.modelPath });
     description = `${client.modelId} (embedded local model, CPU)`;
+    serial = true;
   }
   const cache = loadCacheConfigFromEnv(env);
   const mode = options.cacheMode ?? cache.mode;
@@ -78,5 +82,5 @@ export function selectLlm(options: SelectLlmOptions): SelectedLlm {
     client = new CachedLlmClient(client, { mode, dir: options.cacheDir ?? cache.dir });
     description += `, response cache ${mode}`;
   }
-  return { client, description };
+  return { client, description, serial };
 }

@@ -24,6 +24,11 @@ export interface DevServerOptions {
   ui?: boolean;
   /** How long to wait for the server to answer. @default 60000 */
   startTimeoutMs?: number;
+  /**
+   * Let the server hand activity tasks to the worker completing the workflow task that scheduled
+   * them (dynamic config `system.enableActivityEagerExecution`). @default false
+   */
+  eagerActivities?: boolean;
 }
 
 /** A running (or shared) dev server. */
@@ -213,6 +218,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
 
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port)];
   args.push('--db-filename', path.join(dataDir, DB_FILE), '--log-level', 'warn');
+  if (options.eagerActivities) args.push('--dynamic-config-value', 'system.enableActivityEagerExecution=true');
   if (options.ui) args.push('--ui-port', String(port + 1000));
   else args.push('--headless');
 

@@ -58,6 +58,11 @@ export interface MockOpenAiServerOptions {
   models?: string[];
   /** When false, any `response_format: json_schema` gets 400, like servers without structured output. @default true */
   supportsJsonSchema?: boolean;
+  /**
+   * Holds each successful completion's answer until the returned promise settles (a simulated
+   * batching GPU decides when it is done); sees the prompt and the reply text it will send.
+   */
+  holdReply?: (call: { model: string; prompt: string; text: string }) => Promise<void>;
 }
 
 /**
@@ -172,10 +177,16 @@ export class MockOpenAiServer {
     if (this.options.supportsJsonSchema === false && format?.type === 'json_schema') {
       return this.fail(res, record, { kind: 'json-schema-unsupported' });
     }
-    sendJson(res, 200, this.answer(endpoint, model, body));
+    const answer = this.answer(endpoint, model, body);
+    if (this.options.holdReply) await this.options.holdReply({ model, prompt: answer.prompt, text: answer.text });
+    sendJson(res, 200, answer.json);
   }
 
-  private answer(endpoint: 'chat' | 'completions', model: string, body: Record<string, unknown>): object {
+  private answer(
+    endpoint: 'chat' | 'completions',
+    model: string,
+    body: Record<string, unknown>,
+  ): { json: object; prompt: string; text: string } {
     const prompt =
       endpoint === 'completions'
         ? String(body['prompt'] ?? '')
@@ -190,13 +201,15 @@ export class MockOpenAiServer {
         : (reply.usage ?? { prompt_tokens: words(prompt), completion_tokens: words(text) });
     const withTotal = usage && { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens };
     const base = { id: `mock-${this.requests.length}`, created: 0, model, ...(withTotal && { usage: withTotal }) };
-    return endpoint === 'chat'
-      ? {
-          ...base,
-          object: 'chat.completion',
-          choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: text } }],
-        }
-      : { ...base, object: 'text_completion', choices: [{ index: 0, finish_reason: 'stop', text, logprobs: null }] };
+    const json =
+      endpoint === 'chat'
+        ? {
+            ...base,
+            object: 'chat.completion',
+            choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: text } }],
+          }
+        : { ...base, object: 'text_completion', choices: [{ index: 0, finish_reason: 'stop', text, logprobs: null }] };
+    return { json, prompt, text };
   }
 
   private fail(res: ServerResponse, record: RecordedRequest, fault: MockFault): void {
@@ -216,7 +229,7 @@ export class MockOpenAiServer {
         return;
       case 'truncated': {
         const endpoint = record.path === '/v1/chat/completions' ? 'chat' : 'completions';
-        const full = JSON.stringify(this.answer(endpoint, model, record.body ?? {}));
+        const full = JSON.stringify(this.answer(endpoint, model, record.body ?? {}).json);
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(full) });
         res.write(full.slice(0, Math.floor(full.length / 2)));
         setTimeout(() => res.socket?.destroy(), 20);

@@ -32,6 +32,7 @@ import {
 import { retryWhileTemporalAway, TEMPORAL_OUTAGE_VAR, temporalOutageWindowMs } from '../temporal-outage';
 import { int, MAX_STEPS_LIMIT, oneOf } from '../episode-options';
 import { createProgressView } from '../eval-progress';
+import { LLM_SLOTS_HELP } from '../llm-slots';
 import { createOutput, type Output } from '../output';
 import { action, program } from '../program';
 import { withSession, type CliSession, type WorkerCliOptions } from '../session';
@@ -48,6 +49,7 @@ interface EvalFlags extends TemporalCliOptions {
   agent: string;
   llm: string;
   modelPath?: string;
+  llmSlots?: string;
   profile: string;
   maxSteps?: string;
   repairAttempts: string;
@@ -145,7 +147,7 @@ async function freeRerunId(client: Client, evalId: string): Promise<string> {
 async function followEval(
   session: CliSession,
   opened: OpenedEval,
-  flags: Pick<EvalFlags, 'llm' | 'modelPath' | 'out' | 'json' | 'dataDir'>,
+  flags: Pick<EvalFlags, 'llm' | 'modelPath' | 'llmSlots' | 'out' | 'json' | 'dataDir'>,
   out: Output,
 ): Promise<void> {
   const evalId = opened.handle.workflowId;
@@ -277,7 +279,7 @@ export async function isEval(client: Client, workflowId: string): Promise<boolea
 export async function resumeEval(
   session: CliSession,
   evalId: string,
-  flags: Pick<EvalFlags, 'llm' | 'modelPath' | 'json' | 'dataDir'>,
+  flags: Pick<EvalFlags, 'llm' | 'modelPath' | 'llmSlots' | 'json' | 'dataDir'>,
   out: Output,
 ): Promise<void> {
   const opened = await openExistingEval(session.temporal.client, evalId);
@@ -300,6 +302,7 @@ const evalCommand = program
   .option('--agent <agent>', `agent: ${AGENT_KINDS.join(' | ')}`, 'step-hrl')
   .option('--llm <backend>', 'policy backend: auto | openai | local | expert (scripted)', 'auto')
   .option('--model-path <file>', 'GGUF file for the local model')
+  .option('--llm-slots <n>', LLM_SLOTS_HELP)
   .option('--profile <profile>', 'prompt profile: chat | paper', 'chat')
   .option('--max-steps <n>', "env steps per episode (presets: 50, the paper's)")
   .option('--repair-attempts <n>', 'extra model calls to repair an unparseable reply', '2')

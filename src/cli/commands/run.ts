@@ -17,6 +17,7 @@ import { defaultEpisodeId, MAX_STEPS_LIMIT, parseEpisodeFlags, type EpisodeFlags
 import { describeWorkflowFailure } from '../failure';
 import { followEpisode } from '../live';
 import { runReactEpisode } from '../react-run';
+import { LLM_SLOTS_HELP } from '../llm-slots';
 import { createOutput, type Output } from '../output';
 import { action, program } from '../program';
 import { withSession, type WorkerCliOptions } from '../session';
@@ -134,6 +135,7 @@ function episodeCommand(
       defaults.llm,
     )
     .option('--model-path <file>', 'GGUF file for the local model (default: the one installed by setup)')
+    .option('--llm-slots <n>', LLM_SLOTS_HELP)
     .option('--max-steps <n>', `environment steps per episode, at most ${MAX_STEPS_LIMIT}`, defaults.maxSteps)
     .option('--max-subtasks <n>', 'subtasks per episode, 0 = no cap', '0')
     .option('--max-tokens <n>', 'token budget per episode, 0 = no cap', '0')

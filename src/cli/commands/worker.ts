@@ -12,6 +12,7 @@ import type { EpisodeInput } from '../../workflows/episode';
 import { followEpisode } from '../live';
 import { followReact } from '../react-run';
 import { printReactSummary, REACT_WORKFLOW_TYPE } from '../react-show';
+import { LLM_SLOTS_HELP } from '../llm-slots';
 import { createOutput } from '../output';
 import { action, program } from '../program';
 import { withSession, type WorkerCliOptions } from '../session';
@@ -38,6 +39,7 @@ program
   .description('Run a step-hrl worker (workflows, policy and env activities) until Ctrl-C')
   .option('--llm <backend>', LLM_HELP, 'auto')
   .option('--model-path <file>', 'GGUF file for the local model')
+  .option('--llm-slots <n>', LLM_SLOTS_HELP)
   .option('--task-queue <queue>', 'Temporal task queue', DEFAULT_TASK_QUEUE)
   .option('--worker-id <id>', 'stable worker id (its env queue); keep it across restarts of the same worker')
   .option('--data-dir <dir>', 'data dir of the embedded server and cache')
@@ -66,6 +68,7 @@ program
   .argument('<episode-id>', 'workflow id of the episode (or of an evaluation: it continues where it stopped)')
   .option('--llm <backend>', `${LLM_HELP} | expert`, 'auto')
   .option('--model-path <file>', 'GGUF file for the local model')
+  .option('--llm-slots <n>', LLM_SLOTS_HELP)
   .option('--data-dir <dir>', 'data dir of the embedded server and cache')
   .option('--port <port>', 'port of the embedded server')
   .option('--json', 'print JSON lines instead of text')

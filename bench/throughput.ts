@@ -1,0 +1,345 @@
+/**
+ * Throughput benchmark: how well one step-hrl worker feeds a batching LLM server. Built-in env
+ * episodes (fast, deterministic) with the scripted expert policy behind a simulated batching
+ * endpoint whose latency follows the measured H200 7B table (tests/support/batching-endpoint.ts),
+ * at several concurrency levels. Per level: episodes/min, steps/s, LLM calls in flight and mean
+ * batch size (counted at the endpoint), the simulated GPU's busy fraction, and the no-op floor (a
+ * workflow running the same activities on the same queues, answering at once, same server and
+ * worker settings, same run) as the orchestration cost per step.
+ *
+ * Each variant (worker tuning, eager activity dispatch) gets its own Temporal dev server and worker
+ * process. Writes bench/results/throughput.{json,md} (or `--out <name>`).
+ * Run: npm run bench:throughput [-- --quick] [--levels 1,8,32,128] [--variants defaults,llm-16@128!]
+ * (a variant as name[@c1+c2][!]: its own levels; ! skips its floor)
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { startEpisode } from '../src/client';
+import { BUILTIN_TASKS } from '../src/envs/builtin';
+import { startDevServer } from '../src/server/dev-server';
+import { freePort } from '../src/server/ports';
+import { DEFAULT_WORKER_SLOTS } from '../src/worker';
+import type { EpisodeResult } from '../src/workflows/episode';
+import { BatchingEndpoint, type BatchingStats } from '../tests/support/batching-endpoint';
+import type { BenchWorkerConfig } from './support/bench-worker';
+import { builtinExpertResponder, type ExpertEpisode } from './support/builtin-expert-responder';
+import { ClientSideDriver, type DriveResult, type EpisodeDriver, type EpisodeJob } from './support/episode-driver';
+import { floorEpisodeWorkflow } from './support/floor-workflows';
+import { VARIANTS, type Variant } from './support/throughput-variants';
+
+const ROOT = path.resolve(__dirname, '..');
+
+/** What must be stopped if the bench is interrupted (worker process, dev server). */
+const cleanups = new Set<() => Promise<void>>();
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    void Promise.allSettled([...cleanups].map((c) => c())).then(() => process.exit(130));
+  });
+}
+
+function flag(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : undefined;
+}
+
+/** One concurrency level of one variant. */
+interface LevelResult {
+  concurrency: number;
+  episodes: number;
+  won: number;
+  failed: number;
+  errors: string[];
+  wallS: number;
+  episodesPerMin: number;
+  steps: number;
+  stepsPerS: number;
+  /** LLM calls answered per second (the simulated GPU's table peaks near 42/s for 768-token prompts). */
+  llmCallsPerS: number;
+  /** Mean over episodes of (episode duration / its steps). */
+  episodeMsPerStep: number;
+  endpoint: BatchingStats;
+  /** Absent for a variant run without the floor (`--no-floor`). */
+  floor?: { wallS: number; steps: number; msPerStep: number; failed: number };
+  /** Floor wall time per step / real wall time per step: the share of a step that is orchestration. */
+  floorRatio?: number;
+}
+
+interface VariantResult {
+  variant: Variant;
+  levels: LevelResult[];
+}
+
+/**
+ * Episodes run at a level: one full wave (at least 4, so level 1 is not one sample); quick mode
+ * (a smoke test) runs fewer levels and at least 2.
+ */
+function episodesFor(concurrency: number, quick: boolean): number {
+  return Math.max(concurrency, quick ? 2 : 4);
+}
+
+function episodeJobs(client: Client, prefix: string, taskQueue: string, plans: ExpertEpisode[], n: number) {
+  return Array.from({ length: n }, (_, i): EpisodeJob => {
+    const workflowId = `${prefix}-${i}`;
+    const spec = plans[i % plans.length]!.spec;
+    const episode = { episodeId: workflowId, taskQueue, config: { spec, profile: 'chat' as const, maxSteps: 50 } };
+    return { workflowId, episode, start: () => startEpisode(client, episode) };
+  });
+}
+
+function floorJobs(client: Client, prefix: string, taskQueue: string, plans: ExpertEpisode[], n: number) {
+  return Array.from({ length: n }, (_, i): EpisodeJob => {
+    const workflowId = `${prefix}-${i}`;
+    const input = { stepsPerSubtask: plans[i % plans.length]!.stepsPerSubtask };
+    return {
+      workflowId,
+      start: () => client.workflow.start(floorEpisodeWorkflow, { workflowId, taskQueue, args: [input] }),
+    };
+  });
+}
+
+async function startBenchWorker(config: BenchWorkerConfig, baseURL: string): Promise<ChildProcess> {
+  const child = spawn(
+    process.execPath,
+    [
+      require.resolve('ts-node/dist/bin'),
+      '--transpile-only',
+      path.join(__dirname, 'support', 'bench-worker.ts'),
+      JSON.stringify(config),
+    ],
+    {
+      cwd: ROOT,
+      env: { ...process.env, OPENAI_BASE_URL: baseURL, OPENAI_API_KEY: 'sk-bench', STEP_HRL_MODEL: 'bench-expert' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    },
+  );
+  let output = '';
+  await new Promise<void>((resolve, reject) => {
+    const onData = (d: Buffer): void => {
+      output = (output + d.toString()).slice(-5000);
+      if (output.includes('ready')) resolve();
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`bench worker exited (${code}) before ready:\n${output}`)));
+  });
+  child.stderr!.on('data', (d: Buffer) => process.stderr.write(`[worker] ${d.toString()}`));
+  return child;
+}
+
+async function stopGroup(child: ChildProcess): Promise<void> {
+  const pid = child.pid!;
+  const alive = (): boolean => child.exitCode === null && child.signalCode === null;
+  try {
+    process.kill(-pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  for (let i = 0; i < 50 && alive(); i++) await new Promise((r) => setTimeout(r, 200));
+  if (alive()) process.kill(-pid, 'SIGKILL');
+}
+
+function summarise(
+  concurrency: number,
+  real: DriveResult,
+  floor: DriveResult | undefined,
+  endpoint: BatchingStats,
+): LevelResult {
+  const results = real.outcomes.flatMap((o) => (o.ok ? [{ r: o.result as EpisodeResult, ms: o.ms }] : []));
+  const steps = results.reduce((s, { r }) => s + r.steps, 0);
+  const floorSteps = floor?.outcomes.reduce((s, o) => s + (o.ok ? (o.result as number) : 0), 0) ?? 0;
+  const realMsPerStep = real.wallMs / Math.max(steps, 1);
+  const floorMsPerStep = floor && floor.wallMs / Math.max(floorSteps, 1);
+  return {
+    concurrency,
+    episodes: real.outcomes.length,
+    won: results.filter(({ r }) => r.won).length,
+    failed: real.outcomes.length - results.length,
+    errors: [...new Set(real.outcomes.flatMap((o) => (o.ok ? [] : [o.error ?? ''])))].slice(0, 5),
+    wallS: real.wallMs / 1000,
+    episodesPerMin: (real.outcomes.length / real.wallMs) * 60_000,
+    steps,
+    stepsPerS: (steps / real.wallMs) * 1000,
+    llmCallsPerS: (endpoint.requests / real.wallMs) * 1000,
+    episodeMsPerStep: results.reduce((s, { r, ms }) => s + ms / Math.max(r.steps, 1), 0) / Math.max(results.length, 1),
+    endpoint,
+    floor: floor && {
+      wallS: floor.wallMs / 1000,
+      steps: floorSteps,
+      msPerStep: floorMsPerStep!,
+      failed: floor.outcomes.filter((o) => !o.ok).length,
+    },
+    floorRatio: floorMsPerStep && floorMsPerStep / realMsPerStep,
+  };
+}
+
+async function runVariant(
+  variant: Variant,
+  levels: number[],
+  quick: boolean,
+  withFloor: boolean,
+  plans: ExpertEpisode[],
+  endpoint: BatchingEndpoint,
+  driver: EpisodeDriver,
+): Promise<VariantResult> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'step-hrl-bench-throughput-'));
+  const temporal = await startDevServer({ dataDir, port: await freePort(), eagerActivities: variant.eager });
+  const connection = await Connection.connect({ address: temporal.address });
+  const client = new Client({ connection });
+  const run = `tp-${variant.name}-${Date.now()}`;
+  const config: BenchWorkerConfig = {
+    address: temporal.address,
+    taskQueue: `${run}`,
+    floorTaskQueue: `${run}-floor`,
+    llmSlots: variant.llmSlots,
+    envSlots: variant.envSlots,
+    workflowTaskSlots: variant.workflowTaskSlots,
+    tuning: variant.tuning,
+  };
+  const cleanup = async (): Promise<void> => {
+    await connection.close().catch(() => undefined);
+    await temporal.stop();
+  };
+  cleanups.add(cleanup);
+  const worker = await startBenchWorker(config, endpoint.baseURL).catch(async (err: unknown) => {
+    await cleanup();
+    throw err;
+  });
+  const stopWorker = (): Promise<void> => stopGroup(worker);
+  cleanups.add(stopWorker);
+  try {
+    // Warm-up (bundles loaded, connections open), not measured.
+    await driver.run(episodeJobs(client, `${run}-warm`, config.taskQueue, plans, 1), 1);
+    await driver.run(floorJobs(client, `${run}-warm-floor`, config.floorTaskQueue, plans, 1), 1);
+    const out: LevelResult[] = [];
+    for (const c of levels) {
+      const n = episodesFor(c, quick);
+      endpoint.scheduler.resetStats();
+      const real = await driver.run(episodeJobs(client, `${run}-c${c}`, config.taskQueue, plans, n), c);
+      const stats = endpoint.scheduler.stats();
+      const floor = withFloor
+        ? await driver.run(floorJobs(client, `${run}-c${c}-floor`, config.floorTaskQueue, plans, n), c)
+        : undefined;
+      const level = summarise(c, real, floor, stats);
+      console.log(`${variant.name} c=${c}: ${line(level)}`);
+      out.push(level);
+    }
+    return { variant, levels: out };
+  } finally {
+    await stopWorker();
+    await cleanup();
+    cleanups.delete(stopWorker);
+    cleanups.delete(cleanup);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+function line(l: LevelResult): string {
+  return (
+    `${l.episodes} episodes (${l.won} won, ${l.failed} failed) in ${l.wallS.toFixed(1)} s: ` +
+    `${l.episodesPerMin.toFixed(1)} episodes/min, ${l.stepsPerS.toFixed(2)} steps/s, ` +
+    `in flight mean ${l.endpoint.inFlightMean.toFixed(1)} max ${l.endpoint.inFlightMax}, ` +
+    `batch ${l.endpoint.meanBatchSize.toFixed(1)}, GPU busy ${(100 * l.endpoint.gpuBusyFraction).toFixed(0)}%, ` +
+    (l.floor
+      ? `floor ${l.floor.msPerStep.toFixed(0)} ms/step vs ${(1000 / Math.max(l.stepsPerS, 1e-9)).toFixed(0)} (ratio ${l.floorRatio!.toFixed(2)})`
+      : 'no floor')
+  );
+}
+
+function markdown(report: {
+  date: string;
+  machine: Record<string, unknown>;
+  quick: boolean;
+  variants: VariantResult[];
+}): string {
+  const m = report.machine;
+  const lines = [
+    `# Throughput: one worker feeding a simulated batching GPU (${report.date})`,
+    '',
+    `${String(m.cores)} cores (${String(m.cpu)}), shared; Node ${String(m.node)}; 1-min load ${String(m.loadBefore)} before, ${String(m.loadAfter)} after.` +
+      (report.quick ? ' **Quick mode** (smoke test).' : ''),
+    '`npm run bench:throughput` reproduces it. Built-in env, scripted expert policy through an OpenAI-compatible',
+    'endpoint whose answers wait for a simulated H200 running static batches of up to 64 calls (latency interpolated',
+    'from the measured 7B HF `generate` table in the shared data folder). In flight, batch size and GPU busy are',
+    'counted at the endpoint; the floor runs the same activities per step as an episode (no-op, same queues, same worker',
+    'settings, same server, same run); floor ratio = floor wall time per step / real wall time per step.',
+    '',
+  ];
+  for (const v of report.variants) {
+    lines.push(`## ${v.variant.name}: ${v.variant.description}`, '');
+    lines.push(
+      '| concurrency | episodes (won/failed) | wall s | episodes/min | steps/s | LLM calls/s | ms/step (episode latency) | LLM in flight mean / max | mean batch | GPU busy | floor ms/step | floor ratio |',
+      '| ---: | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: |',
+    );
+    for (const l of v.levels) {
+      lines.push(
+        `| ${l.concurrency} | ${l.episodes} (${l.won}/${l.failed}) | ${l.wallS.toFixed(1)} | ${l.episodesPerMin.toFixed(1)} | ` +
+          `${l.stepsPerS.toFixed(2)} | ${l.llmCallsPerS.toFixed(1)} | ${l.episodeMsPerStep.toFixed(0)} | ${l.endpoint.inFlightMean.toFixed(1)} / ${l.endpoint.inFlightMax} | ` +
+          `${l.endpoint.meanBatchSize.toFixed(1)} | ${(100 * l.endpoint.gpuBusyFraction).toFixed(0)}% | ${l.floor?.msPerStep.toFixed(0) ?? '-'} | ${l.floorRatio?.toFixed(2) ?? '-'} |`,
+      );
+    }
+    const errors = v.levels.flatMap((l) => l.errors);
+    if (errors.length) lines.push('', `Errors: ${errors.join('; ')}`);
+    lines.push('');
+  }
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  const quick = process.argv.includes('--quick');
+  const levels = (flag('levels') ?? (quick ? '1,8' : '1,8,32,128')).split(',').map(Number);
+  // `name` or `name@c1+c2` (its own levels) or `name!` (no floor), e.g. defaults,llm-16@128!
+  const variants = (flag('variants') ?? 'defaults').split(',').map((item) => {
+    const m = /^([\w-]+)(?:@([\d+]+))?(!?)$/.exec(item);
+    const v = m && VARIANTS[m[1]!];
+    if (!v)
+      throw new Error(
+        `--variants: bad item ${JSON.stringify(item)}; use name[@c1+c2][!] with a name from: ${Object.keys(VARIANTS).join(', ')}`,
+      );
+    return { v, levels: m[2] ? m[2].split('+').map(Number) : levels, withFloor: m[3] !== '!' };
+  });
+  const specs = BUILTIN_TASKS.map((task) => ({ env: 'builtin' as const, task, variation: 0 }));
+  const { responder, episodes: plans } = await builtinExpertResponder(specs);
+  const endpoint = await BatchingEndpoint.start({
+    responder,
+    tableFile: flag('gpu-table'),
+    maxBatch: Number(flag('max-batch') ?? 64),
+  });
+  const loadBefore = os.loadavg()[0]!.toFixed(1);
+  const results: VariantResult[] = [];
+  try {
+    for (const { v, levels: own, withFloor } of variants)
+      results.push(await runVariant(v, own, quick, withFloor, plans, endpoint, new ClientSideDriver()));
+  } finally {
+    await endpoint.stop();
+  }
+  const report = {
+    date: new Date().toISOString(),
+    machine: {
+      cores: os.cpus().length,
+      cpu: os.cpus()[0]?.model ?? 'unknown',
+      memGiB: Math.round(os.totalmem() / 2 ** 30),
+      node: process.version,
+      loadBefore,
+      loadAfter: os.loadavg()[0]!.toFixed(1),
+    },
+    quick,
+    tasks: plans.map((p) => p.spec.task),
+    defaults: DEFAULT_WORKER_SLOTS,
+    variants: results,
+  };
+  const out = path.join(__dirname, 'results');
+  mkdirSync(out, { recursive: true });
+  const name = flag('out') ?? 'throughput';
+  writeFileSync(path.join(out, `${name}.json`), JSON.stringify(report, null, 2) + '\n');
+  writeFileSync(path.join(out, `${name}.md`), markdown(report));
+  console.log(markdown(report));
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
