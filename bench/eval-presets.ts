@@ -6,7 +6,7 @@
  * bench/results/eval-<preset>-<agent>.{json,md} with the results table.
  *
  *   npx ts-node bench/eval-presets.ts --preset alfworld-seen [--agent react] [--kill-after 40]
- *     [--concurrency 8] [--max-steps N]
+ *     [--concurrency 8] [--max-steps N] [--per-task N]
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -27,6 +27,7 @@ async function main(): Promise<void> {
       'kill-after': { type: 'string', default: '0' },
       concurrency: { type: 'string', default: '8' },
       'max-steps': { type: 'string' },
+      'per-task': { type: 'string' },
     },
   });
   if (!values.preset) throw new Error('--preset is required (e.g. alfworld-seen)');
@@ -41,6 +42,7 @@ async function main(): Promise<void> {
     args.push('--concurrency', values.concurrency!, '--json', '--port', String(await freePort()));
     args.push('--data-dir', dataDir, '--out', outDir);
     if (values['max-steps']) args.push('--max-steps', values['max-steps']);
+    if (values['per-task']) args.push('--per-task', values['per-task']);
     const env = cleanEnv({ STEP_HRL_ENV_URL: envServer.url });
     let doneAtKill: number | undefined;
     let run;
@@ -88,10 +90,13 @@ async function main(): Promise<void> {
       envServerStats: { ...stats, envs: undefined },
       wallSeconds: Math.round((Date.now() - t0) / 1000),
     };
-    const name = `eval-${values.preset}-${values.agent}`;
+    const name =
+      `eval-${values.preset}-${values.agent}` + (values['per-task'] ? `-per-task-${values['per-task']}` : '');
     const resultsDir = path.join(__dirname, 'results');
     mkdirSync(resultsDir, { recursive: true });
     writeFileSync(path.join(resultsDir, `${name}.json`), JSON.stringify({ ...summary, table }, null, 2) + '\n');
+    // The eval's own results file (every outcome), for `bench/compare-agents.ts`.
+    writeFileSync(path.join(resultsDir, `${name}.results.json`), readFileSync(path.join(outDir, 'results.json')));
     const md = [
       `# ${values.preset}, agent ${values.agent}, scripted expert (${summary.date})`,
       '',
@@ -99,6 +104,7 @@ async function main(): Promise<void> {
       `\`npx ts-node bench/eval-presets.ts --preset ${values.preset} --agent ${values.agent}` +
         (killAfter ? ` --kill-after ${killAfter}` : '') +
         (values['max-steps'] ? ` --max-steps ${values['max-steps']}` : '') +
+        (values['per-task'] ? ` --per-task ${values['per-task']}` : '') +
         '` reproduces it.',
       '',
       `- episodes: ${summary.episodes}/${summary.total}, won ${summary.won}, paper metric ${summary.metric.toFixed(2)}`,
