@@ -26,7 +26,13 @@ import type { EpisodeResult } from '../src/workflows/episode';
 import { BatchingEndpoint, type BatchingStats } from '../tests/support/batching-endpoint';
 import type { BenchWorkerConfig } from './support/bench-worker';
 import { builtinExpertResponder, type ExpertEpisode } from './support/builtin-expert-responder';
-import { ClientSideDriver, type DriveResult, type EpisodeDriver, type EpisodeJob } from './support/episode-driver';
+import {
+  ClientSideDriver,
+  EvalWorkflowDriver,
+  type DriveResult,
+  type EpisodeDriver,
+  type EpisodeJob,
+} from './support/episode-driver';
 import { floorEpisodeWorkflow } from './support/floor-workflows';
 import { VARIANTS, type Variant } from './support/throughput-variants';
 
@@ -183,12 +189,13 @@ async function runVariant(
   withFloor: boolean,
   plans: ExpertEpisode[],
   endpoint: BatchingEndpoint,
-  driver: EpisodeDriver,
+  driverKind: 'eval' | 'client',
 ): Promise<VariantResult> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'step-hrl-bench-throughput-'));
   const temporal = await startDevServer({ dataDir, port: await freePort(), eagerActivities: variant.eager });
   const connection = await Connection.connect({ address: temporal.address });
   const client = new Client({ connection });
+  const driver: EpisodeDriver = driverKind === 'eval' ? new EvalWorkflowDriver(client) : new ClientSideDriver();
   const run = `tp-${variant.name}-${Date.now()}`;
   const config: BenchWorkerConfig = {
     address: temporal.address,
@@ -253,6 +260,7 @@ function markdown(report: {
   date: string;
   machine: Record<string, unknown>;
   quick: boolean;
+  driver: string;
   variants: VariantResult[];
 }): string {
   const m = report.machine;
@@ -261,6 +269,9 @@ function markdown(report: {
     '',
     `${String(m.cores)} cores (${String(m.cpu)}), shared; Node ${String(m.node)}; 1-min load ${String(m.loadBefore)} before, ${String(m.loadAfter)} after.` +
       (report.quick ? ' **Quick mode** (smoke test).' : ''),
+    report.driver === 'eval'
+      ? 'Episodes run as the children of one `evalWorkflow` per level (as `step-hrl eval` runs them); the floor is started from the client.'
+      : 'Episodes are started one by one from the bench process (`--driver client`).',
     '`npm run bench:throughput` reproduces it. Built-in env, scripted expert policy through an OpenAI-compatible',
     'endpoint whose answers wait for a simulated H200 running static batches of up to 64 calls (latency interpolated',
     'from the measured 7B HF `generate` table in the shared data folder). In flight, batch size and GPU busy are',
@@ -290,6 +301,10 @@ function markdown(report: {
 
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
+  // `eval` (default): episodes as the children of one evaluation, as `step-hrl eval` runs them;
+  // `client`: started one by one from this process.
+  const driverKind = (flag('driver') ?? 'eval') as 'eval' | 'client';
+  if (driverKind !== 'eval' && driverKind !== 'client') throw new Error('--driver: choose eval or client');
   const levels = (flag('levels') ?? (quick ? '1,8' : '1,8,32,128')).split(',').map(Number);
   // `name` or `name@c1+c2` (its own levels) or `name!` (no floor), e.g. defaults,llm-16@128!
   const variants = (flag('variants') ?? 'defaults').split(',').map((item) => {
@@ -312,7 +327,7 @@ async function main(): Promise<void> {
   const results: VariantResult[] = [];
   try {
     for (const { v, levels: own, withFloor } of variants)
-      results.push(await runVariant(v, own, quick, withFloor, plans, endpoint, new ClientSideDriver()));
+      results.push(await runVariant(v, own, quick, withFloor, plans, endpoint, driverKind));
   } finally {
     await endpoint.stop();
   }
@@ -327,6 +342,7 @@ async function main(): Promise<void> {
       loadAfter: os.loadavg()[0]!.toFixed(1),
     },
     quick,
+    driver: driverKind,
     tasks: plans.map((p) => p.spec.task),
     defaults: DEFAULT_WORKER_SLOTS,
     variants: results,

@@ -5,8 +5,10 @@
  * without touching the measurements: it would start one evaluation over the jobs' `episode`
  * data with the given concurrency and map its per-episode results back to {@link JobOutcome}s.
  */
-import type { WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { StartEpisodeOptions } from '../../src/client';
+import { startOrAttachEval } from '../../src/eval/client';
+import type { EvalInput } from '../../src/workflows/eval';
 
 /** One workflow to run: its id and how to start it. */
 export interface EpisodeJob {
@@ -65,5 +67,43 @@ export class ClientSideDriver implements EpisodeDriver {
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, jobs.length) }, lane));
     return { outcomes, wallMs: Date.now() - t0 };
+  }
+}
+
+/**
+ * Runs the STEP-HRL jobs as ONE evaluation (`evalWorkflow`, the way `step-hrl eval` runs them):
+ * its children are the episodes, at most `concurrency` at a time. Jobs without episode data (the
+ * no-op floor) are run by {@link ClientSideDriver}. Per-episode times come from the children's
+ * start and close times.
+ */
+export class EvalWorkflowDriver implements EpisodeDriver {
+  constructor(private readonly client: Client) {}
+
+  async run(jobs: readonly EpisodeJob[], concurrency: number): Promise<DriveResult> {
+    if (jobs.some((j) => !j.episode)) return new ClientSideDriver().run(jobs, concurrency);
+    const first = jobs[0]!.episode!;
+    const { spec: _spec, ...config } = first.config;
+    const evalId = `${jobs[0]!.workflowId}-eval`;
+    const input: EvalInput = {
+      agent: 'step-hrl',
+      selection: 'throughput bench',
+      env: first.config.spec.env,
+      config,
+      episodes: jobs.map((j) => ({ spec: j.episode!.config.spec, group: j.episode!.config.spec.task })),
+      concurrency,
+    };
+    const t0 = Date.now();
+    const opened = await startOrAttachEval(this.client, evalId, input, first.taskQueue);
+    const result = await opened.handle.result();
+    const wallMs = Date.now() - t0;
+    const outcomes = await Promise.all(
+      result.outcomes.map(async (o): Promise<JobOutcome> => {
+        const info = await this.client.workflow.getHandle(o.episodeId).describe();
+        const ms = (info.closeTime?.getTime() ?? Date.now()) - info.startTime.getTime();
+        const ok = o.status !== 'failed';
+        return { workflowId: o.episodeId, ok, ms, ...(ok ? { result: o } : { error: o.error }) };
+      }),
+    );
+    return { outcomes, wallMs };
   }
 }
