@@ -15,7 +15,6 @@ import type { EnvResetOutput } from './activities/types';
 import { initialState, type EpisodeInput, type EpisodeState, type episodeWorkflow } from './workflows/episode';
 import type { SubtaskInput, SubtaskOutcome } from './workflows/subtask';
 
-
 /** Closed statuses a new run may continue from. */
 const RESUMABLE = new Set(['FAILED', 'TERMINATED', 'TIMED_OUT', 'CANCELLED']);
 
@@ -190,4 +189,3 @@ async function closeOpenChildren(client: Client, events: HistoryEvent[]): Promis
     if (info?.status.name === 'RUNNING') await child.terminate('superseded by a resumed run of its episode');
   }
 }
-

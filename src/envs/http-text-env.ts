@@ -105,11 +105,10 @@ abstract class HttpTextEnv implements TextEnv {
   /** Creates the server session if there is none yet; returns its id. */
   protected async ensureSession(signal?: AbortSignal, key?: string): Promise<number> {
     if (this.id === undefined) {
-      const created = await this.http.post<{ id: number }>(
-        `${this.prefix}/create`,
-        key === undefined ? {} : { key },
-        { timeoutMs: this.resetTimeoutMs, signal },
-      );
+      const created = await this.http.post<{ id: number }>(`${this.prefix}/create`, key === undefined ? {} : { key }, {
+        timeoutMs: this.resetTimeoutMs,
+        signal,
+      });
       this.id = created.id;
     }
     return this.id;

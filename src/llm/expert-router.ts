@@ -37,9 +37,11 @@ export class ExpertRouterClient implements LlmClient {
     }
     let client = this.clients.get(episodeId);
     if (!client) {
-      client = this.options.planOf(spec).then(
-        (plan) => new ScriptedLlmClient(expertPolicyRules(plan, this.options.profile), { modelId: this.modelId }),
-      );
+      client = this.options
+        .planOf(spec)
+        .then(
+          (plan) => new ScriptedLlmClient(expertPolicyRules(plan, this.options.profile), { modelId: this.modelId }),
+        );
       // A failed plan lookup (env server restarting) is tried again on the next call.
       client.catch(() => this.clients.delete(episodeId));
       this.clients.set(episodeId, client);
