@@ -5,11 +5,10 @@
  */
 import type { WorkflowHandle } from '@temporalio/client';
 import { startReact, startEpisodeRerun } from '../client';
-import { cancelSignal } from '../workflows/messages';
+import { episodeFailure, withSigintCancel } from './sigint-cancel';
 import { reactStepsQuery, type ReactResult, type ReactStep, type reactWorkflow } from '../workflows/react';
 import { printReactStep, printReactSummary } from './react-show';
 import { defaultEpisodeId, parseEpisodeFlags } from './episode-options';
-import { describeWorkflowFailure } from './failure';
 import type { Output } from './output';
 import { withSession } from './session';
 import { failOnErrorStatus } from './commands/show';
@@ -46,28 +45,22 @@ export async function runReactEpisode(flags: RunFlags & { taskQueue: string }, o
           (rerunOf ? `, a re-run of ${rerunOf}` : ''),
       );
       return followReact(handle, out).catch((err: unknown) => {
-        const cause = describeWorkflowFailure(err);
-        throw cause ? new Error(`episode ${episodeId} failed: ${cause}`) : err;
+        throw episodeFailure(episodeId, err);
       });
     };
 
-    let interrupts = 0;
-    const onSigint = (): void => {
-      interrupts += 1;
-      if (interrupts > 1 || !handle) process.exit(130);
-      out.line('cancelling after the current step (Ctrl-C again to quit now)...');
-      void handle.signal(cancelSignal, 'interrupted from the CLI').catch(() => undefined);
-    };
-    process.on('SIGINT', onSigint);
-    try {
-      const result = await worker.run(startAndFollow());
-      if (result) {
-        printReactSummary(result, out);
-        failOnErrorStatus(result);
-      }
-    } finally {
-      process.off('SIGINT', onSigint);
-    }
+    await withSigintCancel(
+      () => handle,
+      out,
+      'cancelling after the current step (Ctrl-C again to quit now)...',
+      async () => {
+        const result = await worker.run(startAndFollow());
+        if (result) {
+          printReactSummary(result, out);
+          failOnErrorStatus(result);
+        }
+      },
+    );
   });
 }
 

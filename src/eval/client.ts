@@ -16,7 +16,7 @@ import { DEFAULT_TASK_QUEUE } from '../worker';
 import type { EpisodeResult } from '../workflows/episode';
 import { evalEpisodeId, type EvalInput, type EvalWorkflowResult, type evalWorkflow } from '../workflows/eval';
 import type { ReactResult } from '../workflows/react';
-import { joinOutcomes, outcomeOfFailure, outcomeOfResult, type SlimOutcome } from './outcome';
+import { evalResultsOf, outcomeOfFailure, outcomeOfResult, type SlimOutcome } from './outcome';
 import type { EvalResults } from './types';
 
 /** The task queue of one eval: only a process running that eval polls it. */
@@ -133,19 +133,8 @@ export async function fetchEvalResults(
     return { results: result, finished: true, cancelled: result.cancelled };
   }
   const outcomes = recordedOutcomes(opened.events, opened.input, evalId);
-  const { input } = opened;
   return {
-    results: {
-      evalId,
-      agent: input.agent,
-      selection: input.selection,
-      env: input.env,
-      ...(input.split !== undefined && { split: input.split }),
-      ...(input.model !== undefined && { model: input.model }),
-      maxSteps: input.config.maxSteps ?? 50,
-      total: input.episodes.length,
-      outcomes: joinOutcomes(input.episodes, outcomes),
-    },
+    results: evalResultsOf(evalId, opened.input, outcomes),
     finished: false,
     cancelled: false,
   };

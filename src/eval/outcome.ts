@@ -5,7 +5,8 @@
 import type { EpisodeResult } from '../workflows/episode';
 import type { ReactResult } from '../workflows/react';
 import type { LevelTokenTotals } from './level-tokens';
-import type { EpisodeOutcome, EvalPlanEpisode } from './types';
+import type { EvalInput } from '../workflows/eval';
+import type { EpisodeOutcome, EvalPlanEpisode, EvalResults } from './types';
 
 /** An outcome without the plan fields (spec, group), as the EvalWorkflow carries it. */
 export type SlimOutcome = Omit<EpisodeOutcome, 'spec' | 'group'>;
@@ -39,4 +40,19 @@ export function joinOutcomes(plan: readonly EvalPlanEpisode[], outcomes: readonl
   return [...outcomes]
     .sort((a, b) => a.index - b.index)
     .map((o) => ({ ...o, spec: plan[o.index]!.spec, group: plan[o.index]!.group }));
+}
+
+/** The results of an eval from its input and the outcomes recorded so far. */
+export function evalResultsOf(evalId: string, input: EvalInput, outcomes: readonly SlimOutcome[]): EvalResults {
+  return {
+    evalId,
+    agent: input.agent,
+    selection: input.selection,
+    env: input.env,
+    ...(input.split !== undefined && { split: input.split }),
+    ...(input.model !== undefined && { model: input.model }),
+    maxSteps: input.config.maxSteps ?? 50,
+    total: input.episodes.length,
+    outcomes: joinOutcomes(input.episodes, outcomes),
+  };
 }

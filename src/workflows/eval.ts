@@ -16,7 +16,7 @@ import {
 } from '@temporalio/workflow';
 import type { EpisodeConfig } from '../agent/config';
 import { totalTokens } from '../eval/level-tokens';
-import { outcomeOfFailure, outcomeOfResult, joinOutcomes, type SlimOutcome } from '../eval/outcome';
+import { evalResultsOf, outcomeOfFailure, outcomeOfResult, type SlimOutcome } from '../eval/outcome';
 import type { AgentKind, EvalPlanEpisode, EvalResults } from '../eval/types';
 import type { EnvSpec } from '../envs/text-env';
 import { episodeWorkflow } from './episode';
@@ -141,15 +141,7 @@ export async function evalWorkflow(input: EvalInput): Promise<EvalWorkflowResult
     await continueAsNew<typeof evalWorkflow>({ ...input, state: { outcomes, runs } });
   }
   return {
-    evalId,
-    agent: input.agent,
-    selection: input.selection,
-    env: input.env,
-    ...(input.split !== undefined && { split: input.split }),
-    ...(input.model !== undefined && { model: input.model }),
-    maxSteps: input.config.maxSteps ?? 50,
-    total: input.episodes.length,
-    outcomes: joinOutcomes(input.episodes, outcomes),
+    ...evalResultsOf(evalId, input, outcomes),
     cancelled,
     runs,
   };

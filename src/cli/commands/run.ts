@@ -11,10 +11,9 @@ import { DEMO_GAME, DEMO_SPLIT } from '../../envs/demo-game';
 import { AGENT_KINDS, type AgentKind } from '../../eval/types';
 import { DEFAULT_TASK_QUEUE } from '../../worker';
 import type { EpisodeResult, episodeWorkflow } from '../../workflows/episode';
-import { cancelSignal } from '../../workflows/messages';
+import { episodeFailure, withSigintCancel } from '../sigint-cancel';
 import { DEMO_MAX_STEPS, demoFlagsWithFallback } from '../demo-fallback';
 import { defaultEpisodeId, MAX_STEPS_LIMIT, parseEpisodeFlags, type EpisodeFlags } from '../episode-options';
-import { describeWorkflowFailure } from '../failure';
 import { followEpisode } from '../live';
 import { runReactEpisode } from '../react-run';
 import { LLM_SLOTS_HELP } from '../llm-slots';
@@ -77,28 +76,22 @@ export async function runEpisode(runFlags: RunFlags, out: Output): Promise<void>
           (rerunOf ? `, a re-run of ${rerunOf}` : ''),
       );
       return followEpisode(session.temporal.client, handle, out).catch((err: unknown) => {
-        const cause = describeWorkflowFailure(err);
-        throw cause ? new Error(`episode ${episodeId} failed: ${cause}`) : err;
+        throw episodeFailure(episodeId, err);
       });
     };
 
-    let interrupts = 0;
-    const onSigint = (): void => {
-      interrupts += 1;
-      if (interrupts > 1 || !handle) process.exit(130);
-      out.line('cancelling after the current step (Ctrl-C again to quit now; `step-hrl resume` continues)...');
-      void handle.signal(cancelSignal, 'interrupted from the CLI').catch(() => undefined);
-    };
-    process.on('SIGINT', onSigint);
-    try {
-      const result = await worker.run(startAndFollow());
-      if (result) {
-        printEpisodeSummary(result, out);
-        failOnErrorStatus(result);
-      }
-    } finally {
-      process.off('SIGINT', onSigint);
-    }
+    await withSigintCancel(
+      () => handle,
+      out,
+      'cancelling after the current step (Ctrl-C again to quit now; `step-hrl resume` continues)...',
+      async () => {
+        const result = await worker.run(startAndFollow());
+        if (result) {
+          printEpisodeSummary(result, out);
+          failOnErrorStatus(result);
+        }
+      },
+    );
   });
 }
 
