@@ -98,7 +98,7 @@ test('plays every episode once at bounded concurrency, across continue-as-new, w
   expect([...counting.resets.values()]).toEqual(episodes.map(() => 1));
   expect(counting.maxOpen()).toBeLessThanOrEqual(3);
   expect(counting.maxOpen()).toBeGreaterThan(1);
-});
+}, 600_000);
 
 test('a dead worker and a terminated eval lose nothing and replay no finished episode', async () => {
   const taskQueue = queueFor('eval-resume');
@@ -141,7 +141,7 @@ test('a dead worker and a terminated eval lose nothing and replay no finished ep
   for (const [key, resets] of counting.resets) unexplained += resets - 1 - (outcomeOf.get(key)!.redrives ?? 0);
   expect(unexplained).toBeGreaterThanOrEqual(0);
   expect(unexplained).toBeLessThanOrEqual(3); // at most the 3 children in flight at the terminate
-});
+}, 600_000);
 
 test('an eval of 1,205 episodes carries 1,200 finished outcomes over continue-as-new in a small input', async () => {
   const taskQueue = queueFor('eval-big');
@@ -188,4 +188,4 @@ test('an eval of 1,205 episodes carries 1,200 finished outcomes over continue-as
   expect(inputBytes).toBeLessThan(1_000_000);
   expect(resultBytes).toBeLessThan(1_500_000);
   expect(history.events!.length).toBeLessThan(200);
-});
+}, 600_000);
