@@ -61,6 +61,12 @@ test('a read-only cache re-run of an eval: same table, 0 tokens, 0 requests', as
       .filter((l) => l.startsWith('|'));
   expect(markdownRows('b')).toEqual(markdownRows('a').map((l) => l));
 
+  // `resume` of a finished eval plays nothing: it reports the results again.
+  const resumed = await runCli(['resume', a.results.evalId, '--json', ...common], env('read-only'), 120_000);
+  expect(resumed.code).toBe(0);
+  expect(resumed.stdout).toMatch(/"type":"eval-started".*"state":"finished"/);
+  expect(endpoint.requestCount).toBe(requestsAfterFirst);
+
   const show = await runCli(['eval', 'show', b.results.evalId, ...common], cleanEnv(), 60_000);
   expect(show.code).toBe(0);
   expect(show.stdout).toContain('boil-water');
