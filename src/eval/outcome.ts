@@ -4,8 +4,8 @@
  */
 import type { EpisodeResult } from '../workflows/episode';
 import type { ReactResult } from '../workflows/react';
-import type { LevelTokenTotals } from './level-tokens';
-import type { EvalInput } from '../workflows/eval';
+import type { EvalInput, EvalProgress } from '../workflows/eval';
+import { totalTokens, type LevelTokenTotals } from './level-tokens';
 import type { EpisodeOutcome, EvalPlanEpisode, EvalResults } from './types';
 
 /** An outcome without the plan fields (spec, group), as the EvalWorkflow carries it. */
@@ -54,5 +54,28 @@ export function evalResultsOf(evalId: string, input: EvalInput, outcomes: readon
     maxSteps: input.config.maxSteps ?? 50,
     total: input.episodes.length,
     outcomes: joinOutcomes(input.episodes, outcomes),
+  };
+}
+
+/** An eval's progress from its outcomes so far (the `evalProgress` query's answer). */
+export function evalProgressOf(
+  total: number,
+  outcomes: readonly SlimOutcome[],
+  running: readonly string[],
+  runs: number,
+  cancelled: boolean,
+): EvalProgress {
+  const done = outcomes.length;
+  return {
+    status: cancelled ? 'cancelled' : done === total ? 'completed' : 'running',
+    total,
+    done,
+    running: [...running],
+    won: outcomes.filter((o) => o.won).length,
+    failed: outcomes.filter((o) => o.status === 'failed').length,
+    scoreSum: outcomes.reduce((sum, o) => sum + Math.max(0, o.score), 0),
+    tokens: outcomes.reduce((sum, o) => sum + totalTokens(o.tokens), 0),
+    spentTokens: outcomes.reduce((sum, o) => sum + o.spentTokens, 0),
+    runs,
   };
 }

@@ -15,8 +15,7 @@ import {
   defineQuery,
 } from '@temporalio/workflow';
 import type { EpisodeConfig } from '../agent/config';
-import { totalTokens } from '../eval/level-tokens';
-import { evalResultsOf, outcomeOfFailure, outcomeOfResult, type SlimOutcome } from '../eval/outcome';
+import { evalProgressOf, evalResultsOf, outcomeOfFailure, outcomeOfResult, type SlimOutcome } from '../eval/outcome';
 import type { AgentKind, EvalPlanEpisode, EvalResults } from '../eval/types';
 import type { EnvSpec } from '../envs/text-env';
 import { episodeWorkflow } from './episode';
@@ -100,7 +99,7 @@ export async function evalWorkflow(input: EvalInput): Promise<EvalWorkflowResult
   let finishedThisRun = 0;
   let cancelled = false;
 
-  setHandler(evalProgressQuery, () => progressOf(input, outcomes, running, runs, cancelled));
+  setHandler(evalProgressQuery, () => evalProgressOf(input.episodes.length, outcomes, [...running], runs, cancelled));
   setHandler(evalOutcomesQuery, () => outcomes);
   setHandler(cancelSignal, (reason?: string) => {
     cancelled = true;
@@ -143,28 +142,6 @@ export async function evalWorkflow(input: EvalInput): Promise<EvalWorkflowResult
   return {
     ...evalResultsOf(evalId, input, outcomes),
     cancelled,
-    runs,
-  };
-}
-
-function progressOf(
-  input: EvalInput,
-  outcomes: readonly SlimOutcome[],
-  running: ReadonlySet<string>,
-  runs: number,
-  cancelled: boolean,
-): EvalProgress {
-  const done = outcomes.length;
-  return {
-    status: cancelled ? 'cancelled' : done === input.episodes.length ? 'completed' : 'running',
-    total: input.episodes.length,
-    done,
-    running: [...running],
-    won: outcomes.filter((o) => o.won).length,
-    failed: outcomes.filter((o) => o.status === 'failed').length,
-    scoreSum: outcomes.reduce((sum, o) => sum + Math.max(0, o.score), 0),
-    tokens: outcomes.reduce((sum, o) => sum + totalTokens(o.tokens), 0),
-    spentTokens: outcomes.reduce((sum, o) => sum + o.spentTokens, 0),
     runs,
   };
 }

@@ -13,7 +13,7 @@ import {
   startOrAttachEval,
   type OpenedEval,
 } from '../../eval/client';
-import { totalTokens } from '../../eval/level-tokens';
+import { evalProgressOf } from '../../eval/outcome';
 import { EVAL_PRESET_NAMES, resolvePlan, type EvalPresetName } from '../../eval/plan';
 import { compareEvals, renderCompareTerminal } from '../../eval/compare';
 import { renderResultsTerminal } from '../../eval/render';
@@ -235,18 +235,7 @@ async function follow(
     await Promise.race([resultPromise.catch(() => undefined), new Promise((r) => setTimeout(r, 1000))]);
   }
   const result = await resultPromise;
-  onProgress({
-    status: result.cancelled ? 'cancelled' : 'completed',
-    total: result.total,
-    done: result.outcomes.length,
-    running: [],
-    won: result.outcomes.filter((o) => o.won).length,
-    failed: result.outcomes.filter((o) => o.status === 'failed').length,
-    scoreSum: result.outcomes.reduce((s, o) => s + Math.max(0, o.score), 0),
-    tokens: result.outcomes.reduce((s, o) => s + totalTokens(o.tokens), 0),
-    spentTokens: result.outcomes.reduce((s, o) => s + o.spentTokens, 0),
-    runs: result.runs,
-  });
+  onProgress(evalProgressOf(result.total, result.outcomes, [], result.runs, result.cancelled));
   return result;
 }
 
