@@ -245,9 +245,8 @@ function queryProgress(client: Client, evalId: string) {
 
 function printEvalSummary(result: EvalWorkflowResult, out: Output, outDir: string): void {
   out.line(renderResultsTerminal(result));
-  const n = result.outcomes.length;
-  const won = result.outcomes.filter((o) => o.won).length;
-  const meanScore = n ? result.outcomes.reduce((s, o) => s + Math.max(0, o.score), 0) / n : 0;
+  const { done: n, won, scoreSum } = evalProgressOf(result.total, result.outcomes, [], result.runs, result.cancelled);
+  const meanScore = n ? scoreSum / n : 0;
   out.event(
     'eval-finished',
     { evalId: result.evalId, episodes: n, total: result.total, won, meanScore, cancelled: result.cancelled, outDir },
