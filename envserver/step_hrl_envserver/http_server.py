@@ -30,6 +30,11 @@ ENV_PREFIXES = {"scienceworld": "scienceworld", "sciworld": "scienceworld", "alf
 TEST_STEP_DELAY_ENV = "STEP_HRL_ENVSERVER_TEST_STEP_DELAY_MS"
 
 
+def task_of(reset_out: dict[str, Any]) -> str:
+    """The per-task stats key of a reset's answer."""
+    return str(reset_out.get("task_name") or reset_out.get("game_file") or "?")
+
+
 class EnvService:
     """Owns the backends and their session registries; every public method takes a JSON-like dict."""
 
@@ -74,11 +79,12 @@ class EnvService:
 
         def run(s: Session[Any]) -> dict[str, Any]:
             if s.key is not None and s.reset_body == request and s.steps.next_index == 0 and s.reset_out is not None:
-                self.stats.count(env, "resets_from_store")  # the same reset again, nothing since: same answer
+                # The same reset again, nothing since: same answer.
+                self.stats.stored_reset(env, task_of(s.reset_out))
                 return s.reset_out
             s.steps.clear()  # a new episode: earlier step indices no longer name anything
             out: dict[str, Any] = backend.reset(s.state, body)
-            self.stats.reset(env, str(out.get("task_name") or out.get("game_file") or "?"))
+            self.stats.reset(env, task_of(out))
             s.reset_body, s.reset_out = request, out
             return out
 

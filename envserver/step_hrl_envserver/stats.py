@@ -14,6 +14,8 @@ class ServerStats:
         self._lock = threading.Lock()
         self._counts: Counter[str] = Counter()
         self._resets: dict[str, Counter[str]] = {}
+        # Resets answered from a keyed session's store (a retried create + reset): no simulator work.
+        self._stored_resets: dict[str, Counter[str]] = {}
         # (reset generation, step index) of every step applied to a simulator, per (env, session).
         self._applied_keys: dict[tuple[str, int], set[tuple[int, int]]] = {}
 
@@ -25,6 +27,12 @@ class ServerStats:
         with self._lock:
             self._counts[f"{env}.resets"] += 1
             self._resets.setdefault(env, Counter())[task] += 1
+
+    def stored_reset(self, env: str, task: str) -> None:
+        """A reset answered from the store: counted apart, so per-task resets stay real simulator resets."""
+        with self._lock:
+            self._counts[f"{env}.resets_from_store"] += 1
+            self._stored_resets.setdefault(env, Counter())[task] += 1
 
     def applied(self, env: str, session: int, generation: int, index: int) -> None:
         """Records one simulator application of step ``index``; a repeat counts in ``applied_twice``."""
@@ -58,6 +66,7 @@ class ServerStats:
                 row: dict[str, Any] = {f: self._counts[f"{env}.{f}"] for f in fields}
                 row["sessions_open"] = open_sessions.get(env, 0)
                 row["resets_by_task"] = dict(sorted(self._resets.get(env, Counter()).items()))
+                row["stored_resets_by_task"] = dict(sorted(self._stored_resets.get(env, Counter()).items()))
                 per_env[env] = row
         totals = {f: sum(per_env[e][f] for e in envs) for f in (*fields, "sessions_open")}
         return {**totals, "envs": per_env}

@@ -71,6 +71,9 @@ def test_keyed_session_retried_create_and_reset_cost_one_reset(client: Client) -
     after = client.call("GET", "/stats")[1]["envs"]["alfworld"]
     assert after["resets"] - before["resets"] == 1
     assert after["resets_from_store"] - before["resets_from_store"] == 1
+    game_key = next(k for k in after["stored_resets_by_task"] if GAME.split("/")[-2] in k)
+    stored_before = before.get("stored_resets_by_task", {}).get(game_key, 0)
+    assert after["stored_resets_by_task"][game_key] - stored_before == 1
     # Once a step was taken, the same key starts over: the old session is closed, a new one made.
     assert client.call("POST", "/alfworld/step", {"id": first, "action": "look", "step_index": 0})[0] == 200
     fresh = client.call("POST", "/alfworld/create", {"key": key})[1]

@@ -2,8 +2,9 @@
  * kill -9 of a running `step-hrl eval` on real ALFWorld games (its embedded Temporal server dies
  * with it), then the same command again: the eval finishes from where it stopped with every game
  * won, and no game is played twice. Counted by the env server, which lives on outside the killed
- * process: every game has exactly one reset plus one per recorded re-drive (a re-drive replays the
- * recorded actions into a fresh session; nothing is decided again).
+ * process: every game has one real reset plus at most one per recorded re-drive (a re-drive replays the
+ * recorded actions into a fresh session; nothing is decided again; a retried reset is answered from
+ * the keyed session and costs no second reset).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -48,10 +49,12 @@ test('an eval killed with kill -9 midway finishes on the same command, no game p
   expect(finished).toHaveLength(1);
   expect(JSON.parse(finished[0]!)).toMatchObject({ episodes: GAMES, total: GAMES, won: GAMES });
 
-  // 3. Each game reset once, plus once per recorded re-drive.
+  // 3. No game played twice: a real reset only for the first play and per recorded re-drive. A
+  // retried reset, or a re-drive before the game's first step, finds its keyed session untouched
+  // and is answered from the store; every re-drive shows up as one or the other.
   const { results } = await readResults(outDir);
   expect(results.outcomes.map((o) => o.index)).toEqual([...Array(GAMES).keys()]);
   const perGame = await resetsPerGame(server.url, results.outcomes);
-  expect(perGame.filter((g) => g.resets !== 1 + g.redrives)).toEqual([]);
-  expect(perGame.every((g) => g.resets >= 1)).toBe(true);
+  expect(perGame.filter((g) => g.resets < 1 || g.resets > 1 + g.redrives)).toEqual([]);
+  expect(perGame.filter((g) => g.resets + g.storedResets < 1 + g.redrives)).toEqual([]);
 }, 900_000);

@@ -60,24 +60,36 @@ export async function killAndRerunEval(
 export interface EpisodeResets {
   task: string;
   variation?: number;
+  /** Real simulator resets. */
   resets: number;
+  /** Resets answered from a keyed session's store (re-driven before its first step): no simulator work. */
+  storedResets: number;
   redrives: number;
 }
 
 /**
- * Env server resets per episode (`GET /stats` `resets_by_task`). Only for evals whose episodes are
- * distinct games (ALFWorld): each must have exactly 1 + its recorded re-drives.
+ * Env server resets per episode (`GET /stats` `resets_by_task`, `stored_resets_by_task`). Only for
+ * evals whose episodes are distinct games (ALFWorld): each must have exactly 1 + its recorded
+ * re-drives, counting a re-drive before the first step (answered from the store) as a reset.
  */
 export async function resetsPerGame(
   envServerUrl: string,
   outcomes: readonly EpisodeOutcome[],
 ): Promise<EpisodeResets[]> {
   const stats = (await (await fetch(`${envServerUrl}/stats`)).json()) as {
-    envs: Record<string, { resets_by_task: Record<string, number> }>;
+    envs: Record<string, { resets_by_task: Record<string, number>; stored_resets_by_task: Record<string, number> }>;
+  };
+  const countFor = (byTask: Record<string, number> | undefined, task: string): number => {
+    const key = Object.keys(byTask ?? {}).find((k) => k.includes(task));
+    return key ? byTask![key]! : 0;
   };
   return outcomes.map((o) => {
-    const resets = stats.envs[o.spec.env]?.resets_by_task ?? {};
-    const key = Object.keys(resets).find((k) => k.includes(o.spec.task));
-    return { task: o.spec.task, resets: key ? resets[key]! : 0, redrives: o.redrives ?? 0 };
+    const env = stats.envs[o.spec.env];
+    return {
+      task: o.spec.task,
+      resets: countFor(env?.resets_by_task, o.spec.task),
+      storedResets: countFor(env?.stored_resets_by_task, o.spec.task),
+      redrives: o.redrives ?? 0,
+    };
   });
 }
