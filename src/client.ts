@@ -3,12 +3,7 @@
  * the results of the subtask child workflows, read from the completion events in the episode's
  * own history chain (so two runs that reused one id never mix).
  */
-import {
-  WorkflowExecutionAlreadyStartedError,
-  WorkflowNotFoundError,
-  type Client,
-  type WorkflowHandle,
-} from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import { withDefaults, type EpisodeConfig } from './agent/config';
 import type { AugmentedTransition } from './agent/records';
@@ -16,6 +11,7 @@ import type { EnvSpec } from './envs/text-env';
 import { episodeWorkflow, reactWorkflow } from './workflows';
 import type { EpisodeInput } from './workflows/episode';
 import { subtaskWorkflow, type SubtaskInput, type SubtaskOutcome } from './workflows/subtask';
+import { historySourceOf, type HistorySource } from './history-source';
 import { DEFAULT_TASK_QUEUE } from './worker';
 
 /** Options of {@link startEpisode}. */
@@ -133,8 +129,8 @@ type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
  * kept of that run's record (`state.resumedFrom`), read the same way. Children of an earlier,
  * separate run under the same id are not included.
  */
-export async function fetchSubtaskOutcomes(client: Client, episodeId: string): Promise<SubtaskOutcome[]> {
-  return (await readRunChain(client, episodeId)).map((part) => part.outcome);
+export async function fetchSubtaskOutcomes(from: Client | HistorySource, episodeId: string): Promise<SubtaskOutcome[]> {
+  return (await readRunChain(historySourceOf(from), episodeId)).map((part) => part.outcome);
 }
 
 /** One finished subtask child of an episode run. */
@@ -144,8 +140,8 @@ interface RecordedPart {
 }
 
 /** The parts recorded by the run chain that ends at `lastRunId` (default: the latest run). */
-async function readRunChain(client: Client, episodeId: string, lastRunId?: string): Promise<RecordedPart[]> {
-  const converter = client.options.loadedDataConverter.payloadConverter;
+async function readRunChain(source: HistorySource, episodeId: string, lastRunId?: string): Promise<RecordedPart[]> {
+  const converter = source.payloadConverter;
   const decode = <T>(payloads: temporal.api.common.v1.IPayloads | null | undefined): T | undefined => {
     const payload = payloads?.payloads?.[0];
     return payload ? (converter.fromPayload(payload) as T) : undefined;
@@ -153,13 +149,7 @@ async function readRunChain(client: Client, episodeId: string, lastRunId?: strin
   const runs: HistoryEvent[][] = [];
   let runId = lastRunId;
   do {
-    const history = await client.workflow
-      .getHandle(episodeId, runId)
-      .fetchHistory()
-      .catch((err: unknown) => {
-        if (err instanceof WorkflowNotFoundError) return undefined;
-        throw err;
-      });
+    const history = await source.fetch(episodeId, runId);
     if (!history) break; // no such episode (or that run is past retention)
     const events = history.events ?? [];
     runs.unshift(events);
@@ -169,7 +159,7 @@ async function readRunChain(client: Client, episodeId: string, lastRunId?: strin
   const first = decode<EpisodeInput>(runs[0]?.[0]?.workflowExecutionStartedEventAttributes?.input);
   const resumedFrom = first?.state?.resumedFrom;
   const parts: RecordedPart[] = resumedFrom
-    ? (await readRunChain(client, episodeId, resumedFrom.runId)).filter((p) => p.subtaskIndex < resumedFrom.subtasks)
+    ? (await readRunChain(source, episodeId, resumedFrom.runId)).filter((p) => p.subtaskIndex < resumedFrom.subtasks)
     : [];
   for (const events of runs) {
     const subtaskInitiations = new Map<string, number>();
@@ -189,6 +179,9 @@ async function readRunChain(client: Client, episodeId: string, lastRunId?: strin
 }
 
 /** Every augmented transition of an episode, in step order. */
-export async function fetchTransitions(client: Client, episodeId: string): Promise<AugmentedTransition[]> {
-  return (await fetchSubtaskOutcomes(client, episodeId)).flatMap((o) => o.transitions);
+export async function fetchTransitions(
+  from: Client | HistorySource,
+  episodeId: string,
+): Promise<AugmentedTransition[]> {
+  return (await fetchSubtaskOutcomes(from, episodeId)).flatMap((o) => o.transitions);
 }
