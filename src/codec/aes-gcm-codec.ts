@@ -82,7 +82,10 @@ export class AesGcmCodec implements PayloadCodec {
     try {
       const decipher = createDecipheriv(ALGORITHM, key, data.subarray(0, IV_BYTES));
       decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
-      const plain = Buffer.concat([decipher.update(data.subarray(IV_BYTES, data.length - TAG_BYTES)), decipher.final()]);
+      const plain = Buffer.concat([
+        decipher.update(data.subarray(IV_BYTES, data.length - TAG_BYTES)),
+        decipher.final(),
+      ]);
       return temporal.api.common.v1.Payload.decode(plain);
     } catch {
       throw new PayloadDecryptionError(
@@ -95,7 +98,8 @@ export class AesGcmCodec implements PayloadCodec {
 
 function unknownKeyMessage(id: string, keys: CodecKeys): string {
   const known = [...keys.byId.keys()];
-  const have = known.length > 0 ? `this process has key ids ${known.map((k) => JSON.stringify(k)).join(', ')}` : 'no key is set';
+  const have =
+    known.length > 0 ? `this process has key ids ${known.map((k) => JSON.stringify(k)).join(', ')}` : 'no key is set';
   return (
     `payload encrypted with key id ${JSON.stringify(id)}, which is not configured (${have}); ` +
     `set ${KEY_ID_VAR}=${id} and ${KEY_VAR} to the key it was written with, or list it as ${id}:<base64 key> ` +

@@ -20,7 +20,10 @@ interface PayloadSlot {
  * `codecs` (in reverse order, as the SDK decodes) and puts the decoded payloads in place.
  * @returns the same history object, decoded.
  */
-export async function decodeHistoryPayloads<H extends History>(history: H, codecs: readonly PayloadCodec[]): Promise<H> {
+export async function decodeHistoryPayloads<H extends History>(
+  history: H,
+  codecs: readonly PayloadCodec[],
+): Promise<H> {
   if (codecs.length === 0) return history;
   const slots: PayloadSlot[] = [];
   collectPayloads(history, slots);

@@ -87,8 +87,7 @@ function checkId(id: string, where: string): void {
 
 /** A base64 key of exactly 32 bytes; the message never repeats the value. */
 function parseKey(text: string, where: string): Buffer {
-  if (!BASE64.test(text) || text.length % 4 !== 0)
-    throw new CodecKeyConfigError(`${where} is not base64; ${KEY_FIX}`);
+  if (!BASE64.test(text) || text.length % 4 !== 0) throw new CodecKeyConfigError(`${where} is not base64; ${KEY_FIX}`);
   const key = Buffer.from(text, 'base64');
   if (key.length !== KEY_BYTES)
     throw new CodecKeyConfigError(

@@ -6,9 +6,11 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { startEpisodeRerun } from '../../src/client';
+import { dataConverterFromEnv } from '../../src/codec';
 import { temporalCliPath } from '../../src/server/temporal-cli';
 import { subtaskWorkflowId } from '../../src/workflows';
-import { testAddress } from '../support/temporal';
+import { connectTestTemporal, queueFor, testAddress } from '../support/temporal';
 import { cleanEnv, ensureBuilt, runCli, spawnCli } from './cli-harness';
 
 /** Part of the builtin task's description: it is in every prompt and observation of the episode. */
@@ -116,6 +118,29 @@ test('`show` without the key exits 1 with one clear line; with the key it shows 
   const exportWithout = await runCli(['export', encryptedId], env(), 60_000);
   expect(exportWithout.code).toBe(1);
   expect(exportWithout.stderr).toMatch(/^Error: payload encrypted with key id "test-key-1"/);
+});
+
+test('`show` of an episode whose memo is encrypted names the missing key (not "no episode")', async () => {
+  const t = await connectTestTemporal({ dataConverter: dataConverterFromEnv(KEY_ENV) });
+  try {
+    // a re-run carries a memo (rerunOf); nothing polls its queue, only its description matters
+    const handle = await startEpisodeRerun(t.client, {
+      episodeId: encryptedId,
+      taskQueue: queueFor('codec-memo'),
+      config: { spec: { env: 'builtin', task: 'find-key-open-chest', variation: 4 } },
+    });
+    try {
+      const shown = await runCli(['show', handle.workflowId], env(), 60_000);
+      expect(shown.code).toBe(1);
+      expect(shown.stderr.trim()).toMatch(
+        /^Error: payload encrypted with key id "test-key-1", which is not configured/,
+      );
+    } finally {
+      await handle.terminate('test done');
+    }
+  } finally {
+    await t.close();
+  }
 });
 
 test('the codec server decrypts payloads of the raw history over HTTP (with CORS for the UI)', async () => {

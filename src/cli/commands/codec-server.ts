@@ -17,14 +17,18 @@ program
     action(async (flags) => {
       const port = Number(flags.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535)
-        throw new Error(`--port ${JSON.stringify(flags.port)} is not a port number; pass an integer from 1 to 65535 (0: any free port)`);
+        throw new Error(
+          `--port ${JSON.stringify(flags.port)} is not a port number; pass an integer from 1 to 65535 (0: any free port)`,
+        );
       if (flags.corsOrigin !== undefined && !/^https?:\/\/[^/\s]+$/.test(flags.corsOrigin))
         throw new Error(
           `--cors-origin ${JSON.stringify(flags.corsOrigin)} is not an origin; pass scheme://host[:port], e.g. http://localhost:8233`,
         );
       const keys = loadCodecKeys();
       if (!keys.current)
-        throw new Error(`no encryption key is set; set ${KEY_ID_VAR} and ${KEY_VAR} (${KEY_FIX}) to the key the payloads use`);
+        throw new Error(
+          `no encryption key is set; set ${KEY_ID_VAR} and ${KEY_VAR} (${KEY_FIX}) to the key the payloads use`,
+        );
       const server = await startCodecServer({ codec: new AesGcmCodec(keys), port, corsOrigin: flags.corsOrigin });
       console.log(`codec server at ${server.url} (key ids ${[...keys.byId.keys()].join(', ')}); Ctrl-C stops it`);
       console.log(
