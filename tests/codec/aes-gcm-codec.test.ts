@@ -1,6 +1,7 @@
 /** The AES-256-GCM payload codec and its keys: round trip, tampering, rotation by id, bad keys. */
 import { randomBytes } from 'node:crypto';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
+import type { temporal } from '@temporalio/proto';
 import {
   AesGcmCodec,
   CodecKeyConfigError,
@@ -147,22 +148,20 @@ test('decodeHistoryPayloads decrypts payloads anywhere in a history (lists, maps
   const [input, memo, detail] = await c.encode(
     ['in', 'memo', 'detail'].map((v) => defaultPayloadConverter.toPayload(v)),
   );
-  const history = {
+  const history: temporal.api.history.v1.IHistory = {
     events: [
+      { workflowExecutionStartedEventAttributes: { input: { payloads: [input] }, memo: { fields: { m: memo } } } },
       {
-        eventId: 1,
-        workflowExecutionStartedEventAttributes: { input: { payloads: [input] }, memo: { fields: { m: memo } } },
-      },
-      {
-        eventId: 2,
-        workflowTaskFailedEventAttributes: { failure: { applicationFailureInfo: { details: { payloads: [detail] } } } },
+        workflowTaskFailedEventAttributes: {
+          failure: { applicationFailureInfo: { details: { payloads: [detail] } } },
+        },
       },
     ],
   };
   await decodeHistoryPayloads(history, [c]);
-  const e0 = history.events[0].workflowExecutionStartedEventAttributes!;
-  expect(defaultPayloadConverter.fromPayload(e0.input.payloads[0])).toBe('in');
-  expect(defaultPayloadConverter.fromPayload(e0.memo.fields.m)).toBe('memo');
-  const details = history.events[1].workflowTaskFailedEventAttributes!.failure.applicationFailureInfo.details;
-  expect(defaultPayloadConverter.fromPayload(details.payloads[0])).toBe('detail');
+  const started = history.events![0].workflowExecutionStartedEventAttributes!;
+  expect(defaultPayloadConverter.fromPayload(started.input!.payloads![0])).toBe('in');
+  expect(defaultPayloadConverter.fromPayload(started.memo!.fields!.m)).toBe('memo');
+  const failure = history.events![1].workflowTaskFailedEventAttributes!.failure!;
+  expect(defaultPayloadConverter.fromPayload(failure.applicationFailureInfo!.details!.payloads![0])).toBe('detail');
 });
