@@ -28,9 +28,9 @@ export function liveHistories(client: Client): HistorySource {
     payloadConverter: client.options.loadedDataConverter.payloadConverter,
     fetch: (workflowId, runId) =>
       fetchDecodedHistory(client, workflowId, runId).catch((err: unknown) => {
-          if (err instanceof WorkflowNotFoundError) return undefined;
-          throw err;
-        }),
+        if (err instanceof WorkflowNotFoundError) return undefined;
+        throw err;
+      }),
   };
 }
 
