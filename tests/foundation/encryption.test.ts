@@ -24,11 +24,16 @@ interface JsonPayload {
   data?: string;
 }
 
-/** The raw histories (episode + each subtask child) as `temporal workflow show --output json` prints them. */
-function rawHistories(episodeId: string): unknown[] {
+/**
+ * The raw histories (episode + each subtask child) as `temporal workflow show --output json` prints
+ * them; through a codec server when `codecEndpoint` is given (the CLI's `--codec-endpoint`).
+ */
+function rawHistories(episodeId: string, codecEndpoint?: string): unknown[] {
+  const codec = codecEndpoint ? ['--codec-endpoint', codecEndpoint] : [];
+  const args = ['--address', testAddress(), '--output', 'json', ...codec];
   const show = (id: string): unknown =>
     JSON.parse(
-      execFileSync(temporalCliPath(), ['workflow', 'show', '-w', id, '--address', testAddress(), '--output', 'json'], {
+      execFileSync(temporalCliPath(), ['workflow', 'show', '-w', id, ...args], {
         encoding: 'utf8',
         stdio: ['ignore', 'pipe', 'pipe'],
       }),
@@ -163,6 +168,9 @@ test('the codec server decrypts payloads of the raw history over HTTP (with CORS
     const decodedEncodings = new Set(decoded.map((p) => b64(p.metadata.encoding)));
     expect([...decodedEncodings].sort()).toEqual(['binary/null', 'json/plain']); // void results are binary/null
     expect(decoded.map((p) => b64(p.data)).join('\n')).toContain(PHRASE);
+
+    // The Temporal CLI, a real codec-server client, reads the history decrypted through it.
+    expect(readableText(rawHistories(encryptedId, url))).toContain(PHRASE);
 
     const preflight = await fetch(`${url}/decode`, {
       method: 'OPTIONS',
