@@ -6,13 +6,17 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { PayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
+import { fetchDecodedHistory } from './codec/history';
 
 /** One workflow run's history. */
 export type History = temporal.api.history.v1.IHistory;
 
 /** Reads workflow histories and decodes their payloads. */
 export interface HistorySource {
-  /** The history of one run of `workflowId` (the latest when `runId` is absent); undefined when there is none. */
+  /**
+   * The history of one run of `workflowId` (the latest when `runId` is absent), payloads decoded
+   * (decrypted) by the source's codecs; undefined when there is none.
+   */
   fetch(workflowId: string, runId?: string): Promise<History | undefined>;
   /** Turns a history's (decoded) payloads into values: the same converter the worker uses. */
   readonly payloadConverter: PayloadConverter;
@@ -23,13 +27,10 @@ export function liveHistories(client: Client): HistorySource {
   return {
     payloadConverter: client.options.loadedDataConverter.payloadConverter,
     fetch: (workflowId, runId) =>
-      client.workflow
-        .getHandle(workflowId, runId)
-        .fetchHistory()
-        .catch((err: unknown) => {
-          if (err instanceof WorkflowNotFoundError) return undefined;
-          throw err;
-        }),
+      fetchDecodedHistory(client, workflowId, runId).catch((err: unknown) => {
+        if (err instanceof WorkflowNotFoundError) return undefined;
+        throw err;
+      }),
   };
 }
 

@@ -11,6 +11,7 @@
 import { WorkflowIdReusePolicy } from '@temporalio/common';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { decode, num, type HistoryEvent } from './history-payloads';
+import { fetchDecodedHistory } from './codec/history';
 import type { EnvResetOutput } from './activities/types';
 import { initialState, type EpisodeInput, type EpisodeState, type episodeWorkflow } from './workflows/episode';
 import type { SubtaskInput, SubtaskOutcome } from './workflows/subtask';
@@ -52,7 +53,7 @@ export async function resumeEpisode(client: Client, episodeId: string): Promise<
         `cancelled run can be resumed; see its record with \`step-hrl show ${episodeId}\``,
     );
   }
-  const history = await client.workflow.getHandle(episodeId, description.runId).fetchHistory();
+  const history = await fetchDecodedHistory(client, episodeId, description.runId);
   const events = history.events ?? [];
   const input = decode<EpisodeInput>(events[0]?.workflowExecutionStartedEventAttributes?.input);
   if (!input?.config) throw new Error(`episode ${JSON.stringify(episodeId)} has no recorded input`);
@@ -79,7 +80,7 @@ export async function pinnedWorkerId(
   episodeId: string,
   taskQueue: string,
 ): Promise<string | undefined> {
-  const events = (await client.workflow.getHandle(episodeId).fetchHistory()).events ?? [];
+  const events = (await fetchDecodedHistory(client, episodeId)).events ?? [];
   let queue = decode<EpisodeInput>(events[0]?.workflowExecutionStartedEventAttributes?.input)?.state?.envQueue;
   const acquires = new Set<number>();
   for (const e of events) {

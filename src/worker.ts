@@ -6,7 +6,7 @@
  * Temporal's queues, where nothing times it out, instead of inside this process.
  */
 import { randomUUID } from 'node:crypto';
-import type { Duration } from '@temporalio/common';
+import type { DataConverter, Duration } from '@temporalio/common';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
 import {
   createEnvActivities,
@@ -19,6 +19,8 @@ import {
   type EnvFactory,
 } from './activities';
 import type { LlmClient } from './llm/types';
+import { dataConverterFromEnv } from './codec/data-converter';
+import { stopOnUndecryptable } from './codec/worker-guard';
 
 /** Default shared task queue. */
 export const DEFAULT_TASK_QUEUE = 'step-hrl';
@@ -72,6 +74,12 @@ export interface StepHrlWorkerOptions {
   counters?: { calls?: CallCounter; env?: EnvCounters };
   /** Poller and cache settings of the shared-queue worker; unset ones keep the SDK's defaults. */
   tuning?: WorkerTuning;
+  /**
+   * Payload conversion and encryption; must match the clients'. A payload this worker cannot
+   * decrypt stops it (`run()` rejects with the key id to configure) instead of failing that task
+   * over and over. @default {@link dataConverterFromEnv}()
+   */
+  dataConverter?: DataConverter;
 }
 
 /** Poller and cache settings of the shared-queue worker (see the SDK's `WorkerOptions`). */
@@ -119,8 +127,20 @@ export async function createStepHrlWorker(options: StepHrlWorkerOptions): Promis
     ? { workflowBundle: options.workflowBundle }
     : { workflowsPath: require.resolve('./workflows') };
   const interceptors = { activity: [heartbeatWhileRunning] };
+  const workers: Worker[] = [];
+  let stopped: Error | undefined;
+  let rejectStopped: (err: Error) => void = () => undefined;
+  const stoppedByKey = new Promise<never>((_, reject) => (rejectStopped = reject));
+  stoppedByKey.catch(() => undefined); // observed through run()
+  const dataConverter = stopOnUndecryptable(options.dataConverter ?? dataConverterFromEnv(), (err) => {
+    if (stopped) return;
+    stopped = new Error(`worker stopped: ${err.message}`);
+    for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+    rejectStopped(stopped);
+  });
   const main = await Worker.create({
     connection: options.connection,
+    dataConverter,
     namespace: options.namespace,
     taskQueue,
     ...workflowSource,
@@ -137,6 +157,7 @@ export async function createStepHrlWorker(options: StepHrlWorkerOptions): Promis
   });
   const env = await Worker.create({
     connection: options.connection,
+    dataConverter,
     namespace: options.namespace,
     taskQueue: envQueue,
     activities: envActivities,
@@ -146,21 +167,26 @@ export async function createStepHrlWorker(options: StepHrlWorkerOptions): Promis
   });
   const alive = await Worker.create({
     connection: options.connection,
+    dataConverter,
     namespace: options.namespace,
     taskQueue: livenessQueue(envQueue),
     activities: createLivenessActivities(envQueue),
     maxConcurrentActivityTaskExecutions: 4, // pings return at once; a few slots never run out
   });
-  const workers = [main, env, alive];
+  workers.push(main, env, alive);
   return {
     envQueue,
     async run<T>(until?: Promise<T>): Promise<T | void> {
       const all = Promise.all(workers.map((w) => w.run()));
-      if (!until) return void (await all);
+      if (!until) {
+        await all;
+        if (stopped) throw stopped;
+        return;
+      }
       try {
-        return await until;
+        return await Promise.race([until, stoppedByKey]);
       } finally {
-        for (const w of workers) w.shutdown();
+        for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
         await all;
       }
     },

@@ -77,6 +77,7 @@ export async function withSession<T>(flags: TemporalCliOptions, body: (session: 
       return createStepHrlWorker({
         connection: temporal.native,
         namespace: temporal.target.namespace,
+        dataConverter: temporal.dataConverter,
         taskQueue: options.taskQueue,
         llm: llm.client,
         envFactory: envs.create,

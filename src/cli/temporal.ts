@@ -1,6 +1,8 @@
 /** Opens the Temporal connections a command needs, on the embedded dev server or a configured cluster. */
 import { Client, Connection } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { NativeConnection } from '@temporalio/worker';
+import { dataConverterFromEnv } from '../codec/data-converter';
 import { resolveTemporal, type TemporalTarget } from '../server/connection';
 import { installQuietRuntime } from './process-setup';
 
@@ -9,6 +11,8 @@ export interface OpenTemporal {
   target: TemporalTarget;
   client: Client;
   native: NativeConnection;
+  /** Payload codec (encryption keys from the environment) of `client`; workers must use the same. */
+  dataConverter: DataConverter;
   close(): Promise<void>;
 }
 
@@ -22,6 +26,7 @@ export interface TemporalCliOptions {
 /** Resolves the cluster (starting the embedded server if needed) and connects. */
 export async function openTemporal(options: TemporalCliOptions): Promise<OpenTemporal> {
   const port = options.port !== undefined ? parsePort(options.port) : undefined;
+  const dataConverter = dataConverterFromEnv(); // a bad key fails before any server starts
   const target = await resolveTemporal({ dataDir: options.dataDir, port, ui: options.ui });
   try {
     const connection = await Connection.connect(target.connectionOptions);
@@ -31,8 +36,9 @@ export async function openTemporal(options: TemporalCliOptions): Promise<OpenTem
     );
     return {
       target,
-      client: new Client({ connection, namespace: target.namespace }),
+      client: new Client({ connection, namespace: target.namespace, dataConverter }),
       native,
+      dataConverter,
       async close() {
         await native.close().catch(() => undefined);
         await connection.close().catch(() => undefined);

@@ -12,6 +12,7 @@ import {
 } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
 import { decode, type HistoryEvent } from '../history-payloads';
+import { fetchDecodedHistory } from '../codec/history';
 import { DEFAULT_TASK_QUEUE } from '../worker';
 import type { EpisodeResult } from '../workflows/episode';
 import { evalEpisodeId, type EvalInput, type EvalWorkflowResult, type evalWorkflow } from '../workflows/eval';
@@ -152,7 +153,7 @@ async function describeEval(client: Client, evalId: string) {
   if (description.type !== 'evalWorkflow') {
     throw new Error(`${JSON.stringify(evalId)} is not an evaluation (it is a ${description.type})`);
   }
-  const events = (await client.workflow.getHandle(evalId, description.runId).fetchHistory()).events ?? [];
+  const events = (await fetchDecodedHistory(client, evalId, description.runId)).events ?? [];
   const input = decode<EvalInput>(events[0]?.workflowExecutionStartedEventAttributes?.input);
   if (!input) throw new Error(`evaluation ${evalId} has no recorded input`);
   return { handle, description, events, input };

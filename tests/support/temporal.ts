@@ -3,6 +3,7 @@
  * that runs a real step-hrl worker around a test body.
  */
 import { Client, Connection } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, type WorkflowBundle } from '@temporalio/worker';
 import type { EnvFactory } from '../../src/activities';
 import { BuiltinTextEnv } from '../../src/envs/builtin';
@@ -30,12 +31,12 @@ export interface TestTemporal {
   close(): Promise<void>;
 }
 
-/** Connects to the shared server. */
-export async function connectTestTemporal(): Promise<TestTemporal> {
+/** Connects to the shared server (the client encrypts when `dataConverter` has the codec with a key). */
+export async function connectTestTemporal(options: { dataConverter?: DataConverter } = {}): Promise<TestTemporal> {
   const connection = await Connection.connect({ address: testAddress() });
   const nativeConnection = await NativeConnection.connect({ address: testAddress() });
   return {
-    client: new Client({ connection }),
+    client: new Client({ connection, dataConverter: options.dataConverter }),
     nativeConnection,
     async close() {
       await nativeConnection.close();

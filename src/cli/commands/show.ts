@@ -1,6 +1,7 @@
 /** `step-hrl show <episode-id>`: an episode's status, summary and its transitions as a table. */
 import { transitionTokens } from '../../agent/record-tokens';
 import { fetchTransitions } from '../../client';
+import { PayloadDecryptionError } from '../../codec/aes-gcm-codec';
 import type { EpisodeResult } from '../../workflows/episode';
 import { episodeProgressQuery } from '../../workflows/messages';
 import { describeWorkflowFailure } from '../failure';
@@ -64,7 +65,8 @@ program
       const temporal = await openTemporal(flags as TemporalCliOptions);
       try {
         const handle = temporal.client.workflow.getHandle(episodeId);
-        const description = await handle.describe().catch(() => {
+        const description = await handle.describe().catch((err: unknown) => {
+          if (err instanceof PayloadDecryptionError) throw err; // its memo is encrypted: say which key is missing
           throw new Error(
             `no episode with id ${JSON.stringify(episodeId)}; list runs in the Temporal UI or check --data-dir`,
           );

@@ -6,6 +6,7 @@
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { Client } from '@temporalio/client';
 import { DEFAULT_TASK_QUEUE } from '../../worker';
+import { decodeHistoryPayloads } from '../../codec/history';
 import { pinnedWorkerId, resumeEpisode } from '../../resume';
 import { isEval, resumeEval } from './eval';
 import type { EpisodeInput } from '../../workflows/episode';
@@ -25,7 +26,8 @@ async function episodeInput(client: Client, episodeId: string): Promise<EpisodeI
     .fetchHistory()
     .catch(() => {
       throw new Error(`no episode with id ${JSON.stringify(episodeId)}; check the id and --data-dir`);
-    });
+    })
+    .then((raw) => decodeHistoryPayloads(raw, client.options.loadedDataConverter.payloadCodecs));
   const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
   if (!payload)
     throw new Error(`episode ${JSON.stringify(episodeId)} has no recorded input; is it a step-hrl episode?`);
