@@ -23,7 +23,7 @@ export class NoRecordError extends Error {
     super(
       exists
         ? `episode ${JSON.stringify(episodeId)} has no recorded transitions yet; export it once it has taken a step`
-        : `no episode ${JSON.stringify(episodeId)} in this namespace; check the id, --data-dir and --namespace`,
+        : `no episode ${JSON.stringify(episodeId)} in this namespace; check the id, --data-dir and TEMPORAL_NAMESPACE`,
     );
   }
 }

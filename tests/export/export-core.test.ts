@@ -29,7 +29,11 @@ const fields: HeaderFields = {
   recordVersions: [1],
   exportedAt: '2026-01-01T00:00:00.000Z',
 };
-const records = [{ version: 1, n: 0 }, { version: 1, n: 1 }, { version: 1, n: 2 }];
+const records = [
+  { version: 1, n: 0 },
+  { version: 1, n: 1 },
+  { version: 1, n: 2 },
+];
 
 describe('verify', () => {
   test('an intact chain verifies; an empty one too', () => {
@@ -91,8 +95,17 @@ describe('training rows', () => {
       profile: 'paper',
       config,
       steps: [
-        step({ stepIndex: 0, action: 'None', invalid: true, nextObservation: '\nObs: No known action matches that input.\nLook: x\nInventory: y' }),
-        step({ stepIndex: 1, action: 'fly', nextObservation: '\nObs: No known action matches that input.\nLook: x\nInventory: y' }),
+        step({
+          stepIndex: 0,
+          action: 'None',
+          invalid: true,
+          nextObservation: '\nObs: No known action matches that input.\nLook: x\nInventory: y',
+        }),
+        step({
+          stepIndex: 1,
+          action: 'fly',
+          nextObservation: '\nObs: No known action matches that input.\nLook: x\nInventory: y',
+        }),
         step({ stepIndex: 2, reward: 25, subtaskDone: true }),
         step({ stepIndex: 3, subtaskIndex: 1, subtask: 'boil', completedSubtasks: ['go to kitchen'], reward: 10 }),
       ],

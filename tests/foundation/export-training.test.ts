@@ -76,7 +76,9 @@ test('prompt/completion rows (paper): the prompts served, targets that parse bac
     'training-prompt.low.jsonl',
     'training-prompt.progress.jsonl',
   ]);
-  const rows = Object.fromEntries(ROLES.map((role) => [role, readJsonl(path.join(out, `training-prompt.${role}.jsonl`))]));
+  const rows = Object.fromEntries(
+    ROLES.map((role) => [role, readJsonl(path.join(out, `training-prompt.${role}.jsonl`))]),
+  );
 
   // Counts: a high row per subtask, a low row per step, a progress row per step but the terminal one.
   const steps = ep.transitions.length;
@@ -176,7 +178,9 @@ test('training formats need --out; unknown formats and profiles are named with t
   expect(noOut.stderr).toContain('--format training-chat writes one file per role and a dataset card: pass --out');
   const badFormat = await runCli(['export', id, '--format', 'sft'], env());
   expect(badFormat.code).toBe(1);
-  expect(badFormat.stderr).toContain('--format "sft" is not valid; choose one of: records, training-prompt, training-chat');
+  expect(badFormat.stderr).toContain(
+    '--format "sft" is not valid; choose one of: records, training-prompt, training-chat',
+  );
   const badProfile = await runCli(['export', id, '--format', 'training-chat', '--profile', 'x', '--out', dir], env());
   expect(badProfile.stderr).toContain('--profile "x" is not valid; choose one of: paper, chat');
 });

@@ -89,6 +89,14 @@ test('the export is a header, one chained line per transition, and an end line; 
   expect(verified.stdout.trim().split('\n')).toHaveLength(1);
   expect(verified.stdout).toContain(`intact: ${records.length} records from ${episodeId} (${chainRuns.length} runs)`);
 
+  // The final hash it prints is the one to publish; --expect-hash checks against it.
+  const finalHash = JSON.parse(lines.at(-1)!).hash as string;
+  expect(verified.stdout).toContain(`final hash ${finalHash}`);
+  expect((await runCli(['verify', exportFile, '--expect-hash', finalHash], env())).code).toBe(0);
+  const other = await runCli(['verify', exportFile, '--expect-hash', '0'.repeat(64)], env());
+  expect(other.code).toBe(1);
+  expect(other.stderr).toContain(`the chain is intact but its final hash ${finalHash} is not the expected`);
+
   // An archive bundle: a directory holding export.jsonl.
   const bundle = path.join(dir, 'bundle');
   mkdirSync(bundle);
