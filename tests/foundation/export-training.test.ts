@@ -171,7 +171,7 @@ test('--profile renders the same steps in the other profile: the chat episode as
   }
 });
 
-test('training formats need --out; unknown formats and profiles are named with the choices', async () => {
+test('training formats need --out; unknown formats, profiles and episode ids are named', async () => {
   const id = episodes.paper!.episodeId;
   const noOut = await runCli(['export', id, '--format', 'training-chat'], env());
   expect(noOut.code).toBe(1);
@@ -183,4 +183,7 @@ test('training formats need --out; unknown formats and profiles are named with t
   );
   const badProfile = await runCli(['export', id, '--format', 'training-chat', '--profile', 'x', '--out', dir], env());
   expect(badProfile.stderr).toContain('--profile "x" is not valid; choose one of: paper, chat');
+  const unknown = await runCli(['export', `no-such-episode-${process.pid}`], env());
+  expect(unknown.code).toBe(1);
+  expect(unknown.stderr).toContain(`no episode "no-such-episode-${process.pid}" in this namespace; check the id`);
 });
