@@ -4,6 +4,7 @@ import { exitQuietlyOnClosedStdout } from './process-setup';
 import './commands/run';
 import './commands/show';
 import './commands/export';
+import './commands/verify';
 import './commands/server';
 import './commands/worker';
 import './commands/eval';

@@ -103,8 +103,9 @@ describe('episode ids', () => {
 
     const exported = await runCli(['export', episodeId], cliEnv(), 60_000);
     expect({ code: exported.code, stderr: exported.stderr }).toEqual({ code: 0, stderr: '' });
-    const lines = exported.stdout.trim().split('\n');
-    expect(lines.map((line) => AugmentedTransition.parse(JSON.parse(line)).action)).toEqual(expected);
+    // Hash-chained JSONL: a header, one `{ seq, prevHash, hash, record }` line per transition, an end line.
+    const lines = exported.stdout.trim().split('\n').slice(1, -1);
+    expect(lines.map((line) => AugmentedTransition.parse(JSON.parse(line).record).action)).toEqual(expected);
 
     const shown = await runCli(['show', episodeId, '--json'], cliEnv(), 60_000);
     expect(shown.code).toBe(0);
