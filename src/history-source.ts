@@ -3,7 +3,7 @@
  * outlive the namespace) an archive on disk. Readers of the record take a {@link HistorySource}, so
  * `show`, `export` and `replay` work the same on both.
  */
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WorkflowNotFoundError, isGrpcServiceError, type Client } from '@temporalio/client';
 import type { PayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import { fetchDecodedHistory } from './codec/history';
@@ -28,10 +28,20 @@ export function liveHistories(client: Client): HistorySource {
     payloadConverter: client.options.loadedDataConverter.payloadConverter,
     fetch: (workflowId, runId) =>
       fetchDecodedHistory(client, workflowId, runId).catch((err: unknown) => {
-        if (err instanceof WorkflowNotFoundError) return undefined;
+        if (isWorkflowMissing(err)) return undefined;
         throw err;
       }),
   };
+}
+
+/** gRPC's NOT_FOUND, which reading a missing workflow's history can throw unwrapped. */
+const GRPC_NOT_FOUND = 5;
+
+/** True for "no such workflow (run)": the SDK's error, or a bare gRPC NOT_FOUND anywhere in the causes. */
+export function isWorkflowMissing(err: unknown): boolean {
+  for (let e: unknown = err; e instanceof Error; e = (e as { cause?: unknown }).cause)
+    if (e instanceof WorkflowNotFoundError || (isGrpcServiceError(e) && e.code === GRPC_NOT_FOUND)) return true;
+  return false;
 }
 
 /** A client reads live; anything else already is a source. */

@@ -1,8 +1,7 @@
 /** Reads what an export of some episodes holds: each episode's provenance and records, in the order given. */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { isGrpcServiceError } from '@temporalio/client';
-import type { HistorySource } from '../history-source';
+import { isWorkflowMissing, type HistorySource } from '../history-source';
 import { projectRoot } from '../project';
 import { readEpisodeSource, type EpisodeSource } from './episode-source';
 import type { HeaderFields } from './hash-chain';
@@ -29,15 +28,6 @@ export class NoRecordError extends Error {
   }
 }
 
-/** gRPC's NOT_FOUND, which reading a missing workflow's history can throw unwrapped. */
-const GRPC_NOT_FOUND = 5;
-
-function isNotFound(err: unknown): boolean {
-  for (let e: unknown = err; e instanceof Error; e = (e as { cause?: unknown }).cause)
-    if (isGrpcServiceError(e) && e.code === GRPC_NOT_FOUND) return true;
-  return false;
-}
-
 /** Reads every episode of `episodeIds`; an id without records is a {@link NoRecordError}. */
 export async function collectEpisodes(
   source: HistorySource,
@@ -46,7 +36,7 @@ export async function collectEpisodes(
   const collected: CollectedEpisode[] = [];
   for (const episodeId of episodeIds) {
     const provenance = await readEpisodeSource(source, episodeId).catch((err: unknown) => {
-      if (isNotFound(err)) return undefined;
+      if (isWorkflowMissing(err)) return undefined;
       throw err;
     });
     const records = provenance ? await readEpisodeRecords(source, episodeId) : [];
