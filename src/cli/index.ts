@@ -7,6 +7,8 @@ import './commands/export';
 import './commands/server';
 import './commands/worker';
 import './commands/eval';
+import './commands/replay';
+import './commands/archive';
 
 exitQuietlyOnClosedStdout();
 
