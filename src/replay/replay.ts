@@ -114,7 +114,10 @@ async function locateDivergence(
   // The commands of the task before the failing cut follow its WorkflowTaskCompleted event.
   const from = low >= 0 ? cuts[low]! : 0;
   const completed = events.findIndex((e, i) => i > from && e.workflowTaskCompletedEventAttributes);
-  const event = events[completed >= 0 ? completed + 1 : from] ?? events.at(-1);
+  const start = completed >= 0 ? completed + 1 : from;
+  const end = cuts[high]!;
+  const named = events.slice(start, end + 1).find((e) => namedByMessage(e, coreMessage(message)));
+  const event = named ?? events[start] ?? events.at(-1);
   return {
     workflowId: recorded.workflowId,
     runId: recorded.runId,
@@ -123,4 +126,23 @@ async function locateDivergence(
     eventType: temporal.api.enums.v1.EventType[event?.eventType ?? 0] ?? String(event?.eventType),
     detail: coreMessage(message),
   };
+}
+
+/**
+ * Whether the core's message names `event`: by event id, by the activity type it scheduled, or by
+ * the patch id its marker records (the mismatches the core describes without an event id).
+ */
+function namedByMessage(event: temporal.api.history.v1.IHistoryEvent, message: string): boolean {
+  const id = /HistoryEvent\(id: (\d+)/.exec(message)?.[1];
+  if (id) return String(event.eventId) === id;
+  const activity = /scheduled event '([^']+)'/.exec(message)?.[1];
+  if (activity) return event.activityTaskScheduledEventAttributes?.activityType?.name === activity;
+  const patch = /marker encountered for change ([^\s,]+)/.exec(message)?.[1];
+  if (patch) {
+    const details = event.markerRecordedEventAttributes?.details ?? {};
+    return Object.values(details).some((p) =>
+      (p.payloads ?? []).some((x) => x.data && Buffer.from(x.data).toString('utf8').includes(patch)),
+    );
+  }
+  return false;
 }

@@ -9,6 +9,7 @@ import { replayRecorded, type ReplayReport } from '../../replay/replay';
 import { isArchiveDir, readArchiveManifest } from '../../archive/manifest';
 import { historySourceFor } from '../history-flags';
 import { createOutput, type Output } from '../output';
+import { installQuietRuntime } from '../process-setup';
 import { action, program } from '../program';
 import type { TemporalCliOptions } from '../temporal';
 
@@ -61,6 +62,7 @@ program
       // A path to a bundle in place of the id reads that bundle's root.
       const archive = flags.archive ?? (idArg && isArchiveDir(idArg) ? idArg : undefined);
       if (!idArg && !archive) throw new Error('pass an episode or eval id, or --archive <dir> of an archive bundle');
+      installQuietRuntime(); // the replay worker logs at the runtime's level: only errors
       const opened = await historySourceFor({ ...(flags as TemporalCliOptions), archive });
       let report: ReplayReport;
       try {
