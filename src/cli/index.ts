@@ -9,6 +9,7 @@ import './commands/worker';
 import './commands/eval';
 import './commands/replay';
 import './commands/archive';
+import './commands/fork';
 
 exitQuietlyOnClosedStdout();
 

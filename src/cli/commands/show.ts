@@ -41,6 +41,12 @@ export function printEpisodeSummary(result: EpisodeResult, out: Output): void {
   const versions = Object.entries(result.envVersions ?? {}).map(([name, version]) => `${name} ${version}`);
   if (versions.length > 0) out.line(out.dim(`env: ${versions.join(', ')}`));
   if (result.error) out.line(`error: ${result.error}`);
+  const fork = result.forkOf;
+  if (fork)
+    out.line(
+      `fork of ${fork.episodeId} (run ${fork.runId}) from subtask ${fork.fromSubtask}: subtasks before it are the ` +
+        `shared prefix (their steps name ${fork.episodeId})`,
+    );
 }
 
 /**
