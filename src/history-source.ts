@@ -27,7 +27,8 @@ export function liveHistories(client: Client): HistorySource {
         .getHandle(workflowId, runId)
         .fetchHistory()
         .catch((err: unknown) => {
-          if (err instanceof WorkflowNotFoundError) return undefined;
+          // fetchHistory reports a missing workflow as the raw gRPC NOT_FOUND (code 5), not WorkflowNotFoundError
+          if (err instanceof WorkflowNotFoundError || (err as { code?: number }).code === 5) return undefined;
           throw err;
         }),
   };
