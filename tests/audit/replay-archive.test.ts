@@ -22,6 +22,11 @@ import type { EnvSpec } from '../../src/envs/text-env';
 import { liveHistories } from '../../src/history-source';
 import { expertPolicyRules } from '../../src/llm/expert-policy';
 import { ScriptedLlmClient } from '../../src/llm/scripted-client';
+import { writeArchive } from '../../src/archive/write';
+import { writeExport } from '../../src/cli/export-records';
+import { startOrAttachEval } from '../../src/eval/client';
+import { ExpertRouterClient } from '../../src/llm/expert-router';
+import { evalEpisodeId, type EvalInput } from '../../src/workflows/eval';
 import { collectHistories, type RecordedHistory } from '../../src/replay/collect';
 import { replayRecorded } from '../../src/replay/replay';
 import type { EpisodeResult } from '../../src/workflows/episode';
@@ -221,5 +226,64 @@ describe('archive', () => {
       ),
     );
     expect(replay.stdout).toContain("'renamed'");
+  });
+});
+
+describe('evals', () => {
+  /** Runs an eval of built-in episodes with the expert; returns its id. */
+  async function runEval(agent: EvalInput['agent'], variations: number[], episodesPerRun?: number): Promise<string> {
+    const taskQueue = queueFor(`replay-eval-${agent}`);
+    const evalId = `eval-${taskQueue}`;
+    const episodes = variations.map((variation) => ({ spec: { ...spec, variation }, group: spec.task }));
+    const specs = new Map(episodes.map((e, i) => [evalEpisodeId(evalId, i), e.spec]));
+    const llm = new ExpertRouterClient({
+      specOf: (id) => specs.get(id),
+      planOf: async (s) => goldSubtasks(s),
+      profile: 'chat',
+    });
+    const input: EvalInput = {
+      agent,
+      selection: 'replay test',
+      env: 'builtin',
+      config: { maxSteps: 40 },
+      episodes,
+      concurrency: 1,
+      ...(episodesPerRun && { episodesPerRun }),
+    };
+    const result = await withWorker(t, { taskQueue, llm }, async () =>
+      (await startOrAttachEval(t.client, evalId, input, taskQueue)).handle.result(),
+    );
+    expect(result.outcomes.every((o) => o.won)).toBe(true);
+    return evalId;
+  }
+
+  test('an eval (every run, every episode and its subtasks) is collected, replays and archives', async () => {
+    const evalId = await runEval('step-hrl', [0, 1], 1);
+    const collected = await collectHistories(liveHistories(t.client), evalId);
+    const types = collected.histories.map((h) => h.workflowType);
+    expect(types.filter((x) => x === 'evalWorkflow').length).toBeGreaterThan(1); // continued as new
+    expect(collected.histories.filter((h) => h.workflowType === 'episodeWorkflow').map((h) => h.workflowId)).toEqual([
+      evalEpisodeId(evalId, 0),
+      evalEpisodeId(evalId, 1),
+    ]);
+    expect(types).toContain('subtaskWorkflow');
+    expect((await replayRecorded(collected.histories, await sharedBundle())).ok).toBe(true);
+
+    const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'step-hrl-eval-archive-')), 'bundle');
+    const bundle = await writeArchive(liveHistories(t.client), evalId, dir, { writeExport });
+    expect(bundle).toMatchObject({ kind: 'eval', rootId: evalId, exportSkipped: [] });
+    expect(bundle.exportedEpisodes).toEqual([evalEpisodeId(evalId, 0), evalEpisodeId(evalId, 1)]);
+    expect(bundle.histories).toHaveLength(collected.histories.length);
+    const fromArchive = await collectHistories(archiveHistories(dir), evalId);
+    expect(fromArchive.histories.map((h) => [h.workflowId, h.runId])).toEqual(
+      collected.histories.map((h) => [h.workflowId, h.runId]),
+    );
+  });
+
+  test('a ReAct eval replays (its episodes are reactWorkflow histories)', async () => {
+    const evalId = await runEval('react', [0]);
+    const collected = await collectHistories(liveHistories(t.client), evalId);
+    expect(collected.histories.map((h) => h.workflowType)).toEqual(['evalWorkflow', 'reactWorkflow']);
+    expect((await replayRecorded(collected.histories, await sharedBundle())).ok).toBe(true);
   });
 });

@@ -8,7 +8,7 @@ import { liveHistories } from '../../history-source';
 import { createOutput } from '../output';
 import { action, program } from '../program';
 import { openTemporal, type TemporalCliOptions } from '../temporal';
-import { writeExport } from './export';
+import { writeExport } from '../export-records';
 
 program
   .command('archive')
