@@ -126,7 +126,8 @@ type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
  * Subtask outcomes of an episode in order (all parts of every subtask), read from the
  * ChildWorkflowExecutionCompleted events of the episode's latest run and the runs it continued
  * from (continue-as-new). A run resumed from a failed one (`resume`) starts with the subtasks it
- * kept of that run's record (`state.resumedFrom`), read the same way. Children of an earlier,
+ * kept of that run's record (`state.resumedFrom`), read the same way; a fork starts with its
+ * parent's (their transitions keep the parent's episode id: that marks the shared prefix). Children of an earlier,
  * separate run under the same id are not included.
  */
 export async function fetchSubtaskOutcomes(from: Client | HistorySource, episodeId: string): Promise<SubtaskOutcome[]> {
@@ -159,7 +160,9 @@ async function readRunChain(source: HistorySource, episodeId: string, lastRunId?
   const first = decode<EpisodeInput>(runs[0]?.[0]?.workflowExecutionStartedEventAttributes?.input);
   const resumedFrom = first?.state?.resumedFrom;
   const parts: RecordedPart[] = resumedFrom
-    ? (await readRunChain(source, episodeId, resumedFrom.runId)).filter((p) => p.subtaskIndex < resumedFrom.subtasks)
+    ? (await readRunChain(source, resumedFrom.episodeId ?? episodeId, resumedFrom.runId)).filter(
+        (p) => p.subtaskIndex < resumedFrom.subtasks,
+      )
     : [];
   for (const events of runs) {
     const subtaskInitiations = new Map<string, number>();

@@ -93,13 +93,15 @@ export async function pinnedWorkerId(
 }
 
 /**
- * The state after the last subtask the run finished for good, or undefined when nothing was
- * recorded past the input (the new run then starts over). Exported for tests.
+ * The state after the last subtask the run finished for good (at most `maxSubtasks` subtasks in
+ * all: `fork` keeps a shorter prefix), or undefined when nothing was recorded past the input (the
+ * new run then starts over). Exported for tests.
  */
 export function prefixState(
   events: HistoryEvent[],
   base: EpisodeState | undefined,
   runId: string,
+  maxSubtasks = Infinity,
 ): EpisodeState | undefined {
   const activityTypes = new Map<number, string>();
   const childInputs = new Map<number, SubtaskInput>();
@@ -136,7 +138,7 @@ export function prefixState(
   }
   // Keep whole subtasks only: every part finished, the last one not waiting for a re-drive.
   let cutoff = 0;
-  for (let index = s.subtasks.length; ; index++) {
+  for (let index = s.subtasks.length; index < maxSubtasks; index++) {
     const mine = parts.filter((p) => p.input.subtaskIndex === index);
     const last = mine.at(-1);
     if (!last || last.outcome.status === 'session-lost') break;

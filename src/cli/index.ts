@@ -9,6 +9,9 @@ import './commands/server';
 import './commands/worker';
 import './commands/eval';
 import './commands/codec-server';
+import './commands/replay';
+import './commands/archive';
+import './commands/fork';
 
 exitQuietlyOnClosedStdout();
 

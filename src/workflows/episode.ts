@@ -64,15 +64,29 @@ export interface EpisodeState {
   envDone?: boolean;
   /** 0 for the episode's first run chain, +1 per resume. */
   generation?: number;
-  /** The run this one was resumed from and how many subtasks of it form the prefix of the record. */
-  resumedFrom?: { runId: string; subtasks: number };
+  /**
+   * The run this one was resumed from and how many subtasks of it form the prefix of the record;
+   * `episodeId` is set when that run belongs to another episode (a fork's parent).
+   */
+  resumedFrom?: { runId: string; subtasks: number; episodeId?: string };
+}
+
+/** The episode run a fork continues from (`step-hrl fork`): its state before subtask `fromSubtask`. */
+export interface ForkOf {
+  episodeId: string;
+  /** The parent's latest run when the fork was made (its record is read from there). */
+  runId: string;
+  /** 1-based, as `show` numbers subtasks: the fork re-decides this subtask and keeps the ones before. */
+  fromSubtask: number;
 }
 
 /** Input of {@link episodeWorkflow}. */
 export interface EpisodeInput {
   config: Partial<EpisodeConfig> & { spec: EnvSpec };
-  /** Set only by continue-as-new. */
+  /** Set only by continue-as-new, `resume` and `fork`. */
   state?: EpisodeState;
+  /** Set by `fork`: the episode this one branched from (read by the record, not by the workflow). */
+  forkOf?: ForkOf;
 }
 
 /** Final record of an episode (transitions live in the subtask workflows' results). */
@@ -98,6 +112,8 @@ export interface EpisodeResult {
   /** Versions of the env packages the episode ran on (e.g. scienceworld, alfworld, textworld). */
   envVersions: Record<string, string>;
   error?: string;
+  /** Set on a fork: its first subtasks are the parent's recorded prefix. */
+  forkOf?: ForkOf;
 }
 
 /** The state of an episode right after its env reset (on `envQueue`): nothing done yet. */
@@ -313,6 +329,7 @@ export async function episodeWorkflow(input: EpisodeInput): Promise<EpisodeResul
         await continueAsNew<typeof episodeWorkflow>({
           config,
           state: { ...s, runs: s.runs + 1, redrives },
+          ...(input.forkOf && { forkOf: input.forkOf }),
         });
       }
     }
@@ -342,6 +359,7 @@ export async function episodeWorkflow(input: EpisodeInput): Promise<EpisodeResul
     redrives,
     envVersions: s.envVersions ?? {},
     error,
+    ...(input.forkOf && { forkOf: input.forkOf }),
   };
 }
 

@@ -1,5 +1,7 @@
 /** `step-hrl show <episode-id>`: an episode's status, summary and its transitions as a table. */
 import { transitionTokens } from '../../agent/record-tokens';
+import type { AugmentedTransition } from '../../agent/records';
+import { archivedRun, archiveHistories, type ArchiveSource } from '../../archive/read';
 import { fetchTransitions } from '../../client';
 import { PayloadDecryptionError } from '../../codec/aes-gcm-codec';
 import type { EpisodeResult } from '../../workflows/episode';
@@ -40,6 +42,12 @@ export function printEpisodeSummary(result: EpisodeResult, out: Output): void {
   const versions = Object.entries(result.envVersions ?? {}).map(([name, version]) => `${name} ${version}`);
   if (versions.length > 0) out.line(out.dim(`env: ${versions.join(', ')}`));
   if (result.error) out.line(`error: ${result.error}`);
+  const fork = result.forkOf;
+  if (fork)
+    out.line(
+      `fork of ${fork.episodeId} (run ${fork.runId}) from subtask ${fork.fromSubtask}: subtasks before it are the ` +
+        `shared prefix (their steps name ${fork.episodeId})`,
+    );
 }
 
 /**
@@ -56,12 +64,15 @@ program
   .command('show')
   .description('Show an episode: status, summary and every recorded step')
   .argument('<episode-id>', 'workflow id of the episode')
+  .option('--archive <dir>', 'read the episode from an archive bundle (`step-hrl archive`) instead of Temporal')
   .option('--data-dir <dir>', 'data dir of the embedded server')
   .option('--port <port>', 'port of the embedded server')
   .option('--json', 'print JSON lines instead of text')
   .action(
     action(async (episodeId, flags) => {
       const out = createOutput(Boolean(flags.json));
+      if (flags.archive)
+        return showArchivedEpisode(archiveHistories(flags.archive), episodeId, out, Boolean(flags.json));
       const temporal = await openTemporal(flags as TemporalCliOptions);
       try {
         const handle = temporal.client.workflow.getHandle(episodeId);
@@ -84,24 +95,48 @@ program
           );
           if (cause) out.line(`failed: ${cause}`);
         }
-        const transitions = await fetchTransitions(temporal.client, episodeId);
-        const table = out.table(['step', 'subtask', 'action', 'done?', 'reward', 'score', 'tokens']);
-        for (const tr of transitions) {
-          const tokens = transitionTokens(tr);
-          table.push([
-            tr.stepIndex + 1,
-            `${tr.subtaskIndex + 1}. ${tr.subtask.slice(0, 40)}`,
-            tr.action.slice(0, 40),
-            tr.subtaskDone ? 'yes' : '',
-            tr.reward,
-            tr.score,
-            tokens,
-          ]);
-          out.event('transition', { ...tr }, '');
-        }
-        if (!flags.json) console.log(table.toString());
+        printTransitions(await fetchTransitions(temporal.client, episodeId), out, Boolean(flags.json));
       } finally {
         await temporal.close();
       }
     }),
   );
+
+/** The transitions table (text) or one JSON line per transition. */
+function printTransitions(transitions: AugmentedTransition[], out: Output, json: boolean): void {
+  const table = out.table(['step', 'subtask', 'action', 'done?', 'reward', 'score', 'tokens']);
+  for (const tr of transitions) {
+    const tokens = transitionTokens(tr);
+    table.push([
+      tr.stepIndex + 1,
+      `${tr.subtaskIndex + 1}. ${tr.subtask.slice(0, 40)}`,
+      tr.action.slice(0, 40),
+      tr.subtaskDone ? 'yes' : '',
+      tr.reward,
+      tr.score,
+      tokens,
+    ]);
+    out.event('transition', { ...tr }, '');
+  }
+  if (!json) console.log(table.toString());
+}
+
+/** `show --archive`: the same summary and table, read from a bundle (no server). */
+async function showArchivedEpisode(
+  source: ArchiveSource,
+  episodeId: string,
+  out: Output,
+  json: boolean,
+): Promise<void> {
+  const run = await archivedRun(source, episodeId);
+  if (!run)
+    throw new Error(
+      `archive ${source.dir} has no episode ${JSON.stringify(episodeId)}; it holds ${source.manifest.rootId}`,
+    );
+  out.line(`episode ${episodeId}: ${run.status} (archived ${source.manifest.created})`);
+  if (run.workflowType === REACT_WORKFLOW_TYPE)
+    return void out.event('result', { ...(run.result as object) }, JSON.stringify(run.result));
+  if (run.result) printEpisodeSummary(run.result as EpisodeResult, out);
+  if (run.failure) out.line(`failed: ${run.failure}`);
+  printTransitions(await fetchTransitions(source, episodeId), out, json);
+}

@@ -1,0 +1,109 @@
+/**
+ * `step-hrl fork <id> --from-subtask k`: a new episode from the state before subtask k of a
+ * recorded one: the env is re-driven through the shared prefix (observation-hash checked), then the
+ * policy of this command's flags continues, with a worker in this process.
+ */
+import { forkEpisode } from '../../fork/fork';
+import type { EpisodeConfig } from '../../agent/config';
+import { decode } from '../../history-payloads';
+import type { EpisodeInput } from '../../workflows/episode';
+import { int, MAX_STEPS_LIMIT, oneOf } from '../episode-options';
+import { followEpisode } from '../live';
+import { LLM_SLOTS_HELP } from '../llm-slots';
+import { createOutput } from '../output';
+import { action, program } from '../program';
+import { withSession, type WorkerCliOptions } from '../session';
+import { episodeFailure } from '../sigint-cancel';
+import { failOnErrorStatus, printEpisodeSummary } from './show';
+import { processTaskQueue } from './run';
+
+/** Flags of `fork` that change the continuing policy's settings (only those given override the parent's). */
+interface ForkPolicyFlags {
+  profile?: string;
+  maxSteps?: string;
+  maxSubtasks?: string;
+  maxTokens?: string;
+  repairAttempts?: string;
+}
+
+/** The overrides the flags ask for, checked. */
+function policyOverrides(flags: ForkPolicyFlags): Partial<EpisodeConfig> {
+  return {
+    ...(flags.profile !== undefined && { profile: oneOf('--profile', flags.profile, ['chat', 'paper'] as const) }),
+    ...(flags.maxSteps !== undefined && { maxSteps: int('--max-steps', flags.maxSteps, 1, MAX_STEPS_LIMIT) }),
+    ...(flags.maxSubtasks !== undefined && { maxSubtasks: int('--max-subtasks', flags.maxSubtasks, 0) }),
+    ...(flags.maxTokens !== undefined && { maxTokens: int('--max-tokens', flags.maxTokens, 0) }),
+    ...(flags.repairAttempts !== undefined && { repairAttempts: int('--repair-attempts', flags.repairAttempts, 0) }),
+  };
+}
+
+program
+  .command('fork')
+  .description(
+    'Start a new episode from the state before subtask k of a recorded one: re-drive the env through the ' +
+      'shared prefix, then continue with the policy given here',
+  )
+  .argument('<episode-id>', 'workflow id of the parent episode')
+  .requiredOption('--from-subtask <k>', 'subtask number (as `show` numbers them, from 1) the fork decides anew')
+  .option('--id <fork-id>', 'workflow id of the fork (default: <episode-id>.fork-<k>-<n>)')
+  .option('--llm <backend>', 'policy backend: auto | openai | local | expert', 'auto')
+  .option('--model <name>', 'model of the OpenAI-compatible endpoint for every role (sets STEP_HRL_MODEL)')
+  .option('--model-path <file>', 'GGUF file for the local model')
+  .option('--llm-slots <n>', LLM_SLOTS_HELP)
+  .option('--profile <profile>', "prompt profile: chat | paper (default: the parent's)")
+  .option('--max-steps <n>', "environment steps in all, prefix included (default: the parent's)")
+  .option('--max-subtasks <n>', "subtasks in all, prefix included, 0 = no cap (default: the parent's)")
+  .option('--max-tokens <n>', "token budget, prefix included, 0 = no cap (default: the parent's)")
+  .option('--repair-attempts <n>', "extra model calls to repair an unparseable reply (default: the parent's)")
+  .option('--task-queue <queue>', 'Temporal task queue (default: one only this process polls)')
+  .option('--data-dir <dir>', 'data dir of the embedded server and cache')
+  .option('--port <port>', 'port of the embedded server')
+  .option('--json', 'print JSON lines instead of text')
+  .action(
+    action(async (episodeId, flags) => {
+      const out = createOutput(Boolean(flags.json));
+      const fromSubtask = int('--from-subtask', flags.fromSubtask, 1);
+      const overrides = policyOverrides(flags);
+      if (flags.model) process.env.STEP_HRL_MODEL = flags.model;
+      const taskQueue = flags.taskQueue ?? processTaskQueue();
+      await withSession(flags, async (session) => {
+        const client = session.temporal.client;
+        const parent = await client.workflow
+          .getHandle(episodeId)
+          .fetchHistory()
+          .catch(() => {
+            throw new Error(`no episode with id ${JSON.stringify(episodeId)} to fork; check the id and --data-dir`);
+          });
+        const input = decode<EpisodeInput>(parent.events?.[0]?.workflowExecutionStartedEventAttributes?.input);
+        if (!input?.config) throw new Error(`episode ${JSON.stringify(episodeId)} has no recorded config to fork`);
+        const profile = overrides.profile ?? input.config.profile;
+        const cliFlags = { ...(flags as unknown as WorkerCliOptions), taskQueue };
+        const llm = await session.llm(cliFlags, input.config.spec, profile);
+        const worker = await session.worker(cliFlags, llm);
+        const startAndFollow = async () => {
+          const fork = await forkEpisode(client, {
+            episodeId,
+            fromSubtask,
+            forkId: flags.id,
+            taskQueue,
+            config: overrides,
+          });
+          const forkId = fork.handle.workflowId;
+          out.event(
+            'started',
+            { episodeId: forkId, forkOf: fork.forkOf },
+            `fork ${out.bold(forkId)} of ${episodeId} from subtask ${fromSubtask}: re-driving ${fork.prefixSteps} ` +
+              `recorded steps, then policy: ${llm.description}`,
+          );
+          return followEpisode(client, fork.handle, out).catch((err: unknown) => {
+            throw episodeFailure(forkId, err);
+          });
+        };
+        const result = await worker.run(startAndFollow());
+        if (result) {
+          printEpisodeSummary(result, out);
+          failOnErrorStatus(result);
+        }
+      });
+    }),
+  );

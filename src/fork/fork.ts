@@ -1,0 +1,172 @@
+/**
+ * `step-hrl fork <id> --from-subtask k`: a new episode that starts from the parent's state before
+ * its subtask k (1-based, as `show` numbers them). Like `resume` it is started with the recorded
+ * prefix as its state (`prefixState`), so its first act is to re-drive a fresh env session through
+ * the prefix's actions with the observation-hash check; then the policy the fork's worker serves
+ * (same or another model, profile, budgets) decides from subtask k on. Unlike `resume` it runs under
+ * a new id, linked to its parent by input, memo and the `StepHrlParent` search attribute, and its
+ * record reads the shared prefix from the parent's histories.
+ */
+import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { configProblems, withDefaults, type EpisodeConfig } from '../agent/config';
+import type { HistoryEvent } from '../history-payloads';
+import { liveHistories, type HistorySource } from '../history-source';
+import { prefixState } from '../resume';
+import { StepHrlParent } from '../search-attributes';
+import { DEFAULT_TASK_QUEUE } from '../worker';
+import type { EpisodeInput, EpisodeState, ForkOf, episodeWorkflow } from '../workflows/episode';
+
+/** Memo key of a fork's link to its parent. */
+export const FORK_OF_MEMO = 'forkOf';
+
+/** Options of {@link forkEpisode}. */
+export interface ForkOptions {
+  /** The parent episode. */
+  episodeId: string;
+  /** 1-based subtask the fork re-decides; the subtasks before it are the shared prefix. */
+  fromSubtask: number;
+  /** Id of the fork. @default the first free `<episodeId>.fork-<k>-<n>`, n from 1 */
+  forkId?: string;
+  /** @default {@link DEFAULT_TASK_QUEUE} */
+  taskQueue?: string;
+  /** Settings of the continuing policy (profile, budgets, ...) over the parent's config. */
+  config?: Partial<Omit<EpisodeConfig, 'spec'>>;
+}
+
+/** What {@link forkEpisode} started. */
+export interface ForkedEpisode {
+  handle: WorkflowHandle<typeof episodeWorkflow>;
+  forkOf: ForkOf;
+  /** The fork's config (the parent's with the overrides). */
+  config: EpisodeConfig;
+  /** Steps of the shared prefix (what the fork re-drives). */
+  prefixSteps: number;
+}
+
+/** One run of an episode, oldest first. */
+interface Run {
+  runId: string;
+  events: HistoryEvent[];
+  input?: EpisodeInput;
+}
+
+/** Every run of `episodeId`'s record, oldest first: continue-as-new runs and the runs `resume` continued. */
+async function recordedRuns(source: HistorySource, episodeId: string, lastRunId?: string): Promise<Run[]> {
+  const runs: Run[] = [];
+  let runId = lastRunId;
+  do {
+    const events = (await source.fetch(episodeId, runId))?.events ?? [];
+    const started = events[0]?.workflowExecutionStartedEventAttributes;
+    if (!started) break;
+    const payload = started.input?.payloads?.[0];
+    runs.unshift({
+      runId: started.originalExecutionRunId ?? '',
+      events,
+      input: payload ? (source.payloadConverter.fromPayload(payload) as EpisodeInput) : undefined,
+    });
+    runId = started.continuedExecutionRunId || undefined;
+  } while (runId);
+  const resumedFrom = runs[0]?.input?.state?.resumedFrom;
+  if (resumedFrom && !resumedFrom.episodeId)
+    return [...(await recordedRuns(source, episodeId, resumedFrom.runId)), ...runs];
+  return runs;
+}
+
+/** The state after the first `subtasks` finished subtasks of `runs` (undefined when there are fewer). */
+function stateAfter(runs: Run[], subtasks: number): EpisodeState | undefined {
+  // The last run that started with at most that many subtasks holds the end of the prefix.
+  const run = runs.filter((r) => (r.input?.state?.subtasks.length ?? 0) <= subtasks).at(-1);
+  if (!run) return undefined;
+  const state = prefixState(run.events, run.input?.state, run.runId, subtasks);
+  return state?.subtasks.length === subtasks ? state : undefined;
+}
+
+/**
+ * Starts a fork of `options.episodeId` from before its subtask `options.fromSubtask`. A worker on
+ * the fork's task queue runs it (its LLM is the continuing policy).
+ * @throws when the parent does not exist, is not a STEP-HRL episode, or has not finished the
+ * subtasks before `fromSubtask`.
+ */
+export async function forkEpisode(client: Client, options: ForkOptions): Promise<ForkedEpisode> {
+  const { episodeId, fromSubtask } = options;
+  if (!Number.isInteger(fromSubtask) || fromSubtask < 1)
+    throw new Error(
+      `--from-subtask ${fromSubtask} is not valid; pass a subtask number from 1 (as \`show\` numbers them)`,
+    );
+  const source = liveHistories(client);
+  const runs = await recordedRuns(source, episodeId);
+  const latest = runs.at(-1);
+  if (!latest)
+    throw new Error(`no episode with id ${JSON.stringify(episodeId)} to fork; check the id, --data-dir and --port`);
+  const type = latest.events[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name;
+  if (type !== 'episodeWorkflow' || !latest.input?.config)
+    throw new Error(
+      `${JSON.stringify(episodeId)} is a ${type ?? 'workflow'} without subtasks: only a STEP-HRL episode can be forked`,
+    );
+  const kept = fromSubtask - 1;
+  const prefix = stateAfter(runs, kept);
+  if (!prefix) {
+    const finished = prefixState(latest.events, latest.input.state, latest.runId)?.subtasks.length ?? 0;
+    throw new Error(
+      `episode ${episodeId} finished ${finished} subtasks, so it has no state before subtask ${fromSubtask}; ` +
+        `pass --from-subtask from 1 to ${finished + 1}`,
+    );
+  }
+  const forkOf: ForkOf = { episodeId, runId: latest.runId, fromSubtask };
+  const config = withDefaults({ ...latest.input.config, ...options.config });
+  const problems = configProblems(config);
+  if (problems.length > 0) throw new Error(`invalid settings for the fork: ${problems.join('; ')}`);
+  // A new episode from the parent's prefix: the re-drive the first run does (resume-from-prefix).
+  const state: EpisodeState = {
+    ...prefix,
+    runs: 1,
+    redrives: 0,
+    generation: 0,
+    spentTokens: 0, // the prefix's tokens were spent by the parent
+    resumedFrom: { episodeId, runId: latest.runId, subtasks: kept },
+  };
+  const start = (workflowId: string) =>
+    client.workflow.start<typeof episodeWorkflow>('episodeWorkflow', {
+      workflowId,
+      taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
+      args: [{ config, state, forkOf }],
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      workflowIdConflictPolicy: 'FAIL',
+      memo: { [FORK_OF_MEMO]: forkOf },
+      typedSearchAttributes: [{ key: StepHrlParent, value: episodeId }],
+    });
+  const handle = await startUnderFreeId(start, options.forkId, `${episodeId}.fork-${fromSubtask}`);
+  return { handle, forkOf, config, prefixSteps: state.log.length };
+}
+
+/** Starts under `forkId` (taken: an error), else under the first free `<base>-<n>`. */
+async function startUnderFreeId<T>(
+  start: (workflowId: string) => Promise<T>,
+  forkId: string | undefined,
+  base: string,
+): Promise<T> {
+  try {
+    if (forkId) return await start(forkId);
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError)
+      throw new Error(`--id ${forkId} is already taken; pass another id or leave --id out for <id>.fork-<k>-<n>`);
+    throw explainSearchAttribute(err);
+  }
+  for (let n = 1; ; n++) {
+    try {
+      return await start(`${base}-${n}`);
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw explainSearchAttribute(err);
+    }
+  }
+}
+
+/** A server without the `StepHrlParent` attribute refuses the start: say how to register it. */
+function explainSearchAttribute(err: unknown): unknown {
+  const message = err instanceof Error ? err.message : String(err);
+  if (!/StepHrlParent/.test(message)) return err;
+  return new Error(
+    `the Temporal namespace has no search attribute StepHrlParent (${message}); register it with ` +
+      '`temporal operator search-attribute create --name StepHrlParent --type Keyword` (the embedded server registers it at setup)',
+  );
+}
