@@ -27,6 +27,8 @@ export const CallRecordV1 = z.object({
   promptChars: z.number().int().nonnegative(),
   /** Rejected replies and why, when repair attempts were needed. */
   repairs: z.array(z.object({ reply: z.string(), error: z.string() })),
+  /** Only in the earliest v1 records (before cached re-runs were made to record identically). */
+  cached: z.boolean().optional(),
 });
 export type CallRecordV1 = z.infer<typeof CallRecordV1>;
 

@@ -1,7 +1,7 @@
-/** `step-hrl export <episode-id>`: the episode's augmented transitions as JSONL (validated records). */
+/** `step-hrl export <episode-id>`: the episode's augmented transitions as JSONL (validated records of any version). */
 import { createWriteStream } from 'node:fs';
 import type { Client } from '@temporalio/client';
-import { AugmentedTransition } from '../../agent/records';
+import { parseRecordedTransition } from '../../agent/records';
 import { fetchTransitions } from '../../client';
 import { action, program } from '../program';
 import { REACT_WORKFLOW_TYPE, reactExportError } from '../react-show';
@@ -38,7 +38,7 @@ program
           if (transitions.length === 0)
             throw new Error(`episode ${JSON.stringify(id)} has no recorded transitions; check the id and --data-dir`);
           for (const tr of transitions) {
-            sink.write(JSON.stringify(AugmentedTransition.parse(tr)) + '\n');
+            sink.write(JSON.stringify(parseRecordedTransition(tr)) + '\n');
             count += 1;
           }
         }

@@ -1,12 +1,16 @@
-/** `step-hrl show <episode-id>`: an episode's status, summary and its transitions as a table. */
-import { transitionTokens } from '../../agent/record-tokens';
-import { fetchTransitions } from '../../client';
+/**
+ * `step-hrl show <episode-id>`: an episode's status, summary and its subtask → step tree;
+ * `--step N` prints one decision in full instead.
+ */
+import { fetchEpisodeRecord } from '../../client';
 import type { EpisodeResult } from '../../workflows/episode';
 import { episodeProgressQuery } from '../../workflows/messages';
+import { episodeTree } from '../episode-tree';
 import { describeWorkflowFailure } from '../failure';
 import { createOutput, type Output } from '../output';
 import { action, program } from '../program';
 import { REACT_WORKFLOW_TYPE, showReactEpisode } from '../react-show';
+import { stepDetail, stepDetailLines } from '../step-view';
 import { openTemporal, type TemporalCliOptions } from '../temporal';
 
 /** Prints the end-of-episode summary. */
@@ -53,10 +57,11 @@ export function failOnErrorStatus(result: Pick<EpisodeResult, 'status' | 'episod
 
 program
   .command('show')
-  .description('Show an episode: status, summary and every recorded step')
+  .description('Show an episode: status, summary and its subtask -> step tree (--step N: one decision in full)')
   .argument('<episode-id>', 'workflow id of the episode')
   .option('--data-dir <dir>', 'data dir of the embedded server')
   .option('--port <port>', 'port of the embedded server')
+  .option('--step <n>', 'print step N (1-based, as the tree numbers it) in full: prompts, raw replies, observations')
   .option('--json', 'print JSON lines instead of text')
   .action(
     action(async (episodeId, flags) => {
@@ -71,8 +76,18 @@ program
         });
         const status = description.status.name;
         out.line(`episode ${episodeId}: ${status}`);
-        if (description.type === REACT_WORKFLOW_TYPE)
+        if (description.type === REACT_WORKFLOW_TYPE) {
+          if (flags.step !== undefined)
+            throw new Error(
+              `--step: episode ${episodeId} is a ReAct baseline episode; its steps are in plain \`show\``,
+            );
           return await showReactEpisode(handle, status, out, Boolean(flags.json));
+        }
+        if (flags.step !== undefined) {
+          const detail = stepDetail(await fetchEpisodeRecord(temporal.client, episodeId), parseStep(flags.step));
+          out.event('step', { ...detail }, stepDetailLines(detail).join('\n'));
+          return;
+        }
         if (status === 'COMPLETED') printEpisodeSummary((await handle.result()) as EpisodeResult, out);
         else if (status === 'RUNNING') out.line(JSON.stringify(await handle.query(episodeProgressQuery)));
         else if (status === 'FAILED') {
@@ -82,24 +97,22 @@ program
           );
           if (cause) out.line(`failed: ${cause}`);
         }
-        const transitions = await fetchTransitions(temporal.client, episodeId);
-        const table = out.table(['step', 'subtask', 'action', 'done?', 'reward', 'score', 'tokens']);
-        for (const tr of transitions) {
-          const tokens = transitionTokens(tr);
-          table.push([
-            tr.stepIndex + 1,
-            `${tr.subtaskIndex + 1}. ${tr.subtask.slice(0, 40)}`,
-            tr.action.slice(0, 40),
-            tr.subtaskDone ? 'yes' : '',
-            tr.reward,
-            tr.score,
-            tokens,
-          ]);
-          out.event('transition', { ...tr }, '');
-        }
-        if (!flags.json) console.log(table.toString());
+        const record = await fetchEpisodeRecord(temporal.client, episodeId);
+        for (const line of episodeTree(record)) out.event(line.type, line.data, line.text);
+        if (record.runs > 1 || record.redrives > 0)
+          out.line(out.dim(`${record.runs} workflow run(s), ${record.redrives} re-drive(s), shown as one episode`));
       } finally {
         await temporal.close();
       }
     }),
   );
+
+/** `--step` as a 1-based step number, or an error naming the flag. */
+function parseStep(text: string): number {
+  const step = Number(text);
+  if (!Number.isInteger(step) || step < 1)
+    throw new Error(
+      `--step ${JSON.stringify(text)} is not a step number; pass an integer from 1 (the tree's numbering)`,
+    );
+  return step;
+}
