@@ -135,10 +135,7 @@ export async function fetchSubtaskOutcomes(from: Client | HistorySource, episode
  * Every augmented transition of an episode, in step order. Histories recorded before record v2
  * hold v1 transitions (`version: 1`, no prompts or replies): check `version` before reading v2 fields.
  */
-export async function fetchTransitions(
-  from: Client | HistorySource,
-  episodeId: string,
-): Promise<RecordedTransition[]> {
+export async function fetchTransitions(from: Client | HistorySource, episodeId: string): Promise<RecordedTransition[]> {
   return (await fetchSubtaskOutcomes(from, episodeId)).flatMap((o) => o.transitions as RecordedTransition[]);
 }
 

@@ -20,11 +20,12 @@ export function episodeTree(record: EpisodeRecord): TreeLine[] {
   const highByIndex = new Map(record.highLevel.map((h) => [h.subtaskIndex, h]));
   let previous: RecordedPart | undefined;
   for (const part of record.parts) {
+    // A run boundary or re-drive before a subtask's first part happened before it was issued.
+    for (const marker of part.markersBefore) lines.push(markerLine(marker, part));
     if (previous?.subtaskIndex !== part.subtaskIndex) {
       const high = highByIndex.get(part.subtaskIndex);
       if (high) lines.push(subtaskLine(high, record.highLevel.length));
     }
-    for (const marker of part.markersBefore) lines.push(markerLine(marker, part));
     if (part.part > 0) lines.push(markerLine({ kind: 'part', part: part.part }, part));
     for (const tr of part.outcome.transitions as RecordedTransition[]) lines.push(stepLine(tr));
     if (part.outcome.transitions.length === 0) lines.push(noStepsLine(part));
@@ -34,7 +35,9 @@ export function episodeTree(record: EpisodeRecord): TreeLine[] {
 }
 
 function subtaskLine(high: HighLevelTransition, count: number): TreeLine {
-  const range = high.steps === 0 ? 'no steps' : `steps ${high.firstStep + 1}-${high.firstStep + high.steps}`;
+  const first = high.firstStep + 1;
+  const range =
+    high.steps === 0 ? 'no steps' : high.steps === 1 ? `step ${first}` : `steps ${first}-${first + high.steps - 1}`;
   const call = high.call
     ? `high-level tokens ${callTokens(high.call)}`
     : 'high-level call not stored (recorded before v2)';

@@ -1,6 +1,7 @@
 /** Opens the Temporal connections a command needs, on the embedded dev server or a configured cluster. */
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
+import { RECORD_READER_CHANNEL_ARGS } from '../history-source';
 import { resolveTemporal, type TemporalTarget } from '../server/connection';
 import { installQuietRuntime } from './process-setup';
 
@@ -24,7 +25,11 @@ export async function openTemporal(options: TemporalCliOptions): Promise<OpenTem
   const port = options.port !== undefined ? parsePort(options.port) : undefined;
   const target = await resolveTemporal({ dataDir: options.dataDir, port, ui: options.ui });
   try {
-    const connection = await Connection.connect(target.connectionOptions);
+    // Record readers (show, export) receive history pages holding whole subtask results.
+    const connection = await Connection.connect({
+      ...target.connectionOptions,
+      channelArgs: { ...RECORD_READER_CHANNEL_ARGS, ...target.connectionOptions.channelArgs },
+    });
     installQuietRuntime();
     const native = await NativeConnection.connect(
       target.connectionOptions as Parameters<typeof NativeConnection.connect>[0],

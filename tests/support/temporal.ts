@@ -6,6 +6,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type WorkflowBundle } from '@temporalio/worker';
 import type { EnvFactory } from '../../src/activities';
 import { BuiltinTextEnv } from '../../src/envs/builtin';
+import { RECORD_READER_CHANNEL_ARGS } from '../../src/history-source';
 import type { LlmClient } from '../../src/llm/types';
 import { bundleWorkflows, createStepHrlWorker, type StepHrlWorkerOptions } from '../../src/worker';
 
@@ -32,7 +33,7 @@ export interface TestTemporal {
 
 /** Connects to the shared server. */
 export async function connectTestTemporal(): Promise<TestTemporal> {
-  const connection = await Connection.connect({ address: testAddress() });
+  const connection = await Connection.connect({ address: testAddress(), channelArgs: RECORD_READER_CHANNEL_ARGS });
   const nativeConnection = await NativeConnection.connect({ address: testAddress() });
   return {
     client: new Client({ connection }),

@@ -163,7 +163,13 @@ test('a multi-episode run re-run in read-only cache mode: identical records, zer
       // recorded tokens and latency.
       const uncached = <C extends object | undefined>(call: C) => call && { ...call, cached: undefined };
       const named = (tr: RecordedTransition) =>
-        JSON.stringify({ ...tr, episodeId: '', envLatencyMs: 0, low: uncached(tr.low), progress: uncached(tr.progress) });
+        JSON.stringify({
+          ...tr,
+          episodeId: '',
+          envLatencyMs: 0,
+          low: uncached(tr.low),
+          progress: uncached(tr.progress),
+        });
       expect(again.transitions.map(named)).toEqual(first[i].transitions.map(named));
     }
     expect(mock.requestCount).toBe(requestsBefore);
