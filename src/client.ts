@@ -4,13 +4,12 @@
  * own history chain (so two runs that reused one id never mix).
  */
 import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle } from '@temporalio/client';
-import type { temporal } from '@temporalio/proto';
 import { withDefaults, type EpisodeConfig } from './agent/config';
-import type { AugmentedTransition } from './agent/records';
+import type { RecordedTransition } from './agent/records';
 import type { EnvSpec } from './envs/text-env';
 import { episodeWorkflow, reactWorkflow } from './workflows';
-import type { EpisodeInput } from './workflows/episode';
-import { subtaskWorkflow, type SubtaskInput, type SubtaskOutcome } from './workflows/subtask';
+import type { SubtaskOutcome } from './workflows/subtask';
+import { readRunChain } from './episode-record';
 import { historySourceOf, type HistorySource } from './history-source';
 import { DEFAULT_TASK_QUEUE } from './worker';
 
@@ -120,71 +119,26 @@ async function rejectingDuplicates<T>(client: Client, episodeId: string, start: 
   }
 }
 
-type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
-
 /**
  * Subtask outcomes of an episode in order (all parts of every subtask), read from the
  * ChildWorkflowExecutionCompleted events of the episode's latest run and the runs it continued
  * from (continue-as-new). A run resumed from a failed one (`resume`) starts with the subtasks it
  * kept of that run's record (`state.resumedFrom`), read the same way; a fork starts with its
- * parent's (their transitions keep the parent's episode id: that marks the shared prefix). Children of an earlier,
- * separate run under the same id are not included.
+ * parent's (their transitions keep the parent's episode id: that marks the shared prefix).
+ * Children of an earlier, separate run under the same id are not included.
+ * {@link fetchEpisodeRecord} reads the same chain with the high-level transitions and the run /
+ * re-drive markers.
  */
 export async function fetchSubtaskOutcomes(from: Client | HistorySource, episodeId: string): Promise<SubtaskOutcome[]> {
-  return (await readRunChain(historySourceOf(from), episodeId)).map((part) => part.outcome);
+  return (await readRunChain(historySourceOf(from), episodeId)).parts.map((part) => part.outcome);
 }
 
-/** One finished subtask child of an episode run. */
-interface RecordedPart {
-  subtaskIndex: number;
-  outcome: SubtaskOutcome;
+/**
+ * Every augmented transition of an episode, in step order. Histories recorded before record v2
+ * hold v1 transitions (`version: 1`, no prompts or replies): check `version` before reading v2 fields.
+ */
+export async function fetchTransitions(from: Client | HistorySource, episodeId: string): Promise<RecordedTransition[]> {
+  return (await fetchSubtaskOutcomes(from, episodeId)).flatMap((o) => o.transitions as RecordedTransition[]);
 }
 
-/** The parts recorded by the run chain that ends at `lastRunId` (default: the latest run). */
-async function readRunChain(source: HistorySource, episodeId: string, lastRunId?: string): Promise<RecordedPart[]> {
-  const converter = source.payloadConverter;
-  const decode = <T>(payloads: temporal.api.common.v1.IPayloads | null | undefined): T | undefined => {
-    const payload = payloads?.payloads?.[0];
-    return payload ? (converter.fromPayload(payload) as T) : undefined;
-  };
-  const runs: HistoryEvent[][] = [];
-  let runId = lastRunId;
-  do {
-    const history = await source.fetch(episodeId, runId);
-    if (!history) break; // no such episode (or that run is past retention)
-    const events = history.events ?? [];
-    runs.unshift(events);
-    runId = events[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId || undefined;
-  } while (runId);
-
-  const first = decode<EpisodeInput>(runs[0]?.[0]?.workflowExecutionStartedEventAttributes?.input);
-  const resumedFrom = first?.state?.resumedFrom;
-  const parts: RecordedPart[] = resumedFrom
-    ? (await readRunChain(source, resumedFrom.episodeId ?? episodeId, resumedFrom.runId)).filter(
-        (p) => p.subtaskIndex < resumedFrom.subtasks,
-      )
-    : [];
-  for (const events of runs) {
-    const subtaskInitiations = new Map<string, number>();
-    for (const event of events) {
-      const initiated = event.startChildWorkflowExecutionInitiatedEventAttributes;
-      if (initiated?.workflowType?.name === subtaskWorkflow.name)
-        subtaskInitiations.set(String(event.eventId), decode<SubtaskInput>(initiated.input)?.subtaskIndex ?? -1);
-      const completed = event.childWorkflowExecutionCompletedEventAttributes;
-      if (!completed) continue;
-      const subtaskIndex = subtaskInitiations.get(String(completed.initiatedEventId));
-      if (subtaskIndex === undefined) continue;
-      const outcome = decode<SubtaskOutcome>(completed.result);
-      if (outcome) parts.push({ subtaskIndex, outcome });
-    }
-  }
-  return parts;
-}
-
-/** Every augmented transition of an episode, in step order. */
-export async function fetchTransitions(
-  from: Client | HistorySource,
-  episodeId: string,
-): Promise<AugmentedTransition[]> {
-  return (await fetchSubtaskOutcomes(from, episodeId)).flatMap((o) => o.transitions);
-}
+export { fetchEpisodeRecord, type EpisodeRecord, type RecordMarker, type RecordedPart } from './episode-record';

@@ -22,6 +22,13 @@ export interface HistorySource {
   readonly payloadConverter: PayloadConverter;
 }
 
+/**
+ * gRPC channel options for a client that reads records: a history page can hold several subtask
+ * results of up to 2 MB each (Temporal's payload limit), far over grpc-js's default 4 MB receive
+ * limit. 128 MB is what Temporal's Go SDK allows. Pass as `Connection.connect({ channelArgs })`.
+ */
+export const RECORD_READER_CHANNEL_ARGS = { 'grpc.max_receive_message_length': 128 * 1024 * 1024 } as const;
+
 /** Histories read from the cluster `client` talks to (a run past retention reads as absent). */
 export function liveHistories(client: Client): HistorySource {
   return {
@@ -29,6 +36,11 @@ export function liveHistories(client: Client): HistorySource {
     fetch: (workflowId, runId) =>
       fetchDecodedHistory(client, workflowId, runId).catch((err: unknown) => {
         if (isWorkflowMissing(err)) return undefined;
+        if (/larger than max/.test(String((err as Error)?.message)))
+          throw new Error(
+            `the history of ${workflowId} has a page larger than this client's gRPC receive limit; connect with ` +
+              `channelArgs RECORD_READER_CHANNEL_ARGS (src/history-source.ts), as step-hrl's commands do: ${(err as Error).message}`,
+          );
         throw err;
       }),
   };

@@ -3,6 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { NativeConnection } from '@temporalio/worker';
 import { dataConverterFromEnv } from '../codec/data-converter';
+import { RECORD_READER_CHANNEL_ARGS } from '../history-source';
 import { resolveTemporal, type TemporalTarget } from '../server/connection';
 import { installQuietRuntime } from './process-setup';
 
@@ -29,7 +30,11 @@ export async function openTemporal(options: TemporalCliOptions): Promise<OpenTem
   const dataConverter = dataConverterFromEnv(); // a bad key fails before any server starts
   const target = await resolveTemporal({ dataDir: options.dataDir, port, ui: options.ui });
   try {
-    const connection = await Connection.connect(target.connectionOptions);
+    // Record readers (show, export) receive history pages holding whole subtask results.
+    const connection = await Connection.connect({
+      ...target.connectionOptions,
+      channelArgs: { ...RECORD_READER_CHANNEL_ARGS, ...target.connectionOptions.channelArgs },
+    });
     installQuietRuntime();
     const native = await NativeConnection.connect(
       target.connectionOptions as Parameters<typeof NativeConnection.connect>[0],

@@ -3,13 +3,31 @@
  * exports, their version, and the step view the training rows are built from. The chain and the
  * verifier never look inside a record; when the record schema changes, only this file follows.
  */
-import { AugmentedTransition } from '../agent/records';
-import { fetchTransitions } from '../client';
+import { HighLevelTransition, RecordedTransition } from '../agent/records';
+import { fetchEpisodeRecord } from '../client';
 import type { HistorySource } from '../history-source';
 
-/** The records an episode exports, in step order, each validated against its versioned schema. */
+/** `record` field of an exported high-level transition (step records are the transitions as recorded). */
+export const HIGH_LEVEL_RECORD = 'high-level-transition';
+
+/**
+ * The records an episode exports, each validated against its versioned schema: per subtask, its
+ * high-level transition (tagged `record: "high-level-transition"`) and then its steps, in order.
+ */
 export async function readEpisodeRecords(source: HistorySource, episodeId: string): Promise<unknown[]> {
-  return (await fetchTransitions(source, episodeId)).map((tr) => AugmentedTransition.parse(tr));
+  const record = await fetchEpisodeRecord(source, episodeId);
+  const highBySubtask = new Map(record.highLevel.map((h) => [h.subtaskIndex, h]));
+  const records: unknown[] = [];
+  let lastSubtask = -1;
+  for (const tr of record.transitions) {
+    if (tr.subtaskIndex !== lastSubtask) {
+      const high = highBySubtask.get(tr.subtaskIndex);
+      if (high) records.push({ record: HIGH_LEVEL_RECORD, ...HighLevelTransition.parse(high) });
+      lastSubtask = tr.subtaskIndex;
+    }
+    records.push(RecordedTransition.parse(tr));
+  }
+  return records;
 }
 
 /** The `version` of a record, when it has one. */
@@ -44,7 +62,7 @@ export interface StepView {
 
 /** The step view of a record; undefined for records that are not environment steps. */
 export function stepOf(record: unknown): StepView | undefined {
-  const parsed = AugmentedTransition.safeParse(record);
+  const parsed = RecordedTransition.safeParse(record);
   if (!parsed.success) return undefined;
   const tr = parsed.data;
   return {

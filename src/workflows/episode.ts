@@ -303,6 +303,8 @@ export async function episodeWorkflow(input: EpisodeInput): Promise<EpisodeResul
               tokensBefore: s.tokens,
               score: s.score,
               pending,
+              // The record of the decision that issued the subtask (read back as its high-level transition).
+              ...(part === 0 && { highCall: high.record }),
             },
           ],
         });

@@ -31,10 +31,22 @@ export async function decide(
 ): Promise<Decision> {
   const llm = outageBudgetSeconds === undefined ? policy : policyFor(outageBudgetSeconds);
   const record: CallRecord = {
+    role: call.role,
     model: '',
     tokens: { prompt: 0, completion: 0 },
     latencyMs: 0,
     promptChars: promptChars(call),
+    // What the model received, once: repair attempts re-send this call (extended in chat).
+    ...(call.prompt !== undefined && { prompt: call.prompt }),
+    ...(call.messages !== undefined && { messages: call.messages }),
+    decoding: {
+      maxTokens: call.maxTokens,
+      temperature: call.temperature,
+      ...(call.stop !== undefined && { stop: call.stop }),
+    },
+    reply: '',
+    output: null,
+    cached: false,
     repairs: [],
   };
   let current = call;
@@ -46,7 +58,12 @@ export async function decide(
     record.tokens.completion += result.usage.completionTokens;
     record.latencyMs += result.latencyMs;
     spentTokens += result.spentTokens;
-    if (result.parsed.ok) return { output: result.parsed.value, lastReply: result.text, record, spentTokens };
+    record.reply = result.text;
+    record.cached = result.cached ?? false; // absent in results recorded before the cache existed
+    if (result.parsed.ok) {
+      record.output = result.parsed.value;
+      return { output: result.parsed.value, lastReply: result.text, record, spentTokens };
+    }
     record.repairs.push({ reply: result.text, error: result.parsed.error });
     if (attempt >= repairAttempts) return { lastReply: result.text, record, spentTokens };
     current = buildRepairCall(call, result.text, result.parsed.error);

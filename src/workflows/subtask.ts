@@ -47,6 +47,11 @@ export interface SubtaskInput {
   score: number;
   /** A low-level decision made before the session was lost; used instead of asking the model again. */
   pending?: PendingDecision;
+  /**
+   * The high-level call that issued this subtask, recorded here (first part only) so the record
+   * reader can rebuild the high-level transition; the child itself does not use it.
+   */
+  highCall?: CallRecord;
 }
 
 /** A decided but not yet applied low-level step. */
@@ -222,7 +227,7 @@ export async function subtaskWorkflow(input: SubtaskInput): Promise<SubtaskOutco
       }
 
       transitions.push({
-        version: 1,
+        version: 2,
         episodeId: input.episodeId,
         subtaskIndex: input.subtaskIndex,
         stepIndex,

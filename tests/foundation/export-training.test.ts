@@ -13,7 +13,7 @@ import { fetchTransitions, startEpisode } from '../../src/client';
 import { goldSubtasks } from '../../src/envs/builtin';
 import type { EnvSpec } from '../../src/envs/text-env';
 import { parsePolicyOutput } from '../../src/agent/schemas';
-import type { AugmentedTransition } from '../../src/agent/records';
+import type { RecordedTransition } from '../../src/agent/records';
 import type { EpisodeResult } from '../../src/workflows/episode';
 import { expertPolicyRules } from '../../src/llm/expert-policy';
 import { ScriptedLlmClient } from '../../src/llm/scripted-client';
@@ -27,7 +27,7 @@ interface Recorded {
   episodeId: string;
   requests: LlmRequest[];
   result: EpisodeResult;
-  transitions: AugmentedTransition[];
+  transitions: RecordedTransition[];
 }
 
 let t: TestTemporal;

@@ -8,7 +8,7 @@
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { AugmentedTransition } from '../../src/agent/records';
+import { AugmentedTransition, HighLevelTransition } from '../../src/agent/records';
 import { startEpisode } from '../../src/client';
 import { goldSubtasks } from '../../src/envs/builtin';
 import type { EnvSpec } from '../../src/envs/text-env';
@@ -63,13 +63,13 @@ async function verifyLines(name: string, content: string[]) {
   return runCli(['verify', file], env());
 }
 
-test('the export is a header, one chained line per transition, and an end line; untouched it verifies', async () => {
+test("the export is a header, one chained line per record (each subtask's high-level transition, then its steps), and an end line; untouched it verifies", async () => {
   const header = JSON.parse(lines[0]);
   expect(header).toMatchObject({
     kind: 'step-hrl-export',
     hashAlgorithm: 'sha256',
     identity: { namespace: 'default', episodes: [{ episodeId }] },
-    recordVersions: [1],
+    recordVersions: [1, 2],
     stepHrlVersion: expect.any(String),
   });
   const chainRuns: string[] = header.identity.episodes[0].runIds;
@@ -78,10 +78,15 @@ test('the export is a header, one chained line per transition, and an end line; 
   const records = lines.slice(1, -1).map((l) => JSON.parse(l));
   records.forEach((line, seq) => {
     expect(line.seq).toBe(seq);
-    expect(AugmentedTransition.parse(line.record)).toEqual(line.record);
+    const { record: kind, ...high } = line.record;
+    if (kind === 'high-level-transition') expect(HighLevelTransition.parse(high)).toEqual(high);
+    else expect(AugmentedTransition.parse(line.record)).toEqual(line.record);
     expect(line.prevHash).toBe(seq === 0 ? header.hash : records[seq - 1].hash);
   });
-  expect(records.map((r) => r.record.stepIndex)).toEqual([...records.keys()]);
+  const steps = records.filter((r) => r.record.record === undefined);
+  const highs = records.filter((r) => r.record.record === 'high-level-transition');
+  expect(steps.map((r) => r.record.stepIndex)).toEqual([...steps.keys()]);
+  expect(highs.map((r) => r.record.subtaskIndex)).toEqual([...new Set(steps.map((r) => r.record.subtaskIndex))]);
   expect(JSON.parse(lines.at(-1)!)).toMatchObject({ kind: 'step-hrl-export-end', count: records.length });
 
   const verified = await runCli(['verify', exportFile], env());

@@ -9,7 +9,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as readline from 'node:readline';
 import type { Client } from '@temporalio/client';
-import type { AugmentedTransition } from '../../src/agent/records';
+import type { RecordedTransition } from '../../src/agent/records';
 import { fetchTransitions } from '../../src/client';
 import { getExpertActions } from '../../src/envs/expert';
 import { ScienceWorldTextEnv } from '../../src/envs/http-text-env';
@@ -194,7 +194,7 @@ export function resumeArgs(episodeId: string): string[] {
 /** An uninterrupted run: its record and wall time. */
 export interface ReferenceRun {
   episodeId: string;
-  transitions: AugmentedTransition[];
+  transitions: RecordedTransition[];
   durationMs: number;
   llmRequests: number;
 }
@@ -235,7 +235,7 @@ export interface ChaosRun {
   kills: KillRecord[];
   /** The episode finished before a planned kill fired. */
   finishedBeforeKill: boolean;
-  transitions: AugmentedTransition[];
+  transitions: RecordedTransition[];
   /** From the first `run` to the end of the last `resume`. */
   totalMs: number;
   llmRequests: number;

@@ -7,6 +7,7 @@ import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, type WorkflowBundle } from '@temporalio/worker';
 import type { EnvFactory } from '../../src/activities';
 import { BuiltinTextEnv } from '../../src/envs/builtin';
+import { RECORD_READER_CHANNEL_ARGS } from '../../src/history-source';
 import type { LlmClient } from '../../src/llm/types';
 import { bundleWorkflows, createStepHrlWorker, type StepHrlWorkerOptions } from '../../src/worker';
 
@@ -33,7 +34,7 @@ export interface TestTemporal {
 
 /** Connects to the shared server (the client encrypts when `dataConverter` has the codec with a key). */
 export async function connectTestTemporal(options: { dataConverter?: DataConverter } = {}): Promise<TestTemporal> {
-  const connection = await Connection.connect({ address: testAddress() });
+  const connection = await Connection.connect({ address: testAddress(), channelArgs: RECORD_READER_CHANNEL_ARGS });
   const nativeConnection = await NativeConnection.connect({ address: testAddress() });
   return {
     client: new Client({ connection, dataConverter: options.dataConverter }),

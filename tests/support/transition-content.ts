@@ -1,9 +1,13 @@
 /** Comparing records of two runs of the same episode. */
-import type { AugmentedTransition } from '../../src/agent/records';
+import type { RecordedTransition } from '../../src/agent/records';
 
-/** A transition without what names the run (episode id) or measures wall time (latencies). */
-export function transitionContent(tr: AugmentedTransition): string {
-  const untimed = <T extends { latencyMs: number } | undefined>(call: T) => call && { ...call, latencyMs: 0 };
+/**
+ * A transition without what names the run (episode id), measures wall time (latencies) or says
+ * where a reply came from (the response cache or the model).
+ */
+export function transitionContent(tr: RecordedTransition): string {
+  const untimed = <T extends { latencyMs: number } | undefined>(call: T) =>
+    call && { ...call, latencyMs: 0, ...('cached' in call && { cached: undefined }) };
   return JSON.stringify({
     ...tr,
     episodeId: '',

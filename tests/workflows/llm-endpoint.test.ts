@@ -10,7 +10,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import type { AugmentedTransition } from '../../src/agent/records';
+import type { RecordedTransition } from '../../src/agent/records';
 import { fetchTransitions, startEpisode } from '../../src/client';
 import { goldSubtasks } from '../../src/envs/builtin';
 import type { EnvSpec } from '../../src/envs/text-env';
@@ -159,8 +159,17 @@ test('a multi-episode run re-run in read-only cache mode: identical records, zer
       const again = await runEpisode(llm, `cache-ro-${i}`, s);
       expect(again.result.spentTokens).toBe(0);
       expect(again.result.tokens).toBe(first[i].result.tokens);
-      // Byte-identical but for the run's name and the env's wall time: cached calls keep their recorded tokens and latency.
-      const named = (tr: AugmentedTransition) => JSON.stringify({ ...tr, episodeId: '', envLatencyMs: 0 });
+      // Byte-identical but for the run's name, the env's wall time and the cache flag: cached calls keep their
+      // recorded tokens and latency.
+      const uncached = <C extends object | undefined>(call: C) => call && { ...call, cached: undefined };
+      const named = (tr: RecordedTransition) =>
+        JSON.stringify({
+          ...tr,
+          episodeId: '',
+          envLatencyMs: 0,
+          low: uncached(tr.low),
+          progress: uncached(tr.progress),
+        });
       expect(again.transitions.map(named)).toEqual(first[i].transitions.map(named));
     }
     expect(mock.requestCount).toBe(requestsBefore);

@@ -5,7 +5,7 @@
  * through it and finishes. The record read back by `fetchTransitions` equals an uninterrupted
  * run's. A completed episode is not run again.
  */
-import type { AugmentedTransition } from '../../src/agent/records';
+import type { RecordedTransition } from '../../src/agent/records';
 import { fetchTransitions, startEpisode } from '../../src/client';
 import { goldSubtasks } from '../../src/envs/builtin';
 import type { EnvSpec } from '../../src/envs/text-env';
@@ -46,7 +46,7 @@ class GatedExpert implements LlmClient {
 }
 
 /** A transition without what measures wall time. */
-function content(tr: AugmentedTransition) {
+function content(tr: RecordedTransition) {
   const untimed = <T extends { latencyMs: number } | undefined>(call: T) => call && { ...call, latencyMs: 0 };
   return JSON.stringify({ ...tr, envLatencyMs: 0, low: untimed(tr.low), progress: untimed(tr.progress) });
 }
@@ -136,7 +136,7 @@ test("`step-hrl resume` continues a terminated episode on the episode's own task
   expect(description.status.name).toBe('COMPLETED');
   expect(description.taskQueue).toBe(taskQueue);
   // The CLI's expert is another model id than the test's: compare what the agent did and saw.
-  const essence = (tr: AugmentedTransition) =>
+  const essence = (tr: RecordedTransition) =>
     JSON.stringify([
       tr.subtaskIndex,
       tr.stepIndex,

@@ -1,15 +1,19 @@
-/** `step-hrl show <episode-id>`: an episode's status, summary and its transitions as a table. */
-import { transitionTokens } from '../../agent/record-tokens';
-import type { AugmentedTransition } from '../../agent/records';
+/**
+ * `step-hrl show <episode-id>`: an episode's status, summary and its subtask → step tree;
+ * `--step N` prints one decision in full instead. Reads Temporal, or an archive bundle (`--archive`).
+ */
 import { archivedRun, archiveHistories, type ArchiveSource } from '../../archive/read';
-import { fetchTransitions } from '../../client';
+import { fetchEpisodeRecord } from '../../client';
 import { PayloadDecryptionError } from '../../codec/aes-gcm-codec';
+import type { HistorySource } from '../../history-source';
 import type { EpisodeResult } from '../../workflows/episode';
 import { episodeProgressQuery } from '../../workflows/messages';
+import { episodeTree } from '../episode-tree';
 import { describeWorkflowFailure } from '../failure';
 import { createOutput, type Output } from '../output';
 import { action, program } from '../program';
 import { REACT_WORKFLOW_TYPE, showReactEpisode } from '../react-show';
+import { stepDetail, stepDetailLines } from '../step-view';
 import { openTemporal, type TemporalCliOptions } from '../temporal';
 
 /** Prints the end-of-episode summary. */
@@ -62,17 +66,18 @@ export function failOnErrorStatus(result: Pick<EpisodeResult, 'status' | 'episod
 
 program
   .command('show')
-  .description('Show an episode: status, summary and every recorded step')
+  .description('Show an episode: status, summary and its subtask -> step tree (--step N: one decision in full)')
   .argument('<episode-id>', 'workflow id of the episode')
   .option('--archive <dir>', 'read the episode from an archive bundle (`step-hrl archive`) instead of Temporal')
   .option('--data-dir <dir>', 'data dir of the embedded server')
   .option('--port <port>', 'port of the embedded server')
+  .option('--step <n>', 'print step N (1-based, as the tree numbers it) in full: prompts, raw replies, observations')
   .option('--json', 'print JSON lines instead of text')
   .action(
     action(async (episodeId, flags) => {
       const out = createOutput(Boolean(flags.json));
-      if (flags.archive)
-        return showArchivedEpisode(archiveHistories(flags.archive), episodeId, out, Boolean(flags.json));
+      const step = flags.step === undefined ? undefined : parseStep(flags.step);
+      if (flags.archive) return showArchivedEpisode(archiveHistories(flags.archive), episodeId, out, step);
       const temporal = await openTemporal(flags as TemporalCliOptions);
       try {
         const handle = temporal.client.workflow.getHandle(episodeId);
@@ -84,8 +89,11 @@ program
         });
         const status = description.status.name;
         out.line(`episode ${episodeId}: ${status}`);
-        if (description.type === REACT_WORKFLOW_TYPE)
+        if (description.type === REACT_WORKFLOW_TYPE) {
+          if (step !== undefined) throw reactStepError(episodeId);
           return await showReactEpisode(handle, status, out, Boolean(flags.json));
+        }
+        if (step !== undefined) return await printStep(temporal.client, episodeId, step, out);
         if (status === 'COMPLETED') printEpisodeSummary((await handle.result()) as EpisodeResult, out);
         else if (status === 'RUNNING') out.line(JSON.stringify(await handle.query(episodeProgressQuery)));
         else if (status === 'FAILED') {
@@ -95,38 +103,56 @@ program
           );
           if (cause) out.line(`failed: ${cause}`);
         }
-        printTransitions(await fetchTransitions(temporal.client, episodeId), out, Boolean(flags.json));
+        await printTree(temporal.client, episodeId, out);
       } finally {
         await temporal.close();
       }
     }),
   );
 
-/** The transitions table (text) or one JSON line per transition. */
-function printTransitions(transitions: AugmentedTransition[], out: Output, json: boolean): void {
-  const table = out.table(['step', 'subtask', 'action', 'done?', 'reward', 'score', 'tokens']);
-  for (const tr of transitions) {
-    const tokens = transitionTokens(tr);
-    table.push([
-      tr.stepIndex + 1,
-      `${tr.subtaskIndex + 1}. ${tr.subtask.slice(0, 40)}`,
-      tr.action.slice(0, 40),
-      tr.subtaskDone ? 'yes' : '',
-      tr.reward,
-      tr.score,
-      tokens,
-    ]);
-    out.event('transition', { ...tr }, '');
-  }
-  if (!json) console.log(table.toString());
+/** `--step` as a 1-based step number, or an error naming the flag. */
+function parseStep(text: string): number {
+  const step = Number(text);
+  if (!Number.isInteger(step) || step < 1)
+    throw new Error(
+      `--step ${JSON.stringify(text)} is not a step number; pass an integer from 1 (the tree's numbering)`,
+    );
+  return step;
 }
 
-/** `show --archive`: the same summary and table, read from a bundle (no server). */
+function reactStepError(episodeId: string): Error {
+  return new Error(`--step: episode ${episodeId} is a ReAct baseline episode; its steps are in plain \`show\``);
+}
+
+/** One decision in full. */
+async function printStep(
+  from: Parameters<typeof fetchEpisodeRecord>[0],
+  episodeId: string,
+  step: number,
+  out: Output,
+): Promise<void> {
+  const detail = stepDetail(await fetchEpisodeRecord(from, episodeId), step);
+  out.event('step', { ...detail }, stepDetailLines(detail).join('\n'));
+}
+
+/** The subtask -> step tree, every run and re-drive shown as one episode. */
+async function printTree(
+  from: Parameters<typeof fetchEpisodeRecord>[0] | HistorySource,
+  episodeId: string,
+  out: Output,
+): Promise<void> {
+  const record = await fetchEpisodeRecord(from, episodeId);
+  for (const line of episodeTree(record)) out.event(line.type, line.data, line.text);
+  if (record.runs > 1 || record.redrives > 0)
+    out.line(out.dim(`${record.runs} workflow run(s), ${record.redrives} re-drive(s), shown as one episode`));
+}
+
+/** `show --archive`: the same summary and tree (or one step), read from a bundle (no server). */
 async function showArchivedEpisode(
   source: ArchiveSource,
   episodeId: string,
   out: Output,
-  json: boolean,
+  step: number | undefined,
 ): Promise<void> {
   const run = await archivedRun(source, episodeId);
   if (!run)
@@ -134,9 +160,12 @@ async function showArchivedEpisode(
       `archive ${source.dir} has no episode ${JSON.stringify(episodeId)}; it holds ${source.manifest.rootId}`,
     );
   out.line(`episode ${episodeId}: ${run.status} (archived ${source.manifest.created})`);
-  if (run.workflowType === REACT_WORKFLOW_TYPE)
+  if (run.workflowType === REACT_WORKFLOW_TYPE) {
+    if (step !== undefined) throw reactStepError(episodeId);
     return void out.event('result', { ...(run.result as object) }, JSON.stringify(run.result));
+  }
+  if (step !== undefined) return printStep(source, episodeId, step, out);
   if (run.result) printEpisodeSummary(run.result as EpisodeResult, out);
   if (run.failure) out.line(`failed: ${run.failure}`);
-  printTransitions(await fetchTransitions(source, episodeId), out, json);
+  await printTree(source, episodeId, out);
 }
