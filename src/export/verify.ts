@@ -72,7 +72,7 @@ const broken = (problem: ChainProblem, message: string, seq?: number): ChainBrok
 function checkHeader(first: Line | undefined, what: string): ChainBroken | ExportHeader {
   const value = first?.value;
   if (!value || value.kind !== EXPORT_HEADER_KIND) {
-    const plain = value && 'episodeId' in value && 'stepIndex' in value;
+    const plain = value && 'episodeId' in value && 'subtaskIndex' in value; // a step or high-level record
     return broken(
       'not-export',
       plain
