@@ -13,6 +13,7 @@ import { Connection, type ConnectionOptions } from '@temporalio/client';
 import { DataDirError, DevServerStartError, PortInUseError } from './errors';
 import { isPortFree } from './ports';
 import { temporalCliPath } from './temporal-cli';
+import { searchAttributeRegistrations } from '../search-attributes';
 
 /** Options for {@link startDevServer}. */
 export interface DevServerOptions {
@@ -218,6 +219,8 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
 
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port)];
   args.push('--db-filename', path.join(dataDir, DB_FILE), '--log-level', 'warn');
+  // Registered on every start (idempotent), so `step-hrl list` and the UI can filter on them.
+  for (const registration of searchAttributeRegistrations()) args.push('--search-attribute', registration);
   if (options.eagerActivities) args.push('--dynamic-config-value', 'system.enableActivityEagerExecution=true');
   if (options.ui) args.push('--ui-port', String(port + 1000));
   else args.push('--headless');

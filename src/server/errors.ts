@@ -60,3 +60,29 @@ export class TemporalUnreachableError extends SetupError {
 export class DevServerStartError extends SetupError {
   override name = 'DevServerStartError';
 }
+
+/** The cluster does not know step-hrl's search attributes, so nothing can be started with them. */
+export class SearchAttributesMissingError extends SetupError {
+  override name = 'SearchAttributesMissingError';
+  constructor(
+    readonly namespace: string,
+    cause: string,
+  ) {
+    super(
+      `the Temporal cluster does not know step-hrl's search attributes in namespace ${namespace} (${cause}); ` +
+        'register them once with `temporal operator search-attribute create --name StepHrlStatus --type Keyword ...` ' +
+        '(the full command is in docs/search-attributes.md)',
+    );
+  }
+}
+
+/**
+ * Turns the server's refusal of unregistered search attributes into {@link SearchAttributesMissingError};
+ * returns other errors unchanged.
+ */
+export function explainSearchAttributeError(err: unknown, namespace: string): unknown {
+  const message = err instanceof Error ? err.message : String(err);
+  if (/search attribute/i.test(message) && /StepHrl/.test(message))
+    return new SearchAttributesMissingError(namespace, message.split('\n')[0]!);
+  return err;
+}

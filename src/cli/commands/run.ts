@@ -19,7 +19,7 @@ import { runReactEpisode } from '../react-run';
 import { LLM_SLOTS_HELP } from '../llm-slots';
 import { createOutput, type Output } from '../output';
 import { action, program } from '../program';
-import { withSession, type WorkerCliOptions } from '../session';
+import { modelLabel, withSession, type WorkerCliOptions } from '../session';
 import { failOnErrorStatus, printEpisodeSummary } from './show';
 
 /** Flags of `run` and `demo`. */
@@ -66,7 +66,7 @@ export async function runEpisode(runFlags: RunFlags, out: Output): Promise<void>
     // Started and followed inside worker.run, so a refused start still shuts the worker down
     // (a created worker that never runs keeps the process alive).
     const startAndFollow = async (): Promise<EpisodeResult> => {
-      handle = await start(session.temporal.client, { episodeId: requestedId, taskQueue: flags.taskQueue, config });
+      handle = await start(session.temporal.client, { episodeId: requestedId, taskQueue: flags.taskQueue, config, model: modelLabel(flags.llm) });
       const episodeId = handle.workflowId;
       const rerunOf = episodeId !== requestedId ? requestedId : undefined;
       out.event(
