@@ -7,6 +7,7 @@ import './commands/export';
 import './commands/server';
 import './commands/worker';
 import './commands/eval';
+import './commands/list';
 
 exitQuietlyOnClosedStdout();
 

@@ -54,7 +54,7 @@ export function modelLabel(llm: string, env: NodeJS.ProcessEnv = process.env): s
 /** Opens a session, runs `body`, and closes the env server and Temporal whatever happens. */
 export async function withSession<T>(flags: TemporalCliOptions, body: (session: CliSession) => Promise<T>): Promise<T> {
   const dataDir = flags.dataDir ?? defaultDataDir();
-  const temporal = await openTemporal({ ...flags, dataDir });
+  const temporal = await openTemporal(flags);
   const envs = new EnvProvider();
   const session: CliSession = {
     temporal,

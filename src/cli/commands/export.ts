@@ -5,7 +5,7 @@ import { AugmentedTransition } from '../../agent/records';
 import { fetchTransitions } from '../../client';
 import { action, program } from '../program';
 import { REACT_WORKFLOW_TYPE, reactExportError } from '../react-show';
-import { openTemporal, type TemporalCliOptions } from '../temporal';
+import { openTemporal, withTemporalOptions, type TemporalCliOptions } from '../temporal';
 
 /** The workflow type of `id`, or undefined when there is no such workflow. */
 function workflowType(client: Client, id: string): Promise<string | undefined> {
@@ -18,13 +18,10 @@ function workflowType(client: Client, id: string): Promise<string | undefined> {
     );
 }
 
-program
-  .command('export')
+withTemporalOptions(program.command('export'))
   .description('Export the augmented step-level transitions of episodes as JSONL')
   .argument('<episode-ids...>', 'workflow ids of the episodes')
   .option('--out <file>', 'output file (default: stdout)')
-  .option('--data-dir <dir>', 'data dir of the embedded server')
-  .option('--port <port>', 'port of the embedded server')
   .action(
     action(async (episodeIds, flags) => {
       const temporal = await openTemporal(flags as TemporalCliOptions);

@@ -7,7 +7,7 @@ import { describeWorkflowFailure } from '../failure';
 import { createOutput, type Output } from '../output';
 import { action, program } from '../program';
 import { REACT_WORKFLOW_TYPE, showReactEpisode } from '../react-show';
-import { openTemporal, type TemporalCliOptions } from '../temporal';
+import { openTemporal, withTemporalOptions, type TemporalCliOptions } from '../temporal';
 
 /** Prints the end-of-episode summary. */
 export function printEpisodeSummary(result: EpisodeResult, out: Output): void {
@@ -51,12 +51,9 @@ export function failOnErrorStatus(result: Pick<EpisodeResult, 'status' | 'episod
     throw new Error(`episode ${result.episodeId} ended ${result.status}: ${result.error ?? 'no message recorded'}`);
 }
 
-program
-  .command('show')
+withTemporalOptions(program.command('show'))
   .description('Show an episode: status, summary and every recorded step')
   .argument('<episode-id>', 'workflow id of the episode')
-  .option('--data-dir <dir>', 'data dir of the embedded server')
-  .option('--port <port>', 'port of the embedded server')
   .option('--json', 'print JSON lines instead of text')
   .action(
     action(async (episodeId, flags) => {
