@@ -88,7 +88,7 @@ export function chooseCluster(
     );
     if (embedded.length > 0)
       throw new Error(
-        `${flag} selects an existing Temporal cluster, but ${embedded.join(' and ')} configure the embedded server; ` +
+        `${flag} selects an existing Temporal cluster, but ${embedded.join(' and ')} ${embedded.length > 1 ? 'configure' : 'configures'} the embedded server; ` +
           `pass one or the other (with an existing cluster, STEP_HRL_DATA_DIR sets where the cache and results go)`,
       );
     return { external: true, because: flag };
