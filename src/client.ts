@@ -120,7 +120,8 @@ async function rejectingDuplicates<T>(client: Client, episodeId: string, start: 
   try {
     return await start();
   } catch (err) {
-    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw explainSearchAttributeError(err, client.options.namespace);
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError))
+      throw explainSearchAttributeError(err, client.options.namespace);
     const status = await client.workflow
       .getHandle(episodeId)
       .describe()

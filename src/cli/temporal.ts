@@ -73,7 +73,10 @@ export function withTemporalOptions<Args extends unknown[], Opts extends OptionV
       'an existing Temporal cluster (default: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_PROFILE, ' +
         'TEMPORAL_CONFIG_FILE or the default envconfig profile file; else the embedded server)',
     )
-    .option('--namespace <name>', 'namespace on the existing cluster (default: TEMPORAL_NAMESPACE, the profile, or default)')
+    .option(
+      '--namespace <name>',
+      'namespace on the existing cluster (default: TEMPORAL_NAMESPACE, the profile, or default)',
+    )
     .option('--data-dir <dir>', dataDir)
     .option('--port <port>', 'port of the embedded Temporal server (default 7233, or STEP_HRL_TEMPORAL_PORT)');
 }

@@ -73,14 +73,22 @@ export async function startOrAttachEval(
     });
     return { handle, state: 'started', input, taskQueue };
   } catch (err) {
-    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw explainSearchAttributeError(err, client.options.namespace);
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError))
+      throw explainSearchAttributeError(err, client.options.namespace);
   }
   return openExistingEval(client, evalId);
 }
 
 /** Search attributes and memo an eval starts with (its episodes get theirs from the eval workflow). */
 function evalStartMetadata(evalId: string, input: EvalInput) {
-  const facts = { evalId, env: input.env, agent: input.agent, split: input.split, model: input.model, profile: input.config.profile };
+  const facts = {
+    evalId,
+    env: input.env,
+    agent: input.agent,
+    split: input.split,
+    model: input.model,
+    profile: input.config.profile,
+  };
   return {
     typedSearchAttributes: evalStartAttributes(facts),
     memo: { kind: 'eval', [SUMMARY_MEMO]: evalStartFacts(facts) },

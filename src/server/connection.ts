@@ -81,7 +81,8 @@ export function chooseCluster(
   options: Pick<ResolveTemporalOptions, 'address' | 'namespace' | 'dataDir' | 'port'>,
   env: NodeJS.ProcessEnv = process.env,
 ): ClusterChoice {
-  const flag = options.address !== undefined ? '--address' : options.namespace !== undefined ? '--namespace' : undefined;
+  const flag =
+    options.address !== undefined ? '--address' : options.namespace !== undefined ? '--namespace' : undefined;
   if (flag) {
     const embedded = [options.dataDir !== undefined && '--data-dir', options.port !== undefined && '--port'].filter(
       Boolean,

@@ -24,7 +24,13 @@ import { callTokens } from '../agent/record-tokens';
 import { closeSession, isDivergence, openSession } from './episode';
 import { decideOrStop, isLlmStop } from './llm-failure';
 import { cancelSignal, episodeProgressQuery, type EpisodeProgress } from './messages';
-import { EPISODE_OUTCOME_ATTRIBUTES, REACT_CANCEL, REACT_CLOSE_ENV, REACT_REDRIVE, REACT_TOKEN_BUDGET } from './patches';
+import {
+  EPISODE_OUTCOME_ATTRIBUTES,
+  REACT_CANCEL,
+  REACT_CLOSE_ENV,
+  REACT_REDRIVE,
+  REACT_TOKEN_BUDGET,
+} from './patches';
 import { recordEndAttributes } from './outcome-attributes';
 import { episodeOutcomeUpdates } from '../search-attributes';
 import { onPinnedWorker, type PinnedEnv } from './pinned-env';

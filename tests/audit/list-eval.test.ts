@@ -71,8 +71,9 @@ test('list --won false --env scienceworld returns exactly the lost episodes of a
   expect(lost.length).toBeGreaterThan(0);
   expect(won.length).toBeGreaterThan(0);
 
-  const lostRows = await listUntil(['--won', 'false', '--env', 'scienceworld', '--eval', evalId], (rows) =>
-    rows.length >= lost.length,
+  const lostRows = await listUntil(
+    ['--won', 'false', '--env', 'scienceworld', '--eval', evalId],
+    (rows) => rows.length >= lost.length,
   );
   expect(ids(lostRows)).toEqual(ids(lost));
   for (const row of lostRows) {
@@ -95,7 +96,9 @@ test('list --won false --env scienceworld returns exactly the lost episodes of a
 
   // The eval itself: kind eval, finished.
   const evalRows = await listUntil(['--kind', 'eval', '--eval', evalId], (rows) => rows[0]?.status === 'finished');
-  expect(evalRows).toEqual([expect.objectContaining({ id: evalId, kind: 'eval', status: 'finished', env: 'scienceworld' })]);
+  expect(evalRows).toEqual([
+    expect.objectContaining({ id: evalId, kind: 'eval', status: 'finished', env: 'scienceworld' }),
+  ]);
   // A value with a quote is matched literally (no query syntax error), a raw --query is ANDed.
   expect(await list(['--task', "it's", '--eval', evalId])).toEqual([]);
   expect(ids(await list(['--eval', evalId, '--query', 'StepHrlWon = false']))).toEqual(ids(lost));

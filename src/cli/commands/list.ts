@@ -52,7 +52,8 @@ export function listedWorkflow(info: WorkflowExecutionInfo): ListedWorkflow {
 
 function parseLimit(text: string): number {
   const limit = Number(text);
-  if (!Number.isInteger(limit) || limit < 1) throw new Error(`--limit ${JSON.stringify(text)} is not valid; pass a positive integer`);
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new Error(`--limit ${JSON.stringify(text)} is not valid; pass a positive integer`);
   return limit;
 }
 
@@ -82,7 +83,18 @@ withTemporalOptions(program.command('list'))
       const out = createOutput(Boolean(flags.json));
       const temporal = await openTemporal(flags as TemporalCliOptions);
       try {
-        const table = out.table(['id', 'status', 'env', 'task', 'won', 'score', 'steps', 'tokens', 'eval', 'start time']);
+        const table = out.table([
+          'id',
+          'status',
+          'env',
+          'task',
+          'won',
+          'score',
+          'steps',
+          'tokens',
+          'eval',
+          'start time',
+        ]);
         let rows = 0;
         for await (const info of temporal.client.workflow.list({ query, pageSize: Math.min(limit, 1000) })) {
           const row = listedWorkflow(info);

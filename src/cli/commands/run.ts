@@ -67,7 +67,12 @@ export async function runEpisode(runFlags: RunFlags, out: Output): Promise<void>
     // Started and followed inside worker.run, so a refused start still shuts the worker down
     // (a created worker that never runs keeps the process alive).
     const startAndFollow = async (): Promise<EpisodeResult> => {
-      handle = await start(session.temporal.client, { episodeId: requestedId, taskQueue: flags.taskQueue, config, model: modelLabel(flags.llm) });
+      handle = await start(session.temporal.client, {
+        episodeId: requestedId,
+        taskQueue: flags.taskQueue,
+        config,
+        model: modelLabel(flags.llm),
+      });
       const episodeId = handle.workflowId;
       const rerunOf = episodeId !== requestedId ? requestedId : undefined;
       out.event(
