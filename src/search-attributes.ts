@@ -81,6 +81,20 @@ export function searchAttributeRegistrations(): string[] {
   return STEP_HRL_SEARCH_ATTRIBUTES.map((key) => `${key.name}=${CLI_TYPE_NAMES[key.type]}`);
 }
 
+/**
+ * The `temporal operator search-attribute create` commands that register every attribute on an
+ * existing cluster: one per type (the CLI takes many `--name`s but one `--type`). Add
+ * `--namespace <ns>` and the connection flags of that cluster.
+ */
+export function registrationCommands(): string[] {
+  const byType = new Map<SearchAttributeType, string[]>();
+  for (const key of STEP_HRL_SEARCH_ATTRIBUTES) byType.set(key.type, [...(byType.get(key.type) ?? []), key.name]);
+  return [...byType].map(
+    ([type, names]) =>
+      `temporal operator search-attribute create ${names.map((n) => `--name ${n}`).join(' ')} --type ${CLI_TYPE_NAMES[type]}`,
+  );
+}
+
 /** Memo key holding {@link StepHrlMemo}. */
 export const SUMMARY_MEMO = 'stepHrl';
 

@@ -114,7 +114,8 @@ export function usesExternalCluster(env: NodeJS.ProcessEnv = process.env): boole
  */
 export async function resolveTemporal(options: ResolveTemporalOptions = {}): Promise<TemporalTarget> {
   const env = options.env ?? process.env;
-  if (chooseCluster(options, env).external) {
+  const choice = chooseCluster(options, env);
+  if (choice.external) {
     const config = loadClientConnectConfig({ overrideEnvVars: env as Record<string, string> });
     const connectionOptions = {
       ...(config.connectionOptions as ConnectionOptions),
@@ -122,7 +123,7 @@ export async function resolveTemporal(options: ResolveTemporalOptions = {}): Pro
     };
     const namespace = options.namespace ?? config.namespace ?? 'default';
     const address = connectionOptions.address ?? '127.0.0.1:7233';
-    await checkReachable(connectionOptions, namespace, address);
+    await checkReachable(connectionOptions, namespace, address, choice.because);
     return { connectionOptions, namespace };
   }
   const port = options.port ?? Number(env.STEP_HRL_TEMPORAL_PORT ?? 7233);
@@ -136,10 +137,15 @@ function checkAddress(address: string): string {
   return address;
 }
 
-async function checkReachable(options: ConnectionOptions, namespace: string, address: string): Promise<void> {
+async function checkReachable(
+  options: ConnectionOptions,
+  namespace: string,
+  address: string,
+  because: string,
+): Promise<void> {
   try {
     await probeTemporal(options, namespace, 5000);
   } catch (err) {
-    throw new TemporalUnreachableError(address, (err as Error).message.split('\n')[0]);
+    throw new TemporalUnreachableError(address, (err as Error).message.split('\n')[0]!, because);
   }
 }

@@ -42,16 +42,23 @@ export class DataDirError extends SetupError {
   }
 }
 
-/** A configured Temporal cluster (TEMPORAL_ADDRESS or env-config profile) does not answer. */
+/** A configured Temporal cluster (a flag, a TEMPORAL_* variable or the envconfig profile file) does not answer. */
 export class TemporalUnreachableError extends SetupError {
   override name = 'TemporalUnreachableError';
+  /** @param because what selected the cluster: `--address`, a variable's name, or `the profile file <path>`. */
   constructor(
     readonly address: string,
     cause: string,
+    because = 'TEMPORAL_ADDRESS',
   ) {
+    const undo = because.startsWith('--')
+      ? `drop ${because}`
+      : because.startsWith('TEMPORAL_')
+        ? `unset ${because}`
+        : `move ${because.replace(/^the profile file /, '')} away`;
     super(
-      `Temporal at ${address} (from TEMPORAL_ADDRESS / env-config profile) is unreachable: ${cause}; ` +
-        `start that server, fix the address, or unset TEMPORAL_ADDRESS to use the embedded dev server`,
+      `Temporal at ${address} (from ${because}) is unreachable: ${cause}; ` +
+        `start that server, fix the address, or ${undo} to use the embedded dev server`,
     );
   }
 }
@@ -70,8 +77,8 @@ export class SearchAttributesMissingError extends SetupError {
   ) {
     super(
       `the Temporal cluster does not know step-hrl's search attributes in namespace ${namespace} (${cause}); ` +
-        'register them once with `temporal operator search-attribute create --name StepHrlStatus --type Keyword ...` ' +
-        '(the full command is in docs/search-attributes.md)',
+        'register them once with `temporal operator search-attribute create --name StepHrlStatus ... --type Keyword` ' +
+        '(one command per type; all of them are in docs/search-attributes.md)',
     );
   }
 }
@@ -81,8 +88,10 @@ export class SearchAttributesMissingError extends SetupError {
  * returns other errors unchanged.
  */
 export function explainSearchAttributeError(err: unknown, namespace: string): unknown {
-  const message = err instanceof Error ? err.message : String(err);
-  if (/search attribute/i.test(message) && /StepHrl/.test(message))
-    return new SearchAttributesMissingError(namespace, message.split('\n')[0]!);
+  // The client wraps the server's gRPC error ("Failed to start Workflow"); its text is in a cause.
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const line = e.message.split('\n')[0]!;
+    if (/search attribute/i.test(line) && /StepHrl/.test(line)) return new SearchAttributesMissingError(namespace, line);
+  }
   return err;
 }

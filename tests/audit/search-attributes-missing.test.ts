@@ -1,0 +1,70 @@
+/**
+ * On an existing cluster that does not know step-hrl's search attributes, starting an episode or
+ * an eval fails at once with an error naming `temporal operator search-attribute create` and
+ * docs/search-attributes.md (issue 11 item 1), instead of the server's bare INVALID_ARGUMENT.
+ * The cluster is a real Temporal dev server started without `--search-attribute`.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { Client, Connection } from '@temporalio/client';
+import { startEpisode } from '../../src/client';
+import { startOrAttachEval } from '../../src/eval/client';
+import { isTemporalHealthy } from '../../src/server/dev-server';
+import { SearchAttributesMissingError } from '../../src/server/errors';
+import { freePort } from '../../src/server/ports';
+import { temporalCliPath } from '../../src/server/temporal-cli';
+
+let server: ChildProcess | undefined;
+let connection: Connection | undefined;
+let client: Client;
+
+beforeAll(async () => {
+  const port = await freePort();
+  const address = `127.0.0.1:${port}`;
+  // In memory, headless, and without step-hrl's registrations: a cluster nobody set up for step-hrl.
+  server = spawn(temporalCliPath(), ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--headless'], {
+    stdio: 'ignore',
+  });
+  const deadline = Date.now() + 60_000;
+  while (!(await isTemporalHealthy(address))) {
+    if (Date.now() > deadline) throw new Error(`bare dev server on ${address} did not start`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  connection = await Connection.connect({ address });
+  client = new Client({ connection });
+}, 90_000);
+
+afterAll(async () => {
+  await connection?.close();
+  if (server && server.exitCode === null) {
+    const exited = new Promise((resolve) => server!.once('exit', resolve));
+    server.kill('SIGTERM');
+    await exited;
+  }
+});
+
+test('starting an episode names the registration command', async () => {
+  const start = startEpisode(client, {
+    episodeId: `sa-missing-${Date.now()}`,
+    taskQueue: 'nobody-polls-this',
+    config: { spec: { env: 'builtin', task: 'boil-water' } },
+  });
+  await expect(start).rejects.toBeInstanceOf(SearchAttributesMissingError);
+  await expect(start).rejects.toThrow(/temporal operator search-attribute create.*docs\/search-attributes\.md/);
+});
+
+test('starting an eval names the registration command', async () => {
+  const start = startOrAttachEval(
+    client,
+    `sa-missing-eval-${Date.now()}`,
+    {
+      agent: 'step-hrl',
+      selection: 'builtin',
+      env: 'builtin',
+      config: {},
+      episodes: [{ spec: { env: 'builtin', task: 'boil-water' } } as never],
+      concurrency: 1,
+    },
+    'nobody-polls-this',
+  );
+  await expect(start).rejects.toThrow(/namespace default .*temporal operator search-attribute create/);
+});
