@@ -83,15 +83,12 @@ export function searchAttributeRegistrations(): string[] {
 
 /**
  * The `temporal operator search-attribute create` commands that register every attribute on an
- * existing cluster: one per type (the CLI takes many `--name`s but one `--type`). Add
- * `--namespace <ns>` and the connection flags of that cluster.
+ * existing cluster, one per attribute (the Temporal CLI 1.x registers only the first of several
+ * `--name`s). Add `--namespace <ns>` and the connection flags of that cluster.
  */
 export function registrationCommands(): string[] {
-  const byType = new Map<SearchAttributeType, string[]>();
-  for (const key of STEP_HRL_SEARCH_ATTRIBUTES) byType.set(key.type, [...(byType.get(key.type) ?? []), key.name]);
-  return [...byType].map(
-    ([type, names]) =>
-      `temporal operator search-attribute create ${names.map((n) => `--name ${n}`).join(' ')} --type ${CLI_TYPE_NAMES[type]}`,
+  return STEP_HRL_SEARCH_ATTRIBUTES.map(
+    (key) => `temporal operator search-attribute create --name ${key.name} --type ${CLI_TYPE_NAMES[key.type]}`,
   );
 }
 

@@ -77,8 +77,8 @@ export class SearchAttributesMissingError extends SetupError {
   ) {
     super(
       `the Temporal cluster does not know step-hrl's search attributes in namespace ${namespace} (${cause}); ` +
-        'register them once with `temporal operator search-attribute create --name StepHrlStatus ... --type Keyword` ' +
-        '(one command per type; all of them are in docs/search-attributes.md)',
+        'register them once with `temporal operator search-attribute create --name StepHrlStatus --type Keyword` ' +
+        'and the same for each of the others (all 14 commands are in docs/search-attributes.md)',
     );
   }
 }
@@ -91,7 +91,8 @@ export function explainSearchAttributeError(err: unknown, namespace: string): un
   // The client wraps the server's gRPC error ("Failed to start Workflow"); its text is in a cause.
   for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
     const line = e.message.split('\n')[0]!;
-    if (/search attribute/i.test(line) && /StepHrl/.test(line)) return new SearchAttributesMissingError(namespace, line);
+    if (/search attribute/i.test(line) && /StepHrl/.test(line))
+      return new SearchAttributesMissingError(namespace, line);
   }
   return err;
 }

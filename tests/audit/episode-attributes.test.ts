@@ -72,10 +72,7 @@ test('a ReAct episode, and a fork whose parent is set at start', async () => {
   const taskQueue = queueFor('sa-react');
   const reactId = `react-${taskQueue}`;
   const forkId = `fork-${taskQueue}`;
-  const llm = new ScriptedLlmClient([
-    ...expertPolicyRules(goldSubtasks(spec), 'chat'),
-    ...loopingPolicyRules(2),
-  ]);
+  const llm = new ScriptedLlmClient([...expertPolicyRules(goldSubtasks(spec), 'chat'), ...loopingPolicyRules(2)]);
   await withWorker(t, { taskQueue, llm, envFactory: () => new BuiltinTextEnv() }, async () => {
     const react = await startReact(t.client, { episodeId: reactId, taskQueue, config: { spec, maxSteps: 3 } });
     const fork = await startEpisode(t.client, {

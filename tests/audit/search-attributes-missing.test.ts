@@ -4,7 +4,9 @@
  * docs/search-attributes.md (issue 11 item 1), instead of the server's bare INVALID_ARGUMENT.
  * The cluster is a real Temporal dev server started without `--search-attribute`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { startEpisode } from '../../src/client';
 import { startOrAttachEval } from '../../src/eval/client';
@@ -12,18 +14,24 @@ import { isTemporalHealthy } from '../../src/server/dev-server';
 import { SearchAttributesMissingError } from '../../src/server/errors';
 import { freePort } from '../../src/server/ports';
 import { temporalCliPath } from '../../src/server/temporal-cli';
+import { registrationCommands } from '../../src/search-attributes';
 
 let server: ChildProcess | undefined;
 let connection: Connection | undefined;
 let client: Client;
+let address: string;
 
 beforeAll(async () => {
   const port = await freePort();
-  const address = `127.0.0.1:${port}`;
+  address = `127.0.0.1:${port}`;
   // In memory, headless, and without step-hrl's registrations: a cluster nobody set up for step-hrl.
-  server = spawn(temporalCliPath(), ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--headless'], {
-    stdio: 'ignore',
-  });
+  server = spawn(
+    temporalCliPath(),
+    ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--headless'],
+    {
+      stdio: 'ignore',
+    },
+  );
   const deadline = Date.now() + 60_000;
   while (!(await isTemporalHealthy(address))) {
     if (Date.now() > deadline) throw new Error(`bare dev server on ${address} did not start`);
@@ -67,4 +75,34 @@ test('starting an eval names the registration command', async () => {
     'nobody-polls-this',
   );
   await expect(start).rejects.toThrow(/namespace default .*temporal operator search-attribute create/);
+});
+
+test('the registration commands in docs/search-attributes.md make the same start succeed', async () => {
+  const doc = readFileSync(path.join(__dirname, '..', '..', 'docs', 'search-attributes.md'), 'utf8');
+  const documented = doc.split('\n').filter((l) => l.startsWith('temporal operator search-attribute create'));
+  expect(documented).toEqual(registrationCommands());
+  for (const command of documented) {
+    const args = command.split(' ').slice(1); // drop `temporal`: the pinned CLI runs them
+    execFileSync(temporalCliPath(), [...args, '--address', address], { stdio: 'pipe' });
+  }
+  const listed = execFileSync(temporalCliPath(), ['operator', 'search-attribute', 'list', '--address', address]);
+  for (const name of registrationCommands().flatMap((c) => c.match(/StepHrl\w+/g)!))
+    expect(String(listed)).toContain(name);
+  // The frontend picks new attributes up from its namespace cache a few seconds later: retry, do not sleep blindly.
+  const start = () =>
+    startEpisode(client, {
+      episodeId: `sa-registered-${Date.now()}`,
+      taskQueue: 'nobody-polls-this',
+      config: { spec: { env: 'builtin', task: 'boil-water' } },
+    });
+  const deadline = Date.now() + 60_000;
+  let handle: Awaited<ReturnType<typeof start>> | undefined;
+  while (!handle) {
+    handle = await start().catch((err: unknown) => {
+      if (!(err instanceof SearchAttributesMissingError) || Date.now() > deadline) throw err;
+      return new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 500));
+    });
+  }
+  expect((await handle.describe()).typedSearchAttributes.getAll().length).toBeGreaterThan(5);
+  await handle.terminate('test done');
 });
