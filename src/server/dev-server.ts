@@ -14,6 +14,7 @@ import { DataDirError, DevServerStartError, PortInUseError } from './errors';
 import { isPortFree } from './ports';
 import { temporalCliPath } from './temporal-cli';
 import { searchAttributeRegistrations } from '../search-attributes';
+import { ensureSearchAttributes } from './register-search-attributes';
 
 /** Options for {@link startDevServer}. */
 export interface DevServerOptions {
@@ -210,6 +211,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
 
   const live = await reclaimStaleLock(dataDir);
   if (live && (await isTemporalHealthy(live.address))) {
+    await ensureSearchAttributes(live.address);
     return { address: live.address, namespace: 'default', owned: false, stop: async () => undefined };
   }
   if (live) rmSync(path.join(dataDir, LOCK_FILE), { force: true });
@@ -265,6 +267,15 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       );
     }
     await sleep(250);
+  }
+  try {
+    await ensureSearchAttributes(address);
+  } catch (err) {
+    await stop();
+    throw new DevServerStartError(
+      `Temporal dev server on ${address} did not accept step-hrl's search attributes (${(err as Error).message.split('\n')[0]}); ` +
+        `see ${path.join(dataDir, LOG_FILE)}`,
+    );
   }
   return { address, namespace: 'default', owned: true, pid: serverPid, stop };
 }

@@ -5,12 +5,13 @@
  * The cluster is a real Temporal dev server started without `--search-attribute`.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { startEpisode } from '../../src/client';
 import { startOrAttachEval } from '../../src/eval/client';
-import { isTemporalHealthy } from '../../src/server/dev-server';
+import { isTemporalHealthy, startDevServer } from '../../src/server/dev-server';
 import { SearchAttributesMissingError } from '../../src/server/errors';
 import { freePort } from '../../src/server/ports';
 import { temporalCliPath } from '../../src/server/temporal-cli';
@@ -106,3 +107,35 @@ test('the registration commands in docs/search-attributes.md make the same start
   expect((await handle.describe()).typedSearchAttributes.getAll().length).toBeGreaterThan(5);
   await handle.terminate('test done');
 });
+
+test('an embedded data dir created before the attributes existed gets them on its next start', async () => {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'step-hrl-sa-upgrade-'));
+  const port = await freePort();
+  const old = spawn(
+    temporalCliPath(),
+    ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--headless'].concat([
+      '--db-filename',
+      path.join(dataDir, 'temporal.sqlite'), // the file startDevServer uses, made without step-hrl's attributes
+    ]),
+    { stdio: 'ignore' },
+  );
+  while (!(await isTemporalHealthy(`127.0.0.1:${port}`))) await new Promise((resolve) => setTimeout(resolve, 250));
+  const exited = new Promise((resolve) => old.once('exit', resolve));
+  old.kill('SIGTERM');
+  await exited;
+
+  const server = await startDevServer({ dataDir, port });
+  const upgraded = await Connection.connect({ address: server.address });
+  try {
+    const handle = await startEpisode(new Client({ connection: upgraded }), {
+      episodeId: `sa-upgraded-${Date.now()}`,
+      taskQueue: 'nobody-polls-this',
+      config: { spec: { env: 'builtin', task: 'boil-water' } },
+    });
+    await handle.terminate('test done');
+  } finally {
+    await upgraded.close();
+    await server.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}, 120_000);
