@@ -231,6 +231,27 @@ export function factsOfAttributes(attributes: TypedSearchAttributes): StepHrlMem
   });
 }
 
+/**
+ * Start attributes and memo for a new run of an episode (resume) from its previous run's
+ * attributes: the same facts, `running` again, no outcome yet. Undefined when the previous run had
+ * no step-hrl attributes (it was not started with them, so the new run is not either).
+ */
+export function restartedAttributes(
+  previous: TypedSearchAttributes,
+): { typedSearchAttributes: SearchAttributePair[]; memo: Record<string, unknown> } | undefined {
+  if (!startedWithStepHrlAttributes(previous)) return undefined;
+  const facts = factsOfAttributes(previous);
+  const restarted = dropUndefined({
+    ...facts,
+    status: 'running',
+    won: undefined,
+    score: undefined,
+    steps: undefined,
+    tokens: undefined,
+  });
+  return { typedSearchAttributes: attributesOf(restarted), memo: { [SUMMARY_MEMO]: restarted } };
+}
+
 /** Search attribute pairs for the facts that are set. */
 export function attributesOf(facts: StepHrlMemo): SearchAttributePair[] {
   const pairs: SearchAttributePair[] = [];

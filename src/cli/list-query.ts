@@ -50,7 +50,7 @@ export function quoteQueryValue(value: string): string {
 
 /**
  * The query for `filters`. Without `--kind` it lists episodes and evals (never subtask children
- * or other workflows); `--query` is added in parentheses, ANDed.
+ * or other workflows), one row each (the latest run); `--query` is added in parentheses, ANDed.
  * @throws Error naming the flag and its valid values (`--won`, `--kind`).
  */
 export function buildListQuery(filters: ListFilters): string {
@@ -62,6 +62,8 @@ export function buildListQuery(filters: ListFilters): string {
     throw new Error(`--kind ${JSON.stringify(filters.kind)} is not valid; choose episode or eval`);
   if (filters.kind !== undefined) equals(StepHrlKind.name, filters.kind);
   else clauses.push(`${StepHrlKind.name} IN (${KINDS.map(quoteQueryValue).join(', ')})`);
+  // One row per episode or eval: the runs it continued as new from carry its start attributes too.
+  clauses.push(`ExecutionStatus != 'ContinuedAsNew'`);
   equals(StepHrlEnv.name, filters.env);
   equals(StepHrlTask.name, filters.task);
   equals(StepHrlSplit.name, filters.split);
@@ -69,6 +71,8 @@ export function buildListQuery(filters: ListFilters): string {
   equals(StepHrlProfile.name, filters.profile);
   equals(StepHrlModel.name, filters.model);
   equals(StepHrlStatus.name, filters.status);
+  // A terminated or timed-out run never upserted its end: `running` means running in Temporal too.
+  if (filters.status === 'running') clauses.push(`ExecutionStatus = 'Running'`);
   equals(StepHrlEvalId.name, filters.eval);
   equals(StepHrlParent.name, filters.parent);
   if (filters.won !== undefined) {

@@ -8,6 +8,8 @@
 import type { TypedSearchAttributes } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
 import { startEpisode, startReact } from '../../src/client';
+import { buildListQuery } from '../../src/cli/list-query';
+import { resumeEpisode } from '../../src/resume';
 import { BuiltinTextEnv, goldSubtasks } from '../../src/envs/builtin';
 import type { EnvSpec } from '../../src/envs/text-env';
 import { expertPolicyRules } from '../../src/llm/expert-policy';
@@ -65,6 +67,51 @@ test('a continued-as-new episode ends with its outcome in search attributes and 
   expect(facts).toEqual(expected);
   expect(memo?.[SUMMARY_MEMO]).toEqual(expected);
   await replays(episodeId);
+
+  // `list` shows it once (its continued runs carry the same start attributes but are left out).
+  const query = buildListQuery({ task: 'clean-plate', query: `WorkflowId = '${episodeId}'` });
+  const rows = async () => {
+    const found: string[] = [];
+    for await (const info of t.client.workflow.list({ query })) found.push(info.status.name);
+    return found;
+  };
+  const deadline = Date.now() + 30_000;
+  let found = await rows();
+  while (found[0] !== 'COMPLETED' && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    found = await rows();
+  }
+  expect(found).toEqual(['COMPLETED']);
+});
+
+test('a resumed episode starts its new run with the same attributes, running again, then records its end', async () => {
+  const taskQueue = queueFor('sa-resume');
+  const episodeId = `ep-${taskQueue}`;
+  // Started with no worker polling, then terminated: a run that never recorded its end.
+  const first = await startEpisode(t.client, {
+    episodeId,
+    taskQueue,
+    model: 'm',
+    config: { spec: longSpec, maxSteps: 2 },
+  });
+  await first.terminate('test: interrupted');
+  expect((await describe(episodeId)).facts).toMatchObject({ status: 'running', model: 'm' });
+  const llm = new ScriptedLlmClient(loopingPolicyRules(2));
+  await withWorker(t, { taskQueue, llm }, async () => {
+    const resumed = await resumeEpisode(t.client, episodeId);
+    expect(resumed.started).toBe(true);
+    expect((await describe(episodeId)).facts).toEqual({
+      kind: 'episode',
+      status: 'running',
+      env: 'builtin',
+      task: 'clean-plate',
+      agent: 'step-hrl',
+      profile: 'chat',
+      model: 'm',
+    });
+    await resumed.handle.result();
+  });
+  expect((await describe(episodeId)).facts).toMatchObject({ status: 'step-budget', steps: 2, model: 'm' });
 });
 
 test('a ReAct episode, and a fork whose parent is set at start', async () => {

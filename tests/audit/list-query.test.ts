@@ -5,7 +5,7 @@
 import { buildListQuery, quoteQueryValue } from '../../src/cli/list-query';
 
 test('no filter lists episodes and evals only', () => {
-  expect(buildListQuery({})).toBe("StepHrlKind IN ('episode', 'eval')");
+  expect(buildListQuery({})).toBe("StepHrlKind IN ('episode', 'eval') AND ExecutionStatus != 'ContinuedAsNew'");
 });
 
 test('every filter becomes one clause on its search attribute', () => {
@@ -23,7 +23,7 @@ test('every filter becomes one clause on its search attribute', () => {
     kind: 'episode',
   });
   expect(query).toBe(
-    "StepHrlKind = 'episode' AND StepHrlEnv = 'scienceworld' AND StepHrlTask = 'boil' AND StepHrlSplit = 'test' AND " +
+    "StepHrlKind = 'episode' AND ExecutionStatus != 'ContinuedAsNew' AND StepHrlEnv = 'scienceworld' AND StepHrlTask = 'boil' AND StepHrlSplit = 'test' AND " +
       "StepHrlAgent = 'react' AND StepHrlProfile = 'paper' AND StepHrlModel = 'qwen' AND StepHrlStatus = 'env-done' AND " +
       "StepHrlEvalId = 'eval-1' AND StepHrlParent = 'ep-7' AND StepHrlWon = false",
   );
@@ -31,7 +31,7 @@ test('every filter becomes one clause on its search attribute', () => {
 
 test('--won true is a Bool clause, --query is ANDed in parentheses', () => {
   expect(buildListQuery({ won: 'TRUE', query: 'StepHrlScore > 50 OR StepHrlSteps < 3' })).toBe(
-    "StepHrlKind IN ('episode', 'eval') AND StepHrlWon = true AND (StepHrlScore > 50 OR StepHrlSteps < 3)",
+    "StepHrlKind IN ('episode', 'eval') AND ExecutionStatus != 'ContinuedAsNew' AND StepHrlWon = true AND (StepHrlScore > 50 OR StepHrlSteps < 3)",
   );
 });
 
@@ -40,7 +40,14 @@ test('quotes and backslashes in values are escaped, so a value cannot end its li
   expect(quoteQueryValue('a\\b')).toBe("'a\\\\b'");
   expect(quoteQueryValue("x' OR StepHrlWon = true OR '")).toBe("'x\\' OR StepHrlWon = true OR \\''");
   expect(buildListQuery({ task: "pick_and_place/trial_T2019'1" })).toBe(
-    "StepHrlKind IN ('episode', 'eval') AND StepHrlTask = 'pick_and_place/trial_T2019\\'1'",
+    "StepHrlKind IN ('episode', 'eval') AND ExecutionStatus != 'ContinuedAsNew' AND StepHrlTask = 'pick_and_place/trial_T2019\\'1'",
+  );
+});
+
+test('--status running also asks Temporal: a terminated run never recorded its end', () => {
+  expect(buildListQuery({ status: 'running', kind: 'eval' })).toBe(
+    "StepHrlKind = 'eval' AND ExecutionStatus != 'ContinuedAsNew' AND StepHrlStatus = 'running' AND " +
+      "ExecutionStatus = 'Running'",
   );
 });
 

@@ -32,13 +32,23 @@ export interface ListedWorkflow {
   startTime: string;
 }
 
+/**
+ * Our status, except for a run that closed without recording its end (terminated, timed out):
+ * there Temporal's status says more than the `running` set at start.
+ */
+function statusOf(info: WorkflowExecutionInfo): string {
+  const ours = info.typedSearchAttributes.get(StepHrlStatus);
+  const temporal = info.status.name.toLowerCase();
+  return ours === undefined || (ours === 'running' && temporal !== 'running') ? temporal : ours;
+}
+
 /** The row of one workflow execution. */
 export function listedWorkflow(info: WorkflowExecutionInfo): ListedWorkflow {
   const get = info.typedSearchAttributes;
   return {
     id: info.workflowId,
     kind: get.get(StepHrlKind),
-    status: get.get(StepHrlStatus) ?? info.status.name.toLowerCase(),
+    status: statusOf(info),
     env: get.get(StepHrlEnv),
     task: get.get(StepHrlTask),
     won: get.get(StepHrlWon),
