@@ -12,6 +12,8 @@ import type { SubtaskOutcome } from './workflows/subtask';
 import { readRunChain } from './episode-record';
 import { historySourceOf, type HistorySource } from './history-source';
 import { DEFAULT_TASK_QUEUE } from './worker';
+import { episodeStartAttributes, episodeStartFacts, SUMMARY_MEMO, type EpisodeStartContext } from './search-attributes';
+import { explainSearchAttributeError } from './server/errors';
 
 /** Options of {@link startEpisode}. */
 export interface StartEpisodeOptions {
@@ -20,6 +22,10 @@ export interface StartEpisodeOptions {
   taskQueue?: string;
   /** Id of the episode this one re-runs; recorded in the memo as `rerunOf`. */
   rerunOf?: string;
+  /** Model label of the policy, for the `StepHrlModel` search attribute. */
+  model?: string;
+  /** Episode this one was forked from (`StepHrlParent`). */
+  parentEpisodeId?: string;
 }
 
 /** Memo key linking a re-run to the episode it repeats. */
@@ -45,7 +51,7 @@ export function startEpisode(
   options: StartEpisodeOptions,
 ): Promise<WorkflowHandle<typeof episodeWorkflow>> {
   return rejectingDuplicates(client, options.episodeId, () =>
-    client.workflow.start(episodeWorkflow, startOptions(options)),
+    client.workflow.start(episodeWorkflow, startOptions(options, 'step-hrl')),
   );
 }
 
@@ -55,7 +61,7 @@ export function startReact(
   options: StartEpisodeOptions,
 ): Promise<WorkflowHandle<typeof reactWorkflow>> {
   return rejectingDuplicates(client, options.episodeId, () =>
-    client.workflow.start(reactWorkflow, startOptions(options)),
+    client.workflow.start(reactWorkflow, startOptions(options, 'react')),
   );
 }
 
@@ -91,14 +97,20 @@ export async function startEpisodeRerun<
  * resolved here, once, so the full config is recorded in the input: changing a default later
  * never changes what a running episode does.
  */
-function startOptions(options: StartEpisodeOptions) {
+function startOptions(options: StartEpisodeOptions, agent: EpisodeStartContext['agent']) {
+  const config = withDefaults(options.config);
+  const context: EpisodeStartContext = { agent, model: options.model, parentEpisodeId: options.parentEpisodeId };
   return {
     workflowId: options.episodeId,
     taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
-    args: [{ config: withDefaults(options.config) }] as [{ config: StartEpisodeOptions['config'] }],
+    args: [{ config }] as [{ config: StartEpisodeOptions['config'] }],
     workflowIdReusePolicy: 'REJECT_DUPLICATE' as const,
     workflowIdConflictPolicy: 'FAIL' as const,
-    ...(options.rerunOf ? { memo: { [RERUN_OF_MEMO]: options.rerunOf } } : {}),
+    typedSearchAttributes: episodeStartAttributes(config, context),
+    memo: {
+      [SUMMARY_MEMO]: episodeStartFacts(config, context),
+      ...(options.rerunOf ? { [RERUN_OF_MEMO]: options.rerunOf } : {}),
+    },
   };
 }
 
@@ -107,7 +119,8 @@ async function rejectingDuplicates<T>(client: Client, episodeId: string, start: 
   try {
     return await start();
   } catch (err) {
-    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError))
+      throw explainSearchAttributeError(err, client.options.namespace);
     const status = await client.workflow
       .getHandle(episodeId)
       .describe()

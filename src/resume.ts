@@ -15,6 +15,7 @@ import { fetchDecodedHistory } from './codec/history';
 import type { EnvResetOutput } from './activities/types';
 import { initialState, type EpisodeInput, type EpisodeState, type episodeWorkflow } from './workflows/episode';
 import type { SubtaskInput, SubtaskOutcome } from './workflows/subtask';
+import { restartedAttributes } from './search-attributes';
 
 /** Closed statuses a new run may continue from. */
 const RESUMABLE = new Set(['FAILED', 'TERMINATED', 'TIMED_OUT', 'CANCELLED']);
@@ -64,6 +65,7 @@ export async function resumeEpisode(client: Client, episodeId: string): Promise<
     taskQueue,
     workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
     args: [{ config: input.config, ...(state && { state }) }],
+    ...restartedAttributes(description.typedSearchAttributes), // still found by `list`, `running` again
   });
   return { handle: started, started: true, taskQueue, prefixSubtasks: state?.subtasks.length ?? 0 };
 }

@@ -12,6 +12,7 @@ import './commands/codec-server';
 import './commands/replay';
 import './commands/archive';
 import './commands/fork';
+import './commands/list';
 
 exitQuietlyOnClosedStdout();
 

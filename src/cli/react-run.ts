@@ -10,7 +10,7 @@ import { reactStepsQuery, type ReactResult, type ReactStep, type reactWorkflow }
 import { printReactStep, printReactSummary } from './react-show';
 import { defaultEpisodeId, parseEpisodeFlags } from './episode-options';
 import type { Output } from './output';
-import { withSession } from './session';
+import { modelLabel, withSession } from './session';
 import { failOnErrorStatus } from './commands/show';
 import type { RunFlags } from './commands/run';
 
@@ -32,7 +32,7 @@ export async function runReactEpisode(flags: RunFlags & { taskQueue: string }, o
     let handle: WorkflowHandle<typeof reactWorkflow> | undefined;
 
     const startAndFollow = async (): Promise<ReactResult> => {
-      const options = { episodeId: requestedId, taskQueue: flags.taskQueue, config };
+      const options = { episodeId: requestedId, taskQueue: flags.taskQueue, config, model: modelLabel(flags.llm) };
       handle = flags.rerun
         ? await startEpisodeRerun(session.temporal.client, options, startReact)
         : await startReact(session.temporal.client, options);

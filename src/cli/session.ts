@@ -43,10 +43,18 @@ export interface CliSession {
   worker(flags: WorkerCliOptions, llm: SelectedLlm, workerId?: string): Promise<StepHrlWorker>;
 }
 
+/**
+ * The model label recorded in the `StepHrlModel` search attribute for an `--llm` choice: the
+ * endpoint's model id (STEP_HRL_MODEL) when one is set, else the backend name (as `eval` labels results).
+ */
+export function modelLabel(llm: string, env: NodeJS.ProcessEnv = process.env): string {
+  return llm === 'expert' ? 'expert' : (env.STEP_HRL_MODEL ?? llm);
+}
+
 /** Opens a session, runs `body`, and closes the env server and Temporal whatever happens. */
 export async function withSession<T>(flags: TemporalCliOptions, body: (session: CliSession) => Promise<T>): Promise<T> {
   const dataDir = flags.dataDir ?? defaultDataDir();
-  const temporal = await openTemporal({ ...flags, dataDir });
+  const temporal = await openTemporal(flags);
   const envs = new EnvProvider();
   const session: CliSession = {
     temporal,

@@ -1,4 +1,5 @@
 /** Opens the Temporal connections a command needs, on the embedded dev server or a configured cluster. */
+import type { Command, OptionValues } from '@commander-js/extra-typings';
 import { Client, Connection } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { NativeConnection } from '@temporalio/worker';
@@ -19,6 +20,8 @@ export interface OpenTemporal {
 
 /** Common options of commands that talk to Temporal. */
 export interface TemporalCliOptions {
+  address?: string;
+  namespace?: string;
   dataDir?: string;
   port?: string;
   ui?: boolean;
@@ -28,7 +31,13 @@ export interface TemporalCliOptions {
 export async function openTemporal(options: TemporalCliOptions): Promise<OpenTemporal> {
   const port = options.port !== undefined ? parsePort(options.port) : undefined;
   const dataConverter = dataConverterFromEnv(); // a bad key fails before any server starts
-  const target = await resolveTemporal({ dataDir: options.dataDir, port, ui: options.ui });
+  const target = await resolveTemporal({
+    address: options.address,
+    namespace: options.namespace,
+    dataDir: options.dataDir,
+    port,
+    ui: options.ui,
+  });
   try {
     // Record readers (show, export) receive history pages holding whole subtask results.
     const connection = await Connection.connect({
@@ -54,6 +63,33 @@ export async function openTemporal(options: TemporalCliOptions): Promise<OpenTem
     await target.devServer?.stop();
     throw err;
   }
+}
+
+/** `--data-dir` help of commands whose data dir also holds the response cache and results. */
+export const DATA_DIR_WITH_CACHE =
+  'data dir of the embedded server, cache and results (default ./.step-hrl, or STEP_HRL_DATA_DIR)';
+
+/**
+ * Adds the connection flags every command that talks to Temporal shares: `--address` and
+ * `--namespace` (an existing cluster) and `--data-dir` and `--port` (the embedded server). The rule
+ * that picks the cluster is `chooseCluster`'s (src/server/connection.ts). `dataDir` says what else the data dir holds.
+ */
+export function withTemporalOptions<Args extends unknown[], Opts extends OptionValues, Globals extends OptionValues>(
+  command: Command<Args, Opts, Globals>,
+  dataDir = 'data dir of the embedded server (default ./.step-hrl, or STEP_HRL_DATA_DIR)',
+) {
+  return command
+    .option(
+      '--address <host:port>',
+      'an existing Temporal cluster (default: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_PROFILE, ' +
+        'TEMPORAL_CONFIG_FILE or the default envconfig profile file; else the embedded server)',
+    )
+    .option(
+      '--namespace <name>',
+      'namespace on the existing cluster (default: TEMPORAL_NAMESPACE, the profile, or default)',
+    )
+    .option('--data-dir <dir>', dataDir)
+    .option('--port <port>', 'port of the embedded Temporal server (default 7233, or STEP_HRL_TEMPORAL_PORT)');
 }
 
 function parsePort(text: string): number {

@@ -13,6 +13,8 @@ import {
 import { WorkflowIdReusePolicy } from '@temporalio/common';
 import { decode, type HistoryEvent } from '../history-payloads';
 import { fetchDecodedHistory } from '../codec/history';
+import { evalStartAttributes, evalStartFacts, SUMMARY_MEMO } from '../search-attributes';
+import { explainSearchAttributeError } from '../server/errors';
 import { DEFAULT_TASK_QUEUE } from '../worker';
 import type { EpisodeResult } from '../workflows/episode';
 import { evalEpisodeId, type EvalInput, type EvalWorkflowResult, type evalWorkflow } from '../workflows/eval';
@@ -68,13 +70,30 @@ export async function startOrAttachEval(
       taskQueue,
       args: [input],
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-      memo: { kind: 'eval' },
+      ...evalStartMetadata(evalId, input),
     });
     return { handle, state: 'started', input, taskQueue };
   } catch (err) {
-    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError))
+      throw explainSearchAttributeError(err, client.options.namespace);
   }
   return openExistingEval(client, evalId);
+}
+
+/** Search attributes and memo an eval starts with (its episodes get theirs from the eval workflow). */
+function evalStartMetadata(evalId: string, input: EvalInput) {
+  const facts = {
+    evalId,
+    env: input.env,
+    agent: input.agent,
+    split: input.split,
+    model: input.model,
+    profile: input.config.profile,
+  };
+  return {
+    typedSearchAttributes: evalStartAttributes(facts),
+    memo: { kind: 'eval', [SUMMARY_MEMO]: evalStartFacts(facts) },
+  };
 }
 
 /** Picks up an existing eval: attach when running, continue when failed/terminated, report when finished. */
@@ -92,7 +111,7 @@ export async function openExistingEval(client: Client, evalId: string): Promise<
     taskQueue,
     args: [{ ...input, state: { outcomes, runs } }],
     workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
-    memo: { kind: 'eval' },
+    ...evalStartMetadata(evalId, input),
   });
   return { handle: continued, state: 'continued', input, taskQueue };
 }

@@ -12,7 +12,7 @@ import { configProblems, withDefaults, type EpisodeConfig } from '../agent/confi
 import type { HistoryEvent } from '../history-payloads';
 import { liveHistories, type HistorySource } from '../history-source';
 import { prefixState } from '../resume';
-import { StepHrlParent } from '../search-attributes';
+import { episodeStartAttributes, episodeStartFacts, SUMMARY_MEMO } from '../search-attributes';
 import { DEFAULT_TASK_QUEUE } from '../worker';
 import type { EpisodeInput, EpisodeState, ForkOf, episodeWorkflow } from '../workflows/episode';
 
@@ -132,8 +132,9 @@ export async function forkEpisode(client: Client, options: ForkOptions): Promise
       args: [{ config, state, forkOf }],
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
       workflowIdConflictPolicy: 'FAIL',
-      memo: { [FORK_OF_MEMO]: forkOf },
-      typedSearchAttributes: [{ key: StepHrlParent, value: episodeId }],
+      memo: { [FORK_OF_MEMO]: forkOf, [SUMMARY_MEMO]: episodeStartFacts(config, { parentEpisodeId: episodeId }) },
+      // All of an episode's attributes (so its outcome is upserted when it ends), the parent among them.
+      typedSearchAttributes: episodeStartAttributes(config, { parentEpisodeId: episodeId }),
     });
   const handle = await startUnderFreeId(start, options.forkId, `${episodeId}.fork-${fromSubtask}`);
   return { handle, forkOf, config, prefixSteps: state.log.length };

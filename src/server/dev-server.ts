@@ -13,6 +13,8 @@ import { Connection, type ConnectionOptions } from '@temporalio/client';
 import { DataDirError, DevServerStartError, PortInUseError } from './errors';
 import { isPortFree } from './ports';
 import { temporalCliPath } from './temporal-cli';
+import { searchAttributeRegistrations } from '../search-attributes';
+import { ensureSearchAttributes } from './register-search-attributes';
 
 /** Options for {@link startDevServer}. */
 export interface DevServerOptions {
@@ -209,6 +211,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
 
   const live = await reclaimStaleLock(dataDir);
   if (live && (await isTemporalHealthy(live.address))) {
+    await ensureSearchAttributes(live.address);
     return { address: live.address, namespace: 'default', owned: false, stop: async () => undefined };
   }
   if (live) rmSync(path.join(dataDir, LOCK_FILE), { force: true });
@@ -218,6 +221,8 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
 
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port)];
   args.push('--db-filename', path.join(dataDir, DB_FILE), '--log-level', 'warn');
+  // Registered on every start (idempotent), so `step-hrl list` and the UI can filter on them.
+  for (const registration of searchAttributeRegistrations()) args.push('--search-attribute', registration);
   if (options.eagerActivities) args.push('--dynamic-config-value', 'system.enableActivityEagerExecution=true');
   if (options.ui) args.push('--ui-port', String(port + 1000));
   else args.push('--headless');
@@ -262,6 +267,15 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       );
     }
     await sleep(250);
+  }
+  try {
+    await ensureSearchAttributes(address);
+  } catch (err) {
+    await stop();
+    throw new DevServerStartError(
+      `Temporal dev server on ${address} did not accept step-hrl's search attributes (${(err as Error).message.split('\n')[0]}); ` +
+        `see ${path.join(dataDir, LOG_FILE)}`,
+    );
   }
   return { address, namespace: 'default', owned: true, pid: serverPid, stop };
 }

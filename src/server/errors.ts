@@ -42,16 +42,23 @@ export class DataDirError extends SetupError {
   }
 }
 
-/** A configured Temporal cluster (TEMPORAL_ADDRESS or env-config profile) does not answer. */
+/** A configured Temporal cluster (a flag, a TEMPORAL_* variable or the envconfig profile file) does not answer. */
 export class TemporalUnreachableError extends SetupError {
   override name = 'TemporalUnreachableError';
+  /** @param because what selected the cluster: `--address`, a variable's name, or `the profile file <path>`. */
   constructor(
     readonly address: string,
     cause: string,
+    because = 'TEMPORAL_ADDRESS',
   ) {
+    const undo = because.startsWith('--')
+      ? `drop ${because}`
+      : because.startsWith('TEMPORAL_')
+        ? `unset ${because}`
+        : `move ${because.replace(/^the profile file /, '')} away`;
     super(
-      `Temporal at ${address} (from TEMPORAL_ADDRESS / env-config profile) is unreachable: ${cause}; ` +
-        `start that server, fix the address, or unset TEMPORAL_ADDRESS to use the embedded dev server`,
+      `Temporal at ${address} (from ${because}) is unreachable: ${cause}; ` +
+        `start that server, fix the address, or ${undo} to use the embedded dev server`,
     );
   }
 }
@@ -59,4 +66,33 @@ export class TemporalUnreachableError extends SetupError {
 /** The dev server process started but never became healthy. */
 export class DevServerStartError extends SetupError {
   override name = 'DevServerStartError';
+}
+
+/** The cluster does not know step-hrl's search attributes, so nothing can be started with them. */
+export class SearchAttributesMissingError extends SetupError {
+  override name = 'SearchAttributesMissingError';
+  constructor(
+    readonly namespace: string,
+    cause: string,
+  ) {
+    super(
+      `the Temporal cluster does not know step-hrl's search attributes in namespace ${namespace} (${cause}); ` +
+        'register them once with `temporal operator search-attribute create --name StepHrlStatus --type Keyword` ' +
+        'and the same for each of the others (all 14 commands are in docs/search-attributes.md)',
+    );
+  }
+}
+
+/**
+ * Turns the server's refusal of unregistered search attributes into {@link SearchAttributesMissingError};
+ * returns other errors unchanged.
+ */
+export function explainSearchAttributeError(err: unknown, namespace: string): unknown {
+  // The client wraps the server's gRPC error ("Failed to start Workflow"); its text is in a cause.
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const line = e.message.split('\n')[0]!;
+    if (/search attribute/i.test(line) && /StepHrl/.test(line))
+      return new SearchAttributesMissingError(namespace, line);
+  }
+  return err;
 }

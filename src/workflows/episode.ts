@@ -26,7 +26,15 @@ import { cancelSignal, episodeProgressQuery, type EpisodeProgress } from './mess
 import { callTokens } from '../agent/record-tokens';
 import { addCall, type LevelTokenTotals } from '../eval/level-tokens';
 import { decideOrStop, isLlmStop } from './llm-failure';
-import { CANCEL_BEFORE_SUBTASK, CLOSE_ENV_ON_FAILURE, HONOUR_TEMPORAL_CANCEL, REACQUIRE_LOST_SESSION } from './patches';
+import {
+  CANCEL_BEFORE_SUBTASK,
+  CLOSE_ENV_ON_FAILURE,
+  EPISODE_OUTCOME_ATTRIBUTES,
+  HONOUR_TEMPORAL_CANCEL,
+  REACQUIRE_LOST_SESSION,
+} from './patches';
+import { recordEndAttributes } from './outcome-attributes';
+import { episodeOutcomeUpdates, StepHrlStatus } from '../search-attributes';
 import { onPinnedWorker } from './pinned-env';
 import { acquireEnvQueue } from './proxies';
 import { isSessionLoss, subtaskWorkflow, type PendingDecision, type SubtaskOutcome } from './subtask';
@@ -153,12 +161,14 @@ export function subtaskWorkflowId(episodeId: string, index: number, part: number
 export async function episodeWorkflow(input: EpisodeInput): Promise<EpisodeResult> {
   const config = withDefaults(input.config);
   const problems = configProblems(config);
-  if (problems.length > 0)
+  if (problems.length > 0) {
+    recordEndAttributes(EPISODE_OUTCOME_ATTRIBUTES, [{ key: StepHrlStatus, value: 'failed' }]);
     throw ApplicationFailure.create({
       type: 'InvalidEpisodeConfig',
       nonRetryable: true,
       message: `invalid episode config: ${problems.join('; ')}`,
     });
+  }
   const episodeId = workflowInfo().workflowId;
   let status: EpisodeStatus | undefined;
   let cancelReason: string | undefined;
@@ -339,13 +349,22 @@ export async function episodeWorkflow(input: EpisodeInput): Promise<EpisodeResul
     if (isCancellation(err) && patched(HONOUR_TEMPORAL_CANCEL)) {
       status = 'cancelled'; // Temporal's cancellation: the record so far is the episode's record
     } else {
-      if (!(err instanceof ContinueAsNew) && patched(CLOSE_ENV_ON_FAILURE))
-        await closeSession(episodeId, s.envQueue, config);
+      if (!(err instanceof ContinueAsNew)) {
+        if (patched(CLOSE_ENV_ON_FAILURE)) await closeSession(episodeId, s.envQueue, config);
+        recordEndAttributes(
+          EPISODE_OUTCOME_ATTRIBUTES,
+          episodeOutcomeUpdates({ status: 'failed', won: s.won, score: s.score, steps: s.stepIndex, tokens: s.tokens }),
+        );
+      }
       throw err;
     }
   }
 
   await closeSession(episodeId, s.envQueue, config);
+  recordEndAttributes(
+    EPISODE_OUTCOME_ATTRIBUTES,
+    episodeOutcomeUpdates({ status: status!, won: s.won, score: s.score, steps: s.stepIndex, tokens: s.tokens }),
+  );
   return {
     episodeId,
     status: status!,

@@ -18,9 +18,12 @@ import type { EpisodeConfig } from '../agent/config';
 import { evalProgressOf, evalResultsOf, outcomeOfFailure, outcomeOfResult, type SlimOutcome } from '../eval/outcome';
 import type { AgentKind, EvalPlanEpisode, EvalResults } from '../eval/types';
 import type { EnvSpec } from '../envs/text-env';
-import { episodeWorkflow } from './episode';
+import { episodeWorkflow, type EpisodeInput } from './episode';
 import { cancelSignal } from './messages';
 import { reactWorkflow } from './react';
+import { childAttributesEnabled, recordEndAttributes } from './outcome-attributes';
+import { EVAL_SEARCH_ATTRIBUTES } from './patches';
+import { episodeStartAttributes, episodeStartFacts, StepHrlStatus, SUMMARY_MEMO } from '../search-attributes';
 
 /** Episodes finished per workflow run before the eval continues as new. */
 export const DEFAULT_EPISODES_PER_RUN = 200;
@@ -109,6 +112,17 @@ export async function evalWorkflow(input: EvalInput): Promise<EvalWorkflowResult
         .catch(() => undefined);
   });
 
+  // Episodes of an eval started with step-hrl's search attributes carry theirs (see docs/search-attributes.md).
+  const withAttributes = childAttributesEnabled(EVAL_SEARCH_ATTRIBUTES);
+  const childOptions = (config: EpisodeInput['config']) => {
+    if (!withAttributes) return {};
+    const context = { agent: input.agent, model: input.model, evalId };
+    return {
+      typedSearchAttributes: episodeStartAttributes(config, context),
+      memo: { [SUMMARY_MEMO]: episodeStartFacts(config, context) },
+    };
+  };
+
   const stopLaunching = (): boolean => cancelled || finishedThisRun >= perRun || workflowInfo().continueAsNewSuggested;
 
   const playOne = async (index: number): Promise<void> => {
@@ -118,8 +132,8 @@ export async function evalWorkflow(input: EvalInput): Promise<EvalWorkflowResult
     try {
       const result =
         input.agent === 'react'
-          ? await executeChild(reactWorkflow, { workflowId, args: [{ config }] })
-          : await executeChild(episodeWorkflow, { workflowId, args: [{ config }] });
+          ? await executeChild(reactWorkflow, { workflowId, args: [{ config }], ...childOptions(config) })
+          : await executeChild(episodeWorkflow, { workflowId, args: [{ config }], ...childOptions(config) });
       outcomes.push(outcomeOfResult(index, result));
     } catch (err) {
       if (!(err instanceof ChildWorkflowFailure)) throw err;
@@ -134,11 +148,17 @@ export async function evalWorkflow(input: EvalInput): Promise<EvalWorkflowResult
   const lane = async (): Promise<void> => {
     while (queue.length > 0 && !stopLaunching()) await playOne(queue.shift()!);
   };
-  await Promise.all(Array.from({ length: Math.max(1, input.concurrency) }, lane));
+  try {
+    await Promise.all(Array.from({ length: Math.max(1, input.concurrency) }, lane));
+  } catch (err) {
+    recordEndAttributes(EVAL_SEARCH_ATTRIBUTES, [{ key: StepHrlStatus, value: 'failed' }]);
+    throw err;
+  }
 
   if (queue.length > 0 && !cancelled) {
     await continueAsNew<typeof evalWorkflow>({ ...input, state: { outcomes, runs } });
   }
+  recordEndAttributes(EVAL_SEARCH_ATTRIBUTES, [{ key: StepHrlStatus, value: cancelled ? 'cancelled' : 'finished' }]);
   return {
     ...evalResultsOf(evalId, input, outcomes),
     cancelled,

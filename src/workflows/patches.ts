@@ -24,3 +24,7 @@ export const REACT_CANCEL = 'react-cancel';
 export const REACT_CLOSE_ENV = 'react-close-env';
 /** ReAct: `maxTokens` (when set) ends the episode as `token-budget` before the next call. */
 export const REACT_TOKEN_BUDGET = 'react-token-budget';
+/** An episode (STEP-HRL or ReAct) started with step-hrl's search attributes upserts its outcome and memo when it ends. */
+export const EPISODE_OUTCOME_ATTRIBUTES = 'episode-outcome-search-attributes';
+/** An eval started with step-hrl's search attributes starts its episodes with theirs and upserts its own end. */
+export const EVAL_SEARCH_ATTRIBUTES = 'eval-search-attributes';

@@ -24,7 +24,15 @@ import { callTokens } from '../agent/record-tokens';
 import { closeSession, isDivergence, openSession } from './episode';
 import { decideOrStop, isLlmStop } from './llm-failure';
 import { cancelSignal, episodeProgressQuery, type EpisodeProgress } from './messages';
-import { REACT_CANCEL, REACT_CLOSE_ENV, REACT_REDRIVE, REACT_TOKEN_BUDGET } from './patches';
+import {
+  EPISODE_OUTCOME_ATTRIBUTES,
+  REACT_CANCEL,
+  REACT_CLOSE_ENV,
+  REACT_REDRIVE,
+  REACT_TOKEN_BUDGET,
+} from './patches';
+import { recordEndAttributes } from './outcome-attributes';
+import { episodeOutcomeUpdates } from '../search-attributes';
 import { onPinnedWorker, type PinnedEnv } from './pinned-env';
 import { acquireEnvQueue } from './proxies';
 import { isSessionLoss } from './subtask';
@@ -195,11 +203,19 @@ export async function reactWorkflow(input: {
       status = 'cancelled'; // Temporal's cancellation: the record so far is the episode's record
     } else {
       if (patched(REACT_CLOSE_ENV)) await closeSession(episodeId, envQueue, config);
+      recordEndAttributes(
+        EPISODE_OUTCOME_ATTRIBUTES,
+        episodeOutcomeUpdates({ status: 'failed', won, score, steps: steps.length, tokens }),
+      );
       throw err;
     }
   }
 
   await closeSession(episodeId, envQueue, config);
+  recordEndAttributes(
+    EPISODE_OUTCOME_ATTRIBUTES,
+    episodeOutcomeUpdates({ status: status!, won, score, steps: steps.length, tokens }),
+  );
   return {
     episodeId,
     status: status!,

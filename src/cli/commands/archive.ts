@@ -7,17 +7,14 @@ import { writeArchive } from '../../archive/write';
 import { liveHistories } from '../../history-source';
 import { createOutput } from '../output';
 import { action, program } from '../program';
-import { openTemporal, type TemporalCliOptions } from '../temporal';
+import { withTemporalOptions, openTemporal, type TemporalCliOptions } from '../temporal';
 import { writeExport } from '../export-records';
 
-program
-  .command('archive')
+withTemporalOptions(program.command('archive'))
   .description('Write an episode or eval (histories, export, manifest) to a self-contained folder')
   .argument('[episode-id]', 'workflow id of the episode')
   .option('--eval <id>', 'archive an eval (every episode of it) instead of one episode')
   .requiredOption('--out <dir>', 'new or empty folder to write the bundle to')
-  .option('--data-dir <dir>', 'data dir of the embedded server')
-  .option('--port <port>', 'port of the embedded server')
   .option('--json', 'print JSON lines instead of text')
   .action(
     action(async (episodeId, flags) => {

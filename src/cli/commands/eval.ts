@@ -36,7 +36,7 @@ import { LLM_SLOTS_HELP } from '../llm-slots';
 import { createOutput, type Output } from '../output';
 import { action, program } from '../program';
 import { withSession, type CliSession, type WorkerCliOptions } from '../session';
-import type { TemporalCliOptions } from '../temporal';
+import { DATA_DIR_WITH_CACHE, withTemporalOptions, type TemporalCliOptions } from '../temporal';
 
 /** Raw flags of `step-hrl eval`. */
 interface EvalFlags extends TemporalCliOptions {
@@ -274,8 +274,7 @@ export async function resumeEval(
   await followEval(session, opened, { ...flags, llm: parseLlmChoice(flags.llm) }, out);
 }
 
-const evalCommand = program
-  .command('eval')
+const evalCommand = withTemporalOptions(program.command('eval'), DATA_DIR_WITH_CACHE)
   .enablePositionalOptions()
   .description(
     'Evaluate a policy on a paper split (--preset) or a selection, as one durable workflow: bounded concurrency, ' +
@@ -298,17 +297,12 @@ const evalCommand = program
   .option('--eval-id <id>', 'id of the evaluation (default: derived from the command, so re-running it resumes)')
   .option('--rerun', 'play the evaluation again under a new id <eval-id>.rerun-<n> (e.g. from the response cache)')
   .option('--out <dir>', 'folder for the result files (default <data dir>/evals/<eval-id>)')
-  .option('--data-dir <dir>', 'data dir of the embedded server and cache')
-  .option('--port <port>', 'port of the embedded Temporal server')
   .option('--json', 'print JSON lines instead of text')
   .action(action(async (flags) => runEval(flags as EvalFlags, createOutput(Boolean(flags.json)))));
 
-evalCommand
-  .command('show')
+withTemporalOptions(evalCommand.command('show'))
   .description("Print an evaluation's results (a running one: the episodes finished so far)")
   .argument('<eval-id>', 'id of the evaluation')
-  .option('--data-dir <dir>', 'data dir of the embedded server')
-  .option('--port <port>', 'port of the embedded Temporal server')
   .option('--json', 'print the results as JSON')
   .action(
     action(async (evalId, flags) =>
@@ -323,16 +317,13 @@ evalCommand
     ),
   );
 
-evalCommand
-  .command('compare')
+withTemporalOptions(evalCommand.command('compare'))
   .description(
     'Put two evaluations side by side (e.g. step-hrl vs react on one split): score, success, tokens per step',
   )
   .argument('<eval-a>', 'id of the first evaluation')
   .argument('<eval-b>', 'id of the second evaluation')
   .option('--out <dir>', 'folder for compare.{json,md,png} (default <data dir>/evals/compare-<a>-vs-<b>)')
-  .option('--data-dir <dir>', 'data dir of the embedded server')
-  .option('--port <port>', 'port of the embedded Temporal server')
   .option('--json', 'print the comparison as JSON')
   .action(
     action(async (a, b, flags) =>

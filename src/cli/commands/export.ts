@@ -12,15 +12,14 @@ import { oneOf } from '../episode-options';
 import { collectForExport, writeExport } from '../export-records';
 import { historySourceFor } from '../history-flags';
 import { action, program } from '../program';
-import type { TemporalCliOptions } from '../temporal';
+import { withTemporalOptions, type TemporalCliOptions } from '../temporal';
 
 const FORMATS = ['records', 'training-prompt', 'training-chat'] as const;
 
 /** Namespace named in an export read from an archive bundle (the live one is the cluster's). */
 const ARCHIVE_NAMESPACE = 'archive';
 
-program
-  .command('export')
+withTemporalOptions(program.command('export'))
   .description('Export episodes as hash-chained JSONL records (check with `verify`) or as per-role training rows')
   .argument('<episode-ids...>', 'workflow ids of the episodes')
   .option(
@@ -34,8 +33,6 @@ program
   )
   .option('--out <dir|file>', 'output file, or a directory (records: <dir>/export.jsonl); default for records: stdout')
   .option('--archive <dir>', 'read the episodes from an archive bundle (`step-hrl archive`) instead of Temporal')
-  .option('--data-dir <dir>', 'data dir of the embedded server')
-  .option('--port <port>', 'port of the embedded server')
   .action(
     action(async (episodeIds: string[], flags) => {
       const format = oneOf('--format', flags.format, FORMATS);

@@ -13,6 +13,7 @@ import { LLM_SLOTS_HELP } from '../llm-slots';
 import { createOutput } from '../output';
 import { action, program } from '../program';
 import { withSession, type WorkerCliOptions } from '../session';
+import { withTemporalOptions } from '../temporal';
 import { episodeFailure } from '../sigint-cancel';
 import { failOnErrorStatus, printEpisodeSummary } from './show';
 import { processTaskQueue } from './run';
@@ -37,8 +38,7 @@ function policyOverrides(flags: ForkPolicyFlags): Partial<EpisodeConfig> {
   };
 }
 
-program
-  .command('fork')
+withTemporalOptions(program.command('fork'))
   .description(
     'Start a new episode from the state before subtask k of a recorded one: re-drive the env through the ' +
       'shared prefix, then continue with the policy given here',
@@ -56,8 +56,6 @@ program
   .option('--max-tokens <n>', "token budget, prefix included, 0 = no cap (default: the parent's)")
   .option('--repair-attempts <n>', "extra model calls to repair an unparseable reply (default: the parent's)")
   .option('--task-queue <queue>', 'Temporal task queue (default: one only this process polls)')
-  .option('--data-dir <dir>', 'data dir of the embedded server and cache')
-  .option('--port <port>', 'port of the embedded server')
   .option('--json', 'print JSON lines instead of text')
   .action(
     action(async (episodeId, flags) => {

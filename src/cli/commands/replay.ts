@@ -11,7 +11,7 @@ import { historySourceFor } from '../history-flags';
 import { createOutput, type Output } from '../output';
 import { installQuietRuntime } from '../process-setup';
 import { action, program } from '../program';
-import type { TemporalCliOptions } from '../temporal';
+import { withTemporalOptions, type TemporalCliOptions } from '../temporal';
 
 /** Prints a replay report: one line per history, then the first divergence. */
 export function printReplayReport(report: ReplayReport, out: Output): void {
@@ -45,16 +45,13 @@ export function printReplayReport(report: ReplayReport, out: Output): void {
   );
 }
 
-program
-  .command('replay')
+withTemporalOptions(program.command('replay'))
   .description(
     'Replay the recorded histories of an episode or eval against the current workflow code (no LLM or env ' +
       'call); report the first nondeterminism',
   )
   .argument('[id]', 'episode or eval id, or the folder of an archive bundle (`step-hrl archive`)')
   .option('--archive <dir>', 'read the histories from an archive bundle instead of Temporal')
-  .option('--data-dir <dir>', 'data dir of the embedded server')
-  .option('--port <port>', 'port of the embedded server')
   .option('--json', 'print JSON lines instead of text')
   .action(
     action(async (idArg, flags) => {

@@ -19,7 +19,8 @@ import { runReactEpisode } from '../react-run';
 import { LLM_SLOTS_HELP } from '../llm-slots';
 import { createOutput, type Output } from '../output';
 import { action, program } from '../program';
-import { withSession, type WorkerCliOptions } from '../session';
+import { modelLabel, withSession, type WorkerCliOptions } from '../session';
+import { DATA_DIR_WITH_CACHE, withTemporalOptions } from '../temporal';
 import { failOnErrorStatus, printEpisodeSummary } from './show';
 
 /** Flags of `run` and `demo`. */
@@ -66,7 +67,12 @@ export async function runEpisode(runFlags: RunFlags, out: Output): Promise<void>
     // Started and followed inside worker.run, so a refused start still shuts the worker down
     // (a created worker that never runs keeps the process alive).
     const startAndFollow = async (): Promise<EpisodeResult> => {
-      handle = await start(session.temporal.client, { episodeId: requestedId, taskQueue: flags.taskQueue, config });
+      handle = await start(session.temporal.client, {
+        episodeId: requestedId,
+        taskQueue: flags.taskQueue,
+        config,
+        model: modelLabel(flags.llm),
+      });
       const episodeId = handle.workflowId;
       const rerunOf = episodeId !== requestedId ? requestedId : undefined;
       out.event(
@@ -109,8 +115,7 @@ function episodeCommand(
   defaults: { env: string; task: string; split?: string; llm: string; maxSteps: string },
   adjust: (flags: RunFlags, out: Output) => RunFlags = (flags) => flags,
 ) {
-  return program
-    .command(name)
+  return withTemporalOptions(program.command(name), DATA_DIR_WITH_CACHE)
     .description(description)
     .option('--env <env>', 'environment: builtin | scienceworld | alfworld', defaults.env)
     .option('--task <task>', 'task name (ScienceWorld), game path (ALFWorld) or built-in task id', defaults.task)
@@ -142,11 +147,6 @@ function episodeCommand(
       '--task-queue <queue>',
       `Temporal task queue (default: one only this process polls, ${DEFAULT_TASK_QUEUE}.run.<uuid>)`,
     )
-    .option(
-      '--data-dir <dir>',
-      'data dir for the embedded server and cache (default ./.step-hrl, or STEP_HRL_DATA_DIR)',
-    )
-    .option('--port <port>', 'port of the embedded Temporal server (default 7233, or STEP_HRL_TEMPORAL_PORT)')
     .option('--ui', 'serve the Temporal Web UI from the embedded server (port + 1000)')
     .option('--json', 'print JSON lines instead of text')
     .action(

@@ -14,7 +14,7 @@ import { createOutput, type Output } from '../output';
 import { action, program } from '../program';
 import { REACT_WORKFLOW_TYPE, showReactEpisode } from '../react-show';
 import { stepDetail, stepDetailLines } from '../step-view';
-import { openTemporal, type TemporalCliOptions } from '../temporal';
+import { openTemporal, withTemporalOptions, type TemporalCliOptions } from '../temporal';
 
 /** Prints the end-of-episode summary. */
 export function printEpisodeSummary(result: EpisodeResult, out: Output): void {
@@ -64,13 +64,10 @@ export function failOnErrorStatus(result: Pick<EpisodeResult, 'status' | 'episod
     throw new Error(`episode ${result.episodeId} ended ${result.status}: ${result.error ?? 'no message recorded'}`);
 }
 
-program
-  .command('show')
+withTemporalOptions(program.command('show'))
   .description('Show an episode: status, summary and its subtask -> step tree (--step N: one decision in full)')
   .argument('<episode-id>', 'workflow id of the episode')
   .option('--archive <dir>', 'read the episode from an archive bundle (`step-hrl archive`) instead of Temporal')
-  .option('--data-dir <dir>', 'data dir of the embedded server')
-  .option('--port <port>', 'port of the embedded server')
   .option('--step <n>', 'print step N (1-based, as the tree numbers it) in full: prompts, raw replies, observations')
   .option('--json', 'print JSON lines instead of text')
   .action(

@@ -17,6 +17,7 @@ import { LLM_SLOTS_HELP } from '../llm-slots';
 import { createOutput } from '../output';
 import { action, program } from '../program';
 import { withSession, type WorkerCliOptions } from '../session';
+import { DATA_DIR_WITH_CACHE, withTemporalOptions } from '../temporal';
 import { failOnErrorStatus, printEpisodeSummary } from './show';
 
 /** The input an episode was started with, read from the first event of its history. */
@@ -36,16 +37,13 @@ async function episodeInput(client: Client, episodeId: string): Promise<EpisodeI
 
 const LLM_HELP = 'policy backend: auto (OpenAI-compatible when configured, else local) | openai | local';
 
-program
-  .command('worker')
+withTemporalOptions(program.command('worker'), DATA_DIR_WITH_CACHE)
   .description('Run a step-hrl worker (workflows, policy and env activities) until Ctrl-C')
   .option('--llm <backend>', LLM_HELP, 'auto')
   .option('--model-path <file>', 'GGUF file for the local model')
   .option('--llm-slots <n>', LLM_SLOTS_HELP)
   .option('--task-queue <queue>', 'Temporal task queue', DEFAULT_TASK_QUEUE)
   .option('--worker-id <id>', 'stable worker id (its env queue); keep it across restarts of the same worker')
-  .option('--data-dir <dir>', 'data dir of the embedded server and cache')
-  .option('--port <port>', 'port of the embedded server')
   .action(
     action(async (flags) =>
       withSession(flags, async (session) => {
@@ -61,8 +59,7 @@ program
     ),
   );
 
-program
-  .command('resume')
+withTemporalOptions(program.command('resume'), DATA_DIR_WITH_CACHE)
   .description(
     'Finish an interrupted episode with a worker in this process: a running one where it stopped, a failed or ' +
       'terminated one as a new run from its recorded prefix (the env is re-driven through it)',
@@ -71,8 +68,6 @@ program
   .option('--llm <backend>', `${LLM_HELP} | expert`, 'auto')
   .option('--model-path <file>', 'GGUF file for the local model')
   .option('--llm-slots <n>', LLM_SLOTS_HELP)
-  .option('--data-dir <dir>', 'data dir of the embedded server and cache')
-  .option('--port <port>', 'port of the embedded server')
   .option('--json', 'print JSON lines instead of text')
   .action(
     action(async (episodeId, flags) =>
