@@ -5,6 +5,7 @@
 import type { PromptProfile } from '../activities/types';
 import type { EnvSpec } from '../envs/text-env';
 import type { PolicyRole } from '../llm/types';
+import { OBSERVATION_FORMATS, type ObservationFormat } from './observation';
 
 /** Decoding parameters of one role. */
 export interface RoleDecoding {
@@ -17,6 +18,18 @@ export interface EpisodeConfig {
   spec: EnvSpec;
   /** @default 'chat' */
   profile: PromptProfile;
+  /**
+   * How observations appear in prompts: `raw` = the reference's format (Look and Inventory in every
+   * ScienceWorld prompt); `compact` = room description and inventory only when they changed or a
+   * subtask starts. @default 'raw'
+   */
+  obs: ObservationFormat;
+  /**
+   * Bounded high level: the high-level prompt lists only the last N issued subtasks plus a count of
+   * the earlier ones; 0 = all (the reference). @default 0 with the `paper` profile,
+   * {@link DEFAULT_HIGH_LEVEL_WINDOW} with `chat`
+   */
+  highLevelWindow: number;
   /** Environment steps per episode (the paper evaluates with 50). @default 50 */
   maxSteps: number;
   /** Subtasks per episode; 0 = no cap. @default 0 */
@@ -53,9 +66,21 @@ export interface EpisodeConfig {
   decoding: Record<PolicyRole, RoleDecoding>;
 }
 
+/**
+ * Subtasks the `chat` profile's high level lists by default: a 50-step episode's usually all fit,
+ * and a 1,000-step one's prompt stays as large as a 50-step one's.
+ */
+export const DEFAULT_HIGH_LEVEL_WINDOW = 10;
+
+/** The bounded-high-level default of a profile: off in `paper` (the reference's text), on in `chat`. */
+export function defaultHighLevelWindow(profile: PromptProfile): number {
+  return profile === 'paper' ? 0 : DEFAULT_HIGH_LEVEL_WINDOW;
+}
+
 /** Defaults: the paper's evaluation protocol (50 steps, greedy, 32 tokens for actions/subtasks, 150 for progress). */
-export const DEFAULT_EPISODE_CONFIG: Omit<EpisodeConfig, 'spec'> = {
+export const DEFAULT_EPISODE_CONFIG: Omit<EpisodeConfig, 'spec' | 'highLevelWindow'> = {
   profile: 'chat',
+  obs: 'raw',
   maxSteps: 50,
   maxSubtasks: 0,
   maxStepsPerSubtask: 0,
@@ -101,6 +126,12 @@ export function configProblems(config: EpisodeConfig): string[] {
     problems.push(
       `maxStepsPerChildRun must be an integer from 1 to ${MAX_STEPS_PER_CHILD_RUN}, got ${config.maxStepsPerChildRun}`,
     );
+  if (!OBSERVATION_FORMATS.includes(config.obs))
+    problems.push(`obs must be one of ${OBSERVATION_FORMATS.join(', ')}, got ${JSON.stringify(config.obs)}`);
+  if (!Number.isInteger(config.highLevelWindow) || config.highLevelWindow < 0)
+    problems.push(
+      `highLevelWindow must be an integer >= 0 (0 = list every subtask), got ${JSON.stringify(config.highLevelWindow)}`,
+    );
   if (!(config.llmOutageBudgetSeconds >= 1))
     problems.push(`llmOutageBudgetSeconds must be at least 1 (seconds), got ${config.llmOutageBudgetSeconds}`);
   return problems;
@@ -111,9 +142,26 @@ export function configProblems(config: EpisodeConfig): string[] {
  * the full config; workflows call it again only for inputs recorded before that (a no-op on full ones).
  */
 export function withDefaults(config: Partial<EpisodeConfig> & { spec: EnvSpec }): EpisodeConfig {
+  const profile = config.profile ?? DEFAULT_EPISODE_CONFIG.profile;
   return {
     ...DEFAULT_EPISODE_CONFIG,
     ...config,
+    obs: config.obs ?? DEFAULT_EPISODE_CONFIG.obs,
+    highLevelWindow: config.highLevelWindow ?? defaultHighLevelWindow(profile),
     decoding: { ...DEFAULT_EPISODE_CONFIG.decoding, ...(config.decoding ?? {}) },
   };
+}
+
+/**
+ * The config a workflow runs under: {@link withDefaults}, except that a config recorded before
+ * `highLevelWindow` existed keeps the unbounded list it was started with (clients record the full
+ * config, so a new episode always carries the window it uses).
+ */
+export function recordedConfig(config: Partial<EpisodeConfig> & { spec: EnvSpec }): EpisodeConfig {
+  return withDefaults({ ...config, highLevelWindow: config.highLevelWindow ?? 0 });
+}
+
+/** The prompt options of an episode's config (see `buildPolicyCall`). */
+export function promptOptionsOf(config: EpisodeConfig): { env: EnvSpec['env']; highLevelWindow: number } {
+  return { env: config.spec.env, highLevelWindow: config.highLevelWindow };
 }

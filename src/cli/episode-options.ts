@@ -1,6 +1,7 @@
 /** Turns `run`/`demo` flags into an episode config, with errors that name the flag and the fix. */
 import { randomBytes } from 'node:crypto';
 import { MAX_EPISODE_STEPS, type EpisodeConfig } from '../agent/config';
+import { OBSERVATION_FORMATS, type ObservationFormat } from '../agent/observation';
 import type { EnvKind, EnvSpec } from '../envs/text-env';
 import { parseLlmChoice, type LlmChoice } from '../llm/select';
 
@@ -16,7 +17,31 @@ export interface EpisodeFlags {
   maxTokens: string;
   repairAttempts: string;
   llm: string;
+  /** `--obs raw|compact` (absent: raw). */
+  obs?: string;
+  /** `--high-level-window N` (absent: the profile's default). */
+  highLevelWindow?: string;
 }
+
+/** The prompt-option flags shared by `run` and `eval`, validated; absent flags stay absent. */
+export function parsePromptFlags(flags: { obs?: string; highLevelWindow?: string }): {
+  obs?: ObservationFormat;
+  highLevelWindow?: number;
+} {
+  return {
+    ...(flags.obs !== undefined && { obs: oneOf('--obs', flags.obs, OBSERVATION_FORMATS) }),
+    ...(flags.highLevelWindow !== undefined && {
+      highLevelWindow: int('--high-level-window', flags.highLevelWindow, 0),
+    }),
+  };
+}
+
+/** Help of `--obs`. */
+export const OBS_HELP =
+  'observation format: raw (the reference: Look and Inventory every time) | compact (room and inventory only when changed or at a subtask start)';
+/** Help of `--high-level-window`. */
+export const HIGH_LEVEL_WINDOW_HELP =
+  'bounded high level: list only the last N subtasks plus a count of earlier ones; 0 = all (default: chat 10, paper 0)';
 
 const ENVS: readonly EnvKind[] = ['builtin', 'scienceworld', 'alfworld'];
 
@@ -60,6 +85,7 @@ export function parseEpisodeFlags(flags: EpisodeFlags): {
       maxSubtasks: int('--max-subtasks', flags.maxSubtasks, 0),
       maxTokens: int('--max-tokens', flags.maxTokens, 0),
       repairAttempts: int('--repair-attempts', flags.repairAttempts, 0),
+      ...parsePromptFlags(flags),
     },
     llm: parseLlmChoice(flags.llm),
   };

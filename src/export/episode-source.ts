@@ -4,7 +4,7 @@
  * Works on any {@link HistorySource}, so an archive on disk identifies itself like the live cluster.
  */
 import type { temporal } from '@temporalio/proto';
-import { withDefaults, type EpisodeConfig } from '../agent/config';
+import { recordedConfig, type EpisodeConfig } from '../agent/config';
 import type { HistorySource } from '../history-source';
 import type { EpisodeInput, EpisodeResult } from '../workflows/episode';
 
@@ -50,7 +50,7 @@ export async function readEpisodeSource(source: HistorySource, episodeId: string
   return {
     episodeId,
     runIds,
-    config: withDefaults(input.config),
+    config: recordedConfig(input.config), // what the episode ran under (old configs: unbounded high level)
     envVersions: result?.envVersions ?? latest?.state?.envVersions ?? {},
     ...(result && { result: { status: result.status, won: result.won, score: result.score, steps: result.steps } }),
   };

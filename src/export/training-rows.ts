@@ -47,7 +47,7 @@ export const UNKNOWN_ACTION_TEXT = 'No known action matches that input.';
 /** What the rows of one episode are built from. */
 export interface EpisodeSteps {
   steps: readonly StepView[];
-  config: Pick<EpisodeConfig, 'spec' | 'decoding'>;
+  config: Pick<EpisodeConfig, 'spec' | 'decoding'> & Partial<Pick<EpisodeConfig, 'highLevelWindow'>>;
   profile: PromptProfile;
 }
 
@@ -76,7 +76,8 @@ function target(profile: PromptProfile, which: RoleInput['role'], step: StepView
 export function episodeTrainingRows({ steps, config, profile }: EpisodeSteps): TrainingRow[] {
   const ordered = [...steps].sort((a, b) => a.stepIndex - b.stepIndex);
   if (ordered.length === 0) return [];
-  const build = (which: RoleInput) => buildPolicyCall(which, profile, config.decoding[which.role]);
+  const options = { env: config.spec.env, highLevelWindow: config.highLevelWindow };
+  const build = (which: RoleInput) => buildPolicyCall(which, profile, config.decoding[which.role], options);
   const last = ordered.at(-1)!;
   const placeholder = last.done
     ? last.won

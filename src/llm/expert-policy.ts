@@ -7,7 +7,7 @@
  * plan's actions, flattened.
  * Used by tests and by the demo when no model is configured (labelled as scripted).
  */
-import { parsePythonStringList } from '../agent/pyrepr';
+import { parseHistoricalSubtasks } from '../agent/prompts/history';
 import type { ScriptRule } from './scripted-client';
 
 /** One expert subtask: a goal and the actions that achieve it. */
@@ -28,8 +28,12 @@ export function expertPolicyRules(plan: readonly ExpertSubtask[], profile: 'pape
       role: 'high',
       match: 'Historical subtasks:',
       reply: (prompt) => {
-        const history = parsePythonStringList(/Historical subtasks: (.*)\n/.exec(prompt)?.[1] ?? '[]') ?? [];
-        const next = plan[Math.min(planPosition(plan, history), plan.length - 1)]?.subtask ?? 'look around';
+        // A bounded high level lists only the last subtasks after a count of earlier ones: the
+        // expert issued those in plan order, so its place is past them.
+        const history = parseHistoricalSubtasks(/Historical subtasks: (.*)\n/.exec(prompt)?.[1] ?? '[]');
+        const earlier = Math.min(history?.earlier ?? 0, plan.length);
+        const position = earlier + planPosition(plan.slice(earlier), history?.recent ?? []);
+        const next = plan[Math.min(position, plan.length - 1)]?.subtask ?? 'look around';
         return json ? JSON.stringify({ subtask: next }) : next;
       },
     },

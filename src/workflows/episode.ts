@@ -18,8 +18,8 @@ import {
 } from '@temporalio/workflow';
 import type { EnvResetOutput, RecordedStep } from '../activities/types';
 import { ENV_DIVERGENCE } from '../activities/types';
-import { configProblems, withDefaults, type EpisodeConfig } from '../agent/config';
-import { buildPolicyCall, formatObservation } from '../agent/prompts';
+import { configProblems, promptOptionsOf, recordedConfig, type EpisodeConfig } from '../agent/config';
+import { buildPolicyCall, formatObservation, type ObservationContext } from '../agent/prompts';
 import type { EpisodeStatus } from '../agent/records';
 import type { EnvSpec, Observation } from '../envs/text-env';
 import { cancelSignal, episodeProgressQuery, type EpisodeProgress } from './messages';
@@ -159,7 +159,7 @@ export function subtaskWorkflowId(episodeId: string, index: number, part: number
  * env session is closed on every way out, failure included.
  */
 export async function episodeWorkflow(input: EpisodeInput): Promise<EpisodeResult> {
-  const config = withDefaults(input.config);
+  const config = recordedConfig(input.config);
   const problems = configProblems(config);
   if (problems.length > 0) {
     recordEndAttributes(EPISODE_OUTCOME_ATTRIBUTES, [{ key: StepHrlStatus, value: 'failed' }]);
@@ -264,11 +264,16 @@ export async function episodeWorkflow(input: EpisodeInput): Promise<EpisodeResul
               task: s.task,
               subtasks: s.subtasks,
               lastProgress: s.lastProgress,
-              observation: formatObservation(config.spec.env, s.observation),
+              // A subtask starts here: the whole observation (the reset one as the reference shows it).
+              observation: formatObservation(config.spec.env, s.observation, {
+                format: config.obs,
+                initial: s.stepIndex === 0,
+              }),
             },
           },
           config.profile,
           config.decoding.high,
+          promptOptionsOf(config),
         ),
         config,
       );
@@ -293,6 +298,7 @@ export async function episodeWorkflow(input: EpisodeInput): Promise<EpisodeResul
       let progressNow = 'None';
       let stepsInSubtask = 0;
       let pending: PendingDecision | undefined;
+      let previous: ObservationContext | undefined;
       for (let part = 0; ; part++) {
         currentChild = subtaskWorkflowId(episodeId, index, part);
         outcome = await executeChild(subtaskWorkflow, {
@@ -315,6 +321,7 @@ export async function episodeWorkflow(input: EpisodeInput): Promise<EpisodeResul
               pending,
               // The record of the decision that issued the subtask (read back as its high-level transition).
               ...(part === 0 && { highCall: high.record }),
+              ...(previous !== undefined && { previous }),
             },
           ],
         });
@@ -322,6 +329,7 @@ export async function episodeWorkflow(input: EpisodeInput): Promise<EpisodeResul
         progressNow = outcome.finalProgress;
         stepsInSubtask = outcome.stepsInSubtask;
         pending = outcome.pending;
+        previous = outcome.previous;
         if (outcome.status === 'part-limit') continue; // a long subtask goes on in its next part
         if (outcome.status !== 'session-lost') break;
         await redriveSession();

@@ -14,8 +14,8 @@ import {
 } from '@temporalio/workflow';
 import type { EnvStepOutput, RecordedStep } from '../activities/types';
 import { SESSION_LOST } from '../activities/types';
-import type { EpisodeConfig } from '../agent/config';
-import { buildPolicyCall, formatObservation } from '../agent/prompts';
+import { promptOptionsOf, type EpisodeConfig } from '../agent/config';
+import { buildPolicyCall, formatObservation, observationContext, type ObservationContext } from '../agent/prompts';
 import type { AugmentedTransition, CallRecord, SubtaskStatus } from '../agent/records';
 import type { LowDecision } from '../agent/prompts';
 import type { Observation } from '../envs/text-env';
@@ -52,6 +52,11 @@ export interface SubtaskInput {
    * reader can rebuild the high-level transition; the child itself does not use it.
    */
   highCall?: CallRecord;
+  /**
+   * Look and inventory of the observation before `observation` in this subtask (a later part of a
+   * long subtask); absent when the subtask starts. The `compact` format shows what changed.
+   */
+  previous?: ObservationContext;
 }
 
 /** A decided but not yet applied low-level step. */
@@ -86,6 +91,8 @@ export interface SubtaskOutcome {
   pending?: PendingDecision;
   /** Set with status `llm-error`: why the model could not be called. */
   error?: string;
+  /** Look and inventory of the observation before `observation` (passed to the next part). */
+  previous?: ObservationContext;
 }
 
 /**
@@ -113,7 +120,9 @@ export async function subtaskWorkflow(input: SubtaskInput): Promise<SubtaskOutco
   let tokens = 0;
   let spentTokens = 0;
   let pending = input.pending;
+  let previous = input.previous;
   let stepsThisRun = 0;
+  const prompts = promptOptionsOf(config);
   const finish = (
     status: SubtaskRunStatus,
     extra: { won?: boolean; envDone?: boolean; pending?: PendingDecision; error?: string } = {},
@@ -132,6 +141,8 @@ export async function subtaskWorkflow(input: SubtaskInput): Promise<SubtaskOutco
     spentTokens,
     pending: extra.pending,
     ...(extra.error !== undefined && { error: extra.error }),
+    // Only a continuation (next part, or after a re-drive) needs it: kept out of other results.
+    ...(previous !== undefined && (status === 'part-limit' || status === 'session-lost') && { previous }),
   });
 
   try {
@@ -146,7 +157,11 @@ export async function subtaskWorkflow(input: SubtaskInput): Promise<SubtaskOutco
       // is absent in configs recorded before parts existed, which never stop here).
       if (stepsThisRun >= config.maxStepsPerChildRun && patched(SUBTASK_PARTS)) return finish('part-limit');
 
-      const obsText = formatObservation(config.spec.env, observation);
+      const obsText = formatObservation(config.spec.env, observation, {
+        format: config.obs,
+        initial: stepIndex === 0,
+        previous,
+      });
       let low: PendingDecision;
       if (pending) {
         low = pending; // decided (and its tokens counted) before the session was lost: never asked twice
@@ -160,6 +175,7 @@ export async function subtaskWorkflow(input: SubtaskInput): Promise<SubtaskOutco
             },
             config.profile,
             config.decoding.low,
+            prompts,
           ),
           config,
         );
@@ -191,7 +207,10 @@ export async function subtaskWorkflow(input: SubtaskInput): Promise<SubtaskOutco
         throw err;
       }
       steps.push({ action, obsHash: result.obsHash });
-      const nextObsText = formatObservation(config.spec.env, result.observation);
+      const nextObsText = formatObservation(config.spec.env, result.observation, {
+        format: config.obs,
+        previous: observationContext(observation),
+      });
 
       let progressAfter = progress;
       let progressRecord;
@@ -211,6 +230,7 @@ export async function subtaskWorkflow(input: SubtaskInput): Promise<SubtaskOutco
               },
               config.profile,
               config.decoding.progress,
+              prompts,
             ),
             config,
           ),
@@ -250,6 +270,7 @@ export async function subtaskWorkflow(input: SubtaskInput): Promise<SubtaskOutco
         envLatencyMs: result.latencyMs,
       });
       progress = progressAfter;
+      previous = observationContext(observation);
       observation = result.observation;
       score = result.score;
       stepIndex += 1;

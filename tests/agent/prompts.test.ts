@@ -3,8 +3,15 @@
  * reference's "<action>; True|False" parsing, the chat profile's bounded messages, and the zod
  * validation of chat replies.
  */
-import { formatObservation } from '../../src/agent/observation';
-import { buildPolicyCall, buildRepairCall, promptChars } from '../../src/agent/prompts';
+import { configProblems, DEFAULT_HIGH_LEVEL_WINDOW, recordedConfig, withDefaults } from '../../src/agent/config';
+import { formatObservation, observationContext, referenceTask } from '../../src/agent/observation';
+import {
+  buildPolicyCall,
+  buildRepairCall,
+  historicalSubtasksText,
+  parseHistoricalSubtasks,
+  promptChars,
+} from '../../src/agent/prompts';
 import { chatLowMessages, MAX_LISTED_ACTIONS } from '../../src/agent/prompts/chat';
 import { paperHighPrompt, paperLowPrompt, paperProgressPrompt, parsePaperLow } from '../../src/agent/prompts/paper';
 import { pythonListRepr } from '../../src/agent/pyrepr';
@@ -72,9 +79,117 @@ describe('paper profile (reference inputs)', () => {
     expect(promptChars(call)).toBe(call.prompt!.length);
   });
 
-  test('ALFWorld observations are the feedback plus the room description', () => {
-    expect(formatObservation('alfworld', { text: 'Nothing happens.', look: 'You are in the middle of a room.' })).toBe(
-      'Nothing happens. You are in the middle of a room.\n',
+  const ROOM = 'You are in the middle of a room. Looking quickly around you, you see a bed 1, and a desk 1.';
+  const INTRO = `${ROOM}\n\nYour task is to: put a pen on the desk.`;
+
+  test("ALFWorld: later observations are the feedback plus the reference's room_desc (no 'You are in the middle')", () => {
+    expect(formatObservation('alfworld', { text: 'Nothing happens.', look: ROOM })).toBe(
+      'Nothing happens. Looking quickly around you, you see a bed 1, and a desk 1.\n',
+    );
+  });
+
+  test('ALFWorld: the reset observation is room_desc alone (the reference sets obs = room_desc)', () => {
+    expect(formatObservation('alfworld', { text: INTRO, look: ROOM }, { initial: true })).toBe(
+      'Looking quickly around you, you see a bed 1, and a desk 1.\n',
+    );
+  });
+
+  test('task lines: ScienceWorld keeps the "Task Description:" header, ALFWorld drops "Your task is to: "', () => {
+    expect(referenceTask('scienceworld', 'Your task is to boil water.')).toBe(
+      'Task Description:\nYour task is to boil water.',
+    );
+    expect(referenceTask('alfworld', 'Your task is to: put a pen on the desk.')).toBe('put a pen on the desk.');
+    expect(referenceTask('builtin', 'Your task is to boil water.')).toBe('Your task is to boil water.');
+    const high = {
+      role: 'high' as const,
+      input: { task: 'Your task is to: x.', subtasks: [], lastProgress: 'None', observation: 'o' },
+    };
+    const decoding = { maxTokens: 32, temperature: 0 };
+    expect(buildPolicyCall(high, 'paper', decoding, { env: 'alfworld' }).prompt).toContain('subtask.\nx.\nHistorical');
+    // Chat prompts keep the env's task text.
+    expect(buildPolicyCall(high, 'chat', decoding, { env: 'alfworld' }).messages![1]!.content).toContain(
+      'Task: Your task is to: x.',
+    );
+  });
+});
+
+describe('bounded high level', () => {
+  const subtasks = Array.from({ length: 14 }, (_, i) => `subtask ${i}`);
+  const high = { role: 'high' as const, input: { task: 't', subtasks, lastProgress: 'None', observation: 'o' } };
+  const decoding = { maxTokens: 32, temperature: 0 };
+
+  test('the last N subtasks plus a count of the earlier ones; 0 lists them all', () => {
+    const bounded = buildPolicyCall(high, 'paper', decoding, { highLevelWindow: 3 }).prompt!;
+    expect(bounded).toContain(
+      "Historical subtasks: (11 earlier subtasks omitted) ['subtask 11', 'subtask 12', 'subtask 13']\n",
+    );
+    expect(buildPolicyCall(high, 'paper', decoding, { highLevelWindow: 0 }).prompt).toContain(
+      `Historical subtasks: ${pythonListRepr(subtasks)}\n`,
+    );
+    expect(buildPolicyCall(high, 'paper', decoding).prompt).toContain(
+      `Historical subtasks: ${pythonListRepr(subtasks)}\n`,
+    );
+    expect(historicalSubtasksText(['a'], 1)).toBe("(1 earlier subtask omitted) ['a']");
+  });
+
+  test('the bounded list reads back (the scripted expert finds its place from it)', () => {
+    expect(parseHistoricalSubtasks("(11 earlier subtasks omitted) ['x', \"it's\"]")).toEqual({
+      earlier: 11,
+      recent: ['x', "it's"],
+    });
+    expect(parseHistoricalSubtasks("['x']")).toEqual({ earlier: 0, recent: ['x'] });
+    expect(parseHistoricalSubtasks('(3 earlier) nonsense')).toBeUndefined();
+  });
+
+  test('the profiles default: off in paper, on in chat; recorded configs without it stay unbounded', () => {
+    const spec = { env: 'builtin' as const, task: 'boil-water' };
+    expect(withDefaults({ spec, profile: 'paper' }).highLevelWindow).toBe(0);
+    expect(withDefaults({ spec, profile: 'chat' }).highLevelWindow).toBe(DEFAULT_HIGH_LEVEL_WINDOW);
+    expect(recordedConfig({ spec, profile: 'chat' }).highLevelWindow).toBe(0);
+    expect(configProblems(withDefaults({ spec, highLevelWindow: -1 }))).toEqual([
+      expect.stringMatching(/^highLevelWindow must be an integer >= 0/),
+    ]);
+    expect(configProblems(withDefaults({ spec, obs: 'tiny' as never }))).toEqual([
+      expect.stringMatching(/^obs must be one of raw, compact/),
+    ]);
+  });
+});
+
+describe('compact observations', () => {
+  const LOOK = 'This room is called the kitchen. In it, you see: \n\ta stove\n';
+  const INV = 'In your inventory, you see:\n\tan orange\n';
+  const obs = (text: string, look = LOOK, inventory = INV) => ({ text, look, inventory });
+  const compact = { format: 'compact' as const };
+
+  test('a subtask start shows Look and Inventory; unchanged ones are left out afterwards', () => {
+    expect(formatObservation('scienceworld', obs('The door is now open.'), compact)).toBe(
+      `\nObs: The door is now open.\nLook: ${LOOK.trim()}\nInventory: ${INV.trim()}\n`,
+    );
+    const previous = { look: LOOK, inventory: INV };
+    expect(formatObservation('scienceworld', obs('You wait.'), { ...compact, previous })).toBe('\nObs: You wait.\n');
+    const moved = obs('You move to the hallway.', 'This room is called the hallway.');
+    expect(formatObservation('scienceworld', moved, { ...compact, previous })).toBe(
+      '\nObs: You move to the hallway.\nLook: This room is called the hallway.\n',
+    );
+  });
+
+  test('never twice: no Look when Obs is the Look, no Inventory when Obs is the inventory', () => {
+    expect(formatObservation('scienceworld', obs(LOOK.trim()), compact)).toBe(
+      `\nObs: ${LOOK.trim()}\nInventory: ${INV.trim()}\n`,
+    );
+    expect(formatObservation('scienceworld', obs(INV.trim()), compact)).toBe(
+      `\nObs: ${INV.trim()}\nLook: ${LOOK.trim()}\n`,
+    );
+  });
+
+  test('ALFWorld: the room paragraph at a subtask start only (it never changes)', () => {
+    const room = 'You are in the middle of a room. Looking quickly around you, you see a bed 1.';
+    const step = { text: 'You arrive at bed 1.', look: room };
+    expect(formatObservation('alfworld', step, compact)).toBe(
+      'You arrive at bed 1. Looking quickly around you, you see a bed 1.\n',
+    );
+    expect(formatObservation('alfworld', step, { ...compact, previous: observationContext(step) })).toBe(
+      'You arrive at bed 1.\n',
     );
   });
 });

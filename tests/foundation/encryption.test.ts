@@ -119,7 +119,11 @@ test('`show` without the key exits 1 with one clear line; with the key it shows 
 
   const exported = await runCli(['export', encryptedId], env(KEY_ENV), 60_000);
   expect(exported.code).toBe(0);
-  expect(exported.stdout.trim().split('\n')).toHaveLength(8);
+  // The hash-chained export: header, records (8 steps and their subtasks' high-level transitions), end.
+  const exportedRecords = exported.stdout.trim().split('\n').slice(1, -1);
+  expect(
+    exportedRecords.filter((l) => (JSON.parse(l) as { record: { stepIndex?: number } }).record.stepIndex !== undefined),
+  ).toHaveLength(8);
   const exportWithout = await runCli(['export', encryptedId], env(), 60_000);
   expect(exportWithout.code).toBe(1);
   expect(exportWithout.stderr).toMatch(/^Error: payload encrypted with key id "test-key-1"/);

@@ -27,11 +27,16 @@ const GOLD = [
 ];
 
 /** Plays the STEP-HRL loop (high → low/progress until done) against the rules, without an env. */
-async function playLoop(plan: readonly ExpertSubtask[], profile: 'paper' | 'chat', maxSubtasks: number) {
+async function playLoop(
+  plan: readonly ExpertSubtask[],
+  profile: 'paper' | 'chat',
+  maxSubtasks: number,
+  highLevelWindow = 0,
+) {
   const llm = new ScriptedLlmClient(expertPolicyRules(plan, profile));
   const decoding = { maxTokens: 256, temperature: 0 };
   const ask = async (which: RoleInput): Promise<PolicyOutput> => {
-    const call = buildPolicyCall(which, profile, decoding);
+    const call = buildPolicyCall(which, profile, decoding, { highLevelWindow });
     const reply = await llm.complete({
       role: call.role,
       prompt: call.prompt,
@@ -85,6 +90,16 @@ describe('scripted expert on plans with repeated subtasks and actions', () => {
     '%s profile: issues every subtask in order and takes the gold path',
     async (profile) => {
       const run = await playLoop(plan, profile, plan.length);
+      expect(run.subtasks).toEqual(plan.map((p) => p.subtask));
+      expect(run.actions).toEqual(plan.map((p) => p.actions));
+    },
+  );
+
+  test.each(['chat', 'paper'] as const)(
+    '%s profile with a bounded high level (last 2 subtasks listed): still every subtask in order',
+    async (profile) => {
+      expect(plan.length).toBeGreaterThan(4);
+      const run = await playLoop(plan, profile, plan.length, 2);
       expect(run.subtasks).toEqual(plan.map((p) => p.subtask));
       expect(run.actions).toEqual(plan.map((p) => p.actions));
     },

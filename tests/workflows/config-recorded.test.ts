@@ -4,7 +4,7 @@
  * a running episode (its workflow code reads the recorded value).
  */
 import { defaultPayloadConverter } from '@temporalio/common';
-import { DEFAULT_EPISODE_CONFIG, type EpisodeConfig } from '../../src/agent/config';
+import { DEFAULT_EPISODE_CONFIG, DEFAULT_HIGH_LEVEL_WINDOW, type EpisodeConfig } from '../../src/agent/config';
 import { startEpisode, startReact } from '../../src/client';
 import type { EnvSpec } from '../../src/envs/text-env';
 import { connectTestTemporal, queueFor, type TestTemporal } from '../support/temporal';
@@ -33,6 +33,7 @@ test.each([
     const expected: EpisodeConfig = {
       ...DEFAULT_EPISODE_CONFIG,
       spec,
+      highLevelWindow: DEFAULT_HIGH_LEVEL_WINDOW, // the chat profile's bounded high level, in the history
       maxSteps: 7,
       decoding: { ...DEFAULT_EPISODE_CONFIG.decoding, low: { maxTokens: 40, temperature: 0 } },
     };

@@ -4,7 +4,7 @@
  * Pure and zod-free so workflows can build prompts; parsing happens in activities.
  */
 import type { ChatMessage } from '../../llm/types';
-import { pythonListRepr } from '../pyrepr';
+import { historicalSubtasksText } from './history';
 import type { HighInput, LowInput, ProgressInput } from './types';
 
 const HIGH_SYSTEM =
@@ -27,7 +27,7 @@ export function chatHighMessages(input: HighInput): ChatMessage[] {
     {
       role: 'user',
       content:
-        `Task: ${input.task}\nHistorical subtasks: ${pythonListRepr(input.subtasks)}\n` +
+        `Task: ${input.task}\nHistorical subtasks: ${historicalSubtasksText(input.subtasks, input.earlierSubtasks)}\n` +
         `Last subtask progress: ${input.lastProgress || 'None'}\nCurrent observation: ${input.observation.trim()}`,
     },
   ];

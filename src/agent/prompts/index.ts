@@ -4,21 +4,62 @@
  */
 import type { PolicyCallInput, PromptProfile } from '../../activities/types';
 import type { RoleDecoding } from '../config';
+import type { EnvKind } from '../../envs/text-env';
+import { referenceTask } from '../observation';
+import { boundSubtasks } from './history';
 import { chatHighMessages, chatLowMessages, chatProgressMessages, repairMessages } from './chat';
 import { paperHighPrompt, paperLowPrompt, paperProgressPrompt } from './paper';
 import { reactRepairMessages } from './react';
 import type { HighInput, LowInput, ProgressInput } from './types';
 
 export * from './types';
-export { formatObservation } from '../observation';
+export {
+  formatObservation,
+  observationContext,
+  type ObservationContext,
+  type ObservationFormat,
+  type ObservationView,
+} from '../observation';
+export { boundSubtasks, historicalSubtasksText, parseHistoricalSubtasks } from './history';
 
 /** Role plus its bounded input. */
 export type RoleInput =
   { role: 'high'; input: HighInput } | { role: 'low'; input: LowInput } | { role: 'progress'; input: ProgressInput };
 
-/** Builds the call for a role; the paper profile stops at a newline like the reference's short generations. */
-export function buildPolicyCall(which: RoleInput, profile: PromptProfile, decoding: RoleDecoding): PolicyCallInput {
+/**
+ * Prompt options besides the profile (an episode's come from its config, see `promptOptionsOf`).
+ * Observations are rendered by the caller with `formatObservation(env, observation, view)`, which
+ * takes the observation format (`raw`/`compact`) and what the prompt has already seen.
+ */
+export interface PromptOptions {
+  /**
+   * The env the episode plays. With it, the `paper` profile shows the task line exactly as the
+   * reference does (see `referenceTask`); without it, the task as given.
+   */
+  env?: EnvKind;
+  /**
+   * Bounded high level: show only the last N "Historical subtasks" plus a count of the earlier
+   * ones; 0 (the default, and the reference) shows them all.
+   */
+  highLevelWindow?: number;
+}
+
+/**
+ * Builds the call for a role; the paper profile stops at a newline like the reference's short
+ * generations.
+ *
+ * @example
+ * const observation = formatObservation('scienceworld', obs, { format: 'compact', previous });
+ * buildPolicyCall({ role: 'low', input: { subtask, observation, progress } }, 'paper', decoding, { env: 'scienceworld' });
+ */
+export function buildPolicyCall(
+  which: RoleInput,
+  profile: PromptProfile,
+  decoding: RoleDecoding,
+  options: PromptOptions = {},
+): PolicyCallInput {
   const base = { role: which.role, profile, maxTokens: decoding.maxTokens, temperature: decoding.temperature };
+  if (which.role === 'high') which = { role: 'high', input: highInputFor(which.input, profile, options) };
   if (profile === 'paper') {
     const prompt =
       which.role === 'high'
@@ -35,6 +76,17 @@ export function buildPolicyCall(which: RoleInput, profile: PromptProfile, decodi
         ? chatLowMessages(which.input)
         : chatProgressMessages(which.input);
   return { ...base, messages };
+}
+
+/** The high-level input as the profile and options show it: the reference's task line, a bounded list. */
+function highInputFor(input: HighInput, profile: PromptProfile, options: PromptOptions): HighInput {
+  const bounded = boundSubtasks(input.subtasks, options.highLevelWindow ?? 0);
+  return {
+    ...input,
+    ...(profile === 'paper' && options.env !== undefined && { task: referenceTask(options.env, input.task) }),
+    subtasks: bounded.subtasks,
+    earlierSubtasks: (input.earlierSubtasks ?? 0) + bounded.earlierSubtasks,
+  };
 }
 
 /** The same call, extended with the rejected reply and the reason (chat profile) or re-sent (paper). */

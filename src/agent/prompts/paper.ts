@@ -3,7 +3,7 @@
  * util/concat_input.py) and its `"<action>; True|False"` parsing, so models fine-tuned with the
  * reference recipe can be served unchanged (completions endpoint, no chat template).
  */
-import { pythonListRepr } from '../pyrepr';
+import { historicalSubtasksText } from './history';
 import type { HighInput, LowDecision, LowInput, Parsed, ProgressInput } from './types';
 
 /** Instruction line of the high-level policy. */
@@ -16,12 +16,15 @@ export const PAPER_LOW_INSTRUCTION =
 export const PAPER_PROGRESS_INSTRUCTION =
   'You are an AI agent responsible for updating local progress within a subtask. Based on the current subtask, the previous local progress, the current action, and the resulting observation, update the local progress.';
 
-/** High-level prompt, byte-for-byte the reference's `get_high_input`. */
+/**
+ * High-level prompt, byte-for-byte the reference's `get_high_input` (give it the reference's task
+ * line, see `referenceTask`; a bounded list shows a count of earlier subtasks before it).
+ */
 export function paperHighPrompt(input: HighInput): string {
   return (
     `${PAPER_HIGH_INSTRUCTION}\n` +
     `${input.task}\n` +
-    `Historical subtasks: ${pythonListRepr(input.subtasks)}\n` +
+    `Historical subtasks: ${historicalSubtasksText(input.subtasks, input.earlierSubtasks)}\n` +
     `Last subtask progress: ${input.lastProgress || 'None'}\n` +
     `Current observation: ${input.observation}`
   );

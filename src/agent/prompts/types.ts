@@ -3,7 +3,13 @@
 /** High-level policy input: task, subtasks issued so far, final progress of the last subtask, current obs. */
 export interface HighInput {
   task: string;
+  /** Subtasks issued so far (with {@link HighInput.earlierSubtasks}: the most recent ones). */
   subtasks: readonly string[];
+  /**
+   * Subtasks issued before `subtasks` and left out of the prompt (a bounded high level shows a
+   * count of them instead). @default 0
+   */
+  earlierSubtasks?: number;
   lastProgress: string;
   observation: string;
 }

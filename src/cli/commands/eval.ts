@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import { withDefaults, type EpisodeConfig } from '../../agent/config';
+import { defaultHighLevelWindow, withDefaults, type EpisodeConfig } from '../../agent/config';
 import {
   defaultEvalId,
   fetchEvalResults,
@@ -30,7 +30,7 @@ import {
   type evalWorkflow,
 } from '../../workflows/eval';
 import { retryWhileTemporalAway, TEMPORAL_OUTAGE_VAR, temporalOutageWindowMs } from '../temporal-outage';
-import { int, MAX_STEPS_LIMIT, oneOf } from '../episode-options';
+import { HIGH_LEVEL_WINDOW_HELP, int, MAX_STEPS_LIMIT, OBS_HELP, oneOf, parsePromptFlags } from '../episode-options';
 import { createProgressView } from '../eval-progress';
 import { LLM_SLOTS_HELP } from '../llm-slots';
 import { createOutput, type Output } from '../output';
@@ -53,6 +53,8 @@ interface EvalFlags extends TemporalCliOptions {
   profile: string;
   maxSteps?: string;
   repairAttempts: string;
+  obs?: string;
+  highLevelWindow?: string;
   concurrency?: string;
   evalId?: string;
   rerun?: boolean;
@@ -106,10 +108,17 @@ async function runEval(flags: EvalFlags, out: Output): Promise<void> {
       );
       const maxSteps =
         flags.maxSteps === undefined ? (plan.maxSteps ?? 50) : int('--max-steps', flags.maxSteps, 1, MAX_STEPS_LIMIT);
+      const prompts = parsePromptFlags(flags);
+      const obs = prompts.obs ?? 'raw';
+      const highLevelWindow = prompts.highLevelWindow ?? defaultHighLevelWindow(profile);
       const config: Partial<Omit<EpisodeConfig, 'spec'>> = {
         profile,
         maxSteps,
         repairAttempts: int('--repair-attempts', flags.repairAttempts, 0),
+        // Recorded only when they differ from what episodes without them run (raw, all subtasks),
+        // so the default eval id of a command whose prompts did not change stays the same.
+        ...(obs !== 'raw' && { obs }),
+        ...(highLevelWindow !== 0 && { highLevelWindow }),
       };
       const llmLabel = llmChoice === 'expert' ? 'expert' : (process.env.STEP_HRL_MODEL ?? llmChoice);
       const input: EvalInput = {
@@ -291,6 +300,8 @@ const evalCommand = withTemporalOptions(program.command('eval'), DATA_DIR_WITH_C
   .option('--model-path <file>', 'GGUF file for the local model')
   .option('--llm-slots <n>', LLM_SLOTS_HELP)
   .option('--profile <profile>', 'prompt profile: chat | paper', 'chat')
+  .option('--obs <format>', OBS_HELP)
+  .option('--high-level-window <n>', HIGH_LEVEL_WINDOW_HELP)
   .option('--max-steps <n>', "env steps per episode (presets: 50, the paper's)")
   .option('--repair-attempts <n>', 'extra model calls to repair an unparseable reply', '2')
   .option('--concurrency <n>', 'episodes at once (default: expert 8, endpoint 32, local model 1)')

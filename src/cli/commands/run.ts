@@ -13,7 +13,14 @@ import { DEFAULT_TASK_QUEUE } from '../../worker';
 import type { EpisodeResult, episodeWorkflow } from '../../workflows/episode';
 import { episodeFailure, withSigintCancel } from '../sigint-cancel';
 import { DEMO_MAX_STEPS, demoFlagsWithFallback } from '../demo-fallback';
-import { defaultEpisodeId, MAX_STEPS_LIMIT, parseEpisodeFlags, type EpisodeFlags } from '../episode-options';
+import {
+  defaultEpisodeId,
+  HIGH_LEVEL_WINDOW_HELP,
+  MAX_STEPS_LIMIT,
+  OBS_HELP,
+  parseEpisodeFlags,
+  type EpisodeFlags,
+} from '../episode-options';
 import { followEpisode } from '../live';
 import { runReactEpisode } from '../react-run';
 import { LLM_SLOTS_HELP } from '../llm-slots';
@@ -127,6 +134,8 @@ function episodeCommand(
     )
     .option('--agent <agent>', 'agent: step-hrl | react (full-history ReAct baseline, AgentGym format)', 'step-hrl')
     .option('--profile <profile>', 'prompt profile: chat (JSON, instruct models) | paper (reference raw text)', 'chat')
+    .option('--obs <format>', OBS_HELP)
+    .option('--high-level-window <n>', HIGH_LEVEL_WINDOW_HELP)
     .option(
       '--llm <backend>',
       'policy backend: auto | openai | local | expert (scripted, follows the expert solution)',
