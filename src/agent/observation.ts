@@ -2,7 +2,7 @@
  * Observation formatting per environment, exactly as the STEP-HRL reference feeds observations to
  * its policies (`process_obs`). Pure: used by workflows to build prompts.
  */
-import type { EnvKind, Observation } from '../envs/text-env';
+import type { EnvKind, Observation } from './vocabulary';
 
 /**
  * Renders an observation for a prompt.

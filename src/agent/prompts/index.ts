@@ -2,7 +2,7 @@
  * The prompt templates in one place: builds a policy call for a role under a profile.
  * Pure and zod-free, so workflows build the bounded prompts and the history records them.
  */
-import type { PolicyCallInput, PromptProfile } from '../../activities/types';
+import type { PolicyCallInput, PromptProfile } from '../vocabulary';
 import type { RoleDecoding } from '../config';
 import { chatHighMessages, chatLowMessages, chatProgressMessages, repairMessages } from './chat';
 import { paperHighPrompt, paperLowPrompt, paperProgressPrompt } from './paper';
