@@ -11,6 +11,7 @@ import type { EnvSpec } from './envs/text-env';
 import { episodeWorkflow, reactWorkflow } from './workflows';
 import type { EpisodeInput } from './workflows/episode';
 import { subtaskWorkflow, type SubtaskInput, type SubtaskOutcome } from './workflows/subtask';
+import { expandOutcome } from './workflows/outcome-compaction';
 import { historySourceOf, type HistorySource } from './history-source';
 import { DEFAULT_TASK_QUEUE } from './worker';
 
@@ -162,17 +163,19 @@ async function readRunChain(source: HistorySource, episodeId: string, lastRunId?
     ? (await readRunChain(source, episodeId, resumedFrom.runId)).filter((p) => p.subtaskIndex < resumedFrom.subtasks)
     : [];
   for (const events of runs) {
-    const subtaskInitiations = new Map<string, number>();
+    const subtaskInitiations = new Map<string, SubtaskInput>();
     for (const event of events) {
       const initiated = event.startChildWorkflowExecutionInitiatedEventAttributes;
-      if (initiated?.workflowType?.name === subtaskWorkflow.name)
-        subtaskInitiations.set(String(event.eventId), decode<SubtaskInput>(initiated.input)?.subtaskIndex ?? -1);
+      if (initiated?.workflowType?.name === subtaskWorkflow.name) {
+        const input = decode<SubtaskInput>(initiated.input);
+        if (input) subtaskInitiations.set(String(event.eventId), input);
+      }
       const completed = event.childWorkflowExecutionCompletedEventAttributes;
       if (!completed) continue;
-      const subtaskIndex = subtaskInitiations.get(String(completed.initiatedEventId));
-      if (subtaskIndex === undefined) continue;
+      const input = subtaskInitiations.get(String(completed.initiatedEventId));
+      if (input === undefined) continue;
       const outcome = decode<SubtaskOutcome>(completed.result);
-      if (outcome) parts.push({ subtaskIndex, outcome });
+      if (outcome) parts.push({ subtaskIndex: input.subtaskIndex, outcome: expandOutcome(input, outcome) });
     }
   }
   return parts;

@@ -24,3 +24,8 @@ export const REACT_CANCEL = 'react-cancel';
 export const REACT_CLOSE_ENV = 'react-close-env';
 /** ReAct: `maxTokens` (when set) ends the episode as `token-budget` before the next call. */
 export const REACT_TOKEN_BUDGET = 'react-token-budget';
+/**
+ * A subtask child's result leaves out of its transitions what its input and the previous transition
+ * already hold (`task`, `completedSubtasks`, `observation`); readers expand it.
+ */
+export const COMPACT_SUBTASK_OUTCOME = 'compact-subtask-outcome';

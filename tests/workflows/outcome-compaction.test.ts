@@ -1,0 +1,100 @@
+/**
+ * A subtask child's result leaves out of its transitions what its input and the previous transition
+ * already hold (`task`, `completedSubtasks`, `observation`), so the history stores each observation
+ * fewer times; the readers of the record expand it, so every reader still sees whole transitions.
+ */
+import { AugmentedTransition } from '../../src/agent/records';
+import { fetchSubtaskOutcomes, startEpisode } from '../../src/client';
+import { goldSubtasks } from '../../src/envs/builtin';
+import type { EnvSpec } from '../../src/envs/text-env';
+import { decode } from '../../src/history-payloads';
+import { expertPolicyRules } from '../../src/llm/expert-policy';
+import { ScriptedLlmClient } from '../../src/llm/scripted-client';
+import { compactOutcome, expandOutcome } from '../../src/workflows/outcome-compaction';
+import type { SubtaskInput, SubtaskOutcome } from '../../src/workflows/subtask';
+import { connectTestTemporal, queueFor, withWorker, type TestTemporal } from '../support/temporal';
+
+let t: TestTemporal;
+beforeAll(async () => (t = await connectTestTemporal()));
+afterAll(async () => t?.close());
+
+test('an episode stores compacted child results, and the record reads back whole', async () => {
+  const spec: EnvSpec = { env: 'builtin', task: 'boil-water', variation: 3 };
+  const plan = goldSubtasks(spec);
+  const taskQueue = queueFor('outcome-compaction');
+  const episodeId = `ep-${taskQueue}`;
+  const llm = new ScriptedLlmClient(expertPolicyRules(plan, 'paper'));
+  const result = await withWorker(t, { taskQueue, llm }, async () =>
+    (await startEpisode(t.client, { episodeId, taskQueue, config: { spec, profile: 'paper' } })).result(),
+  );
+  expect(result.won).toBe(true);
+
+  // As stored: the episode's ChildWorkflowExecutionCompleted results, next to the child inputs.
+  const history = await t.client.workflow.getHandle(episodeId).fetchHistory();
+  const inputs = new Map<string, SubtaskInput>();
+  const stored: { input: SubtaskInput; outcome: SubtaskOutcome }[] = [];
+  for (const e of history.events ?? []) {
+    const initiated = e.startChildWorkflowExecutionInitiatedEventAttributes;
+    if (initiated) inputs.set(String(e.eventId), decode<SubtaskInput>(initiated.input)!);
+    const done = e.childWorkflowExecutionCompletedEventAttributes;
+    if (done)
+      stored.push({ input: inputs.get(String(done.initiatedEventId))!, outcome: decode<SubtaskOutcome>(done.result)! });
+  }
+  expect(stored).toHaveLength(plan.length);
+  const multiStep = stored.filter((s) => s.outcome.transitions.length > 1);
+  expect(multiStep.length).toBeGreaterThan(0);
+  for (const { outcome } of stored) {
+    expect(outcome.compacted).toBe(true);
+    outcome.transitions.forEach((tr, k) => {
+      expect(tr).not.toHaveProperty('task');
+      expect(tr).not.toHaveProperty('completedSubtasks');
+      if (k > 0) expect(tr).not.toHaveProperty('observation');
+      else expect(typeof tr.observation).toBe('string');
+    });
+  }
+
+  // As read: whole, valid transitions; each observation is the previous step's next observation.
+  const outcomes = await fetchSubtaskOutcomes(t.client, episodeId);
+  for (const [k, o] of outcomes.entries()) {
+    expect(o.compacted).toBeUndefined();
+    o.transitions.forEach((tr, i) => {
+      expect(AugmentedTransition.parse(tr)).toEqual(tr);
+      expect(tr.task).toBe(stored[k]!.input.task);
+      expect(tr.completedSubtasks).toEqual(plan.slice(0, k).map((p) => p.subtask));
+      if (i > 0) expect(tr.observation).toBe(o.transitions[i - 1]!.nextObservation);
+    });
+  }
+});
+
+test('compact then expand gives the transitions back exactly, including an observation that differs', () => {
+  const base = {
+    version: 1 as const,
+    episodeId: 'e',
+    subtaskIndex: 1,
+    subtask: 's',
+    progressBefore: 'None',
+    progressAfter: 'p',
+    action: 'a',
+    reward: 0,
+    score: 0,
+    done: false,
+    won: false,
+    subtaskDone: false,
+    invalid: false,
+    low: { model: 'm', tokens: { prompt: 1, completion: 1 }, latencyMs: 0, cached: false, repairs: 0 },
+  };
+  const context = { task: 'the task', completedSubtasks: ['first'] };
+  const transitions = [
+    { ...base, stepIndex: 3, task: 'the task', completedSubtasks: ['first'], observation: 'o1', nextObservation: 'o2' },
+    { ...base, stepIndex: 4, task: 'the task', completedSubtasks: ['first'], observation: 'o2', nextObservation: 'o3' },
+    // Not the previous nextObservation (e.g. a re-driven session): kept as it is.
+    { ...base, stepIndex: 5, task: 'other', completedSubtasks: [], observation: 'x', nextObservation: 'o4' },
+  ] as unknown as SubtaskOutcome['transitions'];
+  const outcome = { status: 'subtask-done', transitions } as unknown as SubtaskOutcome;
+  const compacted = compactOutcome(context, outcome);
+  expect(compacted.transitions[1]).not.toHaveProperty('observation');
+  expect(compacted.transitions[2]).toMatchObject({ observation: 'x', task: 'other', completedSubtasks: [] });
+  expect(JSON.stringify(compacted).length).toBeLessThan(JSON.stringify(outcome).length);
+  expect(expandOutcome(context, compacted)).toEqual(outcome);
+  expect(expandOutcome(context, outcome)).toBe(outcome); // results recorded whole are read as they are
+});
