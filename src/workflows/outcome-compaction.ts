@@ -1,30 +1,40 @@
 /**
  * A subtask child's result without what the history already holds twice: each transition's `task`
- * and `completedSubtasks` equal the child's input (stored in the same histories), and a
- * transition's `observation` equals the previous transition's `nextObservation`. The child returns
+ * and `completedSubtasks` equal the child's input (stored in the same histories); a transition's
+ * `observation` equals the previous transition's `nextObservation`, the first one's is the input's
+ * observation formatted, and the last `nextObservation` is the result's `observation` formatted.
+ * So a one-step child's transition holds no observation text at all. The child returns
  * the compacted form (behind `patched(COMPACT_SUBTASK_OUTCOME)`); readers of the record expand it
  * with the child's input, so every reader still sees whole transitions. Pure, workflow-safe.
  */
+import { formatObservation } from '../agent/observation';
 import type { AugmentedTransition } from '../agent/records';
 import type { SubtaskInput, SubtaskOutcome } from './subtask';
 
 /** The parts of a child's input a compacted result leaves out of its transitions. */
-export type OutcomeContext = Pick<SubtaskInput, 'task' | 'completedSubtasks'>;
+export type OutcomeContext = Pick<SubtaskInput, 'task' | 'completedSubtasks' | 'observation'> & {
+  config: { spec: Pick<SubtaskInput['config']['spec'], 'env'> };
+};
 
+type Derivable = 'task' | 'completedSubtasks' | 'observation' | 'nextObservation';
 /** A transition as a compacted result stores it: the fields left out are optional. */
-type StoredTransition = Omit<AugmentedTransition, 'task' | 'completedSubtasks' | 'observation'> &
-  Partial<Pick<AugmentedTransition, 'task' | 'completedSubtasks' | 'observation'>>;
+type StoredTransition = Omit<AugmentedTransition, Derivable> & Partial<Pick<AugmentedTransition, Derivable>>;
 
 /** Leaves out of each transition the fields its input or the previous transition already holds. */
 export function compactOutcome(context: OutcomeContext, outcome: SubtaskOutcome): SubtaskOutcome {
+  const env = context.config.spec.env;
+  const first = formatObservation(env, context.observation);
+  const last = formatObservation(env, outcome.observation);
+  const n = outcome.transitions.length;
   const transitions = outcome.transitions.map((t, k): StoredTransition => {
-    const { task, completedSubtasks, observation, ...rest } = t;
-    const previous = outcome.transitions[k - 1];
+    const { task, completedSubtasks, observation, nextObservation, ...rest } = t;
+    const before = k === 0 ? first : outcome.transitions[k - 1]!.nextObservation;
     return {
       ...rest,
       ...(task !== context.task && { task }),
       ...(!sameList(completedSubtasks, context.completedSubtasks) && { completedSubtasks }),
-      ...((!previous || observation !== previous.nextObservation) && { observation }),
+      ...(observation !== before && { observation }),
+      ...((k < n - 1 || nextObservation !== last) && { nextObservation }),
     };
   });
   return { ...outcome, transitions: transitions as AugmentedTransition[], compacted: true };
@@ -33,13 +43,17 @@ export function compactOutcome(context: OutcomeContext, outcome: SubtaskOutcome)
 /** The outcome with whole transitions (a no-op on results recorded whole). */
 export function expandOutcome(context: OutcomeContext, outcome: SubtaskOutcome): SubtaskOutcome {
   if (!outcome.compacted) return outcome;
+  const env = context.config.spec.env;
+  const stored = outcome.transitions as StoredTransition[];
   let previous: AugmentedTransition | undefined;
-  const transitions = (outcome.transitions as StoredTransition[]).map((t): AugmentedTransition => {
+  const transitions = stored.map((t, k): AugmentedTransition => {
     const whole = {
       ...t,
       task: t.task ?? context.task,
       completedSubtasks: t.completedSubtasks ?? context.completedSubtasks,
-      observation: t.observation ?? previous?.nextObservation ?? '',
+      observation: t.observation ?? (previous ? previous.nextObservation : formatObservation(env, context.observation)),
+      nextObservation:
+        t.nextObservation ?? (k === stored.length - 1 ? formatObservation(env, outcome.observation) : ''),
     } as AugmentedTransition;
     previous = whole;
     return whole;

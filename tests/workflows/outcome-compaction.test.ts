@@ -3,6 +3,7 @@
  * already hold (`task`, `completedSubtasks`, `observation`), so the history stores each observation
  * fewer times; the readers of the record expand it, so every reader still sees whole transitions.
  */
+import { formatObservation } from '../../src/agent/observation';
 import { AugmentedTransition } from '../../src/agent/records';
 import { fetchSubtaskOutcomes, startEpisode } from '../../src/client';
 import { goldSubtasks } from '../../src/envs/builtin';
@@ -45,11 +46,14 @@ test('an episode stores compacted child results, and the record reads back whole
   expect(multiStep.length).toBeGreaterThan(0);
   for (const { outcome } of stored) {
     expect(outcome.compacted).toBe(true);
+    // Every observation text is derivable: from the child's input, the previous transition, or
+    // the result's own observation.
     outcome.transitions.forEach((tr, k) => {
       expect(tr).not.toHaveProperty('task');
       expect(tr).not.toHaveProperty('completedSubtasks');
-      if (k > 0) expect(tr).not.toHaveProperty('observation');
-      else expect(typeof tr.observation).toBe('string');
+      expect(tr).not.toHaveProperty('observation');
+      if (k === outcome.transitions.length - 1) expect(tr).not.toHaveProperty('nextObservation');
+      else expect(typeof tr.nextObservation).toBe('string');
     });
   }
 
@@ -62,7 +66,10 @@ test('an episode stores compacted child results, and the record reads back whole
       expect(tr.task).toBe(stored[k]!.input.task);
       expect(tr.completedSubtasks).toEqual(plan.slice(0, k).map((p) => p.subtask));
       if (i > 0) expect(tr.observation).toBe(o.transitions[i - 1]!.nextObservation);
+      else expect(tr.observation).toBe(formatObservation('builtin', stored[k]!.input.observation));
     });
+    expect(o.transitions.at(-1)!.nextObservation).toBe(formatObservation('builtin', o.observation));
+    expect(o.transitions.at(-1)!.nextObservation.length).toBeGreaterThan(0);
   }
 });
 
@@ -83,16 +90,30 @@ test('compact then expand gives the transitions back exactly, including an obser
     invalid: false,
     low: { model: 'm', tokens: { prompt: 1, completion: 1 }, latencyMs: 0, cached: false, repairs: 0 },
   };
-  const context = { task: 'the task', completedSubtasks: ['first'] };
+  const context = {
+    task: 'the task',
+    completedSubtasks: ['first'],
+    observation: { text: 'o1' },
+    config: { spec: { env: 'alfworld' as const } },
+  };
   const transitions = [
-    { ...base, stepIndex: 3, task: 'the task', completedSubtasks: ['first'], observation: 'o1', nextObservation: 'o2' },
+    {
+      ...base,
+      stepIndex: 3,
+      task: 'the task',
+      completedSubtasks: ['first'],
+      observation: 'o1\n',
+      nextObservation: 'o2',
+    },
     { ...base, stepIndex: 4, task: 'the task', completedSubtasks: ['first'], observation: 'o2', nextObservation: 'o3' },
     // Not the previous nextObservation (e.g. a re-driven session): kept as it is.
-    { ...base, stepIndex: 5, task: 'other', completedSubtasks: [], observation: 'x', nextObservation: 'o4' },
+    { ...base, stepIndex: 5, task: 'other', completedSubtasks: [], observation: 'x', nextObservation: 'o4\n' },
   ] as unknown as SubtaskOutcome['transitions'];
-  const outcome = { status: 'subtask-done', transitions } as unknown as SubtaskOutcome;
+  const outcome = { status: 'subtask-done', transitions, observation: { text: 'o4' } } as unknown as SubtaskOutcome;
   const compacted = compactOutcome(context, outcome);
+  expect(compacted.transitions[0]).not.toHaveProperty('observation'); // the input's, formatted
   expect(compacted.transitions[1]).not.toHaveProperty('observation');
+  expect(compacted.transitions[2]).not.toHaveProperty('nextObservation'); // the result's, formatted
   expect(compacted.transitions[2]).toMatchObject({ observation: 'x', task: 'other', completedSubtasks: [] });
   expect(JSON.stringify(compacted).length).toBeLessThan(JSON.stringify(outcome).length);
   expect(expandOutcome(context, compacted)).toEqual(outcome);
