@@ -16,6 +16,22 @@ const nodeBuiltins = [
   'process',
 ];
 const noNode = nodeBuiltins.flatMap((m) => [m, `node:${m}`]);
+// Every layer besides the pure core (src/agent), which may import none of them.
+const otherLayers = [
+  'envs',
+  'llm',
+  'activities',
+  'workflows',
+  'cli',
+  'eval',
+  'server',
+  'client',
+  'worker',
+  'project',
+  'resume',
+  'history-payloads',
+  'history-source',
+];
 
 export default tseslint.config(
   {
@@ -64,6 +80,36 @@ export default tseslint.config(
             {
               group: ['../cli/*', '../server/*'],
               message: 'workflows and the pure core do not depend on the CLI or server',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The pure core owns its vocabulary (src/agent/vocabulary.ts, json.ts): it imports no other
+    // layer, so envs, llm, activities and workflows depend on it and never the other way round.
+    // (Replaces the rule above for src/agent: flat config keeps the last setting of a rule.)
+    files: ['src/agent/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: noNode.map((name) => ({
+            name,
+            message: 'the pure core must stay deterministic: no Node I/O',
+          })),
+          patterns: [
+            {
+              group: otherLayers.flatMap((layer) => [
+                `../${layer}`,
+                `../${layer}/*`,
+                `../../${layer}`,
+                `../../${layer}/*`,
+                `**/src/${layer}/*`,
+              ]),
+              message:
+                'src/agent is the pure core: it imports no other layer (move shared types into src/agent/vocabulary.ts)',
             },
           ],
         },

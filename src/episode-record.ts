@@ -15,6 +15,7 @@ import {
 } from './agent/records';
 import { historySourceOf, type HistorySource } from './history-source';
 import type { EpisodeInput } from './workflows/episode';
+import { expandOutcome } from './workflows/outcome-compaction';
 import type { SubtaskInput, SubtaskOutcome } from './workflows/subtask';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
@@ -128,7 +129,9 @@ export async function readRunChain(
       if (!input || !outcome) continue;
       const previous = parts.at(-1);
       const part = previous?.subtaskIndex === input.subtaskIndex ? previous.part + 1 : 0;
-      parts.push({ subtaskIndex: input.subtaskIndex, part, run, input, outcome, markersBefore: markers });
+      // A compacted result (see outcome-compaction.ts) is expanded to whole transitions here, once.
+      const whole = expandOutcome(input, outcome);
+      parts.push({ subtaskIndex: input.subtaskIndex, part, run, input, outcome: whole, markersBefore: markers });
       markers = [];
     }
   }

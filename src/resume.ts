@@ -16,6 +16,7 @@ import type { EnvResetOutput } from './activities/types';
 import { initialState, type EpisodeInput, type EpisodeState, type episodeWorkflow } from './workflows/episode';
 import type { SubtaskInput, SubtaskOutcome } from './workflows/subtask';
 import { restartedAttributes } from './search-attributes';
+import { expandOutcome } from './workflows/outcome-compaction';
 
 /** Closed statuses a new run may continue from. */
 const RESUMABLE = new Set(['FAILED', 'TERMINATED', 'TIMED_OUT', 'CANCELLED']);
@@ -129,7 +130,8 @@ export function prefixState(
     if (done) {
       const childInput = childInputs.get(num(done.initiatedEventId));
       const outcome = decode<SubtaskOutcome>(done.result);
-      if (childInput && outcome) parts.push({ input: childInput, outcome, eventId: id });
+      if (childInput && outcome)
+        parts.push({ input: childInput, outcome: expandOutcome(childInput, outcome), eventId: id });
     }
   }
 

@@ -5,21 +5,11 @@
 import type { PolicyOutput } from '../agent/schemas';
 import type { Parsed } from '../agent/prompts/types';
 import type { EnvSpec, ResetResult, StepResult } from '../envs/text-env';
-import type { ChatMessage, PolicyRole, TokenUsage } from '../llm/types';
+import type { PolicyCallInput, PromptProfile } from '../agent/vocabulary';
+import type { TokenUsage } from '../llm/types';
 
-/** Prompt profile: `paper` = reference raw text; `chat` = chat messages with JSON output. */
-export type PromptProfile = 'paper' | 'chat';
-
-/** One policy call: a prompt built by the workflow (pure) plus decoding parameters. */
-export interface PolicyCallInput {
-  role: PolicyRole;
-  profile: PromptProfile;
-  prompt?: string;
-  messages?: ChatMessage[];
-  maxTokens: number;
-  temperature: number;
-  stop?: string[];
-}
+/** The core's prompt vocabulary, re-exported so activity code can keep importing it from here. */
+export type { PolicyCallInput, PromptProfile };
 
 /** The model's reply, parsed and validated for the role and profile (never throws on bad output). */
 export interface PolicyCallResult {

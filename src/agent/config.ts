@@ -2,9 +2,7 @@
  * Episode configuration: budgets, prompt profile and decoding parameters. Plain data with defaults
  * (no secrets: model endpoints and keys are worker configuration). Pure, workflow-safe.
  */
-import type { PromptProfile } from '../activities/types';
-import type { EnvSpec } from '../envs/text-env';
-import type { PolicyRole } from '../llm/types';
+import type { EnvSpec, PolicyRole, PromptProfile } from './vocabulary';
 import { OBSERVATION_FORMATS, type ObservationFormat } from './observation';
 
 /** Decoding parameters of one role. */

@@ -4,7 +4,7 @@
  * alg/eval_step.py `EvalAgent_alfworld.data_collect`), plus the `compact` format that leaves out
  * unchanged context. Pure: used by workflows to build prompts.
  */
-import type { EnvKind, Observation } from '../envs/text-env';
+import type { EnvKind, Observation } from './vocabulary';
 
 /** How observations are rendered: `raw` = the reference's format; `compact` = unchanged context left out. */
 export type ObservationFormat = 'raw' | 'compact';

@@ -3,8 +3,8 @@
  * Used in activities (zod stays out of the workflow bundle); the results are recorded in history.
  */
 import { z } from 'zod';
-import { extractFirstJsonObject } from '../llm/json-extract';
-import type { PolicyRole } from '../llm/types';
+import { extractFirstJsonObject } from './json';
+import type { PolicyRole } from './vocabulary';
 import { parsePaperLow, parsePaperText } from './prompts/paper';
 import { parseReactReply } from './prompts/react';
 import type { LowDecision, Parsed } from './prompts/types';

@@ -3,34 +3,10 @@
  * Pure types only: imported by activities, clients and the conformance suite.
  */
 
-/** Which environment family a spec addresses. */
-export type EnvKind = 'builtin' | 'scienceworld' | 'alfworld';
+import type { EnvKind, EnvSpec, Observation } from '../agent/vocabulary';
 
-/** Identifies one episode's starting state; resetting twice with the same spec gives the same start. */
-export interface EnvSpec {
-  /** Environment family. */
-  env: EnvKind;
-  /** Task name (ScienceWorld task name, ALFWorld game path relative to its split, built-in task id). */
-  task: string;
-  /** Variation index (ScienceWorld) or seed (built-in). @default 0 */
-  variation?: number;
-  /** Split the task/variation comes from (ScienceWorld train/dev/test, ALFWorld valid_seen/...). */
-  split?: string;
-  /** Env-specific options (e.g. ScienceWorld simplifications). Must be JSON-serialisable. */
-  options?: Record<string, unknown>;
-}
-
-/** What the agent sees after reset or a step. */
-export interface Observation {
-  /** The step feedback text. */
-  text: string;
-  /** Current room description (ScienceWorld `look`; ALFWorld: the initial room description). */
-  look?: string;
-  /** Inventory text (ScienceWorld). */
-  inventory?: string;
-  /** Admissible actions, when the environment exposes them. */
-  validActions?: string[];
-}
+/** The core's env vocabulary, re-exported so env code can keep importing it from here. */
+export type { EnvKind, EnvSpec, Observation };
 
 /** Result of {@link TextEnv.reset}. */
 export interface ResetResult {

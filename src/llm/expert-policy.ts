@@ -2,7 +2,9 @@
  * A scripted STEP-HRL policy that follows an expert solution (gold subtasks with their actions):
  * rules for {@link ScriptedLlmClient} that read only what the bounded prompts contain. The high
  * level counts issued subtasks, the low level finds its place from the local progress, and the
- * progress module writes "Done: a | b" — so it exercises the real prompt → parse → env loop. The
+ * progress module writes one short sentence in the reference's style ("Done 2 of 4 actions; last:
+ * pick up thermometer.", within the 150-token progress cap) — so it exercises the real
+ * prompt → parse → env loop. The
  * ReAct baseline's role counts the actions already in its transcript and gives the next one of the
  * plan's actions, flattened.
  * Used by tests and by the demo when no model is configured (labelled as scripted).
@@ -16,7 +18,18 @@ export interface ExpertSubtask {
   actions: string[];
 }
 
-const PROGRESS_PREFIX = 'Done: ';
+/** The count of actions done, as the progress sentence states it. */
+const PROGRESS_COUNT = /^Done (\d+) of \d+ actions/;
+
+/** How many of the subtask's actions a progress text says are done (0 for "None" or anything else). */
+export function actionsDone(progress: string): number {
+  return Number(PROGRESS_COUNT.exec(progress)?.[1] ?? 0);
+}
+
+/** The progress sentence after `done` of `total` actions, the last one being `action`. */
+export function progressText(done: number, total: number, action: string): string {
+  return `Done ${done} of ${total} actions; last: ${action}.`;
+}
 
 /** Script rules answering like an expert, in the given prompt profile's output format. */
 export function expertPolicyRules(plan: readonly ExpertSubtask[], profile: 'paper' | 'chat'): ScriptRule[] {
@@ -44,9 +57,7 @@ export function expertPolicyRules(plan: readonly ExpertSubtask[], profile: 'pape
         const subtask = /Subtask: (.*)\n/.exec(prompt)?.[1] ?? '';
         const progress = /Local [Pp]rogress: (.*)/.exec(prompt)?.[1] ?? 'None';
         const actions = bySubtask.get(subtask) ?? ['look'];
-        const done = progress.startsWith(PROGRESS_PREFIX)
-          ? progress.slice(PROGRESS_PREFIX.length).split(' | ').length
-          : 0;
+        const done = actionsDone(progress);
         const action = actions[Math.min(done, actions.length - 1)];
         const finished = done >= actions.length - 1;
         return json ? JSON.stringify({ action, subtask_done: finished }) : `${action}; ${finished ? 'True' : 'False'}`;
@@ -58,7 +69,9 @@ export function expertPolicyRules(plan: readonly ExpertSubtask[], profile: 'pape
       reply: (prompt) => {
         const previous = /Previous local progress: (.*)\n/.exec(prompt)?.[1] ?? 'None';
         const action = /Current action: (.*)\n/.exec(prompt)?.[1] ?? '';
-        const text = previous.startsWith(PROGRESS_PREFIX) ? `${previous} | ${action}` : `${PROGRESS_PREFIX}${action}`;
+        const subtask = /Subtask: (.*)\n/.exec(prompt)?.[1] ?? '';
+        const done = actionsDone(previous) + 1;
+        const text = progressText(done, bySubtask.get(subtask)?.length ?? done, action);
         return json ? JSON.stringify({ progress: text }) : text;
       },
     },

@@ -19,7 +19,7 @@ import OpenAI, {
 } from 'openai';
 import { countTokens } from '../agent/tokens';
 import { POLICY_ROLES, redactUrl, type OpenAiClientConfig, type RoleConfig } from './config';
-import { extractFirstJsonObject } from './json-extract';
+import { extractFirstJsonObject } from '../agent/json';
 import { DEFAULT_MAX_TOKENS, DEFAULT_TEMPERATURE, applyStop, assertValidRequest, requestText } from './request-utils';
 import {
   LlmError,

@@ -3,14 +3,10 @@
  * Requests carry no secrets: keys live in the backend's construction-time config on the worker.
  */
 
-/** Which of the STEP-HRL roles (or the ReAct baseline) a call serves. */
-export type PolicyRole = 'high' | 'low' | 'progress' | 'react';
+import type { ChatMessage, PolicyRole } from '../agent/vocabulary';
 
-/** One chat message. */
-export interface ChatMessage {
-  role: 'system' | 'user' | 'assistant';
-  content: string;
-}
+/** The core's call vocabulary, re-exported so LLM code can keep importing it from here. */
+export type { ChatMessage, PolicyRole };
 
 /**
  * A single model call. `prompt` (raw text, `paper` profile, completions endpoint) or

@@ -28,3 +28,8 @@ export const REACT_TOKEN_BUDGET = 'react-token-budget';
 export const EPISODE_OUTCOME_ATTRIBUTES = 'episode-outcome-search-attributes';
 /** An eval started with step-hrl's search attributes starts its episodes with theirs and upserts its own end. */
 export const EVAL_SEARCH_ATTRIBUTES = 'eval-search-attributes';
+/**
+ * A subtask child's result leaves out of its transitions what its input and the previous transition
+ * already hold (`task`, `completedSubtasks`, `observation`); readers expand it.
+ */
+export const COMPACT_SUBTASK_OUTCOME = 'compact-subtask-outcome';

@@ -22,7 +22,8 @@ import type { Observation } from '../envs/text-env';
 import { cancelSignal, transitionsQuery } from './messages';
 import { callTokens } from '../agent/record-tokens';
 import { decideOrStop, isLlmStop } from './llm-failure';
-import { HONOUR_TEMPORAL_CANCEL, SUBTASK_PARTS } from './patches';
+import { COMPACT_SUBTASK_OUTCOME, HONOUR_TEMPORAL_CANCEL, SUBTASK_PARTS } from './patches';
+import { compactOutcome } from './outcome-compaction';
 import { onPinnedWorker } from './pinned-env';
 
 /** Input of {@link subtaskWorkflow}: bounded episode context plus where to resume. */
@@ -93,6 +94,11 @@ export interface SubtaskOutcome {
   error?: string;
   /** Look and inventory of the observation before `observation` (passed to the next part). */
   previous?: ObservationContext;
+  /**
+   * True when the transitions leave out what the child's input and the previous transition hold
+   * (see `outcome-compaction.ts`); readers expand them with `expandOutcome`.
+   */
+  compacted?: boolean;
 }
 
 /**
@@ -126,6 +132,15 @@ export async function subtaskWorkflow(input: SubtaskInput): Promise<SubtaskOutco
   const finish = (
     status: SubtaskRunStatus,
     extra: { won?: boolean; envDone?: boolean; pending?: PendingDecision; error?: string } = {},
+  ): SubtaskOutcome => {
+    const outcome = whole(status, extra);
+    // The result is stored in the child's history and again in the episode's: it leaves out what
+    // the input and the previous transition already hold (readers expand it).
+    return patched(COMPACT_SUBTASK_OUTCOME) ? compactOutcome(input, outcome) : outcome;
+  };
+  const whole = (
+    status: SubtaskRunStatus,
+    extra: { won?: boolean; envDone?: boolean; pending?: PendingDecision; error?: string },
   ): SubtaskOutcome => ({
     status,
     transitions,

@@ -1,5 +1,5 @@
 /** Pins JSON-in-text extraction used when a server cannot constrain output to a schema. */
-import { extractFirstJsonObject } from '../../src/llm/json-extract';
+import { extractFirstJsonObject } from '../../src/agent/json';
 
 describe('extractFirstJsonObject', () => {
   it.each([

@@ -3,7 +3,7 @@
  * for JSON output (validated by the zod schemas in `../schemas`), for instruct and API models.
  * Pure and zod-free so workflows can build prompts; parsing happens in activities.
  */
-import type { ChatMessage } from '../../llm/types';
+import type { ChatMessage } from '../vocabulary';
 import { historicalSubtasksText } from './history';
 import type { HighInput, LowInput, ProgressInput } from './types';
 

@@ -2,9 +2,8 @@
  * The prompt templates in one place: builds a policy call for a role under a profile.
  * Pure and zod-free, so workflows build the bounded prompts and the history records them.
  */
-import type { PolicyCallInput, PromptProfile } from '../../activities/types';
+import type { EnvKind, PolicyCallInput, PromptProfile } from '../vocabulary';
 import type { RoleDecoding } from '../config';
-import type { EnvKind } from '../../envs/text-env';
 import { referenceTask } from '../observation';
 import { boundSubtasks } from './history';
 import { chatHighMessages, chatLowMessages, chatProgressMessages, repairMessages } from './chat';

@@ -11,8 +11,7 @@
  *   `Observation: ...`. The reply is read as text (`Action: <command>`, see
  *   {@link parseReactReply}), not as JSON, so the model answers in the format the transcript shows.
  */
-import type { PolicyCallInput, PromptProfile } from '../../activities/types';
-import type { ChatMessage } from '../../llm/types';
+import type { ChatMessage, PolicyCallInput, PromptProfile } from '../vocabulary';
 import type { RoleDecoding } from '../config';
 import type { Parsed } from './types';
 

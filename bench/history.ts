@@ -1,0 +1,250 @@
+/**
+ * Temporal history cost per env step of STEP-HRL and ReAct on the same expert episodes: events and
+ * encoded bytes of the episode's history plus every child's, payload bytes by place, and how many
+ * times one observation's text is stored. Real Temporal dev server, real env server, the scripted
+ * expert through the real worker. Writes bench/results/history.{json,md}.
+ * Run: npm run bench:history [-- --label after] [--quick]   (--label names the run inside the results;
+ * results of other labels already in history.json are kept, so a before/after pair sits side by side)
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import type { EnvSpec } from '../src/agent/vocabulary';
+import { startEpisode, startReact } from '../src/client';
+import { connectEnvServer } from '../src/envs/env-server';
+import { listAlfWorldGames } from '../src/envs/expert';
+import { createHttpTextEnv } from '../src/envs/http-text-env';
+import { liveHistories } from '../src/history-source';
+import { expertPlan } from '../src/llm/expert-plan';
+import { ExpertRouterClient } from '../src/llm/expert-router';
+import { startDevServer } from '../src/server/dev-server';
+import { freePort } from '../src/server/ports';
+import { bundleWorkflows, createStepHrlWorker } from '../src/worker';
+import { copiesPerObservation, historyCost, historyTree } from './support/history-stats';
+
+/** The agents measured: adding one is one entry (how to start it on an episode id and config). */
+const AGENTS = [
+  { id: 'step-hrl', start: startEpisode },
+  { id: 'react', start: startReact },
+] as const;
+
+const SCIENCEWORLD: EnvSpec[] = [
+  { env: 'scienceworld', task: 'find-living-thing', variation: 0 },
+  { env: 'scienceworld', task: 'use-thermometer', variation: 0 },
+  { env: 'scienceworld', task: 'boil', variation: 0 },
+];
+/** ALFWorld task types measured (the first valid_seen game of each). */
+const ALFWORLD_TYPES = ['pick_and_place_simple', 'pick_heat_then_place_in_recep', 'pick_two_obj_and_place'];
+
+interface EpisodeRow {
+  agent: string;
+  episode: string;
+  env: string;
+  steps: number;
+  won: boolean;
+  histories: number;
+  events: number;
+  bytes: number;
+  eventsPerStep: number;
+  bytesPerStep: number;
+  copiesPerObservation: number;
+  copiesPerRoomDescription: number;
+  payloadBytes: Record<string, number>;
+}
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : undefined;
+}
+
+async function main(): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const label = arg('label') ?? 'current';
+  const profile = (arg('profile') ?? 'paper') as 'paper' | 'chat';
+  const outDir = path.join(__dirname, 'results');
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'step-hrl-bench-history-'));
+  const temporal = await startDevServer({ dataDir, port: await freePort() });
+  const envServer = await connectEnvServer();
+  const connection = await Connection.connect({ address: temporal.address });
+  const client = new Client({ connection, namespace: temporal.namespace });
+  const workerConnection = await NativeConnection.connect({ address: temporal.address });
+  const t0 = Date.now();
+  try {
+    const games = await listAlfWorldGames(envServer.url, 'valid_seen');
+    const quick = process.argv.includes('--quick'); // one episode per env, for a smoke run
+    const specs: EnvSpec[] = [
+      ...SCIENCEWORLD.slice(0, quick ? 1 : undefined),
+      ...ALFWORLD_TYPES.slice(0, quick ? 1 : undefined).map((type) => {
+        const g = games.find((x) => x.taskType === type);
+        if (!g) throw new Error(`no valid_seen ALFWorld game of type ${type}`);
+        return { env: 'alfworld' as const, task: g.task, split: g.split };
+      }),
+    ];
+    const specOf = new Map<string, EnvSpec>();
+    const taskQueue = `bench-history-${Date.now()}`;
+    const worker = await createStepHrlWorker({
+      connection: workerConnection,
+      namespace: temporal.namespace,
+      taskQueue,
+      workflowBundle: await bundleWorkflows(),
+      llm: new ExpertRouterClient({
+        specOf: (id) => specOf.get(id),
+        planOf: (spec) => expertPlan(spec, async () => envServer.url),
+        profile,
+      }),
+      envFactory: (s) => createHttpTextEnv(s.env as 'scienceworld' | 'alfworld', { url: envServer.url }),
+    });
+    const running = worker.run();
+    const rows: EpisodeRow[] = [];
+    try {
+      let n = 0;
+      for (const spec of specs) {
+        const name = spec.env === 'alfworld' ? spec.task.split('/')[0]! : `${spec.task} v${spec.variation}`;
+        for (const agent of AGENTS) {
+          const episodeId = `${agent.id}-${name}-${n++}`.replace(/[^A-Za-z0-9_.-]/g, '-');
+          specOf.set(episodeId, spec);
+          const handle = await agent.start(client, { episodeId, taskQueue, config: { spec, profile, maxSteps: 100 } });
+          const result = (await handle.result()) as { steps: number | unknown[]; stepCount?: number; won: boolean };
+          const steps = typeof result.steps === 'number' ? result.steps : (result.stepCount ?? result.steps.length);
+          const cost = historyCost(
+            await historyTree(liveHistories(client), episodeId),
+            client.options.loadedDataConverter.payloadConverter,
+          );
+          rows.push({
+            agent: agent.id,
+            episode: name,
+            env: spec.env,
+            steps,
+            won: result.won,
+            histories: cost.histories,
+            events: cost.events,
+            bytes: cost.bytes,
+            eventsPerStep: cost.events / steps,
+            bytesPerStep: cost.bytes / steps,
+            copiesPerObservation: copiesPerObservation(cost, 'text'),
+            copiesPerRoomDescription: copiesPerObservation(cost, 'look'),
+            payloadBytes: cost.payloadBytes,
+          });
+          const r = rows.at(-1)!;
+          console.error(
+            `[${rows.length}/${specs.length * AGENTS.length}] ${agent.id} ${name}: ${r.steps} steps, ${r.eventsPerStep.toFixed(1)} events and ${(r.bytesPerStep / 1024).toFixed(1)} KB per step (${((Date.now() - t0) / 1000).toFixed(0)} s)`,
+          );
+        }
+      }
+    } finally {
+      worker.shutdown();
+      await running;
+    }
+
+    mkdirSync(outDir, { recursive: true });
+    const jsonPath = path.join(outDir, 'history.json');
+    const previous = existsSync(jsonPath)
+      ? (JSON.parse(readFileSync(jsonPath, 'utf8')) as { runs: Record<string, unknown> }).runs
+      : {};
+    const run = {
+      generated: new Date().toISOString(),
+      command: `npm run bench:history -- --label ${label}`,
+      profile,
+      wallSeconds: Math.round((Date.now() - t0) / 1000),
+      summary: summarise(rows),
+      episodes: rows,
+    };
+    const runs = { ...previous, [label]: run } as Record<string, typeof run>;
+    writeFileSync(jsonPath, JSON.stringify({ runs }, null, 1) + '\n');
+    writeFileSync(path.join(outDir, 'history.md'), markdown(runs));
+    console.error(`wrote bench/results/history.{json,md} (run "${label}")`);
+  } finally {
+    await workerConnection.close().catch(() => undefined);
+    await connection.close().catch(() => undefined);
+    await envServer.stop();
+    await temporal.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+function summarise(rows: EpisodeRow[]) {
+  const groups = [...new Set(rows.map((r) => `${r.agent}|${r.env}`))];
+  return groups.map((g) => {
+    const [agent, env] = g.split('|') as [string, string];
+    const r = rows.filter((x) => x.agent === agent && x.env === env);
+    const steps = r.reduce((a, x) => a + x.steps, 0);
+    const payload: Record<string, number> = {};
+    for (const x of r) for (const [k, v] of Object.entries(x.payloadBytes)) payload[k] = (payload[k] ?? 0) + v / steps;
+    const mean = (f: (x: EpisodeRow) => number) => r.reduce((a, x) => a + f(x), 0) / r.length;
+    return {
+      agent,
+      env,
+      episodes: r.length,
+      steps,
+      eventsPerStep: r.reduce((a, x) => a + x.events, 0) / steps,
+      bytesPerStep: r.reduce((a, x) => a + x.bytes, 0) / steps,
+      copiesPerObservation: mean((x) => x.copiesPerObservation),
+      copiesPerRoomDescription: mean((x) => x.copiesPerRoomDescription),
+      payloadBytesPerStep: Object.fromEntries(Object.entries(payload).sort((a, b) => b[1] - a[1])),
+    };
+  });
+}
+
+function markdown(
+  runs: Record<
+    string,
+    {
+      generated: string;
+      command: string;
+      profile: string;
+      wallSeconds: number;
+      summary: ReturnType<typeof summarise>;
+      episodes: EpisodeRow[];
+    }
+  >,
+): string {
+  const f1 = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : '-');
+  const lines = [
+    '# Temporal history cost per env step',
+    '',
+    "Events and encoded bytes of each episode's history plus every child's, per env step; \"copies\" is how many times one observation the env returned is stored in those histories' payloads (its step feedback, and its room description: ScienceWorld's Look, ALFWorld's room paragraph), averaged over the distinct texts of at least 20 characters. Real Temporal dev server and env server, the scripted expert through the real worker.",
+    '',
+  ];
+  for (const [label, run] of Object.entries(runs)) {
+    lines.push(
+      `## Run "${label}"`,
+      '',
+      `Generated ${run.generated} by \`${run.command}\` (profile ${run.profile}) in ${run.wallSeconds} s.`,
+      '',
+    );
+    lines.push(
+      '| agent | env | episodes | steps | events / step | KB / step | copies per observation | copies per room description |',
+      '|---|---|---:|---:|---:|---:|---:|---:|',
+    );
+    for (const s of run.summary)
+      lines.push(
+        `| ${s.agent} | ${s.env} | ${s.episodes} | ${s.steps} | ${f1(s.eventsPerStep)} | ${f1(s.bytesPerStep / 1024)} | ${f1(s.copiesPerObservation)} | ${f1(s.copiesPerRoomDescription)} |`,
+      );
+    lines.push('', 'Payload bytes per step by place (largest five):', '');
+    for (const s of run.summary) {
+      const top = Object.entries(s.payloadBytesPerStep)
+        .slice(0, 5)
+        .map(([k, v]) => `${k} ${Math.round(v).toLocaleString('en-US')}`)
+        .join('; ');
+      lines.push(`- ${s.agent} on ${s.env}: ${top}`);
+    }
+    lines.push(
+      '',
+      '| agent | episode | steps | won | histories | events / step | KB / step |',
+      '|---|---|---:|---|---:|---:|---:|',
+    );
+    for (const e of run.episodes)
+      lines.push(
+        `| ${e.agent} | ${e.episode} | ${e.steps} | ${e.won ? 'yes' : 'no'} | ${e.histories} | ${f1(e.eventsPerStep)} | ${f1(e.bytesPerStep / 1024)} |`,
+      );
+    lines.push('');
+  }
+  return lines.join('\n');
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+  process.exitCode = 1;
+});
