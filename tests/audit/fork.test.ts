@@ -157,12 +157,31 @@ test('a fork from subtask 2 re-drives the same prefix (identical observations) a
   const description = await fork.handle.describe();
   expect(await description.memo?.[FORK_OF_MEMO]).toEqual(fork.forkOf);
   expect(description.typedSearchAttributes.get(StepHrlParent)).toBe(parent.episodeId);
+  // `list --parent` finds it, and only it (visibility is eventually consistent: poll).
+  expect(await listedChildren(parent.episodeId, forkId)).toEqual([forkId]);
 
   // Its histories (the parent's are not among them) replay.
   const collected = await collectHistories(liveHistories(t.client), forkId);
   expect(collected.histories.every((h) => h.workflowId.startsWith(forkId))).toBe(true);
   expect((await replayRecorded(collected.histories, await sharedBundle())).ok).toBe(true);
 });
+
+/** Ids `step-hrl list --parent <parentId>` prints, polled until `expected` shows up (30 s at most). */
+async function listedChildren(parentId: string, expected: string): Promise<string[]> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const run = await runCli(['list', '--parent', parentId, '--address', testAddress(), '--json'], cleanEnv(), 60_000);
+    expect(run.code).toBe(0);
+    const ids = run.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { type: string; id: string })
+      .filter((e) => e.type === 'listed')
+      .map((e) => e.id);
+    if (ids.includes(expected) || Date.now() > deadline) return ids;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
 
 test('a subtask the parent never finished cannot be forked from; the error names the range', async () => {
   await expect(forkEpisode(t.client, { episodeId: parent.episodeId, fromSubtask: plan.length + 2 })).rejects.toThrow(
