@@ -46,14 +46,14 @@ test('an episode stores compacted child results, and the record reads back whole
   expect(multiStep.length).toBeGreaterThan(0);
   for (const { outcome } of stored) {
     expect(outcome.compacted).toBe(true);
-    // Every observation text is derivable: from the child's input, the previous transition, or
-    // the result's own observation.
+    // Only copies of recorded data are left out: the task and completed subtasks (the child's
+    // input) and every observation but the first (the previous transition's next observation).
     outcome.transitions.forEach((tr, k) => {
       expect(tr).not.toHaveProperty('task');
       expect(tr).not.toHaveProperty('completedSubtasks');
-      expect(tr).not.toHaveProperty('observation');
-      if (k === outcome.transitions.length - 1) expect(tr).not.toHaveProperty('nextObservation');
-      else expect(typeof tr.nextObservation).toBe('string');
+      if (k === 0) expect(typeof tr.observation).toBe('string');
+      else expect(tr).not.toHaveProperty('observation');
+      expect(typeof tr.nextObservation).toBe('string');
     });
   }
 
