@@ -10,7 +10,7 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { collectEpisodes, headerFields } from '../../src/export/collect';
 import { chainLines } from '../../src/export/hash-chain';
-import { stepOf, type StepView } from '../../src/export/record-fields';
+import { HIGH_LEVEL_RECORD, stepOf, type StepView } from '../../src/export/record-fields';
 import { episodeTrainingRows } from '../../src/export/training-rows';
 import { verifyExportText } from '../../src/export/verify';
 import type { History, HistorySource } from '../../src/history-source';
@@ -50,8 +50,11 @@ test.each(cases)(
     const text = chainLines(headerFields('default', [episode], new Date(0)), episode.records).join('\n');
     expect(verifyExportText(text)).toMatchObject({ ok: true, count: episode.records.length });
 
+    // The records: each subtask's high-level transition, then its steps.
     const steps = episode.records.map(stepOf).filter((s): s is StepView => s !== undefined);
-    expect(steps).toHaveLength(episode.records.length);
+    const highLevel = episode.records.filter((r) => (r as { record?: string }).record === HIGH_LEVEL_RECORD);
+    expect(steps.length + highLevel.length).toBe(episode.records.length);
+    expect(highLevel).toHaveLength(new Set(steps.map((s) => s.subtaskIndex)).size);
     const rows = episodeTrainingRows({ steps, config: episode.source.config, profile: episode.source.config.profile });
     expect(rows.filter((r) => r.role === 'low')).toHaveLength(steps.length);
     expect(rows.filter((r) => r.role === 'high')).toHaveLength(new Set(steps.map((s) => s.subtaskIndex)).size);
