@@ -70,6 +70,8 @@ export interface ForcedCall {
   step: number;
   role: PolicyRole;
   promptTokens: number;
+  /** What was sent: the prompt, or the messages' contents one after another. */
+  sent: string;
   reply: string;
 }
 
@@ -117,7 +119,7 @@ export async function forcedStepHrl(traj: ExpertTrajectory, options: StepHrlOpti
   const ask = async (which: RoleInput, step: number): Promise<PolicyOutput> => {
     const call = buildPolicyCall(which, profile, config.decoding[which.role], prompts);
     const reply = await complete(llm, call);
-    calls.push({ step, role: which.role, promptTokens: reply.promptTokens, reply: reply.text });
+    calls.push({ step, role: which.role, promptTokens: reply.promptTokens, sent: sentText(call), reply: reply.text });
     const parsed = parsePolicyOutput(which.role, profile, reply.text);
     if (!parsed.ok) throw new Error(`${traj.spec.task}: unparseable ${which.role} reply ${JSON.stringify(reply.text)}`);
     return parsed.value;
@@ -213,7 +215,7 @@ export async function forcedReact(
   for (const [t, expert] of traj.steps.entries()) {
     const call = buildReactCall(traj.task, initial, turns, profile, DEFAULT_EPISODE_CONFIG.decoding.react);
     const reply = await complete(llm, call);
-    calls.push({ step: t, role: 'react', promptTokens: reply.promptTokens, reply: reply.text });
+    calls.push({ step: t, role: 'react', promptTokens: reply.promptTokens, sent: sentText(call), reply: reply.text });
     const parsed = parseReactReply(profile, reply.text);
     const action = parsed.ok ? parsed.value.action : undefined;
     if (action !== expert.action)
@@ -223,6 +225,10 @@ export async function forcedReact(
     turns.push({ action: expert.action, observation: show(expert.observation) });
   }
   return calls;
+}
+
+function sentText(call: PolicyCallInput): string {
+  return call.prompt ?? (call.messages ?? []).map((m) => m.content).join('\n');
 }
 
 async function complete(
