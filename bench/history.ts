@@ -3,7 +3,7 @@
  * encoded bytes of the episode's history plus every child's, payload bytes by place, and how many
  * times one observation's text is stored. Real Temporal dev server, real env server, the scripted
  * expert through the real worker. Writes bench/results/history.{json,md}.
- * Run: npm run bench:history [-- --label after] [--quick]   (--label names the run inside the results;
+ * Run: npm run bench:history [-- --label after] [--quick]   (--render: only rewrite history.md from history.json)   (--label names the run inside the results;
  * results of other labels already in history.json are kept, so a before/after pair sits side by side)
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -60,6 +60,7 @@ function arg(name: string): string | undefined {
 }
 
 async function main(): Promise<void> {
+  if (process.argv.includes('--render')) return render();
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const label = arg('label') ?? 'current';
   const profile = (arg('profile') ?? 'paper') as 'paper' | 'chat';
@@ -164,6 +165,16 @@ async function main(): Promise<void> {
   }
 }
 
+/** `--render`: rewrites history.md from history.json without running anything. */
+function render(): void {
+  const dir = path.join(__dirname, 'results');
+  const { runs } = JSON.parse(readFileSync(path.join(dir, 'history.json'), 'utf8')) as {
+    runs: Parameters<typeof markdown>[0];
+  };
+  writeFileSync(path.join(dir, 'history.md'), markdown(runs));
+  console.error('wrote bench/results/history.md');
+}
+
 function summarise(rows: EpisodeRow[]) {
   const groups = [...new Set(rows.map((r) => `${r.agent}|${r.env}`))];
   return groups.map((g) => {
@@ -206,6 +217,7 @@ function markdown(
     '',
     "Events and encoded bytes of each episode's history plus every child's, per env step; \"copies\" is how many times one observation the env returned is stored in those histories' payloads (its step feedback, and its room description: ScienceWorld's Look, ALFWorld's room paragraph), averaged over the distinct texts of at least 20 characters. Real Temporal dev server and env server, the scripted expert through the real worker.",
     '',
+    ...comparisonLines(runs),
   ];
   for (const [label, run] of Object.entries(runs)) {
     lines.push(
@@ -242,6 +254,68 @@ function markdown(
     lines.push('');
   }
   return lines.join('\n');
+}
+
+/**
+ * What each recorded run measured, for the comparison: runs on different code versions are not
+ * the same experiment, so the table says which code each column ran.
+ */
+const RUN_NOTES: Record<string, string> = {
+  before:
+    'code before the merge of the audit trail and reference-exact prompts, `compact-subtask-outcome` off (the committed earlier run)',
+  after:
+    'same code as "before", `compact-subtask-outcome` on, first version of the compaction (the committed earlier run)',
+  'after-merged':
+    'main with everything merged (v2 call records that hold each prompt and reply, reference-exact `paper` prompts, the high-level call record in each child input) and the revised compaction (leaves out only task, completedSubtasks and an observation equal to the previous nextObservation)',
+};
+
+/** One row per agent and env, one column group per run: KB, events and observation copies per step. */
+function comparisonLines(runs: Parameters<typeof markdown>[0]): string[] {
+  const labels = Object.keys(runs);
+  if (labels.length < 2) return [];
+  const f1 = (v: number | undefined) => (v !== undefined && Number.isFinite(v) ? v.toFixed(1) : '-');
+  const keys = [...new Set(labels.flatMap((l) => runs[l]!.summary.map((s) => `${s.agent}|${s.env}`)))];
+  const header = (what: string) => labels.map((l) => `${what} ${l}`).join(' | ');
+  const lines = [
+    '## Comparison',
+    '',
+    'Before/after on one code version is no longer possible (a `patched()` change is on for every new history), so "before" and "after" are the committed numbers of the earlier run on the earlier code, and "after-merged" is the run on the merged code:',
+    '',
+    ...labels.map((l) => `- **${l}**: ${RUN_NOTES[l] ?? `run labelled ${l}`}.`),
+    '',
+    `| agent | env | ${header('KB/step')} | ${header('events/step')} | ${header('copies/obs')} |`,
+    `|---|---|${'---:|'.repeat(labels.length * 3)}`,
+  ];
+  for (const key of keys) {
+    const [agent, env] = key.split('|') as [string, string];
+    const of = (l: string) => runs[l]!.summary.find((s) => s.agent === agent && s.env === env);
+    const cells = (f: (s: NonNullable<ReturnType<typeof of>>) => number) =>
+      labels.map((l) => f1(of(l) && f(of(l)!))).join(' | ');
+    lines.push(
+      `| ${agent} | ${env} | ${cells((s) => s.bytesPerStep / 1024)} | ${cells((s) => s.eventsPerStep)} | ${cells((s) => s.copiesPerObservation)} |`,
+    );
+  }
+  lines.push('', ...growthLines(runs, labels[0]!, labels.at(-1)!), '');
+  return lines;
+}
+
+/** Per agent and env: the last run's KB/step against the first's, and the payload places that changed most. */
+function growthLines(runs: Parameters<typeof markdown>[0], from: string, to: string): string[] {
+  const lines = [`Where "${to}" differs from "${from}" (payload bytes per step, the three largest changes):`, ''];
+  for (const b of runs[to]!.summary) {
+    const a = runs[from]!.summary.find((s) => s.agent === b.agent && s.env === b.env);
+    if (!a) continue;
+    const places = [...new Set([...Object.keys(a.payloadBytesPerStep), ...Object.keys(b.payloadBytesPerStep)])];
+    const changes = places
+      .map((p) => [p, (b.payloadBytesPerStep[p] ?? 0) - (a.payloadBytesPerStep[p] ?? 0)] as const)
+      .sort((x, y) => Math.abs(y[1]) - Math.abs(x[1]))
+      .slice(0, 3)
+      .map(([p, d]) => `${p} ${d >= 0 ? '+' : ''}${Math.round(d).toLocaleString('en-US')}`);
+    lines.push(
+      `- ${b.agent} on ${b.env}: ${(b.bytesPerStep / a.bytesPerStep).toFixed(2)}x the KB per step; ${changes.join('; ')}`,
+    );
+  }
+  return lines;
 }
 
 main().catch((err: unknown) => {

@@ -4,8 +4,15 @@
  * step of the expert's episode, and the scripted expert (a real `LlmClient`) answers them, so the
  * token counts are the project's own (`usage.promptTokens`) and a reply off the expert path fails.
  */
-import { DEFAULT_EPISODE_CONFIG } from '../../src/agent/config';
-import { buildPolicyCall, formatObservation, type RoleInput } from '../../src/agent/prompts';
+import { DEFAULT_EPISODE_CONFIG, promptOptionsOf, withDefaults } from '../../src/agent/config';
+import {
+  buildPolicyCall,
+  formatObservation,
+  observationContext,
+  type ObservationContext,
+  type ObservationFormat,
+  type RoleInput,
+} from '../../src/agent/prompts';
 import {
   buildReactCall,
   parseReactReply,
@@ -63,6 +70,8 @@ export interface ForcedCall {
   step: number;
   role: PolicyRole;
   promptTokens: number;
+  /** What was sent: the prompt, or the messages' contents one after another. */
+  sent: string;
   reply: string;
 }
 
@@ -74,25 +83,43 @@ export interface StepHrlRollout {
   actions: string[];
 }
 
-/** Options of a STEP-HRL rollout: the prompt profile (more options join here as builders gain them). */
+/**
+ * Prompt options of a STEP-HRL rollout, as an episode config holds them: absent ones take the
+ * config's defaults for the profile (`withDefaults`: `raw` observations; the high-level window 0 in
+ * `paper`, 10 in `chat`).
+ */
 export interface StepHrlOptions {
   profile: PromptProfile;
+  /** `--obs`. */
+  obs?: ObservationFormat;
+  /** `--high-level-window`: 0 lists every earlier subtask. */
+  highLevelWindow?: number;
 }
 
 /**
  * The STEP-HRL loop as the workflows run it (high at each subtask start; low every step; progress
  * after every step but the last), on the trajectory's observations, answered by the scripted expert.
+ * Prompts are built with the episode config's options (`promptOptionsOf`) and observations are
+ * rendered with the context the workflows keep: the reset observation is `initial`; a subtask starts
+ * with no `previous`, and each later observation in it has the one before as `previous`.
  * Throws when the expert's action differs from the trajectory's (the expert lost its place).
  */
 export async function forcedStepHrl(traj: ExpertTrajectory, options: StepHrlOptions): Promise<StepHrlRollout> {
-  const { profile } = options;
+  const config = withDefaults({
+    spec: traj.spec,
+    profile: options.profile,
+    ...(options.obs !== undefined && { obs: options.obs }),
+    ...(options.highLevelWindow !== undefined && { highLevelWindow: options.highLevelWindow }),
+  });
+  const profile = config.profile;
+  const prompts = promptOptionsOf(config);
   const llm = new ScriptedLlmClient(expertPolicyRules(traj.plan, profile));
   const env = traj.spec.env;
   const calls: ForcedCall[] = [];
   const ask = async (which: RoleInput, step: number): Promise<PolicyOutput> => {
-    const call = buildPolicyCall(which, profile, DEFAULT_EPISODE_CONFIG.decoding[which.role]);
+    const call = buildPolicyCall(which, profile, config.decoding[which.role], prompts);
     const reply = await complete(llm, call);
-    calls.push({ step, role: which.role, promptTokens: reply.promptTokens, reply: reply.text });
+    calls.push({ step, role: which.role, promptTokens: reply.promptTokens, sent: sentText(call), reply: reply.text });
     const parsed = parsePolicyOutput(which.role, profile, reply.text);
     if (!parsed.ok) throw new Error(`${traj.spec.task}: unparseable ${which.role} reply ${JSON.stringify(reply.text)}`);
     return parsed.value;
@@ -110,7 +137,8 @@ export async function forcedStepHrl(traj: ExpertTrajectory, options: StepHrlOpti
           task: traj.task,
           subtasks: out.subtasks,
           lastProgress,
-          observation: formatObservation(env, observation),
+          // A subtask starts here: the whole observation (episode.ts).
+          observation: formatObservation(env, observation, { format: config.obs, initial: t === 0 }),
         },
       },
       t,
@@ -118,13 +146,14 @@ export async function forcedStepHrl(traj: ExpertTrajectory, options: StepHrlOpti
     if (high.role !== 'high') throw new Error('expected a subtask');
     out.subtasks.push(high.subtask);
     let progress = 'None';
+    let previous: ObservationContext | undefined; // none at a subtask start (subtask.ts)
     for (let done = false; !done && t < traj.steps.length; t++) {
       const low = await ask(
         {
           role: 'low',
           input: {
             subtask: high.subtask,
-            observation: formatObservation(env, observation),
+            observation: formatObservation(env, observation, { format: config.obs, initial: t === 0, previous }),
             progress,
             validActions: observation.validActions,
           },
@@ -138,6 +167,7 @@ export async function forcedStepHrl(traj: ExpertTrajectory, options: StepHrlOpti
           `${traj.spec.task}: step ${t}: the scripted expert chose ${JSON.stringify(low.decision.action)}, the gold path ${JSON.stringify(expert.action)} (subtask ${JSON.stringify(high.subtask)}, progress ${JSON.stringify(progress)})`,
         );
       out.actions.push(expert.action);
+      previous = observationContext(observation); // the next prompts' context: the observation before this step
       observation = expert.observation;
       done = low.decision.subtaskDone;
       if (expert.done) {
@@ -152,7 +182,7 @@ export async function forcedStepHrl(traj: ExpertTrajectory, options: StepHrlOpti
             subtask: high.subtask,
             previousProgress: progress,
             action: expert.action,
-            observation: formatObservation(env, observation),
+            observation: formatObservation(env, observation, { format: config.obs, previous }),
           },
         },
         t,
@@ -177,14 +207,15 @@ export async function forcedReact(
   profile: PromptProfile = 'paper',
 ): Promise<ForcedCall[]> {
   const llm = new ScriptedLlmClient(expertPolicyRules(traj.plan, profile));
-  const show = (o: Observation) => (format === 'raw' ? o.text : formatObservation(traj.spec.env, o));
-  const initial = format === 'raw' ? reactInitialObservation(traj.initial.text, traj.task) : show(traj.initial);
+  const show = (o: Observation, initial = false) =>
+    format === 'raw' ? o.text : formatObservation(traj.spec.env, o, { initial });
+  const initial = format === 'raw' ? reactInitialObservation(traj.initial.text, traj.task) : show(traj.initial, true);
   const turns: ReactTurn[] = [];
   const calls: ForcedCall[] = [];
   for (const [t, expert] of traj.steps.entries()) {
     const call = buildReactCall(traj.task, initial, turns, profile, DEFAULT_EPISODE_CONFIG.decoding.react);
     const reply = await complete(llm, call);
-    calls.push({ step: t, role: 'react', promptTokens: reply.promptTokens, reply: reply.text });
+    calls.push({ step: t, role: 'react', promptTokens: reply.promptTokens, sent: sentText(call), reply: reply.text });
     const parsed = parseReactReply(profile, reply.text);
     const action = parsed.ok ? parsed.value.action : undefined;
     if (action !== expert.action)
@@ -194,6 +225,10 @@ export async function forcedReact(
     turns.push({ action: expert.action, observation: show(expert.observation) });
   }
   return calls;
+}
+
+function sentText(call: PolicyCallInput): string {
+  return call.prompt ?? (call.messages ?? []).map((m) => m.content).join('\n');
 }
 
 async function complete(

@@ -3,9 +3,9 @@ import { linearFit, meanByIndex, perStepTokens, tokensAtHorizon } from '../../be
 
 test('per-step tokens sum every call that decides a step', () => {
   const calls = [
-    { step: 0, role: 'high' as const, promptTokens: 100, reply: '' },
-    { step: 0, role: 'low' as const, promptTokens: 50, reply: '' },
-    { step: 1, role: 'low' as const, promptTokens: 60, reply: '' },
+    { step: 0, role: 'high' as const, promptTokens: 100, sent: '', reply: '' },
+    { step: 0, role: 'low' as const, promptTokens: 50, sent: '', reply: '' },
+    { step: 1, role: 'low' as const, promptTokens: 60, sent: '', reply: '' },
   ];
   expect(perStepTokens(calls, 3)).toEqual([150, 60, 0]);
 });
