@@ -38,11 +38,14 @@ export function expandOutcome(context: OutcomeContext, outcome: SubtaskOutcome):
   const stored = outcome.transitions as StoredTransition[];
   let previous: AugmentedTransition | undefined;
   const transitions = stored.map((t): AugmentedTransition => {
+    // One key order whatever was stored, so equal records serialise equally (a re-drive can make a
+    // transition the first of a part, where its observation is kept).
+    const { task, completedSubtasks, observation, ...rest } = t;
     const whole = {
-      ...t,
-      task: t.task ?? context.task,
-      completedSubtasks: t.completedSubtasks ?? context.completedSubtasks,
-      observation: t.observation ?? previous?.nextObservation ?? '',
+      ...rest,
+      task: task ?? context.task,
+      completedSubtasks: completedSubtasks ?? context.completedSubtasks,
+      observation: observation ?? previous?.nextObservation ?? '',
     } as AugmentedTransition;
     previous = whole;
     return whole;

@@ -120,4 +120,11 @@ test('compact then expand gives the transitions back exactly, including an obser
   expect(JSON.stringify(compacted).length).toBeLessThan(JSON.stringify(outcome).length);
   expect(expandOutcome(context, compacted)).toEqual(outcome);
   expect(expandOutcome(context, outcome)).toBe(outcome); // results recorded whole are read as they are
+
+  // The same steps split into other parts (as after a re-drive) read back identical, key order included.
+  const whole = expandOutcome(context, compacted).transitions;
+  const [head, ...tail] = outcome.transitions;
+  const first = expandOutcome(context, compactOutcome(context, { ...outcome, transitions: [head!] })).transitions;
+  const second = expandOutcome(context, compactOutcome(context, { ...outcome, transitions: tail })).transitions;
+  expect([...first, ...second].map((tr) => JSON.stringify(tr))).toEqual(whole.map((tr) => JSON.stringify(tr)));
 });
