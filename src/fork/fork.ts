@@ -13,6 +13,7 @@ import type { HistoryEvent } from '../history-payloads';
 import { liveHistories, type HistorySource } from '../history-source';
 import { prefixState } from '../resume';
 import { episodeStartAttributes, episodeStartFacts, SUMMARY_MEMO } from '../search-attributes';
+import { explainSearchAttributeError } from '../server/errors';
 import { DEFAULT_TASK_QUEUE } from '../worker';
 import type { EpisodeInput, EpisodeState, ForkOf, episodeWorkflow } from '../workflows/episode';
 
@@ -136,7 +137,8 @@ export async function forkEpisode(client: Client, options: ForkOptions): Promise
       // All of an episode's attributes (so its outcome is upserted when it ends), the parent among them.
       typedSearchAttributes: episodeStartAttributes(config, { parentEpisodeId: episodeId }),
     });
-  const handle = await startUnderFreeId(start, options.forkId, `${episodeId}.fork-${fromSubtask}`);
+  const explain = (err: unknown) => explainSearchAttributeError(err, client.options.namespace);
+  const handle = await startUnderFreeId(start, options.forkId, `${episodeId}.fork-${fromSubtask}`, explain);
   return { handle, forkOf, config, prefixSteps: state.log.length };
 }
 
@@ -145,29 +147,20 @@ async function startUnderFreeId<T>(
   start: (workflowId: string) => Promise<T>,
   forkId: string | undefined,
   base: string,
+  explain: (err: unknown) => unknown,
 ): Promise<T> {
   try {
     if (forkId) return await start(forkId);
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError)
       throw new Error(`--id ${forkId} is already taken; pass another id or leave --id out for <id>.fork-<k>-<n>`);
-    throw explainSearchAttribute(err);
+    throw explain(err);
   }
   for (let n = 1; ; n++) {
     try {
       return await start(`${base}-${n}`);
     } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw explainSearchAttribute(err);
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw explain(err);
     }
   }
-}
-
-/** A server without the `StepHrlParent` attribute refuses the start: say how to register it. */
-function explainSearchAttribute(err: unknown): unknown {
-  const message = err instanceof Error ? err.message : String(err);
-  if (!/StepHrlParent/.test(message)) return err;
-  return new Error(
-    `the Temporal namespace has no search attribute StepHrlParent (${message}); register it with ` +
-      '`temporal operator search-attribute create --name StepHrlParent --type Keyword` (the embedded server registers it at setup)',
-  );
 }

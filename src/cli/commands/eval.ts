@@ -35,7 +35,7 @@ import { createProgressView } from '../eval-progress';
 import { LLM_SLOTS_HELP } from '../llm-slots';
 import { createOutput, type Output } from '../output';
 import { action, program } from '../program';
-import { withSession, type CliSession, type WorkerCliOptions } from '../session';
+import { modelLabel, withSession, type CliSession, type WorkerCliOptions } from '../session';
 import { DATA_DIR_WITH_CACHE, withTemporalOptions, type TemporalCliOptions } from '../temporal';
 
 /** Raw flags of `step-hrl eval`. */
@@ -120,7 +120,7 @@ async function runEval(flags: EvalFlags, out: Output): Promise<void> {
         ...(obs !== 'raw' && { obs }),
         ...(highLevelWindow !== 0 && { highLevelWindow }),
       };
-      const llmLabel = llmChoice === 'expert' ? 'expert' : (process.env.STEP_HRL_MODEL ?? llmChoice);
+      const llmLabel = modelLabel(llmChoice);
       const input: EvalInput = {
         agent,
         selection: plan.selection,
