@@ -13,6 +13,7 @@ import {
   type HighLevelTransition,
   type RecordedTransition,
 } from './agent/records';
+import { decode as decodeFirst } from './history-payloads';
 import { historySourceOf, type HistorySource } from './history-source';
 import type { EpisodeInput } from './workflows/episode';
 import { expandOutcome } from './workflows/outcome-compaction';
@@ -85,11 +86,8 @@ export async function readRunChain(
   episodeId: string,
   lastRunId?: string,
 ): Promise<{ parts: RecordedPart[]; runs: number; redrives: number }> {
-  const converter = source.payloadConverter;
-  const decode = <T>(payloads: temporal.api.common.v1.IPayloads | null | undefined): T | undefined => {
-    const payload = payloads?.payloads?.[0];
-    return payload ? (converter.fromPayload(payload) as T) : undefined;
-  };
+  const decode = <T>(payloads: temporal.api.common.v1.IPayloads | null | undefined): T | undefined =>
+    decodeFirst<T>(payloads, source.payloadConverter);
   const runs: HistoryEvent[][] = [];
   let runId = lastRunId;
   do {

@@ -5,6 +5,7 @@
  */
 import type { temporal } from '@temporalio/proto';
 import { recordedConfig, type EpisodeConfig } from '../agent/config';
+import { decode as decodeFirst } from '../history-payloads';
 import type { HistorySource } from '../history-source';
 import type { EpisodeInput, EpisodeResult } from '../workflows/episode';
 
@@ -25,10 +26,7 @@ type Payloads = temporal.api.common.v1.IPayloads | null | undefined;
 
 /** The provenance of `episodeId`, or undefined when there is no such workflow. */
 export async function readEpisodeSource(source: HistorySource, episodeId: string): Promise<EpisodeSource | undefined> {
-  const decode = <T>(payloads: Payloads): T | undefined => {
-    const payload = payloads?.payloads?.[0];
-    return payload ? (source.payloadConverter.fromPayload(payload) as T) : undefined;
-  };
+  const decode = <T>(payloads: Payloads): T | undefined => decodeFirst<T>(payloads, source.payloadConverter);
   const runIds: string[] = [];
   let input: EpisodeInput | undefined;
   let latest: EpisodeInput | undefined;
