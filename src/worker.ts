@@ -21,6 +21,7 @@ import {
 import type { LlmClient } from './llm/types';
 import { dataConverterFromEnv } from './codec/data-converter';
 import { stopOnUndecryptable } from './codec/worker-guard';
+import { assertEnvQueueFree } from './env-queue-guard';
 
 /** Default shared task queue. */
 export const DEFAULT_TASK_QUEUE = 'step-hrl';
@@ -114,10 +115,18 @@ function definedOnly<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-/** Creates the workers; call `run()` to poll. */
+/**
+ * Creates the workers; call `run()` to poll.
+ * @throws EnvQueueInUseError (src/env-queue-guard.ts) when `workerId` is given and another live
+ * process already serves that env queue
+ */
 export async function createStepHrlWorker(options: StepHrlWorkerOptions): Promise<StepHrlWorker> {
   const taskQueue = options.taskQueue ?? DEFAULT_TASK_QUEUE;
   const envQueue = `${taskQueue}.env.${options.workerId ?? randomUUID()}`;
+  // Only a stable id can be shared by two processes; a random one is this worker's alone.
+  if (options.workerId !== undefined) {
+    await assertEnvQueueFree(options.connection.workflowService, options.namespace, envQueue);
+  }
   const envActivities = createEnvActivities({
     envFactory: options.envFactory,
     envQueue,

@@ -14,6 +14,45 @@ import { EnvSpec } from './text-env';
 /** Environment steps per evaluation episode in the paper. */
 export const EPISODE_STEP_LIMIT = 50;
 
+/**
+ * The simulator's own step limit in the paper's ScienceWorld evaluation (`ScienceWorldEnv("",
+ * envStepLimit=50)`); the env server's default is 100. The simulator ends the episode (`done`) when
+ * its step counter reaches it.
+ */
+export const SCIENCEWORLD_ENV_STEP_LIMIT = 50;
+
+/**
+ * Evaluated variations per ScienceWorld task in the paper (the reference's `task_nums.csv`, columns
+ * `dev` = seen: 195 in all, `test` = unseen: 211). The reference draws that many at random from the
+ * simulator's split without a fixed seed; presets take the first ones, so a preset is reproducible.
+ */
+export const SCIENCEWORLD_PAPER_VARIATIONS: Readonly<Record<string, { dev: number; test: number }>> = {
+  boil: { dev: 7, test: 9 },
+  'change-the-state-of-matter-of': { dev: 7, test: 9 },
+  'chemistry-mix': { dev: 8, test: 8 },
+  'chemistry-mix-paint-secondary-color': { dev: 9, test: 9 },
+  'chemistry-mix-paint-tertiary-color': { dev: 9, test: 9 },
+  'find-animal': { dev: 10, test: 10 },
+  'find-living-thing': { dev: 10, test: 10 },
+  'find-non-living-thing': { dev: 10, test: 10 },
+  'find-plant': { dev: 10, test: 10 },
+  freeze: { dev: 7, test: 9 },
+  'grow-fruit': { dev: 10, test: 10 },
+  'grow-plant': { dev: 10, test: 10 },
+  'identify-life-stages-1': { dev: 3, test: 5 },
+  'identify-life-stages-2': { dev: 2, test: 4 },
+  'lifespan-longest-lived': { dev: 10, test: 10 },
+  'lifespan-longest-lived-then-shortest-lived': { dev: 10, test: 10 },
+  'lifespan-shortest-lived': { dev: 10, test: 10 },
+  'measure-melting-point-known-substance': { dev: 10, test: 10 },
+  melt: { dev: 7, test: 9 },
+  'power-component': { dev: 3, test: 5 },
+  'power-component-renewable-vs-nonrenewable-energy': { dev: 3, test: 5 },
+  'test-conductivity': { dev: 10, test: 10 },
+  'test-conductivity-of-unknown-substances': { dev: 10, test: 10 },
+  'use-thermometer': { dev: 10, test: 10 },
+};
+
 /** ScienceWorld tasks the paper leaves out of evaluation. */
 export const SCIENCEWORLD_EXCLUDED_TASKS: readonly string[] = [
   'inclined-plane-determine-angle',

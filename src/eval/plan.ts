@@ -5,7 +5,12 @@
  */
 import { BUILTIN_TASKS } from '../envs/builtin';
 import { getScienceWorldVariations, listAlfWorldGames } from '../envs/expert';
-import { EPISODE_STEP_LIMIT, SCIENCEWORLD_PAPER_TASKS } from '../envs/splits';
+import {
+  EPISODE_STEP_LIMIT,
+  SCIENCEWORLD_ENV_STEP_LIMIT,
+  SCIENCEWORLD_PAPER_TASKS,
+  SCIENCEWORLD_PAPER_VARIATIONS,
+} from '../envs/splits';
 import type { EnvKind, EnvSpec } from '../envs/text-env';
 import type { EvalPlanEpisode } from './types';
 
@@ -24,9 +29,8 @@ export type EvalPresetName = keyof typeof EVAL_PRESETS;
 export const EVAL_PRESET_NAMES = Object.keys(EVAL_PRESETS) as EvalPresetName[];
 
 /**
- * ScienceWorld variations per task in the paper's splits. The reference caps each task's dev/test
- * variations by a table not published with its code; the first 10 of each task's simulator split
- * give exactly the reference's 211 unseen (test) episodes, and 199 seen (dev) where it states 195.
+ * ScienceWorld variations per task for a selection without `--per-task` or a preset (presets take
+ * the paper's own counts per task, {@link SCIENCEWORLD_PAPER_VARIATIONS}).
  */
 export const SCIENCEWORLD_VARIATIONS_PER_TASK = 10;
 
@@ -69,7 +73,7 @@ export async function resolvePlan(selection: EvalSelection, envServerUrl: () => 
   let episodes: EvalPlanEpisode[];
   if (env === 'builtin') episodes = builtinEpisodes(selection);
   else if (env === 'scienceworld')
-    episodes = await scienceWorldEpisodes(selection, split ?? 'dev', await envServerUrl());
+    episodes = await scienceWorldEpisodes(selection, split ?? 'dev', await envServerUrl(), Boolean(preset));
   else episodes = await alfWorldEpisodes(selection, split ?? 'valid_seen', await envServerUrl());
   if (selection.limit && selection.limit > 0) episodes = episodes.slice(0, selection.limit);
   if (episodes.length === 0) {
@@ -110,17 +114,33 @@ function builtinEpisodes(selection: EvalSelection): EvalPlanEpisode[] {
   );
 }
 
-async function scienceWorldEpisodes(selection: EvalSelection, split: string, url: string): Promise<EvalPlanEpisode[]> {
+/**
+ * ScienceWorld episodes: per task the first `--per-task` variations of the split, for a preset the
+ * paper's count per task and its simulator step limit (the episode's `envStepLimit` option).
+ */
+async function scienceWorldEpisodes(
+  selection: EvalSelection,
+  split: string,
+  url: string,
+  paperProtocol: boolean,
+): Promise<EvalPlanEpisode[]> {
   if (!['train', 'dev', 'test'].includes(split)) {
     throw new Error(`--split ${JSON.stringify(split)} is not a ScienceWorld split; choose one of: train, dev, test`);
   }
   const tasks = selection.tasks?.length ? selection.tasks : [...SCIENCEWORLD_PAPER_TASKS];
-  const perTask = selection.perTask ?? SCIENCEWORLD_VARIATIONS_PER_TASK;
   const episodes: EvalPlanEpisode[] = [];
   for (const task of tasks) {
+    const paperCount = paperProtocol ? SCIENCEWORLD_PAPER_VARIATIONS[task]?.[split as 'dev' | 'test'] : undefined;
+    const perTask = selection.perTask ?? paperCount ?? SCIENCEWORLD_VARIATIONS_PER_TASK;
     const variations = await getScienceWorldVariations(url, task, split as 'train' | 'dev' | 'test');
     for (const variation of perTask > 0 ? variations.slice(0, perTask) : variations) {
-      const spec: EnvSpec = { env: 'scienceworld', task, variation, split };
+      const spec: EnvSpec = {
+        env: 'scienceworld',
+        task,
+        variation,
+        split,
+        ...(paperProtocol && { options: { envStepLimit: SCIENCEWORLD_ENV_STEP_LIMIT } }),
+      };
       episodes.push({ spec, group: task });
     }
   }

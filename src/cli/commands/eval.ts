@@ -20,6 +20,7 @@ import { renderResultsTerminal } from '../../eval/render';
 import { AGENT_KINDS, type AgentKind } from '../../eval/types';
 import { writeComparison, writeResults } from '../../eval/write';
 import type { EnvSpec } from '../../envs/text-env';
+import { EnvQueueInUseError } from '../../env-queue-guard';
 import { parseLlmChoice, type LlmChoice } from '../../llm/select';
 import {
   evalEpisodeId,
@@ -195,7 +196,16 @@ async function followEval(
     out.line(`policy: ${llm.description}`);
     // A fixed worker id: a re-run of the eval serves the env queues its episodes are pinned to, so a
     // call left waiting there by a killed process is answered (session lost → re-drive) at once.
-    const worker = await session.worker({ ...flags, taskQueue: opened.taskQueue } as WorkerCliOptions, llm, 'eval');
+    const worker = await session
+      .worker({ ...flags, taskQueue: opened.taskQueue } as WorkerCliOptions, llm, 'eval')
+      .catch((err: unknown) => {
+        if (!(err instanceof EnvQueueInUseError)) throw err;
+        throw new Error(
+          `eval ${evalId} is already being run by another live process (${err.holderDescription}); follow it ` +
+            `there or see its results so far with \`step-hrl eval show ${evalId}\`. A second process would ` +
+            'split its episodes between two env servers; stop that one first to run the eval here',
+        );
+      });
     const view = createProgressView(out, Boolean(flags.json));
     const onSigint = (): void => {
       view.stop();
