@@ -303,7 +303,10 @@ const evalCommand = withTemporalOptions(program.command('eval'), DATA_DIR_WITH_C
   .option('--env <env>', 'or select: builtin | scienceworld | alfworld')
   .option('--tasks <list>', 'comma-separated ScienceWorld tasks, ALFWorld task types or built-in tasks (default: all)')
   .option('--split <split>', 'ScienceWorld train|dev|test, ALFWorld valid_seen|valid_unseen|train_sample')
-  .option('--per-task <n>', 'ScienceWorld variations (built-in seeds) per task; 0 = all (default 10; built-in 1)')
+  .option(
+    '--per-task <n>',
+    "ScienceWorld variations (built-in seeds) per task; 0 = all (default 10, presets the paper's count per task; built-in 1)",
+  )
   .option('--limit <n>', 'at most this many episodes (the first in plan order)')
   .option('--agent <agent>', `agent: ${AGENT_KINDS.join(' | ')}`, 'step-hrl')
   .option('--llm <backend>', 'policy backend: auto | openai | local | expert (scripted)', 'auto')
