@@ -115,6 +115,11 @@ function definedOnly<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
+/** The env queue of worker `workerId` on `taskQueue`. */
+export function envQueueName(taskQueue: string, workerId: string): string {
+  return `${taskQueue}.env.${workerId}`;
+}
+
 /**
  * Creates the workers; call `run()` to poll.
  * @throws EnvQueueInUseError (src/env-queue-guard.ts) when `workerId` is given and another live
@@ -122,7 +127,7 @@ function definedOnly<T extends object>(o: T): Partial<T> {
  */
 export async function createStepHrlWorker(options: StepHrlWorkerOptions): Promise<StepHrlWorker> {
   const taskQueue = options.taskQueue ?? DEFAULT_TASK_QUEUE;
-  const envQueue = `${taskQueue}.env.${options.workerId ?? randomUUID()}`;
+  const envQueue = envQueueName(taskQueue, options.workerId ?? randomUUID());
   // Only a stable id can be shared by two processes; a random one is this worker's alone.
   if (options.workerId !== undefined) {
     await assertEnvQueueFree(options.connection.workflowService, options.namespace, envQueue);
