@@ -13,6 +13,9 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { temporal } from '@temporalio/proto';
 
+const GRPC_PERMISSION_DENIED = 7;
+const GRPC_UNIMPLEMENTED = 12;
+
 /** How recently a poller on another machine must have polled to count as live. */
 export const REMOTE_POLLER_WINDOW_MS = 120_000;
 
@@ -142,7 +145,16 @@ export async function assertEnvQueueFree(
   selfIdentity = defaultWorkerIdentity(),
 ): Promise<void> {
   const now = Date.now();
-  const pollers = await activityPollers(service, namespace, envQueue);
+  let pollers: QueuePoller[];
+  try {
+    pollers = await activityPollers(service, namespace, envQueue);
+  } catch (err) {
+    // A cluster that does not let this identity describe task queues: run unguarded, and say so.
+    const code = (err as { code?: number }).code;
+    if (code !== GRPC_PERMISSION_DENIED && code !== GRPC_UNIMPLEMENTED) throw err;
+    console.warn(`warning: cannot check who polls ${envQueue} (${(err as Error).message}); not guarding it`);
+    return;
+  }
   const [holder] = livePollersOf(pollers, { selfIdentity, host: hostname(), now, isAlive: isProcessAlive });
   if (holder) throw new EnvQueueInUseError(envQueue, holder, now);
 }

@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   activityPollers,
+  assertEnvQueueFree,
   EnvQueueInUseError,
   isProcessAlive,
   livePollersOf,
@@ -54,6 +55,20 @@ describe('which pollers belong to another live process', () => {
       ctx,
     );
     expect(live.map((p) => p.identity)).toEqual(['200@there', 'custom-worker']);
+  });
+
+  test('a cluster that forbids describing task queues runs unguarded; any other error is raised', async () => {
+    const failing = (code: number) => ({
+      describeTaskQueue: () => Promise.reject(Object.assign(new Error(`grpc ${code}`), { code })),
+    });
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      await expect(assertEnvQueueFree(failing(7), 'default', 'q.env.x')).resolves.toBeUndefined();
+      expect(warn).toHaveBeenCalledWith(expect.stringContaining('not guarding it'));
+      await expect(assertEnvQueueFree(failing(14), 'default', 'q.env.x')).rejects.toThrow('grpc 14');
+    } finally {
+      warn.mockRestore();
+    }
   });
 
   test('a zombie or missing process is not alive; this one is', () => {
