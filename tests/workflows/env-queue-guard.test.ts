@@ -4,7 +4,7 @@
  * let in at once after the first is killed with kill -9. The pure rule (which pollers count as
  * live) is checked on its own first.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,6 +19,7 @@ import {
 } from '../../src/env-queue-guard';
 import { ScriptedLlmClient } from '../../src/llm/scripted-client';
 import { createStepHrlWorker } from '../../src/worker';
+import { startCrashWorker } from '../support/crash-worker-process';
 import { connectTestTemporal, queueFor, sharedBundle, testAddress, type TestTemporal } from '../support/temporal';
 
 describe('which pollers belong to another live process', () => {
@@ -83,22 +84,13 @@ describe('a second worker on the same env queue (real server)', () => {
   afterAll(async () => t?.close());
 
   function startWorkerProcess(taskQueue: string, workerId: string): ChildProcess {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'guard-'));
-    return spawn(
-      process.execPath,
-      ['-r', 'ts-node/register/transpile-only', path.join(__dirname, '..', 'support', 'crash-worker.ts')],
-      {
-        env: {
-          ...process.env,
-          CRASH_JOURNAL: path.join(dir, 'journal.jsonl'),
-          CRASH_SPEC: JSON.stringify({ env: 'builtin', task: 'water-plant', variation: 0 }),
-          CRASH_TEMPORAL_ADDRESS: testAddress(),
-          CRASH_TASK_QUEUE: taskQueue,
-          CRASH_WORKER_ID: workerId,
-        },
-        stdio: ['ignore', 'inherit', 'inherit'],
-      },
-    );
+    return startCrashWorker({
+      CRASH_JOURNAL: path.join(mkdtempSync(path.join(os.tmpdir(), 'guard-')), 'journal.jsonl'),
+      CRASH_SPEC: JSON.stringify({ env: 'builtin', task: 'water-plant', variation: 0 }),
+      CRASH_TEMPORAL_ADDRESS: testAddress(),
+      CRASH_TASK_QUEUE: taskQueue,
+      CRASH_WORKER_ID: workerId,
+    });
   }
 
   async function waitForPoller(queue: string, identity: string): Promise<void> {

@@ -4,7 +4,6 @@
  * prefix, and no LLM call or recorded env step is repeated — counted from the workers' journals.
  * An env that keeps losing its session ends the episode after `maxRedrives`, never loops.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,6 +12,7 @@ import { BuiltinTextEnv, goldSubtasks } from '../../src/envs/builtin';
 import { EnvError, type EnvSpec } from '../../src/envs/text-env';
 import { expertPolicyRules } from '../../src/llm/expert-policy';
 import { ScriptedLlmClient } from '../../src/llm/scripted-client';
+import { startCrashWorker } from '../support/crash-worker-process';
 import { connectTestTemporal, queueFor, testAddress, withWorker, type TestTemporal } from '../support/temporal';
 
 let t: TestTemporal;
@@ -44,17 +44,6 @@ async function waitFor(file: string, what: (e: Entry[]) => boolean, timeoutMs = 
   }
 }
 
-function startWorker(env: Record<string, string>): ChildProcess {
-  return spawn(
-    process.execPath,
-    ['-r', 'ts-node/register/transpile-only', path.join(__dirname, '..', 'support', 'crash-worker.ts')],
-    {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    },
-  );
-}
-
 test('worker killed mid-subtask and restarted: episode completes, nothing repeated', async () => {
   const spec: EnvSpec = { env: 'builtin', task: 'water-plant', variation: 5 };
   const plan = goldSubtasks(spec);
@@ -79,7 +68,7 @@ test('worker killed mid-subtask and restarted: episode completes, nothing repeat
     CRASH_WORKER_ID: 'crash-worker', // the restarted worker keeps its identity, as a supervised one would
   };
 
-  const first = startWorker({ ...common, CRASH_BLOCK_AT_STEP: String(blockAt) });
+  const first = startCrashWorker({ ...common, CRASH_BLOCK_AT_STEP: String(blockAt) });
   const episodeId = `ep-${taskQueue}`;
   await waitFor(journal, (e) => e.some((x) => x.kind === 'ready'));
   const handle = await startEpisode(t.client, { episodeId, taskQueue, config: { spec } });
@@ -87,7 +76,7 @@ test('worker killed mid-subtask and restarted: episode completes, nothing repeat
   first.kill('SIGKILL');
   await new Promise((r) => first.once('exit', r));
 
-  const second = startWorker(common);
+  const second = startCrashWorker(common);
   try {
     const result = await handle.result();
     expect(result.won).toBe(true);
@@ -136,7 +125,7 @@ test('worker killed after acquireEnvQueue, before envReset: a new worker (new id
     CRASH_TEMPORAL_ADDRESS: testAddress(),
     CRASH_TASK_QUEUE: taskQueue,
   };
-  const first = startWorker({ ...common, CRASH_WORKER_ID: 'doomed', CRASH_BLOCK_AT_RESET: '1' });
+  const first = startCrashWorker({ ...common, CRASH_WORKER_ID: 'doomed', CRASH_BLOCK_AT_RESET: '1' });
   const episodeId = `ep-${taskQueue}`;
   await waitFor(journal, (e) => e.some((x) => x.kind === 'ready'));
   const handle = await startEpisode(t.client, { episodeId, taskQueue, config: { spec } });
@@ -145,7 +134,7 @@ test('worker killed after acquireEnvQueue, before envReset: a new worker (new id
   await new Promise((r) => first.once('exit', r));
 
   // A different worker id: nothing will ever poll the dead worker's env queue again.
-  const second = startWorker({ ...common, CRASH_WORKER_ID: 'replacement' });
+  const second = startCrashWorker({ ...common, CRASH_WORKER_ID: 'replacement' });
   try {
     const result = await handle.result();
     const comparable = (r: typeof reference) => ({ ...r, episodeId: undefined, runs: undefined });
