@@ -99,16 +99,21 @@ export function livePollersOf(pollers: readonly QueuePoller[], ctx: PollerContex
     const pid = match ? Number(match[1]) : undefined;
     const host = match?.[2];
     const sameHost = host === ctx.host && pid !== undefined;
-    const recent = poller.lastAccessMs === undefined || ctx.now - poller.lastAccessMs <= REMOTE_POLLER_WINDOW_MS;
-    if (sameHost ? isAliveAndRecent(pid!, poller, ctx) : recent) live.push({ ...poller, pid, host, sameHost });
+    // Same host: while its process lives (bounded against pid reuse); elsewhere: while it polls.
+    const isLive = sameHost
+      ? polledWithin(poller, ctx.now, SAME_HOST_PID_REUSE_BOUND_MS) && ctx.isAlive(pid!)
+      : polledWithin(poller, ctx.now, REMOTE_POLLER_WINDOW_MS);
+    if (isLive) live.push({ ...poller, pid, host, sameHost });
   }
   return live;
 }
 
-/** A same-host poller counts while its process lives, within a generous bound against pid reuse. */
-function isAliveAndRecent(pid: number, poller: QueuePoller, ctx: PollerContext): boolean {
-  const withinReuseBound = poller.lastAccessMs === undefined || ctx.now - poller.lastAccessMs <= 10 * 60_000;
-  return withinReuseBound && ctx.isAlive(pid);
+/** How long a same-host poller's pid is trusted after its last poll (a pid may be reused later). */
+const SAME_HOST_PID_REUSE_BOUND_MS = 10 * 60_000;
+
+/** Whether `poller` polled within `windowMs` of `now` (a server that does not say counts as recent). */
+function polledWithin(poller: QueuePoller, now: number, windowMs: number): boolean {
+  return poller.lastAccessMs === undefined || now - poller.lastAccessMs <= windowMs;
 }
 
 /** The slice of a gRPC WorkflowService this guard calls (a NativeConnection's or a Client's). */
