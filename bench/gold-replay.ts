@@ -10,6 +10,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { DEFAULT_EPISODE_CONFIG } from '../src/agent/config';
 import { startEnvServer } from '../src/envs/env-server';
 import { ScienceWorldTextEnv } from '../src/envs/http-text-env';
 import type { EnvSpec } from '../src/envs/text-env';
@@ -29,7 +30,7 @@ async function main(): Promise<void> {
   const budgets = new Set<string>();
   for (const file of values.results) {
     const { results } = await readResults(file);
-    const maxSteps = results.maxSteps ?? 50;
+    const maxSteps = results.maxSteps ?? DEFAULT_EPISODE_CONFIG.maxSteps; // unset: the episode default
     for (const o of results.outcomes.filter((x) => x.spec.env === 'scienceworld' && x.score < 100)) {
       const key = `${o.spec.task}#${o.spec.variation}`;
       const row = below.get(key) ?? {
