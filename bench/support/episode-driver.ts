@@ -7,7 +7,7 @@
  */
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { StartEpisodeOptions } from '../../src/client';
-import { startOrAttachEval } from '../../src/eval/client';
+import { fetchEvalResults, startOrAttachEval } from '../../src/eval/client';
 import type { EvalInput } from '../../src/workflows/eval';
 
 /** One workflow to run: its id and how to start it. */
@@ -94,10 +94,11 @@ export class EvalWorkflowDriver implements EpisodeDriver {
     };
     const t0 = Date.now();
     const opened = await startOrAttachEval(this.client, evalId, input, first.taskQueue);
-    const result = await opened.handle.result();
+    await opened.handle.result();
     const wallMs = Date.now() - t0;
+    const { results } = await fetchEvalResults(this.client, evalId);
     const outcomes = await Promise.all(
-      result.outcomes.map(async (o): Promise<JobOutcome> => {
+      results.outcomes.map(async (o): Promise<JobOutcome> => {
         const info = await this.client.workflow.getHandle(o.episodeId).describe();
         const ms = (info.closeTime?.getTime() ?? Date.now()) - info.startTime.getTime();
         const ok = o.status !== 'failed';

@@ -75,11 +75,14 @@ export function defaultHighLevelWindow(profile: PromptProfile): number {
   return profile === 'paper' ? 0 : DEFAULT_HIGH_LEVEL_WINDOW;
 }
 
+/** Environment steps per episode: the paper's evaluation budget, and the default everywhere. */
+export const DEFAULT_MAX_STEPS = 50;
+
 /** Defaults: the paper's evaluation protocol (50 steps, greedy, 32 tokens for actions/subtasks, 150 for progress). */
 export const DEFAULT_EPISODE_CONFIG: Omit<EpisodeConfig, 'spec' | 'highLevelWindow'> = {
   profile: 'chat',
   obs: 'raw',
-  maxSteps: 50,
+  maxSteps: DEFAULT_MAX_STEPS,
   maxSubtasks: 0,
   maxStepsPerSubtask: 0,
   maxTokens: 0,
@@ -157,6 +160,16 @@ export function withDefaults(config: Partial<EpisodeConfig> & { spec: EnvSpec })
  */
 export function recordedConfig(config: Partial<EpisodeConfig> & { spec: EnvSpec }): EpisodeConfig {
   return withDefaults({ ...config, highLevelWindow: config.highLevelWindow ?? 0 });
+}
+
+/**
+ * The complete config an eval shares with its episodes, resolved once at start (as
+ * {@link recordedConfig} resolves an episode's): every field present, so episodes started later
+ * never pick up a default changed since.
+ */
+export function resolveSharedConfig(config: Partial<Omit<EpisodeConfig, 'spec'>>): Omit<EpisodeConfig, 'spec'> {
+  const { spec: _spec, ...shared } = recordedConfig({ ...config, spec: { env: 'builtin', task: '' } });
+  return shared;
 }
 
 /** The prompt options of an episode's config (see `buildPolicyCall`). */

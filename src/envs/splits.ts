@@ -8,11 +8,12 @@
  * - 50 environment steps per episode.
  * - Metric: mean of max(0, final score) for ScienceWorld (0..100), mean success for ALFWorld.
  */
+import { DEFAULT_MAX_STEPS } from '../agent/config';
 import { AlfWorldGame, getScienceWorldVariations, listAlfWorldGames } from './expert';
 import { EnvSpec } from './text-env';
 
 /** Environment steps per evaluation episode in the paper. */
-export const EPISODE_STEP_LIMIT = 50;
+export const EPISODE_STEP_LIMIT = DEFAULT_MAX_STEPS;
 
 /**
  * The simulator's own step limit in the paper's ScienceWorld evaluation (`ScienceWorldEnv("",

@@ -17,9 +17,11 @@ import { evalStartAttributes, evalStartFacts, SUMMARY_MEMO } from '../search-att
 import { explainSearchAttributeError } from '../server/errors';
 import { DEFAULT_TASK_QUEUE } from '../worker';
 import type { EpisodeResult } from '../workflows/episode';
-import { evalEpisodeId, type EvalInput, type EvalWorkflowResult, type evalWorkflow } from '../workflows/eval';
+import type { evalWorkflow } from '../workflows/eval';
 import type { ReactResult } from '../workflows/react';
+import { addOutcome, boundedState, rangesOf, type EvalState } from './eval-state';
 import { evalResultsOf, outcomeOfFailure, outcomeOfResult, type SlimOutcome } from './outcome';
+import { evalEpisodeId, planEpisodes, type EvalInput, type EvalWorkflowResult } from './records';
 import type { EvalResults } from './types';
 
 /** The task queue of one eval: only a process running that eval polls it. */
@@ -32,7 +34,7 @@ export function evalTaskQueue(evalId: string): string {
  * different selection, agent, model or episode config a different one.
  */
 export function defaultEvalId(
-  input: Pick<EvalInput, 'selection' | 'agent' | 'config' | 'episodes'>,
+  input: Pick<EvalInput, 'selection' | 'agent' | 'config' | 'episodes' | 'plan'>,
   llm: string,
 ): string {
   const slug = (text: string) =>
@@ -41,7 +43,7 @@ export function defaultEvalId(
       .replace(/^-|-$/g, '')
       .slice(0, 48);
   const hash = createHash('sha256')
-    .update(JSON.stringify({ config: input.config, episodes: input.episodes.map((e) => e.spec) }))
+    .update(JSON.stringify({ config: input.config, episodes: planEpisodes(input).map((e) => e.spec) }))
     .digest('hex')
     .slice(0, 8);
   return `eval-${slug(input.selection)}-${input.agent}-${slug(llm)}-${hash}`;
@@ -104,59 +106,120 @@ export async function openExistingEval(client: Client, evalId: string): Promise<
   if (status === 'RUNNING') return { handle, state: 'attached', input, taskQueue };
   if (status === 'COMPLETED') return { handle, state: 'finished', input, taskQueue };
   // FAILED, TERMINATED, TIMED_OUT, CANCELLED: continue from what the dead run recorded.
-  const outcomes = recordedOutcomes(events, input, evalId);
-  const runs = (input.state?.runs ?? 0) + 1;
+  const state = stateAfter(input, recordedOutcomes(events, input, evalId), description.runId);
   const continued = await client.workflow.start<typeof evalWorkflow>('evalWorkflow', {
     workflowId: evalId,
     taskQueue,
-    args: [{ ...input, state: { outcomes, runs } }],
+    args: [{ ...input, state }],
     workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
     ...evalStartMetadata(evalId, input),
   });
   return { handle: continued, state: 'continued', input, taskQueue };
 }
 
-/** Outcomes a closed eval run recorded: those it carried in, plus every child that completed in it. */
+/**
+ * The state a new run continues a closed run `runId` with: the carried state plus every episode
+ * that run recorded (new outcomes only), linked to it so results can still read its outcomes.
+ */
+function stateAfter(input: EvalInput, recorded: readonly SlimOutcome[], runId: string): EvalState {
+  const carried = boundedState(input.state);
+  const known = new Set(recorded.filter((o) => carried.finished.some(([a, b]) => o.index >= a && o.index < b)));
+  const fresh = recorded.filter((o) => !known.has(o));
+  return {
+    runs: carried.runs + 1,
+    finished: rangesOf([...recorded.map((o) => o.index), ...carried.finished.flatMap(([a, b]) => range(a, b))]),
+    failed: rangesOf([
+      ...fresh.filter((o) => o.status === 'failed').map((o) => o.index),
+      ...carried.failed.flatMap(([a, b]) => range(a, b)),
+    ]),
+    totals: fresh.reduce(addOutcome, carried.totals),
+    paused: carried.paused,
+    ...(carried.concurrency !== undefined && { concurrency: carried.concurrency }),
+    previousRunId: runId,
+  };
+}
+
+function range(start: number, end: number): number[] {
+  return Array.from({ length: end - start }, (_, k) => start + k);
+}
+
+/**
+ * Outcomes one eval run recorded: every child that completed or failed in its history (the latest
+ * per episode, so a retried episode counts once), plus the outcome list an eval started before
+ * 0.2.0 carried in its input.
+ */
 export function recordedOutcomes(events: readonly HistoryEvent[], input: EvalInput, evalId: string): SlimOutcome[] {
   const outcomes = new Map<number, SlimOutcome>((input.state?.outcomes ?? []).map((o) => [o.index, o]));
-  const indexOf = new Map(input.episodes.map((_, index) => [evalEpisodeId(evalId, index), index]));
+  const indexOf = new Map(planEpisodes(input).map((_, index) => [evalEpisodeId(evalId, index), index]));
   for (const e of events) {
     const completed = e.childWorkflowExecutionCompletedEventAttributes;
     const failed = e.childWorkflowExecutionFailedEventAttributes;
-    const id = (completed ?? failed)?.workflowExecution?.workflowId;
+    const canceled = e.childWorkflowExecutionCanceledEventAttributes;
+    const id = (completed ?? failed ?? canceled)?.workflowExecution?.workflowId;
     const index = id ? indexOf.get(id) : undefined;
-    if (index === undefined || outcomes.has(index)) continue;
+    if (index === undefined) continue;
     if (completed) {
       const result = decode<EpisodeResult | ReactResult>(completed.result);
       if (result) outcomes.set(index, outcomeOfResult(index, result));
+    } else if (failed) {
+      const message = failed.failure?.cause?.message ?? failed.failure?.message ?? 'failed';
+      outcomes.set(index, outcomeOfFailure(index, id!, message));
     } else {
-      outcomes.set(
-        index,
-        outcomeOfFailure(index, id!, failed?.failure?.cause?.message ?? failed?.failure?.message ?? 'failed'),
-      );
+      outcomes.set(index, { ...outcomeOfFailure(index, id!, 'cancelled'), status: 'cancelled' });
     }
   }
   return [...outcomes.values()].sort((a, b) => a.index - b.index);
 }
 
 /**
- * The eval's results: the final result when it finished, else the outcomes so far (a query, which
- * needs a worker on the eval's queue; without one, those recorded in its history).
+ * Every outcome of an eval, read from the histories of its runs, newest first (so the latest
+ * outcome of a retried episode wins): the chain of continue-as-new runs, runs that continued a dead
+ * one (`state.previousRunId`), down to the first run or one that carried an outcome list.
+ */
+export async function collectEvalOutcomes(
+  client: Client,
+  evalId: string,
+  latest: { runId: string; events: readonly HistoryEvent[]; input: EvalInput },
+): Promise<SlimOutcome[]> {
+  const outcomes = new Map<number, SlimOutcome>();
+  let run: typeof latest | undefined = latest;
+  while (run) {
+    for (const o of recordedOutcomes(run.events, run.input, evalId))
+      if (!outcomes.has(o.index)) outcomes.set(o.index, o);
+    if (run.input.state?.outcomes) break; // an eval from before 0.2.0: that list holds every earlier outcome
+    const started: HistoryEvent['workflowExecutionStartedEventAttributes'] =
+      run.events[0]?.workflowExecutionStartedEventAttributes;
+    const previous: string | undefined = started?.continuedExecutionRunId || run.input.state?.previousRunId;
+    if (!previous) break;
+    const events: HistoryEvent[] = (await fetchDecodedHistory(client, evalId, previous)).events ?? [];
+    const input: EvalInput | undefined = decode<EvalInput>(events[0]?.workflowExecutionStartedEventAttributes?.input);
+    run = input ? { runId: previous, events, input } : undefined;
+  }
+  return [...outcomes.values()].sort((a, b) => a.index - b.index);
+}
+
+/**
+ * The eval's results: every outcome recorded in its runs' histories (an eval finished before 0.2.0:
+ * its result's list), with whether it finished and was cancelled.
  */
 export async function fetchEvalResults(
   client: Client,
   evalId: string,
 ): Promise<{ results: EvalResults; finished: boolean; cancelled: boolean }> {
   const opened = await describeEval(client, evalId);
-  if (opened.description.status.name === 'COMPLETED') {
-    const result: EvalWorkflowResult = await opened.handle.result();
-    return { results: result, finished: true, cancelled: result.cancelled };
-  }
-  const outcomes = recordedOutcomes(opened.events, opened.input, evalId);
+  const finished = opened.description.status.name === 'COMPLETED';
+  const result: EvalWorkflowResult | undefined = finished ? await opened.handle.result() : undefined;
+  if (result?.outcomes)
+    return { results: { ...result, outcomes: result.outcomes }, finished, cancelled: result.cancelled };
+  const outcomes = await collectEvalOutcomes(client, evalId, {
+    runId: opened.description.runId,
+    events: opened.events,
+    input: opened.input,
+  });
   return {
     results: evalResultsOf(evalId, opened.input, outcomes),
-    finished: false,
-    cancelled: false,
+    finished,
+    cancelled: result?.cancelled ?? false,
   };
 }
 

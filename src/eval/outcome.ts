@@ -2,11 +2,13 @@
  * Turns a finished episode workflow's result (STEP-HRL or ReAct) into the evaluation's
  * {@link EpisodeOutcome}. Pure and type-only in its imports, so the EvalWorkflow uses it.
  */
+import { DEFAULT_MAX_STEPS } from '../agent/config';
 import type { EpisodeResult } from '../workflows/episode';
 import type { ReactResult } from '../workflows/react';
-import type { EvalInput, EvalProgress } from '../workflows/eval';
-import { totalTokens, type LevelTokenTotals } from './level-tokens';
-import type { EpisodeOutcome, EvalPlanEpisode, EvalResults } from './types';
+import type { EvalTotals } from './eval-state';
+import type { LevelTokenTotals } from './level-tokens';
+import { planEpisodes, type EvalInput } from './records';
+import type { EpisodeOutcome, EvalPlanEpisode, EvalProgress, EvalResults } from './types';
 
 /** An outcome without the plan fields (spec, group), as the EvalWorkflow carries it. */
 export type SlimOutcome = Omit<EpisodeOutcome, 'spec' | 'group'>;
@@ -44,6 +46,7 @@ export function joinOutcomes(plan: readonly EvalPlanEpisode[], outcomes: readonl
 
 /** The results of an eval from its input and the outcomes recorded so far. */
 export function evalResultsOf(evalId: string, input: EvalInput, outcomes: readonly SlimOutcome[]): EvalResults {
+  const episodes = planEpisodes(input);
   return {
     evalId,
     agent: input.agent,
@@ -51,31 +54,32 @@ export function evalResultsOf(evalId: string, input: EvalInput, outcomes: readon
     env: input.env,
     ...(input.split !== undefined && { split: input.split }),
     ...(input.model !== undefined && { model: input.model }),
-    maxSteps: input.config.maxSteps ?? 50,
-    total: input.episodes.length,
-    outcomes: joinOutcomes(input.episodes, outcomes),
+    maxSteps: input.config.maxSteps ?? DEFAULT_MAX_STEPS,
+    total: episodes.length,
+    outcomes: joinOutcomes(episodes, outcomes),
   };
 }
 
-/** An eval's progress from its outcomes so far (the `evalProgress` query's answer). */
+/** An eval's progress from its running totals (the `evalProgress` query's answer). */
 export function evalProgressOf(
   total: number,
-  outcomes: readonly SlimOutcome[],
+  totals: EvalTotals,
   running: readonly string[],
   runs: number,
   cancelled: boolean,
+  operator: Pick<EvalProgress, 'paused' | 'concurrency'> = {},
 ): EvalProgress {
-  const done = outcomes.length;
   return {
-    status: cancelled ? 'cancelled' : done === total ? 'completed' : 'running',
+    status: cancelled ? 'cancelled' : totals.done === total ? 'completed' : 'running',
     total,
-    done,
+    done: totals.done,
     running: [...running],
-    won: outcomes.filter((o) => o.won).length,
-    failed: outcomes.filter((o) => o.status === 'failed').length,
-    scoreSum: outcomes.reduce((sum, o) => sum + Math.max(0, o.score), 0),
-    tokens: outcomes.reduce((sum, o) => sum + totalTokens(o.tokens), 0),
-    spentTokens: outcomes.reduce((sum, o) => sum + o.spentTokens, 0),
+    won: totals.won,
+    failed: totals.failed,
+    scoreSum: totals.scoreSum,
+    tokens: totals.tokens,
+    spentTokens: totals.spentTokens,
     runs,
+    ...operator,
   };
 }

@@ -71,3 +71,26 @@ export interface EvalResults {
   /** One per episode, in plan order. */
   outcomes: EpisodeOutcome[];
 }
+
+/** How a running evaluation reports itself (the `evalProgress` query's answer). */
+export interface EvalProgress {
+  status: 'running' | 'completed' | 'cancelled';
+  total: number;
+  done: number;
+  /** Ids of the episodes running now. */
+  running: string[];
+  won: number;
+  /** Episodes whose workflow failed (their error is in the outcome). */
+  failed: number;
+  /** Sum of max(0, score) over finished episodes (the paper's ScienceWorld metric's numerator). */
+  scoreSum: number;
+  /** Recorded tokens of finished episodes. */
+  tokens: number;
+  /** Tokens actually spent by finished episodes (0 for cache hits). */
+  spentTokens: number;
+  runs: number;
+  /** Set by the `pause` update: no new episode starts until `resume`. */
+  paused?: boolean;
+  /** Episodes allowed at once now (the `setConcurrency` update changes it). */
+  concurrency?: number;
+}

@@ -33,3 +33,9 @@ export const EVAL_SEARCH_ATTRIBUTES = 'eval-search-attributes';
  * already hold (`task`, `completedSubtasks`, `observation`); readers expand it.
  */
 export const COMPACT_SUBTASK_OUTCOME = 'compact-subtask-outcome';
+/**
+ * An eval cancelled (by Temporal, our signal or the `cancel` update) cancels its running episodes
+ * through their own cancellation scopes and waits for them (was: a signal to each, and Temporal's
+ * cancellation failed the eval while its children were still closing).
+ */
+export const EVAL_NATIVE_CANCEL = 'eval-native-cancel';

@@ -354,7 +354,7 @@ export async function recordScenarios(t: TestTemporal, version: string): Promise
     );
     return opened.handle.result();
   });
-  if (evalResult.runs < 2 || !evalResult.outcomes.every((o) => o.won))
+  if (evalResult.runs < 2 || evalResult.totals?.won !== evalEpisodes.length)
     throw new Error('eval scenario did not play out');
   const evalFirstRun = (await t.client.workflow.getHandle(evalId).describe()).raw.workflowExecutionInfo?.firstRunId;
   out.push({

@@ -5,7 +5,8 @@
  * where every reset beyond the first must be a recorded re-drive.
  */
 import type { EnvFactory } from '../../src/activities';
-import { openExistingEval, startOrAttachEval } from '../../src/eval/client';
+import { fetchEvalResults, openExistingEval, startOrAttachEval } from '../../src/eval/client';
+import type { EvalPlanEpisode } from '../../src/eval/types';
 import { BuiltinTextEnv, BUILTIN_TASKS, goldSubtasks } from '../../src/envs/builtin';
 import type { EnvSpec, TextEnv } from '../../src/envs/text-env';
 import { ExpertRouterClient } from '../../src/llm/expert-router';
@@ -42,7 +43,7 @@ function countingFactory() {
   return { factory, resets, maxOpen: () => maxOpen };
 }
 
-function plan(seeds: number): EvalInput['episodes'] {
+function plan(seeds: number): EvalPlanEpisode[] {
   return BUILTIN_TASKS.flatMap((task) =>
     Array.from({ length: seeds }, (_, variation) => ({
       spec: { env: 'builtin' as const, task, variation },
@@ -51,7 +52,7 @@ function plan(seeds: number): EvalInput['episodes'] {
   );
 }
 
-function expertFor(evalId: string, episodes: EvalInput['episodes']): ExpertRouterClient {
+function expertFor(evalId: string, episodes: EvalPlanEpisode[]): ExpertRouterClient {
   const specs = new Map(episodes.map((e, i) => [evalEpisodeId(evalId, i), e.spec]));
   return new ExpertRouterClient({
     specOf: (id) => specs.get(id),
@@ -60,7 +61,7 @@ function expertFor(evalId: string, episodes: EvalInput['episodes']): ExpertRoute
   });
 }
 
-function input(episodes: EvalInput['episodes'], extra: Partial<EvalInput> = {}): EvalInput {
+function input(episodes: EvalPlanEpisode[], extra: Partial<EvalInput> = {}): EvalInput {
   return {
     agent: 'step-hrl',
     selection: 'builtin test',
@@ -87,10 +88,13 @@ test('plays every episode once at bounded concurrency, across continue-as-new, w
   );
   // 12 episodes, a new run after 4 finish (the 2 then still running finish first): 6 per run.
   expect(result.runs).toBe(2);
-  expect(result.outcomes.map((o) => o.index)).toEqual([...episodes.keys()]);
-  expect(result.outcomes.every((o) => o.won && o.status === 'env-done')).toBe(true);
-  expect(result.outcomes.map((o) => o.group)).toEqual(episodes.map((e) => e.group));
-  for (const o of result.outcomes) {
+  expect(result.outcomes).toBeUndefined(); // outcomes stay in the runs' histories
+  expect(result.totals).toMatchObject({ done: 12, won: 12, failed: 0 });
+  const { results } = await fetchEvalResults(t.client, evalId);
+  expect(results.outcomes.map((o) => o.index)).toEqual([...episodes.keys()]);
+  expect(results.outcomes.every((o) => o.won && o.status === 'env-done')).toBe(true);
+  expect(results.outcomes.map((o) => o.group)).toEqual(episodes.map((e) => e.group));
+  for (const o of results.outcomes) {
     expect(o.tokens.high!.calls).toBeGreaterThan(0);
     expect(o.tokens.low!.calls).toBe(o.steps);
     expect(o.tokens.progress!.prompt).toBeGreaterThan(0);
@@ -127,11 +131,12 @@ test('a dead worker and a terminated eval lose nothing and replay no finished ep
     }
     await handle.terminate('test: terminated midway');
   });
-  const result = await withWorker(t, options, async () => {
+  await withWorker(t, options, async () => {
     const opened = await openExistingEval(t.client, evalId);
     expect(opened.state).toBe('continued');
     return opened.handle.result();
   });
+  const { results: result } = await fetchEvalResults(t.client, evalId);
   expect(result.outcomes).toHaveLength(episodes.length);
   expect(result.outcomes.every((o) => o.won)).toBe(true);
   // Every reset beyond an episode's first is a recorded re-drive (same decisions, replayed), or
@@ -143,7 +148,7 @@ test('a dead worker and a terminated eval lose nothing and replay no finished ep
   expect(unexplained).toBeLessThanOrEqual(3); // at most the 3 children in flight at the terminate
 }, 600_000);
 
-test('an eval of 1,205 episodes carries 1,200 finished outcomes over continue-as-new in a small input', async () => {
+test('an eval started before 0.2.0 (1,200 outcomes carried in its input) continues, and its results keep them', async () => {
   const taskQueue = queueFor('eval-big');
   const evalId = `eval-${taskQueue}`;
   const episodes = Array.from({ length: 1205 }, (_, i) => ({
@@ -177,8 +182,10 @@ test('an eval of 1,205 episodes carries 1,200 finished outcomes over continue-as
       return opened.handle.result();
     },
   );
-  expect(result.outcomes).toHaveLength(1205);
   expect(result.runs).toBe(7);
+  expect(result.totals).toMatchObject({ done: 1205, won: 1205 });
+  const { results } = await fetchEvalResults(t.client, evalId);
+  expect(results.outcomes).toHaveLength(1205);
   expect(counting.resets.size).toBe(5); // only the 5 missing episodes were played
   const history = await t.client.workflow.getHandle(evalId).fetchHistory();
   const inputBytes = history.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!.data!.length;
@@ -186,6 +193,6 @@ test('an eval of 1,205 episodes carries 1,200 finished outcomes over continue-as
     history.events!.at(-1)!.workflowExecutionCompletedEventAttributes!.result!.payloads![0]!.data!.length;
   // Far below Temporal's 2 MB payload limit (and the run's history holds 5 children, not 1,205).
   expect(inputBytes).toBeLessThan(1_000_000);
-  expect(resultBytes).toBeLessThan(1_500_000);
+  expect(resultBytes).toBeLessThan(2_000); // totals, not 1,205 outcomes
   expect(history.events!.length).toBeLessThan(200);
 }, 600_000);

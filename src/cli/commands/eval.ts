@@ -5,7 +5,16 @@
  */
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import { defaultHighLevelWindow, withDefaults, type EpisodeConfig } from '../../agent/config';
+import {
+  configProblems,
+  DEFAULT_MAX_STEPS,
+  defaultHighLevelWindow,
+  resolveSharedConfig,
+  type EpisodeConfig,
+} from '../../agent/config';
+import { addOutcome, compactPlan, NO_TOTALS, type EvalTotals } from '../../eval/eval-state';
+import type { SlimOutcome } from '../../eval/outcome';
+import { planEpisodes } from '../../eval/records';
 import {
   defaultEvalId,
   fetchEvalResults,
@@ -17,7 +26,7 @@ import { evalProgressOf } from '../../eval/outcome';
 import { EVAL_PRESET_NAMES, resolvePlan, type EvalPresetName } from '../../eval/plan';
 import { compareEvals, renderCompareTerminal } from '../../eval/compare';
 import { renderResultsTerminal } from '../../eval/render';
-import { AGENT_KINDS, type AgentKind } from '../../eval/types';
+import { AGENT_KINDS, type AgentKind, type EvalResults } from '../../eval/types';
 import { writeComparison, writeResults } from '../../eval/write';
 import type { EnvSpec } from '../../envs/text-env';
 import { assertEnvQueueFree, EnvQueueInUseError } from '../../env-queue-guard';
@@ -109,11 +118,13 @@ async function runEval(flags: EvalFlags, out: Output): Promise<void> {
         () => session.envs.serverUrl(),
       );
       const maxSteps =
-        flags.maxSteps === undefined ? (plan.maxSteps ?? 50) : int('--max-steps', flags.maxSteps, 1, MAX_STEPS_LIMIT);
+        flags.maxSteps === undefined
+          ? (plan.maxSteps ?? DEFAULT_MAX_STEPS)
+          : int('--max-steps', flags.maxSteps, 1, MAX_STEPS_LIMIT);
       const prompts = parsePromptFlags(flags);
       const obs = prompts.obs ?? 'raw';
       const highLevelWindow = prompts.highLevelWindow ?? defaultHighLevelWindow(profile);
-      const config: Partial<Omit<EpisodeConfig, 'spec'>> = {
+      const flagConfig: Partial<Omit<EpisodeConfig, 'spec'>> = {
         profile,
         maxSteps,
         repairAttempts: int('--repair-attempts', flags.repairAttempts, 0),
@@ -123,18 +134,22 @@ async function runEval(flags: EvalFlags, out: Output): Promise<void> {
         ...(highLevelWindow !== 0 && { highLevelWindow }),
       };
       const llmLabel = modelLabel(llmChoice);
+      const shared = resolveSharedConfig(flagConfig);
       const input: EvalInput = {
         agent,
         selection: plan.selection,
         env: plan.env,
         ...(plan.split !== undefined && { split: plan.split }),
         model: llmLabel,
-        config,
-        episodes: plan.episodes,
+        // Complete, so a default changed later never reaches this eval's episodes.
+        config: shared,
+        plan: compactPlan(plan.episodes),
         concurrency,
       };
-      withDefaults({ ...config, spec: plan.episodes[0]!.spec }); // config errors surface before anything starts
-      const evalId = flags.evalId ?? defaultEvalId(input, llmLabel);
+      const problems = configProblems({ ...shared, spec: plan.episodes[0]!.spec });
+      if (problems.length > 0) throw new Error(`invalid episode config: ${problems.join('; ')}`);
+      // From the flags, not the resolved config: the same command keeps its eval id across releases.
+      const evalId = flags.evalId ?? defaultEvalId({ ...input, config: flagConfig }, llmLabel);
       opened = await startOrAttachEval(client, flags.rerun ? await freeRerunId(client, evalId) : evalId, input);
     }
     await followEval(session, opened, { ...flags, llm: llmChoice }, out);
@@ -196,19 +211,16 @@ async function followEval(
     {
       evalId,
       state: opened.state,
-      total: input.episodes.length,
+      total: planEpisodes(input).length,
       agent: input.agent,
       selection: input.selection,
       concurrency: input.concurrency,
     },
-    `eval ${out.bold(evalId)} ${verb}: ${input.selection}, ${input.episodes.length} episodes, agent ${input.agent}, ` +
+    `eval ${out.bold(evalId)} ${verb}: ${input.selection}, ${planEpisodes(input).length} episodes, agent ${input.agent}, ` +
       `concurrency ${input.concurrency}`,
   );
-  let result: EvalWorkflowResult;
-  if (opened.state === 'finished') {
-    result = await opened.handle.result();
-  } else {
-    const specs = new Map<string, EnvSpec>(input.episodes.map((e, i) => [evalEpisodeId(evalId, i), e.spec]));
+  if (opened.state !== 'finished') {
+    const specs = new Map<string, EnvSpec>(planEpisodes(input).map((e, i) => [evalEpisodeId(evalId, i), e.spec]));
     const llm = await session.llm(
       { ...flags, taskQueue: opened.taskQueue } as WorkerCliOptions,
       undefined,
@@ -236,14 +248,15 @@ async function followEval(
         throw new Error(
           `the worker stopped before eval ${evalId} finished; \`step-hrl resume ${evalId}\` continues it`,
         );
-      result = finished;
     } finally {
       process.off('SIGINT', onSigint);
       view.stop();
     }
   }
-  await writeResults(result, outDir);
-  printEvalSummary(result, out, outDir);
+  // Per-episode outcomes live in the runs' histories, not in the eval's (bounded) result.
+  const { results, cancelled } = await fetchEvalResults(session.temporal.client, evalId);
+  await writeResults(results, outDir);
+  printEvalSummary(results, cancelled, out, outDir);
 }
 
 /**
@@ -271,7 +284,9 @@ async function follow(
     await Promise.race([resultPromise.catch(() => undefined), new Promise((r) => setTimeout(r, 1000))]);
   }
   const result = await resultPromise;
-  onProgress(evalProgressOf(result.total, result.outcomes, [], result.runs, result.cancelled));
+  onProgress(
+    evalProgressOf(result.total, result.totals ?? totalsOf(result.outcomes ?? []), [], result.runs, result.cancelled),
+  );
   return result;
 }
 
@@ -279,15 +294,19 @@ function queryProgress(client: Client, evalId: string) {
   return client.workflow.getHandle(evalId).query(evalProgressQuery);
 }
 
-function printEvalSummary(result: EvalWorkflowResult, out: Output, outDir: string): void {
+function printEvalSummary(result: EvalResults, cancelled: boolean, out: Output, outDir: string): void {
   out.line(renderResultsTerminal(result));
-  const { done: n, won, scoreSum } = evalProgressOf(result.total, result.outcomes, [], result.runs, result.cancelled);
+  const { done: n, won, scoreSum } = totalsOf(result.outcomes);
   const meanScore = n ? scoreSum / n : 0;
   out.event(
     'eval-finished',
-    { evalId: result.evalId, episodes: n, total: result.total, won, meanScore, cancelled: result.cancelled, outDir },
+    { evalId: result.evalId, episodes: n, total: result.total, won, meanScore, cancelled, outDir },
     `eval ${result.evalId}: ${n}/${result.total} episodes, won ${won}, mean score ${meanScore.toFixed(2)}; results in ${outDir}`,
   );
+}
+
+function totalsOf(outcomes: readonly SlimOutcome[]): EvalTotals {
+  return outcomes.reduce(addOutcome, NO_TOTALS);
 }
 
 /** True when `workflowId` is an evaluation (so `resume` continues it as one). */
