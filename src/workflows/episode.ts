@@ -37,6 +37,7 @@ import { recordEndAttributes } from './outcome-attributes';
 import { episodeOutcomeUpdates, StepHrlStatus } from '../search-attributes';
 import { onPinnedWorker } from './pinned-env';
 import { acquireEnvQueue } from './proxies';
+import { closeSession, openSessionUnlessCancelled } from './session';
 import { isSessionLoss, subtaskWorkflow, type PendingDecision, type SubtaskOutcome } from './subtask';
 
 /** Bounded state that survives continue-as-new. */
@@ -197,8 +198,15 @@ export async function episodeWorkflow(input: EpisodeInput): Promise<EpisodeResul
   });
 
   if (!state) {
-    const { envQueue, reset } = await openSession(episodeId, config);
-    state = initialState(reset, envQueue);
+    const opened = await openSessionUnlessCancelled(episodeId, config);
+    if (!opened) {
+      recordEndAttributes(
+        EPISODE_OUTCOME_ATTRIBUTES,
+        episodeOutcomeUpdates({ status: 'cancelled', won: false, score: 0, steps: 0, tokens: 0 }),
+      );
+      return cancelledBeforeReset(episodeId, input);
+    }
+    state = initialState(opened.reset, opened.envQueue);
   }
   const s = state;
 
@@ -392,26 +400,6 @@ export async function episodeWorkflow(input: EpisodeInput): Promise<EpisodeResul
   };
 }
 
-/** Acquires an env queue and resets there; a worker that died before the reset gives way to another. */
-export async function openSession(episodeId: string, config: EpisodeConfig) {
-  for (let attempt = 0; ; attempt++) {
-    const envQueue = await acquireEnvQueue();
-    try {
-      const reset = await onPinnedWorker(envQueue, config, (env) => env.envReset({ episodeId, spec: config.spec }));
-      return { envQueue, reset };
-    } catch (err) {
-      if (!isSessionLoss(err) || attempt >= config.maxRedrives || !patched(REACQUIRE_LOST_SESSION)) throw err;
-    }
-  }
-}
-
-/** Closes the env session even when the episode is being cancelled; a dead env worker is skipped. */
-export async function closeSession(episodeId: string, envQueue: string, config: EpisodeConfig): Promise<void> {
-  await CancellationScope.nonCancellable(() =>
-    onPinnedWorker(envQueue, config, (env) => env.envClose({ episodeId })).catch(() => undefined),
-  );
-}
-
 function absorb(s: EpisodeState, outcome: SubtaskOutcome): void {
   s.log.push(...outcome.steps);
   s.observation = outcome.observation;
@@ -424,6 +412,26 @@ function absorb(s: EpisodeState, outcome: SubtaskOutcome): void {
     s.levels = addCall(s.levels ?? {}, 'low', t.low);
     s.levels = addCall(s.levels, 'progress', t.progress);
   }
+}
+
+/** The result of an episode cancelled before its env session was open: no step, no call. */
+function cancelledBeforeReset(episodeId: string, input: EpisodeInput): EpisodeResult {
+  return {
+    episodeId,
+    status: 'cancelled',
+    task: '',
+    subtasks: [],
+    steps: 0,
+    score: 0,
+    won: false,
+    tokens: 0,
+    spentTokens: 0,
+    tokensByLevel: {},
+    runs: 1,
+    redrives: 0,
+    envVersions: {},
+    ...(input.forkOf && { forkOf: input.forkOf }),
+  };
 }
 
 /** The re-drive found the env answering differently from the record (the session cannot be rebuilt). */

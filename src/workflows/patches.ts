@@ -39,3 +39,5 @@ export const COMPACT_SUBTASK_OUTCOME = 'compact-subtask-outcome';
  * cancellation failed the eval while its children were still closing).
  */
 export const EVAL_NATIVE_CANCEL = 'eval-native-cancel';
+/** An episode cancelled while its env session opens closes that session and ends `cancelled` (was: cancelled as a workflow, session left open). */
+export const CANCEL_DURING_RESET = 'cancel-during-reset';

@@ -21,7 +21,8 @@ import type { EpisodeStatus } from '../agent/records';
 import type { EnvSpec } from '../envs/text-env';
 import type { LevelTokens } from '../eval/types';
 import { callTokens } from '../agent/record-tokens';
-import { closeSession, isDivergence, openSession } from './episode';
+import { isDivergence } from './episode';
+import { closeSession, openSession } from './session';
 import { decideOrStop, isLlmStop } from './llm-failure';
 import { cancelSignal, episodeProgressQuery, type EpisodeProgress } from './messages';
 import {

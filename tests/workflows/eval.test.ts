@@ -4,44 +4,17 @@
  * terminated) without playing any finished episode again — counted as env resets per episode,
  * where every reset beyond the first must be a recorded re-drive.
  */
-import type { EnvFactory } from '../../src/activities';
 import { fetchEvalResults, openExistingEval, startOrAttachEval } from '../../src/eval/client';
 import type { EvalPlanEpisode } from '../../src/eval/types';
-import { BuiltinTextEnv, BUILTIN_TASKS, goldSubtasks } from '../../src/envs/builtin';
-import type { EnvSpec, TextEnv } from '../../src/envs/text-env';
+import { BUILTIN_TASKS, goldSubtasks } from '../../src/envs/builtin';
 import { ExpertRouterClient } from '../../src/llm/expert-router';
 import { evalEpisodeId, evalProgressQuery, type EvalInput } from '../../src/workflows/eval';
+import { countingFactory } from '../support/counting-envs';
 import { connectTestTemporal, queueFor, withWorker, type TestTemporal } from '../support/temporal';
 
 let t: TestTemporal;
 beforeAll(async () => (t = await connectTestTemporal()));
 afterAll(async () => t?.close());
-
-/** Built-in envs that count resets per spec and the most sessions open at once. */
-function countingFactory() {
-  const resets = new Map<string, number>();
-  let open = 0;
-  let maxOpen = 0;
-  const factory: EnvFactory = () => {
-    const env = new BuiltinTextEnv();
-    let opened = false;
-    const wrapped: TextEnv = Object.create(env) as TextEnv;
-    wrapped.reset = async (spec: EnvSpec) => {
-      const key = `${spec.task}#${spec.variation}`;
-      resets.set(key, (resets.get(key) ?? 0) + 1);
-      if (!opened) maxOpen = Math.max(maxOpen, ++open);
-      opened = true;
-      return env.reset(spec);
-    };
-    wrapped.close = async () => {
-      if (opened) open -= 1;
-      opened = false;
-      return env.close();
-    };
-    return wrapped;
-  };
-  return { factory, resets, maxOpen: () => maxOpen };
-}
 
 function plan(seeds: number): EvalPlanEpisode[] {
   return BUILTIN_TASKS.flatMap((task) =>
