@@ -8,6 +8,8 @@ import './commands/verify';
 import './commands/server';
 import './commands/worker';
 import './commands/eval';
+import './commands/eval-control';
+import './commands/cancel';
 import './commands/codec-server';
 import './commands/replay';
 import './commands/archive';

@@ -67,7 +67,7 @@ export const pauseEvalUpdate = defineUpdate<EvalProgress>('pause');
 /** Starts new episodes again after {@link pauseEvalUpdate}. */
 export const resumeEvalUpdate = defineUpdate<EvalProgress>('resume');
 /** Ends the eval, keeping every outcome so far (the running episodes end `cancelled`). */
-export const cancelEvalUpdate = defineUpdate<EvalProgress, [reason?: string]>('cancel');
+export const cancelEvalUpdate = defineUpdate<EvalProgress, [reason: string]>('cancel');
 /** Changes how many episodes run at once (from the next start on). */
 export const setConcurrencyUpdate = defineUpdate<EvalProgress, [concurrency: number]>('setConcurrency');
 /** Plays the episodes whose workflow failed again; answers how many were queued. */
@@ -128,11 +128,11 @@ export async function evalWorkflow(input: EvalInput): Promise<EvalWorkflowResult
   );
   setHandler(
     cancelEvalUpdate,
-    (reason?: string) => {
+    (reason: string) => {
       cancel(reason);
       return progress();
     },
-    { validator: (_reason?: string) => open() },
+    { validator: (_reason: string) => open() },
   );
   setHandler(
     setConcurrencyUpdate,

@@ -329,7 +329,8 @@ export async function resumeEval(
   await followEval(session, opened, { ...flags, llm: parseLlmChoice(flags.llm) }, out);
 }
 
-const evalCommand = withTemporalOptions(program.command('eval'), DATA_DIR_WITH_CACHE)
+/** `step-hrl eval` (its subcommands register on it). */
+export const evalCommand = withTemporalOptions(program.command('eval'), DATA_DIR_WITH_CACHE)
   .enablePositionalOptions()
   .description(
     'Evaluate a policy on a paper split (--preset) or a selection, as one durable workflow: bounded concurrency, ' +

@@ -1,0 +1,44 @@
+/**
+ * `step-hrl cancel <episode|eval>`: Temporal's own cancellation, the same as the Web UI's Cancel
+ * button or `temporal workflow cancel`. An episode stops at its next decision point, closes its env
+ * session and ends `cancelled` with its record; an eval cancels its running episodes that way and
+ * ends `cancelled` with its results so far.
+ */
+import { createOutput } from '../output';
+import { action, program } from '../program';
+import { openTemporal, withTemporalOptions, type TemporalCliOptions } from '../temporal';
+
+withTemporalOptions(program.command('cancel'))
+  .description('Cancel a running episode or eval (as the Temporal UI does); the record so far stays')
+  .argument('<id>', 'episode or eval id')
+  .option('--json', 'print a JSON line')
+  .action(
+    action(async (id: string, flags: TemporalCliOptions & { json?: boolean }) => {
+      const out = createOutput(Boolean(flags.json));
+      const temporal = await openTemporal(flags);
+      try {
+        const handle = temporal.client.workflow.getHandle(id);
+        const description = await handle.describe().catch(() => undefined);
+        if (!description)
+          throw new Error(`no episode or eval with id ${JSON.stringify(id)}; \`step-hrl list\` lists them`);
+        if (description.status.name !== 'RUNNING') {
+          out.event(
+            'cancel',
+            { id, status: description.status.name },
+            `${id} already ended (${description.status.name.toLowerCase()}); nothing to cancel`,
+          );
+          return;
+        }
+        await handle.cancel();
+        const kind = description.type === 'evalWorkflow' ? 'eval' : 'episode';
+        out.event(
+          'cancel',
+          { id, kind, requested: true },
+          `cancel requested: the ${kind} stops at its next decision point and ends \`cancelled\` with its record ` +
+            `(\`step-hrl show ${id}\`${kind === 'eval' ? ` or \`step-hrl eval show ${id}\`` : ''})`,
+        );
+      } finally {
+        await temporal.close();
+      }
+    }),
+  );
