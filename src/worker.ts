@@ -58,7 +58,10 @@ export interface StepHrlWorkerOptions {
    * them time out on the old queue first. @default a random UUID
    */
   workerId?: string;
-  /** Pre-built workflow bundle (tests bundle once per run). */
+  /**
+   * Pre-built workflow bundle (tests bundle once per run); build it with
+   * `bundleWorkflows(dataConverter)` when the data converter encrypts.
+   */
   workflowBundle?: WorkflowBundle;
   /**
    * LLM calls (`callPolicy`) this worker runs at once; more wait in the shared task queue, untimed.
@@ -103,9 +106,39 @@ export interface StepHrlWorker {
   shutdown(): void;
 }
 
-/** Bundles the workflow code (a few seconds; do it once and pass it to every worker). */
-export function bundleWorkflows(): Promise<WorkflowBundle> {
-  return bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), logger: quietBundlerLogger });
+/** The failure converter each {@link bundleWorkflows} bundle was built with (workflow failures are converted inside). */
+const bundleFailureConverters = new WeakMap<WorkflowBundle, string | undefined>();
+
+/**
+ * Bundles the workflow code (a few seconds; do it once and pass it to every worker). Workflow
+ * failures are converted inside the bundle, so a bundle for workers that encrypt must be built with
+ * their data converter (its `failureConverterPath`); replay needs no converter.
+ */
+export async function bundleWorkflows(dataConverter?: DataConverter): Promise<WorkflowBundle> {
+  const failureConverterPath = dataConverter?.failureConverterPath;
+  const bundle = await bundleWorkflowCode({
+    workflowsPath: require.resolve('./workflows'),
+    failureConverterPath,
+    logger: quietBundlerLogger,
+  });
+  bundleFailureConverters.set(bundle, failureConverterPath);
+  return bundle;
+}
+
+/**
+ * @throws when `bundle` came from {@link bundleWorkflows} with another failure converter than the
+ * worker's: with a key, workflow failure messages would be written in plain text (or, the other
+ * way round, encoded for workers that do not encrypt).
+ */
+function assertBundleMatches(bundle: WorkflowBundle, dataConverter: DataConverter): void {
+  if (!bundleFailureConverters.has(bundle)) return; // built elsewhere: the caller's responsibility
+  const built = bundleFailureConverters.get(bundle);
+  if (built === dataConverter.failureConverterPath) return;
+  throw new Error(
+    `the workflow bundle was built ${built ? 'with' : 'without'} the encrypting failure converter, but this ` +
+      `worker's data converter ${dataConverter.failureConverterPath ? 'has' : 'has not'} one; ` +
+      'build it with bundleWorkflows(dataConverter) for the same data converter',
+  );
 }
 
 const noop = (): void => undefined;
@@ -137,9 +170,6 @@ export async function createStepHrlWorker(options: StepHrlWorkerOptions): Promis
     envQueue,
     counters: options.counters?.env,
   });
-  const workflowSource = options.workflowBundle
-    ? { workflowBundle: options.workflowBundle }
-    : { workflowsPath: require.resolve('./workflows') };
   const interceptors = { activity: [heartbeatWhileRunning] };
   const workers: Worker[] = [];
   let stopped: Error | undefined;
@@ -152,6 +182,11 @@ export async function createStepHrlWorker(options: StepHrlWorkerOptions): Promis
     for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
     rejectStopped(stopped);
   });
+  if (options.workflowBundle) assertBundleMatches(options.workflowBundle, dataConverter);
+  // Without a bundle the SDK bundles here, with the data converter's failureConverterPath.
+  const workflowSource = options.workflowBundle
+    ? { workflowBundle: options.workflowBundle }
+    : { workflowsPath: require.resolve('./workflows') };
   const main = await Worker.create({
     connection: options.connection,
     dataConverter,

@@ -1,17 +1,23 @@
-/** The AES-256-GCM payload codec and its keys: round trip, tampering, rotation by id, bad keys. */
+/**
+ * The AES-256-GCM payload codec and its keys: round trip, tampering, rotation by id, bad keys; the
+ * encoded failure messages of an encrypting data converter, and decoding them back from a raw history.
+ */
 import { randomBytes } from 'node:crypto';
-import { defaultPayloadConverter, type Payload } from '@temporalio/common';
+import { ApplicationFailure, defaultPayloadConverter, type Payload } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import {
   AesGcmCodec,
   CodecKeyConfigError,
+  dataConverterFromEnv,
   decodeHistoryPayloads,
+  ENCRYPTED_FAILURE_CONVERTER_PATH,
   ENCRYPTED_ENCODING,
   isEncrypted,
   KEY_ID_METADATA,
   loadCodecKeys,
   PayloadDecryptionError,
 } from '../../src/codec';
+import { failureConverter } from '../../src/codec/failure-converter';
 
 const key = (): string => randomBytes(32).toString('base64');
 const text = (bytes: Uint8Array | null | undefined): string => Buffer.from(bytes ?? []).toString('utf8');
@@ -164,4 +170,53 @@ test('decodeHistoryPayloads decrypts payloads anywhere in a history (lists, maps
   expect(defaultPayloadConverter.fromPayload(started.memo!.fields!.m)).toBe('memo');
   const failure = history.events![1].workflowTaskFailedEventAttributes!.failure!;
   expect(defaultPayloadConverter.fromPayload(failure.applicationFailureInfo!.details!.payloads![0])).toBe('detail');
+});
+
+test('dataConverterFromEnv encodes failure messages and stack traces only when a key encrypts', () => {
+  expect(dataConverterFromEnv({}).failureConverterPath).toBeUndefined();
+  expect(dataConverterFromEnv({ STEP_HRL_CODEC_KEY_ID: 'k', STEP_HRL_CODEC_KEY: key() }).failureConverterPath).toBe(
+    ENCRYPTED_FAILURE_CONVERTER_PATH,
+  );
+  expect(ENCRYPTED_FAILURE_CONVERTER_PATH).toBe(require.resolve('../../src/codec/failure-converter'));
+});
+
+test('decodeHistoryPayloads puts encoded failure messages and stack traces back, causes included', async () => {
+  const c = codec({ STEP_HRL_CODEC_KEY_ID: 'k', STEP_HRL_CODEC_KEY: key() });
+  // What a worker with the key writes: the failure and its cause, each with its message encoded.
+  const plainFailure = failureConverter.errorToFailure(
+    ApplicationFailure.create({ message: SECRET, cause: new Error('provider said: 401 bad key') }),
+    defaultPayloadConverter,
+  );
+  expect(plainFailure.message).toBe('Encoded failure');
+  expect(plainFailure.cause?.message).toBe('Encoded failure');
+  const [attrs, causeAttrs] = await c.encode([plainFailure.encodedAttributes!, plainFailure.cause!.encodedAttributes!]);
+  const sealed = {
+    ...plainFailure,
+    encodedAttributes: attrs,
+    cause: { ...plainFailure.cause, encodedAttributes: causeAttrs },
+  };
+  expect(text(attrs.data)).not.toContain('gem');
+  const history: temporal.api.history.v1.IHistory = {
+    events: [{ workflowExecutionFailedEventAttributes: { failure: sealed } }],
+  };
+  await decodeHistoryPayloads(history, [c]);
+  const failure = history.events![0].workflowExecutionFailedEventAttributes!.failure!;
+  expect(failure.message).toBe(SECRET);
+  expect(failure.stackTrace).toContain(SECRET); // the stack repeats the message: why it is encoded too
+  expect(failure.encodedAttributes).toBeNull();
+  expect(failure.cause?.message).toBe('provider said: 401 bad key');
+  // A failure written without encoding, or with attributes that are not the SDK's, is left as it is.
+  const other: temporal.api.history.v1.IHistory = {
+    events: [
+      { activityTaskFailedEventAttributes: { failure: { message: 'plain' } } },
+      {
+        workflowExecutionFailedEventAttributes: {
+          failure: { message: 'kept', encodedAttributes: defaultPayloadConverter.toPayload('not an object') },
+        },
+      },
+    ],
+  };
+  await decodeHistoryPayloads(other, []);
+  expect(other.events![0].activityTaskFailedEventAttributes!.failure!.message).toBe('plain');
+  expect(other.events![1].workflowExecutionFailedEventAttributes!.failure!.message).toBe('kept');
 });

@@ -2,21 +2,36 @@
  * Encryption at rest (issue 11 item 7) on the real dev server: with the codec on, the raw history
  * the server stores (read with the Temporal CLI) holds no prompt text, while a run without it
  * does; `show` fails with one clear line without the key and shows the steps with it; the codec
- * server decrypts a payload of that raw history over HTTP.
+ * server decrypts a payload of that raw history over HTTP, for the bearer token only. Failure
+ * messages (a workflow's, an activity's) are encrypted too, and step-hrl's own readers still see
+ * them (issue 20 item 5).
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { startEpisodeRerun } from '../../src/client';
-import { dataConverterFromEnv } from '../../src/codec';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { archivedRun, archiveHistories } from '../../src/archive/read';
+import { writeArchive } from '../../src/archive/write';
+import { writeExport } from '../../src/cli/export-records';
+import { startEpisode, startEpisodeRerun } from '../../src/client';
+import { dataConverterFromEnv, fetchDecodedHistory } from '../../src/codec';
+import { liveHistories } from '../../src/history-source';
+import { LlmError, type LlmClient } from '../../src/llm/types';
+import { collectHistories } from '../../src/replay/collect';
+import { replayRecorded } from '../../src/replay/replay';
 import { temporalCliPath } from '../../src/server/temporal-cli';
+import { bundleWorkflows, createStepHrlWorker } from '../../src/worker';
 import { subtaskWorkflowId } from '../../src/workflows';
-import { connectTestTemporal, queueFor, testAddress } from '../support/temporal';
+import { connectTestTemporal, queueFor, sharedBundle, testAddress, withWorker } from '../support/temporal';
 import { cleanEnv, ensureBuilt, runCli, spawnCli } from './cli-harness';
 
 /** Part of the builtin task's description: it is in every prompt and observation of the episode. */
 const PHRASE = 'the brass key is hidden somewhere in the house';
 const KEY_ENV = { STEP_HRL_CODEC_KEY_ID: 'test-key-1', STEP_HRL_CODEC_KEY: randomBytes(32).toString('base64') };
 const stamp = `${process.pid}-${Date.now()}`;
+/** The codec server's bearer token (STEP_HRL_CODEC_SERVER_TOKEN). */
+const SERVER_TOKEN = randomBytes(32).toString('hex');
 const RUN = ['run', '--llm', 'expert', '--env', 'builtin', '--task', 'find-key-open-chest', '--variation', '4'];
 
 interface JsonPayload {
@@ -29,7 +44,7 @@ interface JsonPayload {
  * them; through a codec server when `codecEndpoint` is given (the CLI's `--codec-endpoint`).
  */
 function rawHistories(episodeId: string, codecEndpoint?: string): unknown[] {
-  const codec = codecEndpoint ? ['--codec-endpoint', codecEndpoint] : [];
+  const codec = codecEndpoint ? ['--codec-endpoint', codecEndpoint, '--codec-auth', `Bearer ${SERVER_TOKEN}`] : [];
   const args = ['--address', testAddress(), '--output', 'json', ...codec];
   const show = (id: string): unknown =>
     JSON.parse(
@@ -152,17 +167,28 @@ test('`show` of an episode whose memo is encrypted names the missing key (not "n
   }
 });
 
-test('the codec server decrypts payloads of the raw history over HTTP (with CORS for the UI)', async () => {
-  const server = spawnCli(['codec-server', '--port', '0', '--cors-origin', 'http://localhost:8233'], env(KEY_ENV));
+test('the codec server decrypts payloads of the raw history over HTTP for the token (with CORS for the UI)', async () => {
+  const server = spawnCli(
+    ['codec-server', '--port', '0', '--cors-origin', 'http://localhost:8233'],
+    env({ ...KEY_ENV, STEP_HRL_CODEC_SERVER_TOKEN: SERVER_TOKEN }),
+  );
+  const auth = { Authorization: `Bearer ${SERVER_TOKEN}` };
   try {
     await server.waitForOutput(/codec server at http:\/\/\S+/, 30_000);
     const url = /codec server at (http:\/\/\S+)/.exec(server.output())![1];
     const encrypted = rawHistories(encryptedId).flatMap((h) => payloadsOf(h));
     const sealed = encrypted.filter((p) => b64(p.metadata.encoding) === 'binary/encrypted');
 
+    const refused = await fetch(`${url}/decode`, { method: 'POST', body: JSON.stringify({ payloads: sealed }) });
+    expect(refused.status).toBe(401);
     const response = await fetch(`${url}/decode`, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json', 'X-Namespace': 'default', Origin: 'http://localhost:8233' },
+      headers: {
+        'Content-Type': 'application/json',
+        'X-Namespace': 'default',
+        Origin: 'http://localhost:8233',
+        ...auth,
+      },
       body: JSON.stringify({ payloads: sealed }),
     });
     expect(response.status).toBe(200);
@@ -189,16 +215,21 @@ test('the codec server decrypts payloads of the raw history over HTTP (with CORS
       data: Buffer.from('"hi"').toString('base64'),
     };
     const enc = (await (
-      await fetch(`${url}/encode`, { method: 'POST', body: JSON.stringify({ payloads: [plainPayload] }) })
+      await fetch(`${url}/encode`, {
+        method: 'POST',
+        headers: auth,
+        body: JSON.stringify({ payloads: [plainPayload] }),
+      })
     ).json()) as { payloads: JsonPayload[] };
     expect(b64(enc.payloads[0].metadata['encryption-key-id'])).toBe('test-key-1');
-    const bad = await fetch(`${url}/decode`, { method: 'POST', body: 'not json' });
+    const bad = await fetch(`${url}/decode`, { method: 'POST', headers: auth, body: 'not json' });
     expect(bad.status).toBe(400);
   } finally {
     server.child.kill('SIGINT');
     expect((await server.exited).code).toBe(0);
   }
   expect(server.output()).not.toContain(KEY_ENV.STEP_HRL_CODEC_KEY);
+  expect(server.output()).not.toContain(SERVER_TOKEN);
 });
 
 test('a bad key fails the command at once, naming the variable and the fix', async () => {
@@ -216,4 +247,121 @@ test('a bad key fails the command at once, naming the variable and the fix', asy
   expect(noKey.stderr.trim()).toMatch(
     /^Error: no encryption key is set; set STEP_HRL_CODEC_KEY_ID and STEP_HRL_CODEC_KEY/,
   );
+  const noToken = await runCli(['codec-server', '--port', '0'], env(KEY_ENV), 30_000);
+  expect(noToken.code).toBe(1);
+  expect(noToken.stderr.trim()).toMatch(
+    /^Error: the codec server needs a bearer token: set STEP_HRL_CODEC_SERVER_TOKEN \(make one with `openssl rand -hex 32`\) or pass --token-file <file>; --insecure-no-auth serves without one/,
+  );
+});
+
+/** A marker that only a failure message carries: it must never be readable on the server. */
+const FAIL_MARKER = `leaky-config-${randomBytes(6).toString('hex')}`;
+const LLM_MARKER = `provider-body-${randomBytes(6).toString('hex')}`;
+
+/** Every `message` string in a (decoded) history: failure messages, causes included. */
+function messagesIn(node: unknown, out: string[] = []): string[] {
+  if (typeof node !== 'object' || node === null || ArrayBuffer.isView(node)) return out;
+  for (const [key, value] of Object.entries(node)) {
+    if (key === 'message' && typeof value === 'string') out.push(value);
+    else messagesIn(value, out);
+  }
+  return out;
+}
+
+test('failure messages are encrypted on the server; show, the decoded history, archive and replay see them', async () => {
+  const keyed = dataConverterFromEnv(KEY_ENV);
+  const t = await connectTestTemporal({ dataConverter: keyed });
+  const taskQueue = queueFor('codec-failures');
+  const configFailId = `codec-fail-config-${stamp}`;
+  const llmFailId = `codec-fail-llm-${stamp}`;
+  // The model endpoint answers an error whose body would be recorded as the activity's failure message.
+  const llm: LlmClient = {
+    modelId: 'failing',
+    complete: () => Promise.reject(new LlmError(`endpoint said 400: ${LLM_MARKER}`, false)),
+  };
+  try {
+    // A worker with the key needs a bundle built for its data converter (workflow failures are converted in it).
+    await expect(
+      createStepHrlWorker({
+        connection: t.nativeConnection,
+        namespace: 'default',
+        taskQueue,
+        llm,
+        envFactory: () => {
+          throw new Error('unused');
+        },
+        dataConverter: keyed,
+        workflowBundle: await sharedBundle(),
+      }),
+    ).rejects.toThrow(/bundle was built without the encrypting failure converter.*bundleWorkflows\(dataConverter\)/);
+
+    const workflowBundle = await bundleWorkflows(keyed);
+    const [configFailure, llmResult] = await withWorker(
+      t,
+      { taskQueue, llm, dataConverter: keyed, workflowBundle },
+      () =>
+        Promise.all([
+          startEpisode(t.client, {
+            episodeId: configFailId,
+            taskQueue,
+            config: { spec: { env: 'builtin', task: 'find-key-open-chest', variation: 4 }, obs: FAIL_MARKER as never },
+          }).then((h) =>
+            h.result().then(
+              () => undefined,
+              (err: unknown) => err as Error,
+            ),
+          ),
+          startEpisode(t.client, {
+            episodeId: llmFailId,
+            taskQueue,
+            config: { spec: { env: 'builtin', task: 'find-key-open-chest', variation: 4 } },
+          }).then((h) => h.result()),
+        ]),
+    );
+    // The client gets the real messages back (the SDK decodes the encoded attributes).
+    expect((configFailure as Error & { cause?: Error }).cause?.message).toMatch(
+      new RegExp(`^invalid episode config: obs must be one of .*${FAIL_MARKER}`),
+    );
+    // ... and so did the workflow, which recorded the activity's failure message in its (encrypted) result.
+    expect(llmResult).toMatchObject({ status: 'llm-error', error: expect.stringContaining(LLM_MARKER) });
+
+    // What `temporal workflow show` (and anyone reading the server's store) sees: no message in clear.
+    for (const [id, marker] of [
+      [configFailId, FAIL_MARKER],
+      [llmFailId, LLM_MARKER],
+    ]) {
+      const raw = rawHistories(id);
+      expect(readableText(raw)).not.toContain(marker);
+      expect(JSON.stringify(raw)).toContain('Encoded failure');
+    }
+
+    // step-hrl's own readers decode them back.
+    const decoded = await fetchDecodedHistory(t.client, configFailId);
+    const failed = decoded.events!.at(-1)!.workflowExecutionFailedEventAttributes!.failure!;
+    expect(failed.message).toContain(FAIL_MARKER);
+    expect(failed.stackTrace).toMatch(new RegExp(`^ApplicationFailure: invalid episode config: .*${FAIL_MARKER}`)); // the stack repeats the message
+    expect(failed.encodedAttributes ?? undefined).toBeUndefined();
+    const llmHistories = (await collectHistories(liveHistories(t.client), llmFailId)).histories;
+    const llmMessages = llmHistories.flatMap((h) => messagesIn(h.history));
+    expect(llmMessages.some((m) => m.includes(LLM_MARKER))).toBe(true);
+    expect(llmMessages).not.toContain('Encoded failure');
+
+    const shown = await runCli(['show', configFailId], env(KEY_ENV), 60_000);
+    expect({ code: shown.code, stderr: shown.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(shown.stdout).toMatch(new RegExp(`failed: InvalidEpisodeConfig: invalid episode config: .*${FAIL_MARKER}`));
+    const shownLlm = await runCli(['show', llmFailId], env(KEY_ENV), 60_000);
+    expect(shownLlm.stdout).toContain(LLM_MARKER);
+
+    // An archive holds the decoded record, real messages included; both histories replay.
+    const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'step-hrl-codec-archive-')), 'bundle');
+    await writeArchive(liveHistories(t.client), configFailId, dir, {
+      writeExport: (source, ids, write) => writeExport(source, ids, write, { namespace: 'default', skipMissing: true }),
+    });
+    expect((await archivedRun(archiveHistories(dir), configFailId))?.failure).toContain(FAIL_MARKER);
+    const recorded = [...(await collectHistories(liveHistories(t.client), configFailId)).histories, ...llmHistories];
+    const replayed = await replayRecorded(recorded, await sharedBundle());
+    expect(replayed.results.filter((r) => !r.ok)).toEqual([]);
+  } finally {
+    await t.close();
+  }
 });
