@@ -13,6 +13,7 @@ import {
   createLivenessActivities,
   createPolicyActivities,
   heartbeatWhileRunning,
+  HEARTBEAT_THROTTLE_MS,
   livenessQueue,
   type CallCounter,
   type EnvCounters,
@@ -38,11 +39,13 @@ export const DEFAULT_WORKER_SLOTS = {
 } as const;
 
 /**
- * How long a workflow task waits on a (possibly dead) worker's sticky queue before any worker may
- * take it. Short, so a new worker continues an episode within seconds of a kill -9; the price under
- * load is only an occasional replay from history on another worker.
+ * How long a workflow task waits on its worker's sticky queue before any worker may take it (and
+ * replay the whole history to run it). The SDK's default: a loaded worker whose workflow task
+ * slots are busy for a few seconds keeps its cached workflows (3 s sent those tasks to other
+ * workers, which replayed the whole history each time); a worker killed with -9 costs at most this
+ * long before another worker continues its episodes.
  */
-export const STICKY_QUEUE_TIMEOUT = '3s';
+export const STICKY_QUEUE_TIMEOUT = '10s';
 
 /** Options of {@link createStepHrlWorker}. */
 export interface StepHrlWorkerOptions {
@@ -170,7 +173,10 @@ export async function createStepHrlWorker(options: StepHrlWorkerOptions): Promis
     envQueue,
     counters: options.counters?.env,
   });
+  // Every activity heartbeats progress (interceptor); the capped throttle leaves each heartbeat
+  // timeout (HEARTBEAT_TIMEOUT_MS) several heartbeats of margin.
   const interceptors = { activity: [heartbeatWhileRunning] };
+  const maxHeartbeatThrottleInterval = HEARTBEAT_THROTTLE_MS;
   const workers: Worker[] = [];
   let stopped: Error | undefined;
   let rejectStopped: (err: Error) => void = () => undefined;
@@ -198,6 +204,7 @@ export async function createStepHrlWorker(options: StepHrlWorkerOptions): Promis
       acquireEnvQueue: envActivities.acquireEnvQueue,
     },
     interceptors,
+    maxHeartbeatThrottleInterval,
     maxConcurrentActivityTaskExecutions: options.maxConcurrentLlmCalls ?? DEFAULT_WORKER_SLOTS.maxConcurrentLlmCalls,
     maxConcurrentWorkflowTaskExecutions:
       options.maxConcurrentWorkflowTasks ?? DEFAULT_WORKER_SLOTS.maxConcurrentWorkflowTasks,
@@ -211,6 +218,7 @@ export async function createStepHrlWorker(options: StepHrlWorkerOptions): Promis
     taskQueue: envQueue,
     activities: envActivities,
     interceptors,
+    maxHeartbeatThrottleInterval,
     maxConcurrentActivityTaskExecutions:
       options.maxConcurrentEnvActivities ?? DEFAULT_WORKER_SLOTS.maxConcurrentEnvActivities,
   });

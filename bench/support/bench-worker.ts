@@ -9,7 +9,7 @@ import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/wo
 import { EnvProvider } from '../../src/envs/factory';
 import { loadOpenAiConfigFromEnv } from '../../src/llm/config';
 import { OpenAiLlmClient } from '../../src/llm/openai-client';
-import { createStepHrlWorker, type WorkerTuning } from '../../src/worker';
+import { createStepHrlWorker, STICKY_QUEUE_TIMEOUT, type WorkerTuning } from '../../src/worker';
 import { createFloorActivities } from './floor-activities';
 
 /** What the bench passes to its worker process. */
@@ -50,7 +50,7 @@ async function main(): Promise<void> {
     activities: createFloorActivities(floorEnvQueue),
     maxConcurrentActivityTaskExecutions: config.llmSlots,
     maxConcurrentWorkflowTaskExecutions: config.workflowTaskSlots,
-    stickyQueueScheduleToStartTimeout: stickyQueueScheduleToStartTimeout ?? '3s',
+    stickyQueueScheduleToStartTimeout: stickyQueueScheduleToStartTimeout ?? STICKY_QUEUE_TIMEOUT,
     ...pollers,
   });
   const floorEnv = await Worker.create({

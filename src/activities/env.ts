@@ -6,6 +6,9 @@
  * attempt re-sends the same index (the env server answers it from its idempotency store), and a
  * different action at a used index is `EnvDivergence`. A worker that does not hold the session
  * (restarted, env server lost) fails with `SessionLost`, and the workflow re-drives a fresh session.
+ * Sessions and step counters idle longer than the env server's session TTL are dropped (see
+ * {@link envSessionTtlSeconds}): an episode that never closed its session (terminated, or its close
+ * ran on another worker) would otherwise keep them in this worker's memory for good.
  */
 import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
@@ -37,6 +40,8 @@ interface SentStep {
 interface Session {
   env: TextEnv;
   spec: EnvSpec;
+  /** Calls using the session right now: a session inside a call is never dropped as idle. */
+  inUse: number;
   /** Steps sent to this session since its reset, by index (started, not necessarily answered). */
   steps: SentStep[];
   /** Indices whose application this session has confirmed (each counted once in `counters.applied`). */
@@ -49,24 +54,115 @@ export function observationHash(observation: Observation): string {
   return createHash('sha256').update(content).digest('hex').slice(0, 16);
 }
 
-/** Builds the env activities of one worker. `envQueue` is this worker's own queue. */
-export function createEnvActivities(options: { envFactory: EnvFactory; envQueue: string; counters?: EnvCounters }) {
+/** The env server's session TTL variable (`--session-ttl-seconds` there); the worker reads the same one. */
+export const ENV_SESSION_TTL_VAR = 'STEP_HRL_ENV_SESSION_TTL_S';
+
+/**
+ * The env server's default session TTL (`DEFAULT_TTL_S` in `envserver/`, 2 h: above the default
+ * 30 min LLM outage budget, so a session idle through an outage is kept); a test pins the pair.
+ */
+export const DEFAULT_ENV_SESSION_TTL_SECONDS = 2 * 60 * 60;
+
+/**
+ * The idle session TTL in seconds, read as the env server reads it: {@link ENV_SESSION_TTL_VAR},
+ * unset or empty for {@link DEFAULT_ENV_SESSION_TTL_SECONDS}, 0 for never.
+ * @throws Error naming the variable when it is not a number of seconds >= 0
+ */
+export function envSessionTtlSeconds(env: Record<string, string | undefined> = process.env): number {
+  const raw = env[ENV_SESSION_TTL_VAR];
+  if (!raw) return DEFAULT_ENV_SESSION_TTL_SECONDS;
+  const seconds = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(seconds) || seconds < 0) {
+    throw new Error(
+      `${ENV_SESSION_TTL_VAR}=${JSON.stringify(raw)} is not a number of seconds >= 0; set e.g. ${ENV_SESSION_TTL_VAR}=1800`,
+    );
+  }
+  return seconds;
+}
+
+/** Options of {@link createEnvActivities}. */
+export interface EnvActivitiesOptions {
+  envFactory: EnvFactory;
+  /** This worker's own env queue. */
+  envQueue: string;
+  counters?: EnvCounters;
+  /**
+   * Sessions and step counters of an episode untouched for longer are dropped (the session closed
+   * quietly); 0 keeps them until closed. @default {@link envSessionTtlSeconds}() x 1000, the env server's
+   */
+  sessionTtlMs?: number;
+  /** Clock, in ms (tests). @default Date.now */
+  now?: () => number;
+}
+
+/** Builds the env activities of one worker. */
+export function createEnvActivities(options: EnvActivitiesOptions) {
   const sessions = new Map<string, Session>();
   const counters = options.counters ?? {
     applied: new Map(),
     redriveSteps: 0,
     redrives: 0,
   };
+  const now = options.now ?? Date.now;
+  const ttlMs = options.sessionTtlMs ?? envSessionTtlSeconds() * 1000;
+  /** When each episode last used this worker (its session or its counters), in `now()` ms. */
+  const lastUsed = new Map<string, number>();
+  // Sweeps as often as the env server's reaper: a quarter of the TTL, at most every 30 s.
+  const sweepEveryMs = Math.min(ttlMs / 4, 30_000);
+  let lastSweep = now();
+
+  /** Marks the episode used now, first dropping every episode idle longer than the TTL. */
+  function touch(episodeId: string): void {
+    sweepIfDue();
+    lastUsed.set(episodeId, now());
+  }
+
+  function sweepIfDue(): void {
+    const at = now();
+    if (ttlMs <= 0 || at - lastSweep < sweepEveryMs) return;
+    lastSweep = at;
+    dropIdle(at);
+  }
+
+  function dropIdle(at: number): void {
+    const idle = new Set<string>();
+    for (const [episodeId, used] of lastUsed) {
+      if (at - used <= ttlMs || (sessions.get(episodeId)?.inUse ?? 0) > 0) continue;
+      idle.add(episodeId);
+      lastUsed.delete(episodeId);
+      const session = sessions.get(episodeId);
+      sessions.delete(episodeId);
+      // The env server's reaper has (or is about to have) closed it too: a failed close is expected.
+      if (session) void closeQuietly(episodeId, session.env, { expected: true });
+    }
+    if (idle.size === 0) return;
+    for (const key of counters.applied.keys()) {
+      if (idle.has(key.slice(0, key.lastIndexOf('#')))) counters.applied.delete(key);
+    }
+  }
+
+  /** Runs `call` with `session` marked in use, so that it is not dropped as idle meanwhile. */
+  async function using<T>(episodeId: string, session: Session, call: () => Promise<T>): Promise<T> {
+    session.inUse += 1;
+    try {
+      return await call();
+    } finally {
+      session.inUse -= 1;
+      lastUsed.set(episodeId, now());
+    }
+  }
 
   async function open(episodeId: string, spec: EnvSpec): Promise<{ session: Session; reset: EnvResetOutput }> {
+    touch(episodeId);
     const previous = sessions.get(episodeId);
     sessions.delete(episodeId);
     if (previous) await closeQuietly(episodeId, previous.env);
     const env = await options.envFactory(spec);
     // Keyed by episode: a reset retried after this worker died is answered from the session it made.
-    const reset = await wrap(() => env.reset(spec, { signal: cancellationSignal(), key: episodeId }));
-    const session: Session = { env, spec, steps: [], confirmed: new Set() };
+    const reset = await wrap(() => env.reset(spec, { signal: cancellationSignal(), key: episodeId }), 'reset');
+    const session: Session = { env, spec, inUse: 0, steps: [], confirmed: new Set() };
     sessions.set(episodeId, session);
+    lastUsed.set(episodeId, now());
     const versions = (await env.versions?.()) ?? {};
     return { session, reset: { ...reset, obsHash: observationHash(reset.observation), versions } };
   }
@@ -74,6 +170,7 @@ export function createEnvActivities(options: { envFactory: EnvFactory; envQueue:
   return {
     /** Runs on the shared queue; answers with the queue of the worker that will own the session. */
     async acquireEnvQueue(): Promise<string> {
+      sweepIfDue(); // also on the shared queue, so a worker whose env queue went quiet still sweeps
       return options.envQueue;
     },
 
@@ -85,6 +182,7 @@ export function createEnvActivities(options: { envFactory: EnvFactory; envQueue:
     /** Applies step `stepIndex` exactly once (see the module comment). */
     async envStep(input: { episodeId: string; stepIndex: number; action: string }): Promise<EnvStepOutput> {
       const { episodeId, stepIndex } = input;
+      touch(episodeId);
       const session = sessions.get(episodeId);
       if (!session) {
         throw ApplicationFailure.create({
@@ -93,7 +191,7 @@ export function createEnvActivities(options: { envFactory: EnvFactory; envQueue:
           message: `episode ${episodeId}: this worker holds no env session at step ${stepIndex}; re-drive needed`,
         });
       }
-      const output = await wrap(() => stepOnce(session, input));
+      const output = await using(episodeId, session, () => wrap(() => stepOnce(session, input), `step ${stepIndex}`));
       if (!session.confirmed.has(stepIndex)) {
         session.confirmed.add(stepIndex);
         const key = `${episodeId}#${stepIndex}`;
@@ -111,7 +209,10 @@ export function createEnvActivities(options: { envFactory: EnvFactory; envQueue:
       const { session, reset } = await open(input.episodeId, input.spec);
       if (reset.obsHash !== input.resetObsHash) throw divergence(input.episodeId, -1);
       for (const [index, step] of input.steps.entries()) {
-        const result = await wrap(() => send(session, index, step.action).result);
+        const doing = `re-drive step ${index + 1} of ${input.steps.length}`;
+        const result = await using(input.episodeId, session, () =>
+          wrap(() => send(session, index, step.action).result, doing),
+        );
         session.confirmed.add(index); // a replay, not an application of the agent's step
         counters.redriveSteps += 1;
         if (result.obsHash !== step.obsHash) throw divergence(input.episodeId, index);
@@ -125,6 +226,7 @@ export function createEnvActivities(options: { envFactory: EnvFactory; envQueue:
      * (the env server's idle TTL closes anything a failed close leaves behind).
      */
     async envClose(input: { episodeId: string }): Promise<void> {
+      touch(input.episodeId);
       const session = sessions.get(input.episodeId);
       sessions.delete(input.episodeId);
       if (session) await closeQuietly(input.episodeId, session.env);
@@ -201,10 +303,11 @@ function untilCancelled<T>(promise: Promise<T>): Promise<T> {
   });
 }
 
-async function closeQuietly(episodeId: string, env: TextEnv): Promise<void> {
+async function closeQuietly(episodeId: string, env: TextEnv, options: { expected?: boolean } = {}): Promise<void> {
   try {
     await env.close();
   } catch (err) {
+    if (options.expected) return;
     const message = `episode ${episodeId}: closing the env session failed (${(err as Error).message}); the env server's session TTL frees it`;
     try {
       Context.current().log.warn(message);
@@ -231,10 +334,13 @@ function divergence(episodeId: string, stepIndex: number): ApplicationFailure {
   });
 }
 
-/** Env errors become typed failures; bad input is not retried, an unavailable server is. */
-async function wrap<T>(call: () => Promise<T>): Promise<T> {
+/**
+ * Env errors become typed failures; bad input is not retried, an unavailable server is. `doing`
+ * goes into the heartbeats meanwhile.
+ */
+async function wrap<T>(call: () => Promise<T>, doing: string): Promise<T> {
   try {
-    return await withHeartbeat(call);
+    return await withHeartbeat(call, doing);
   } catch (err) {
     if (err instanceof EnvError) {
       const retryable = err.code === 'EnvUnavailable';

@@ -6,7 +6,8 @@ import type { createPolicyActivities } from './policy';
 export { createEnvActivities, observationHash, type EnvFactory, type EnvCounters } from './env';
 export { createLivenessActivities, livenessQueue } from './liveness';
 export { createPolicyActivities, type CallCounter } from './policy';
-export { heartbeatWhileRunning, HEARTBEAT_EVERY_MS } from './heartbeat-interceptor';
+export { heartbeatWhileRunning } from './heartbeat-interceptor';
+export { HEARTBEAT_EVERY_MS, HEARTBEAT_THROTTLE_MS, HEARTBEAT_TIMEOUT_MS } from './types';
 
 /** Every activity a step-hrl worker registers. */
 export type StepHrlActivities = ReturnType<typeof createPolicyActivities> &

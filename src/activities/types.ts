@@ -11,6 +11,36 @@ import type { TokenUsage } from '../llm/types';
 /** The core's prompt vocabulary, re-exported so activity code can keep importing it from here. */
 export type { PolicyCallInput, PromptProfile };
 
+/** Input of `callPolicy`: one call, and how long it may wait out an outage. */
+export interface PolicyActivityInput extends PolicyCallInput {
+  /**
+   * The episode's `llmOutageBudgetSeconds`: a retryable failure once this many seconds have passed
+   * since the call's first attempt was scheduled ends the call ({@link LLM_OUTAGE_BUDGET_EXCEEDED}).
+   * Absent in calls scheduled before the budget was time: their retry policy bounds them.
+   */
+  outageBudgetSeconds?: number;
+}
+
+/** Failure type of a policy call still failing when its outage budget ran out (non-retryable). */
+export const LLM_OUTAGE_BUDGET_EXCEEDED = 'LlmOutageBudgetExceeded';
+
+/** Period of the heartbeats every running activity sends (worker interceptor). */
+export const HEARTBEAT_EVERY_MS = 1000;
+
+/**
+ * The worker's `maxHeartbeatThrottleInterval`: the SDK sends at most one heartbeat per
+ * min(0.8 x heartbeat timeout, this), so without the cap a 5 s timeout meant one every 4 s and a
+ * stall of a second failed a live attempt.
+ */
+export const HEARTBEAT_THROTTLE_MS = 2000;
+
+/**
+ * Heartbeat timeout of every heartbeating activity: several throttled heartbeats, so a worker
+ * stalled for a few seconds (GC, a busy event loop) is not taken for dead, and a killed one is
+ * still noticed within seconds.
+ */
+export const HEARTBEAT_TIMEOUT_MS = 10_000;
+
 /** The model's reply, parsed and validated for the role and profile (never throws on bad output). */
 export interface PolicyCallResult {
   text: string;

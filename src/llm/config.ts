@@ -29,13 +29,20 @@ export interface RoleConfig {
   maxTokens?: number;
 }
 
+/**
+ * Default per-request timeout (`STEP_HRL_LLM_TIMEOUT_MS`). The policy activity's start-to-close
+ * (`POLICY_ATTEMPT_TIMEOUT_SECONDS`) is twice it, so the client's own timeout ends a hung attempt
+ * with its message and the outage budget check; a test pins the pair.
+ */
+export const DEFAULT_LLM_TIMEOUT_MS = 120_000;
+
 /** Full config of an {@link OpenAiLlmClient}: one {@link RoleConfig} per policy role. */
 export interface OpenAiClientConfig {
   roles: Record<PolicyRole, RoleConfig>;
   /**
    * Per-request timeout in milliseconds; a hung server becomes a retryable error after it.
-   * Keep it below the activity's `startToCloseTimeout`.
-   * @default 120000
+   * Keep it below the policy activity's start-to-close (240 s), which is twice the default.
+   * @default {@link DEFAULT_LLM_TIMEOUT_MS}
    */
   timeoutMs: number;
 }
@@ -167,7 +174,7 @@ export function loadOpenAiConfigFromEnv(env: Env = process.env): OpenAiClientCon
   const timeout = pick(env, ['STEP_HRL_LLM_TIMEOUT_MS']);
   const timeoutMs = timeout
     ? parseVar(timeoutSchema, timeout.name, timeout.value, 'a positive integer number of milliseconds')
-    : 120_000;
+    : DEFAULT_LLM_TIMEOUT_MS;
   return { roles, timeoutMs };
 }
 

@@ -10,6 +10,22 @@ export const DEFAULT_MAX_TOKENS = 64;
 export const DEFAULT_TEMPERATURE = 0;
 
 /**
+ * Longest wait a server's Retry-After may impose before the next attempt: a rate-limit window (a
+ * minute) is honoured, but one header can neither park a call for hours nor push its retry past
+ * the policy call's schedule-to-close backstop (outage budget + 270 s).
+ */
+export const MAX_RETRY_AFTER_SECONDS = 60;
+
+/**
+ * The delay before the next attempt for a server's Retry-After of `seconds`: at most
+ * {@link MAX_RETRY_AFTER_SECONDS}; undefined (the policy's backoff) when absent, negative or NaN.
+ */
+export function clampRetryAfterSeconds(seconds: number | undefined): number | undefined {
+  if (seconds === undefined || Number.isNaN(seconds) || seconds < 0) return undefined;
+  return Math.min(seconds, MAX_RETRY_AFTER_SECONDS);
+}
+
+/**
  * Throws a non-retryable {@link LlmError} unless exactly one of `prompt` / `messages` is set:
  * a retry cannot fix a malformed request.
  */

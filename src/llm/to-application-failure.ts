@@ -5,22 +5,27 @@
  * the activity at once. Activity-side only (imports `@temporalio/common`, never workflow code).
  */
 import { ApplicationFailure } from '@temporalio/common';
+import { clampRetryAfterSeconds } from './request-utils';
 import { LlmError } from './types';
 
 /**
  * The `ApplicationFailure` for `err`: `type` is the error's name (e.g. `LlmTransientError`,
  * `LlmConfigError`, `CacheMissError`) for `nonRetryableErrorTypes` to match, `nonRetryable` is
- * `!err.retryable`, and a Retry-After becomes `nextRetryDelay` (rounded up to whole ms; still
- * bounded by the policy's outage budget, `llmOutageBudgetSeconds`). Details carry `{ retryAfterSeconds }` when known.
+ * `!err.retryable`, and a Retry-After becomes `nextRetryDelay`, clamped to
+ * `MAX_RETRY_AFTER_SECONDS` and rounded up to whole ms (the outage budget, `llmOutageBudgetSeconds`,
+ * still ends the call). Details carry the server's `{ retryAfterSeconds }` when known.
  */
 export function llmErrorToApplicationFailure(err: LlmError): ApplicationFailure {
   const retryAfter = err.retryAfterSeconds;
-  const hasDelay = err.retryable && retryAfter !== undefined && Number.isFinite(retryAfter) && retryAfter >= 0;
+  const delay = err.retryable ? clampRetryAfterSeconds(retryAfter) : undefined;
   return ApplicationFailure.create({
     message: err.message,
     type: err.name,
     nonRetryable: !err.retryable,
-    ...(hasDelay && { nextRetryDelay: Math.ceil(retryAfter * 1000), details: [{ retryAfterSeconds: retryAfter }] }),
+    ...(delay !== undefined && {
+      nextRetryDelay: Math.ceil(delay * 1000),
+      details: [{ retryAfterSeconds: retryAfter }],
+    }),
   });
 }
 

@@ -5,7 +5,7 @@
  * failing the workflow. Workflow code.
  */
 import { ActivityFailure, ApplicationFailure, patched, TimeoutFailure } from '@temporalio/workflow';
-import type { PolicyCallInput } from '../activities/types';
+import { LLM_OUTAGE_BUDGET_EXCEEDED, type PolicyCallInput } from '../activities/types';
 import type { EpisodeConfig } from '../agent/config';
 import { decide, type Decision } from './policy-call';
 
@@ -44,8 +44,10 @@ export function isLlmStop(answer: Decision | LlmStop): answer is LlmStop {
 export function llmFailureMessage(err: unknown, budgetSeconds: number): string | undefined {
   if (!(err instanceof ActivityFailure) || err.activityType !== 'callPolicy') return undefined;
   const cause = err.cause;
-  // Out of budget: the attempts that fit in it are spent (current proxies), or the next attempt
-  // would pass schedule-to-close / an attempt ran past it (proxies recorded before that change).
+  // Out of budget, as the activity found it: its message names the budget and the last error.
+  if (cause instanceof ApplicationFailure && cause.type === LLM_OUTAGE_BUDGET_EXCEEDED) return cause.message;
+  // Out of budget by the backstop: the next attempt would pass schedule-to-close or an attempt ran
+  // past it; or, in histories from when the budget was an attempt count, the attempts are spent.
   const outOfBudget =
     err.retryState === 'MAXIMUM_ATTEMPTS_REACHED' ||
     err.retryState === 'TIMEOUT' ||

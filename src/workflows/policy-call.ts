@@ -6,7 +6,8 @@ import type { PolicyCallInput } from '../activities/types';
 import type { PolicyOutput } from '../agent/schemas';
 import type { CallRecord } from '../agent/records';
 import { buildRepairCall, promptChars } from '../agent/prompts';
-import { policy, policyFor } from './proxies';
+import { DEFAULT_EPISODE_CONFIG } from '../agent/config';
+import { policyFor } from './proxies';
 
 /** A decision and the record of how it was obtained. */
 export interface Decision {
@@ -21,15 +22,16 @@ export interface Decision {
 
 /**
  * Calls the policy, repairing unparseable replies up to `repairAttempts` times. Each call may wait
- * out an endpoint outage for `outageBudgetSeconds` (default: the config default); past it, or on a
- * non-retryable error, the `ActivityFailure` is thrown (see {@link llmFailureMessage}).
+ * out an endpoint outage for `outageBudgetSeconds` (default: the config default), which the call
+ * carries so that the activity checks it; past it, or on a non-retryable error, the
+ * `ActivityFailure` is thrown (see {@link llmFailureMessage}).
  */
 export async function decide(
   call: PolicyCallInput,
   repairAttempts: number,
-  outageBudgetSeconds?: number,
+  outageBudgetSeconds = DEFAULT_EPISODE_CONFIG.llmOutageBudgetSeconds,
 ): Promise<Decision> {
-  const llm = outageBudgetSeconds === undefined ? policy : policyFor(outageBudgetSeconds);
+  const llm = policyFor(outageBudgetSeconds);
   const record: CallRecord = {
     role: call.role,
     model: '',
@@ -52,7 +54,7 @@ export async function decide(
   let current = call;
   let spentTokens = 0;
   for (let attempt = 0; ; attempt++) {
-    const result = await llm.callPolicy(current);
+    const result = await llm.callPolicy({ ...current, outageBudgetSeconds });
     record.model = result.model;
     record.tokens.prompt += result.usage.promptTokens;
     record.tokens.completion += result.usage.completionTokens;

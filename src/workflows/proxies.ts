@@ -2,10 +2,9 @@
  * Activity proxies with timeouts and retry policies set once. Policy calls run on the shared queue;
  * env calls on the queue of the worker that owns the session (session pinning).
  */
-import { ActivityCancellationType, proxyActivities } from '@temporalio/workflow';
+import { ActivityCancellationType, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
 import type { StepHrlActivities } from '../activities';
-import { ENV_DIVERGENCE, livenessQueue, SESSION_LOST } from '../activities/types';
-import { DEFAULT_EPISODE_CONFIG } from '../agent/config';
+import { ENV_DIVERGENCE, HEARTBEAT_TIMEOUT_MS, livenessQueue, SESSION_LOST } from '../activities/types';
 
 /** Policy activities whose types fail a call at once: a retry cannot fix them. */
 export const NON_RETRYABLE_POLICY_ERRORS = ['LlmConfigError', 'CacheMissError', 'UnmatchedPromptError'];
@@ -17,58 +16,60 @@ export const POLICY_MAX_RETRY_INTERVAL = '30s';
 const POLICY_MAX_RETRY_SECONDS = 30;
 
 /**
- * Attempts whose backoff (1 s, doubling, capped at {@link POLICY_MAX_RETRY_SECONDS}) fits in
- * `budgetSeconds`: the outage budget as an attempt count, so time a call spends queued (behind a
- * serial model, or in Temporal's queue under load) never counts against it.
+ * Start-to-close of one policy call attempt: twice the OpenAI client's default request timeout
+ * (`DEFAULT_LLM_TIMEOUT_MS`, 120 s), so a hung server ends an attempt by the client's timeout,
+ * whose retryable error the activity checks against the outage budget; this only catches an
+ * attempt that hangs past it (an embedded model that stopped answering).
  */
-export function attemptsWithin(budgetSeconds: number): number {
-  let waited = 0;
-  let interval = 1;
-  let attempts = 1;
-  while (waited + interval <= budgetSeconds) {
-    waited += interval;
-    interval = Math.min(interval * 2, POLICY_MAX_RETRY_SECONDS);
-    attempts += 1;
-  }
-  return attempts;
-}
+export const POLICY_ATTEMPT_TIMEOUT_SECONDS = 240;
 
 /**
- * LLM calls that wait out an outage: capped exponential backoff, as many attempts as fit in
- * `outageBudgetSeconds` of backoff. A Retry-After (429) overrides the backoff for that attempt;
- * bad configuration (401/403/404/400/422, cache miss in read-only mode) fails fast. No
- * schedule-to-close: a call waiting for a slot is not failing. Liveness comes from heartbeats
- * (every second, worker interceptor), so one attempt may run as long as the budget.
+ * Schedule-to-close beyond the outage budget: room for one more backoff and one whole attempt, so
+ * the activity itself ends a call out of budget with its last error; the timeout is a backstop for
+ * attempts that cannot report (a worker dying over and over, an attempt hung past start-to-close).
  */
-export function policyFor(outageBudgetSeconds: number) {
-  return proxyActivities<StepHrlActivities>({
-    startToCloseTimeout: `${outageBudgetSeconds}s`,
-    heartbeatTimeout: '5s',
+const POLICY_BACKSTOP_SECONDS = POLICY_MAX_RETRY_SECONDS + POLICY_ATTEMPT_TIMEOUT_SECONDS;
+
+/**
+ * Options of the LLM calls that wait out an outage of up to `outageBudgetSeconds`: capped
+ * exponential backoff with no attempt limit; the budget is time since the first attempt was
+ * scheduled, checked by the activity (`callPolicy` input `outageBudgetSeconds`), with
+ * schedule-to-close as a backstop a little above it. A Retry-After (429) overrides the backoff for
+ * that attempt (clamped to a minute, `MAX_RETRY_AFTER_SECONDS`); bad configuration (401/403/404/400/422, cache miss in
+ * read-only mode) fails fast. Liveness comes from heartbeats (worker interceptor).
+ */
+export function policyOptions(outageBudgetSeconds: number): ActivityOptions {
+  return {
+    startToCloseTimeout: `${POLICY_ATTEMPT_TIMEOUT_SECONDS}s`,
+    scheduleToCloseTimeout: `${outageBudgetSeconds + POLICY_BACKSTOP_SECONDS}s`,
+    heartbeatTimeout: HEARTBEAT_TIMEOUT_MS,
     retry: {
       initialInterval: '1s',
       backoffCoefficient: 2,
       maximumInterval: POLICY_MAX_RETRY_INTERVAL,
-      maximumAttempts: attemptsWithin(outageBudgetSeconds),
       nonRetryableErrorTypes: NON_RETRYABLE_POLICY_ERRORS,
     },
-  });
+  };
 }
 
-/** Policy activities with the default outage budget (for callers without a config). */
-export const policy = policyFor(DEFAULT_EPISODE_CONFIG.llmOutageBudgetSeconds);
+/** Policy activities with {@link policyOptions} for `outageBudgetSeconds`. */
+export function policyFor(outageBudgetSeconds: number) {
+  return proxyActivities<StepHrlActivities>(policyOptions(outageBudgetSeconds));
+}
 
 /**
- * Env activities pinned to `queue`. A long wait on the queue surfaces as a schedule-to-start
- * timeout, which is not yet a lost session: `onPinnedWorker` then checks the worker's liveness.
- * Every activity heartbeats each second from its start (worker interceptor), so 5 s without one
- * means the worker died mid-call; cancellation waits for the activity to acknowledge it.
+ * Options of env activities pinned to `queue`. A long wait on the queue surfaces as a
+ * schedule-to-start timeout, which is not yet a lost session: `onPinnedWorker` then checks the
+ * worker's liveness. Every activity heartbeats each second from its start (worker interceptor), so
+ * a heartbeat timeout means the worker died mid-call; cancellation waits for the activity to
+ * acknowledge it.
  */
-export function envOn(queue: string, queueTimeoutSeconds: number) {
-  return proxyActivities<StepHrlActivities>({
+export function envOptions(queue: string, queueTimeoutSeconds: number): ActivityOptions {
+  return {
     taskQueue: queue,
     scheduleToStartTimeout: `${queueTimeoutSeconds}s`,
     startToCloseTimeout: '30 minutes',
-    heartbeatTimeout: '5s',
+    heartbeatTimeout: HEARTBEAT_TIMEOUT_MS,
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     retry: {
       // An env server that is down is waited out (capped backoff); a server this worker started is
@@ -86,7 +87,12 @@ export function envOn(queue: string, queueTimeoutSeconds: number) {
         'BadGameFileError',
       ],
     },
-  });
+  };
+}
+
+/** Env activities pinned to `queue` ({@link envOptions}). */
+export function envOn(queue: string, queueTimeoutSeconds: number) {
+  return proxyActivities<StepHrlActivities>(envOptions(queue, queueTimeoutSeconds));
 }
 
 /** Finds the env queue of a live worker (any worker polling the shared queue). */
