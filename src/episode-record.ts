@@ -15,9 +15,8 @@ import {
 } from './agent/records';
 import { decode as decodeFirst } from './history-payloads';
 import { historySourceOf, type HistorySource } from './history-source';
-import type { EpisodeInput } from './workflows/episode';
-import { expandOutcome } from './workflows/outcome-compaction';
-import type { SubtaskInput, SubtaskOutcome } from './workflows/subtask';
+import { expandOutcome } from './episode/outcome-compaction';
+import type { EpisodeInput, SubtaskInput, SubtaskOutcome } from './episode/records';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 

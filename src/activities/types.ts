@@ -91,3 +91,18 @@ export const ENV_DIVERGENCE = 'EnvDivergence';
 export function livenessQueue(envQueue: string): string {
   return `${envQueue}.alive`;
 }
+
+/**
+ * Every activity a step-hrl worker registers, as the workflows call them: declared here (no
+ * implementation imported) so workflow code depends on activity types only. The worker's
+ * implementations are checked against it (`src/activities/index.ts`).
+ */
+export interface StepHrlActivityTypes {
+  callPolicy(input: PolicyActivityInput): Promise<PolicyCallResult>;
+  acquireEnvQueue(): Promise<string>;
+  envReset(input: { episodeId: string; spec: EnvSpec }): Promise<EnvResetOutput>;
+  envStep(input: { episodeId: string; stepIndex: number; action: string }): Promise<EnvStepOutput>;
+  envRedrive(input: RedriveInput): Promise<{ replayed: number }>;
+  envClose(input: { episodeId: string }): Promise<void>;
+  pingEnvWorker(): Promise<string>;
+}

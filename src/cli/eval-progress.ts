@@ -4,8 +4,8 @@
  * JSON events with `--json`. Rates are measured by this process (since it attached).
  */
 import { SingleBar } from 'cli-progress';
-import type { EvalProgress } from '../workflows/eval';
 import type { Output } from './output';
+import type { EvalProgress } from '../episode/eval-types';
 
 /** What one progress update shows, derived from the eval's query answer. */
 export interface ProgressFigures {

@@ -16,13 +16,12 @@ import { fetchDecodedHistory } from '../codec/history';
 import { evalStartAttributes, evalStartFacts, SUMMARY_MEMO } from '../search-attributes';
 import { explainSearchAttributeError } from '../server/errors';
 import { DEFAULT_TASK_QUEUE } from '../worker';
-import type { EpisodeResult } from '../workflows/episode';
-import type { evalWorkflow } from '../workflows/eval';
-import type { ReactResult } from '../workflows/react';
 import { addOutcome, boundedState, rangesOf, type EvalState } from './eval-state';
 import { evalResultsOf, outcomeOfFailure, outcomeOfResult, type SlimOutcome } from './outcome';
 import { evalEpisodeId, planEpisodes, type EvalInput, type EvalWorkflowResult } from './records';
 import type { EvalResults } from './types';
+import type { EvalWorkflow } from '../episode/messages';
+import type { EpisodeResult, ReactResult } from '../episode/records';
 
 /** The task queue of one eval: only a process running that eval polls it. */
 export function evalTaskQueue(evalId: string): string {
@@ -51,7 +50,7 @@ export function defaultEvalId(
 
 /** What {@link startOrAttachEval} found or did. */
 export interface OpenedEval {
-  handle: WorkflowHandle<typeof evalWorkflow>;
+  handle: WorkflowHandle<EvalWorkflow>;
   /** `started`: a new eval; `attached`: it was running; `continued`: a new run after a failed one; `finished`. */
   state: 'started' | 'attached' | 'continued' | 'finished';
   /** The eval's input (the plan), as recorded. */
@@ -67,7 +66,7 @@ export async function startOrAttachEval(
   taskQueue = evalTaskQueue(evalId),
 ): Promise<OpenedEval> {
   try {
-    const handle = await client.workflow.start<typeof evalWorkflow>('evalWorkflow', {
+    const handle = await client.workflow.start<EvalWorkflow>('evalWorkflow', {
       workflowId: evalId,
       taskQueue,
       args: [input],
@@ -107,7 +106,7 @@ export async function openExistingEval(client: Client, evalId: string): Promise<
   if (status === 'COMPLETED') return { handle, state: 'finished', input, taskQueue };
   // FAILED, TERMINATED, TIMED_OUT, CANCELLED: continue from what the dead run recorded.
   const state = stateAfter(input, recordedOutcomes(events, input, evalId), description.runId);
-  const continued = await client.workflow.start<typeof evalWorkflow>('evalWorkflow', {
+  const continued = await client.workflow.start<EvalWorkflow>('evalWorkflow', {
     workflowId: evalId,
     taskQueue,
     args: [{ ...input, state }],
@@ -225,7 +224,7 @@ export async function fetchEvalResults(
 
 /** An eval's handle, description, current run's history and recorded input. @throws when it is not an eval. */
 async function describeEval(client: Client, evalId: string) {
-  const handle = client.workflow.getHandle<typeof evalWorkflow>(evalId);
+  const handle = client.workflow.getHandle<EvalWorkflow>(evalId);
   const description = await handle.describe().catch((err: unknown) => {
     if (err instanceof WorkflowNotFoundError) {
       throw new Error(`no evaluation with id ${JSON.stringify(evalId)}; start one with \`step-hrl eval\``);

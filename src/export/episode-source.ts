@@ -7,7 +7,7 @@ import type { temporal } from '@temporalio/proto';
 import { recordedConfig, type EpisodeConfig } from '../agent/config';
 import { decode as decodeFirst } from '../history-payloads';
 import type { HistorySource } from '../history-source';
-import type { EpisodeInput, EpisodeResult } from '../workflows/episode';
+import type { EpisodeInput, EpisodeResult } from '../episode/records';
 
 /** An episode's provenance, as an export records it. */
 export interface EpisodeSource {

@@ -1,15 +1,16 @@
 /**
  * An evaluation as one durable workflow: starts one episode workflow (STEP-HRL or ReAct) per
- * planned episode as a child, at most `concurrency` at a time, and counts each outcome. It
- * continues as new after `episodesPerRun` episodes (letting the running ones finish first, so no
- * child outlives the run that started it), carrying only totals and compact index sets: its input
- * stays a few KB however many episodes it plays. Per-episode outcomes stay in the runs' histories.
- * A finished episode is never started again.
+ * planned episode as a child, at most `concurrency` at a time, and counts each outcome in an
+ * {@link EvalBook} (the episode core). It continues as new after `episodesPerRun` episodes (letting
+ * the running ones finish first, so no child outlives the run that started it), carrying only
+ * totals and compact index sets: its input stays a few KB however many episodes it plays.
+ * Per-episode outcomes stay in the runs' histories. A finished episode is never started again.
  *
  * Cancellation, by Temporal (UI, `temporal workflow cancel`, `step-hrl cancel`) or by our `cancel`
  * signal or update, stops launching, cancels the running episodes (each closes its env session and
  * ends `cancelled` with its record) and waits for them before the eval returns, so the parent-close
- * policy never terminates a child mid-close.
+ * policy never terminates a child mid-close. Long-lived, so it upgrades to new builds
+ * (AUTO_UPGRADE) and guards changes to its commands with `patched()` (./patches.ts).
  */
 import {
   CancellationScope,
@@ -17,8 +18,6 @@ import {
   ChildWorkflowFailure,
   condition,
   continueAsNew,
-  defineQuery,
-  defineUpdate,
   executeChild,
   getExternalWorkflowHandle,
   isCancellation,
@@ -27,72 +26,67 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { resolveSharedConfig } from '../agent/config';
-import {
-  addIndex,
-  addOutcome,
-  boundedState,
-  compactPlan,
-  hasIndex,
-  indexesOf,
-  removeIndexes,
-  type EvalState,
-} from '../eval/eval-state';
-import { evalProgressOf, outcomeOfFailure, outcomeOfResult, type SlimOutcome } from '../eval/outcome';
+import { EvalBook } from '../episode/eval-book';
+import { evalProgressOf, outcomeOfFailure, outcomeOfResult } from '../episode/eval-outcome';
 import {
   DEFAULT_EPISODES_PER_RUN,
-  evalEpisodeId,
   planEpisodes,
   type EvalInput,
   type EvalWorkflowResult,
-} from '../eval/records';
-import type { EvalProgress } from '../eval/types';
-import { episodeStartAttributes, episodeStartFacts, StepHrlStatus, SUMMARY_MEMO } from '../search-attributes';
-import { episodeWorkflow, type EpisodeInput, type EpisodeResult } from './episode';
-import { cancelSignal } from './messages';
+} from '../episode/eval-records';
+import { compactPlan } from '../episode/eval-state';
+import { evalEpisodeId } from '../episode/ids';
+import {
+  cancelEvalUpdate,
+  cancelSignal,
+  evalProgressQuery,
+  pauseEvalUpdate,
+  resumeEvalUpdate,
+  retryFailedUpdate,
+  setConcurrencyUpdate,
+} from '../episode/messages';
+import type { EpisodeInput, EpisodeResult, ReactResult } from '../episode/records';
+import { episodeStartAttributes, episodeStartFacts, StepHrlStatus, SUMMARY_MEMO } from '../episode/search-attributes';
+import { episodeWorkflow } from './episode';
 import { childAttributesEnabled, recordEndAttributes } from './outcome-attributes';
 import { EVAL_NATIVE_CANCEL, EVAL_SEARCH_ATTRIBUTES } from './patches';
-import { reactWorkflow, type ReactResult } from './react';
+import { reactWorkflow } from './react';
 
-export { DEFAULT_EPISODES_PER_RUN, evalEpisodeId, type EvalInput, type EvalWorkflowResult } from '../eval/records';
-export type { EvalState } from '../eval/eval-state';
-export type { EvalProgress } from '../eval/types';
-
-/** Largest concurrency the `setConcurrency` update accepts. */
-export const MAX_EVAL_CONCURRENCY = 1024;
-
-/** Eval live progress. */
-export const evalProgressQuery = defineQuery<EvalProgress>('evalProgress');
-/** Stops starting new episodes (running ones go on) until {@link resumeEvalUpdate}. */
-export const pauseEvalUpdate = defineUpdate<EvalProgress>('pause');
-/** Starts new episodes again after {@link pauseEvalUpdate}. */
-export const resumeEvalUpdate = defineUpdate<EvalProgress>('resume');
-/** Ends the eval, keeping every outcome so far (the running episodes end `cancelled`). */
-export const cancelEvalUpdate = defineUpdate<EvalProgress, [reason: string]>('cancel');
-/** Changes how many episodes run at once (from the next start on). */
-export const setConcurrencyUpdate = defineUpdate<EvalProgress, [concurrency: number]>('setConcurrency');
-/** Plays the episodes whose workflow failed again; answers how many were queued. */
-export const retryFailedUpdate = defineUpdate<number>('retryFailed');
+export {
+  DEFAULT_EPISODES_PER_RUN,
+  evalEpisodeId,
+  type EvalInput,
+  type EvalWorkflowResult,
+} from '../episode/eval-records';
+export type { EvalState } from '../episode/eval-state';
+export type { EvalProgress } from '../episode/eval-types';
+export {
+  cancelEvalUpdate,
+  evalProgressQuery,
+  MAX_EVAL_CONCURRENCY,
+  pauseEvalUpdate,
+  resumeEvalUpdate,
+  retryFailedUpdate,
+  setConcurrencyUpdate,
+} from '../episode/messages';
 
 /** Runs an evaluation (see the module comment). */
 export async function evalWorkflow(input: EvalInput): Promise<EvalWorkflowResult> {
   const evalId = workflowInfo().workflowId;
   const episodes = planEpisodes(input);
   const config = resolveSharedConfig(input.config); // a no-op on configs recorded complete
-  const carried = boundedState(input.state);
-  const runs = carried.runs + 1;
-  let { finished, failed, totals, paused } = carried;
-  let concurrency = carried.concurrency ?? input.concurrency;
-  const queue = episodes.map((_, index) => index).filter((index) => !hasIndex(finished, index));
-  const running = new Map<string, CancellationScope>();
   const perRun = Math.max(1, input.episodesPerRun ?? DEFAULT_EPISODES_PER_RUN);
-  let finishedThisRun = 0;
-  let cancelled = false;
+  const book = new EvalBook(episodes.length, input.state, input.concurrency, perRun);
+  const running = new Map<string, CancellationScope>();
   let fatal: unknown;
 
-  const progress = (): EvalProgress =>
-    evalProgressOf(episodes.length, totals, [...running.keys()], runs, cancelled, { paused, concurrency });
+  const progress = () =>
+    evalProgressOf(episodes.length, book.totals, [...running.keys()], book.runs, book.cancelled, {
+      paused: book.paused,
+      concurrency: book.concurrency,
+    });
   const cancel = (reason?: string): void => {
-    cancelled = true;
+    book.cancelled = true;
     const native = patched(EVAL_NATIVE_CANCEL);
     for (const [workflowId, scope] of running) {
       // Each episode closes its env session and ends `cancelled`; a child not started yet is never started.
@@ -103,109 +97,57 @@ export async function evalWorkflow(input: EvalInput): Promise<EvalWorkflowResult
           .catch(() => undefined);
     }
   };
-  const open = (): void => {
-    if (cancelled) throw new Error(`eval ${evalId} is cancelled`);
-  };
+  const open = () => book.assertOpen(evalId);
+  const answer = (change: () => void) => () => (change(), progress());
 
   // Handlers are registered before the first await so no early message is lost.
   setHandler(evalProgressQuery, progress);
   setHandler(cancelSignal, cancel);
   setHandler(
     pauseEvalUpdate,
-    () => {
-      paused = true;
-      return progress();
-    },
+    answer(() => (book.paused = true)),
     { validator: open },
   );
   setHandler(
     resumeEvalUpdate,
-    () => {
-      paused = false;
-      return progress();
-    },
+    answer(() => (book.paused = false)),
     { validator: open },
   );
-  setHandler(
-    cancelEvalUpdate,
-    (reason: string) => {
-      cancel(reason);
-      return progress();
-    },
-    { validator: (_reason: string) => open() },
-  );
-  setHandler(
-    setConcurrencyUpdate,
-    (value: number) => {
-      concurrency = value;
-      return progress();
-    },
-    {
-      validator: (value: number) => {
-        open();
-        if (!Number.isInteger(value) || value < 1 || value > MAX_EVAL_CONCURRENCY)
-          throw new Error(`concurrency must be an integer from 1 to ${MAX_EVAL_CONCURRENCY}, got ${value}`);
-      },
-    },
-  );
-  setHandler(
-    retryFailedUpdate,
-    () => {
-      const retried = indexesOf(failed);
-      finished = removeIndexes(finished, failed);
-      totals = { ...totals, done: totals.done - retried.length, failed: totals.failed - retried.length };
-      failed = [];
-      queue.push(...retried);
-      return retried.length;
-    },
-    { validator: open },
-  );
-
+  setHandler(cancelEvalUpdate, (reason: string) => (cancel(reason), progress()), { validator: (_: string) => open() });
+  setHandler(setConcurrencyUpdate, (value: number) => ((book.concurrency = value), progress()), {
+    validator: (value: number) => (open(), EvalBook.assertConcurrency(value)),
+  });
+  setHandler(retryFailedUpdate, () => book.retryFailed(), { validator: open });
   // Temporal's cancellation reaches the children through their own scopes (below), never by the
   // root scope cancelling the scheduler mid-way.
-  const root = CancellationScope.current();
-  void root.cancelRequested.catch(() => cancel('cancelled through Temporal'));
+  void CancellationScope.current().cancelRequested.catch(() => cancel('cancelled through Temporal'));
 
   // Episodes of an eval started with step-hrl's search attributes carry theirs (see docs/search-attributes.md).
   const withAttributes = childAttributesEnabled(EVAL_SEARCH_ATTRIBUTES);
-  const childOptions = (childConfig: EpisodeInput['config']) => {
-    if (!withAttributes) return {};
+  const childOptions = (workflowId: string, childConfig: EpisodeInput['config']) => {
     const context = { agent: input.agent, model: input.model, evalId };
-    return {
+    const metadata = withAttributes && {
       typedSearchAttributes: episodeStartAttributes(childConfig, context),
       memo: { [SUMMARY_MEMO]: episodeStartFacts(childConfig, context) },
     };
-  };
-
-  const record = (index: number, outcome: SlimOutcome): void => {
-    finished = addIndex(finished, index);
-    if (outcome.status === 'failed') failed = addIndex(failed, index);
-    totals = addOutcome(totals, outcome);
-    finishedThisRun += 1;
+    return { workflowId, args: [{ config: childConfig }] as [EpisodeInput], ...metadata };
   };
 
   const playOne = async (index: number): Promise<void> => {
     const workflowId = evalEpisodeId(evalId, index);
-    const childConfig = { ...config, spec: episodes[index]!.spec };
-    // Its own scope, under a non-cancellable parent: only `cancel` above cancels an episode.
+    const options = childOptions(workflowId, { ...config, spec: episodes[index]!.spec });
+    // Its own scope, under the scheduler's non-cancellable one: only `cancel` above cancels an episode.
     const scope = new CancellationScope({ cancellable: true });
     running.set(workflowId, scope);
     try {
       const result = await scope.run<EpisodeResult | ReactResult>(() =>
-        input.agent === 'react'
-          ? executeChild(reactWorkflow, { workflowId, args: [{ config: childConfig }], ...childOptions(childConfig) })
-          : executeChild(episodeWorkflow, {
-              workflowId,
-              args: [{ config: childConfig }],
-              ...childOptions(childConfig),
-            }),
+        input.agent === 'react' ? executeChild(reactWorkflow, options) : executeChild(episodeWorkflow, options),
       );
-      record(index, outcomeOfResult(index, result));
+      book.record(index, outcomeOfResult(index, result));
     } catch (err) {
       if (err instanceof ChildWorkflowFailure) {
-        const ended = err.cause instanceof CancelledFailure ? 'cancelled' : undefined;
         const outcome = outcomeOfFailure(index, workflowId, err.cause?.message ?? err.message);
-        record(index, ended ? { ...outcome, status: ended } : outcome);
+        book.record(index, err.cause instanceof CancelledFailure ? { ...outcome, status: 'cancelled' } : outcome);
       } else if (!isCancellation(err)) {
         fatal ??= err;
       } // else: cancelled before it started; it stays unplayed
@@ -214,32 +156,32 @@ export async function evalWorkflow(input: EvalInput): Promise<EvalWorkflowResult
     }
   };
 
-  const runFull = (): boolean => finishedThisRun >= perRun || workflowInfo().continueAsNewSuggested;
-  const mayLaunch = (): boolean =>
-    !cancelled && !paused && !runFull() && queue.length > 0 && running.size < Math.max(1, concurrency);
-  // Paused with episodes left: wait for `resume` (or a cancel).
-  const allSettled = (): boolean => running.size === 0 && (cancelled || runFull() || queue.length === 0);
-
+  const suggested = () => workflowInfo().continueAsNewSuggested;
   try {
     await CancellationScope.nonCancellable(async () => {
       for (;;) {
-        await condition(() => fatal !== undefined || mayLaunch() || allSettled());
+        // Paused with episodes left, nothing running: waits for `resume` (or a cancel).
+        await condition(
+          () =>
+            fatal !== undefined || book.mayLaunch(running.size, suggested()) || book.settled(running.size, suggested()),
+        );
         if (fatal !== undefined) throw fatal;
-        if (!mayLaunch()) break;
-        void playOne(queue.shift()!);
+        if (!book.mayLaunch(running.size, suggested())) break;
+        void playOne(book.queue.shift()!);
       }
     });
   } catch (err) {
-    recordEndAttributes(EVAL_SEARCH_ATTRIBUTES, [{ key: StepHrlStatus, value: 'failed' }]);
+    recordEndAttributes([{ key: StepHrlStatus, value: 'failed' }], EVAL_SEARCH_ATTRIBUTES);
     throw err;
   }
 
-  if (queue.length > 0 && !cancelled) {
-    const state: EvalState = { runs, finished, failed, totals, paused, concurrency };
+  if (book.needsNextRun()) {
     const { episodes: _list, ...rest } = input;
-    await continueAsNew<typeof evalWorkflow>({ ...rest, config, plan: input.plan ?? compactPlan(episodes), state });
+    const plan = input.plan ?? compactPlan(episodes);
+    await continueAsNew<typeof evalWorkflow>({ ...rest, config, plan, state: book.carried() });
   }
-  recordEndAttributes(EVAL_SEARCH_ATTRIBUTES, [{ key: StepHrlStatus, value: cancelled ? 'cancelled' : 'finished' }]);
+  const cancelled = book.cancelled;
+  recordEndAttributes([{ key: StepHrlStatus, value: cancelled ? 'cancelled' : 'finished' }], EVAL_SEARCH_ATTRIBUTES);
   return {
     evalId,
     agent: input.agent,
@@ -249,8 +191,8 @@ export async function evalWorkflow(input: EvalInput): Promise<EvalWorkflowResult
     ...(input.model !== undefined && { model: input.model }),
     maxSteps: config.maxSteps,
     total: episodes.length,
-    totals,
+    totals: book.totals,
     cancelled,
-    runs,
+    runs: book.runs,
   };
 }

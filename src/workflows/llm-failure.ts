@@ -4,13 +4,12 @@
  * ends the episode with status `llm-error` and a message, keeping what was recorded, instead of
  * failing the workflow. Workflow code.
  */
-import { ActivityFailure, ApplicationFailure, patched, TimeoutFailure } from '@temporalio/workflow';
-import { LLM_OUTAGE_BUDGET_EXCEEDED, type PolicyCallInput } from '../activities/types';
+import type { PolicyCallInput } from '../activities/types';
 import type { EpisodeConfig } from '../agent/config';
+import { llmFailureMessage } from '../episode/llm-failure-message';
 import { decide, type Decision } from './policy-call';
 
-/** Patch id of the `llm-error` outcome (histories before it failed the workflow instead). */
-export const LLM_ERROR_PATCH = 'llm-error-outcome';
+export { llmFailureMessage } from '../episode/llm-failure-message';
 
 /** Why no decision could be obtained. */
 export interface LlmStop {
@@ -29,8 +28,7 @@ export async function decideOrStop(
     return await decide(call, config.repairAttempts, config.llmOutageBudgetSeconds);
   } catch (err) {
     const message = llmFailureMessage(err, config.llmOutageBudgetSeconds);
-    // Histories recorded before this change failed here; they must replay the same way.
-    if (message !== undefined && patched(LLM_ERROR_PATCH)) return { llmError: message };
+    if (message !== undefined) return { llmError: message };
     throw err;
   }
 }
@@ -38,29 +36,4 @@ export async function decideOrStop(
 /** True when `answer` is a stop rather than a decision. */
 export function isLlmStop(answer: Decision | LlmStop): answer is LlmStop {
   return 'llmError' in answer;
-}
-
-/** The recorded message of a policy call's final failure, or undefined when `err` is not one. */
-export function llmFailureMessage(err: unknown, budgetSeconds: number): string | undefined {
-  if (!(err instanceof ActivityFailure) || err.activityType !== 'callPolicy') return undefined;
-  const cause = err.cause;
-  // Out of budget, as the activity found it: its message names the budget and the last error.
-  if (cause instanceof ApplicationFailure && cause.type === LLM_OUTAGE_BUDGET_EXCEEDED) return cause.message;
-  // Out of budget by the backstop: the next attempt would pass schedule-to-close or an attempt ran
-  // past it; or, in histories from when the budget was an attempt count, the attempts are spent.
-  const outOfBudget =
-    err.retryState === 'MAXIMUM_ATTEMPTS_REACHED' ||
-    err.retryState === 'TIMEOUT' ||
-    (cause instanceof TimeoutFailure && cause.timeoutType === 'SCHEDULE_TO_CLOSE');
-  if (outOfBudget) {
-    const last = cause instanceof TimeoutFailure ? cause.cause?.message : cause?.message;
-    return (
-      `model endpoint still failing after the ${budgetSeconds} s outage budget (llmOutageBudgetSeconds)` +
-      (last ? `; last error: ${last}` : '')
-    );
-  }
-  if (cause instanceof ApplicationFailure && err.retryState === 'NON_RETRYABLE_FAILURE') {
-    return `model call failed (not retryable): ${cause.message}`;
-  }
-  return undefined;
 }

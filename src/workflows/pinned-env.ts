@@ -6,9 +6,9 @@
  * joins the back of the queue, so with a fixed wait a backlog deeper than that wait would never
  * drain. Dead: the timeout is rethrown, which the callers treat as a lost session.
  */
-import { ActivityFailure, isCancellation, patched, TimeoutFailure } from '@temporalio/workflow';
+import { isCancellation } from '@temporalio/workflow';
+import { isScheduleToStartTimeout } from '../episode/failures';
 import type { EpisodeConfig } from '../agent/config';
-import { LIVENESS_PROBE } from './patches';
 import { envOn, livenessOn } from './proxies';
 
 /**
@@ -32,9 +32,8 @@ export async function onPinnedWorker<T>(
     try {
       return await call(envOn(queue, waitSeconds));
     } catch (err) {
-      if (!isScheduleToStartTimeout(err) || !patched(LIVENESS_PROBE)) throw err;
-      // `?? 5`: configs recorded before the field existed.
-      if (!(await isWorkerAlive(queue, config.envPingTimeoutSeconds ?? 5))) throw err;
+      if (!isScheduleToStartTimeout(err)) throw err;
+      if (!(await isWorkerAlive(queue, config.envPingTimeoutSeconds))) throw err;
       waitSeconds = Math.min(waitSeconds * 2, MAX_PINNED_QUEUE_WAIT_SECONDS);
     }
   }
@@ -49,13 +48,4 @@ export async function isWorkerAlive(queue: string, timeoutSeconds: number): Prom
     if (isCancellation(err)) throw err;
     return false; // no answer (or a worker too old to answer): nobody holds the session there
   }
-}
-
-/** The activity never started: its queue had no free worker for the whole schedule-to-start timeout. */
-export function isScheduleToStartTimeout(err: unknown): boolean {
-  return (
-    err instanceof ActivityFailure &&
-    err.cause instanceof TimeoutFailure &&
-    err.cause.timeoutType === 'SCHEDULE_TO_START'
-  );
 }

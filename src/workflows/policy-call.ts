@@ -5,7 +5,8 @@
 import type { PolicyCallInput } from '../activities/types';
 import type { PolicyOutput } from '../agent/schemas';
 import type { CallRecord } from '../agent/records';
-import { buildRepairCall, promptChars } from '../agent/prompts';
+import { buildRepairCall } from '../agent/prompts';
+import { emptyCallRecord, foldAttempt } from '../episode/call-record';
 import { DEFAULT_EPISODE_CONFIG } from '../agent/config';
 import { policyFor } from './proxies';
 
@@ -32,36 +33,12 @@ export async function decide(
   outageBudgetSeconds = DEFAULT_EPISODE_CONFIG.llmOutageBudgetSeconds,
 ): Promise<Decision> {
   const llm = policyFor(outageBudgetSeconds);
-  const record: CallRecord = {
-    role: call.role,
-    model: '',
-    tokens: { prompt: 0, completion: 0 },
-    latencyMs: 0,
-    promptChars: promptChars(call),
-    // What the model received, once: repair attempts re-send this call (extended in chat).
-    ...(call.prompt !== undefined && { prompt: call.prompt }),
-    ...(call.messages !== undefined && { messages: call.messages }),
-    decoding: {
-      maxTokens: call.maxTokens,
-      temperature: call.temperature,
-      ...(call.stop !== undefined && { stop: call.stop }),
-    },
-    reply: '',
-    output: null,
-    cached: false,
-    repairs: [],
-  };
+  const record = emptyCallRecord(call);
   let current = call;
   let spentTokens = 0;
   for (let attempt = 0; ; attempt++) {
     const result = await llm.callPolicy({ ...current, outageBudgetSeconds });
-    record.model = result.model;
-    record.tokens.prompt += result.usage.promptTokens;
-    record.tokens.completion += result.usage.completionTokens;
-    record.latencyMs += result.latencyMs;
-    spentTokens += result.spentTokens;
-    record.reply = result.text;
-    record.cached = result.cached ?? false; // absent in results recorded before the cache existed
+    spentTokens += foldAttempt(record, result);
     if (result.parsed.ok) {
       record.output = result.parsed.value;
       return { output: result.parsed.value, lastReply: result.text, record, spentTokens };

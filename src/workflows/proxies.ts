@@ -1,93 +1,22 @@
 /**
- * Activity proxies with timeouts and retry policies set once. Policy calls run on the shared queue;
- * env calls on the queue of the worker that owns the session (session pinning).
+ * Activity proxies with the options of `src/episode/activity-options.ts`. Policy calls run on the
+ * shared queue; env calls on the queue of the worker that owns the session (session pinning).
  */
-import { ActivityCancellationType, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
-import type { StepHrlActivities } from '../activities';
-import { ENV_DIVERGENCE, HEARTBEAT_TIMEOUT_MS, livenessQueue, SESSION_LOST } from '../activities/types';
+import { proxyActivities } from '@temporalio/workflow';
+import type { StepHrlActivityTypes as StepHrlActivities } from '../activities/types';
+import { ACQUIRE_OPTIONS, envOptions, livenessOptions, policyOptions } from '../episode/activity-options';
 
-/** Policy activities whose types fail a call at once: a retry cannot fix them. */
-export const NON_RETRYABLE_POLICY_ERRORS = ['LlmConfigError', 'CacheMissError', 'UnmatchedPromptError'];
+export {
+  envOptions,
+  NON_RETRYABLE_POLICY_ERRORS,
+  POLICY_ATTEMPT_TIMEOUT_SECONDS,
+  POLICY_MAX_RETRY_INTERVAL,
+  policyOptions,
+} from '../episode/activity-options';
 
-/** Backoff cap between two attempts of one policy call while the endpoint is down. */
-export const POLICY_MAX_RETRY_INTERVAL = '30s';
-
-/** Longest backoff between two attempts of one policy call, in seconds. */
-const POLICY_MAX_RETRY_SECONDS = 30;
-
-/**
- * Start-to-close of one policy call attempt: twice the OpenAI client's default request timeout
- * (`DEFAULT_LLM_TIMEOUT_MS`, 120 s), so a hung server ends an attempt by the client's timeout,
- * whose retryable error the activity checks against the outage budget; this only catches an
- * attempt that hangs past it (an embedded model that stopped answering).
- */
-export const POLICY_ATTEMPT_TIMEOUT_SECONDS = 240;
-
-/**
- * Schedule-to-close beyond the outage budget: room for one more backoff and one whole attempt, so
- * the activity itself ends a call out of budget with its last error; the timeout is a backstop for
- * attempts that cannot report (a worker dying over and over, an attempt hung past start-to-close).
- */
-const POLICY_BACKSTOP_SECONDS = POLICY_MAX_RETRY_SECONDS + POLICY_ATTEMPT_TIMEOUT_SECONDS;
-
-/**
- * Options of the LLM calls that wait out an outage of up to `outageBudgetSeconds`: capped
- * exponential backoff with no attempt limit; the budget is time since the first attempt was
- * scheduled, checked by the activity (`callPolicy` input `outageBudgetSeconds`), with
- * schedule-to-close as a backstop a little above it. A Retry-After (429) overrides the backoff for
- * that attempt (clamped to a minute, `MAX_RETRY_AFTER_SECONDS`); bad configuration (401/403/404/400/422, cache miss in
- * read-only mode) fails fast. Liveness comes from heartbeats (worker interceptor).
- */
-export function policyOptions(outageBudgetSeconds: number): ActivityOptions {
-  return {
-    startToCloseTimeout: `${POLICY_ATTEMPT_TIMEOUT_SECONDS}s`,
-    scheduleToCloseTimeout: `${outageBudgetSeconds + POLICY_BACKSTOP_SECONDS}s`,
-    heartbeatTimeout: HEARTBEAT_TIMEOUT_MS,
-    retry: {
-      initialInterval: '1s',
-      backoffCoefficient: 2,
-      maximumInterval: POLICY_MAX_RETRY_INTERVAL,
-      nonRetryableErrorTypes: NON_RETRYABLE_POLICY_ERRORS,
-    },
-  };
-}
-
-/** Policy activities with {@link policyOptions} for `outageBudgetSeconds`. */
+/** Policy activities that wait out an outage of up to `outageBudgetSeconds` ({@link policyOptions}). */
 export function policyFor(outageBudgetSeconds: number) {
   return proxyActivities<StepHrlActivities>(policyOptions(outageBudgetSeconds));
-}
-
-/**
- * Options of env activities pinned to `queue`. A long wait on the queue surfaces as a
- * schedule-to-start timeout, which is not yet a lost session: `onPinnedWorker` then checks the
- * worker's liveness. Every activity heartbeats each second from its start (worker interceptor), so
- * a heartbeat timeout means the worker died mid-call; cancellation waits for the activity to
- * acknowledge it.
- */
-export function envOptions(queue: string, queueTimeoutSeconds: number): ActivityOptions {
-  return {
-    taskQueue: queue,
-    scheduleToStartTimeout: `${queueTimeoutSeconds}s`,
-    startToCloseTimeout: '30 minutes',
-    heartbeatTimeout: HEARTBEAT_TIMEOUT_MS,
-    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    retry: {
-      // An env server that is down is waited out (capped backoff); a server this worker started is
-      // restarted by it and its sessions report SessionLost (re-drive), so only an external server
-      // keeps an activity retrying, until the start-to-close bound of its attempt chain.
-      initialInterval: '1s',
-      backoffCoefficient: 2,
-      maximumInterval: '30s',
-      maximumAttempts: 60,
-      nonRetryableErrorTypes: [
-        SESSION_LOST,
-        ENV_DIVERGENCE,
-        'UnknownTaskError',
-        'BadVariationError',
-        'BadGameFileError',
-      ],
-    },
-  };
 }
 
 /** Env activities pinned to `queue` ({@link envOptions}). */
@@ -96,17 +25,9 @@ export function envOn(queue: string, queueTimeoutSeconds: number) {
 }
 
 /** Finds the env queue of a live worker (any worker polling the shared queue). */
-export const { acquireEnvQueue } = proxyActivities<StepHrlActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { maximumAttempts: 10 },
-});
+export const { acquireEnvQueue } = proxyActivities<StepHrlActivities>(ACQUIRE_OPTIONS);
 
-/** The liveness ping of the worker pinned to `queue`: one attempt, answered within `timeoutSeconds` or dead. */
+/** The liveness ping of the worker pinned to `queue` ({@link livenessOptions}). */
 export function livenessOn(queue: string, timeoutSeconds: number) {
-  return proxyActivities<StepHrlActivities>({
-    taskQueue: livenessQueue(queue),
-    scheduleToStartTimeout: `${timeoutSeconds}s`,
-    startToCloseTimeout: `${timeoutSeconds}s`,
-    retry: { maximumAttempts: 1 },
-  });
+  return proxyActivities<StepHrlActivities>(livenessOptions(queue, timeoutSeconds));
 }

@@ -5,85 +5,26 @@
  * record, a lost env session is re-driven through the recorded steps on a fresh one, a model that
  * cannot answer ends it `llm-error`, and the env session is closed on every way out.
  */
-import {
-  CancellationScope,
-  defineQuery,
-  isCancellation,
-  patched,
-  setHandler,
-  workflowInfo,
-  type ActivityFailure,
-} from '@temporalio/workflow';
+import { CancellationScope, isCancellation, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { RecordedStep } from '../activities/types';
-import { withDefaults, type EpisodeConfig } from '../agent/config';
+import { withDefaults } from '../agent/config';
 import { buildReactCall, reactInitialObservation, type ReactTurn } from '../agent/prompts/react';
 import type { EpisodeStatus } from '../agent/records';
-import type { EnvSpec } from '../envs/text-env';
-import type { LevelTokens } from '../eval/types';
 import { callTokens } from '../agent/record-tokens';
-import { isDivergence } from './episode';
-import { closeSession, openSession } from './session';
+import type { LevelTokens } from '../episode/eval-types';
+import { cancelSignal, episodeProgressQuery, reactStepsQuery } from '../episode/messages';
+import type { EpisodeProgress, ReactInput, ReactResult, ReactStep } from '../episode/records';
+import { episodeOutcomeUpdates } from '../episode/search-attributes';
 import { decideOrStop, isLlmStop } from './llm-failure';
-import { cancelSignal, episodeProgressQuery, type EpisodeProgress } from './messages';
-import {
-  EPISODE_OUTCOME_ATTRIBUTES,
-  REACT_CANCEL,
-  REACT_CLOSE_ENV,
-  REACT_REDRIVE,
-  REACT_TOKEN_BUDGET,
-} from './patches';
 import { recordEndAttributes } from './outcome-attributes';
-import { episodeOutcomeUpdates } from '../search-attributes';
 import { onPinnedWorker, type PinnedEnv } from './pinned-env';
-import { acquireEnvQueue } from './proxies';
-import { isSessionLoss } from './subtask';
+import { closeSession, isSessionLoss, openSessionUnlessCancelled, redriveSession } from './session';
 
-/** One ReAct step's record. */
-export interface ReactStep {
-  stepIndex: number;
-  action: string;
-  /** The model's reasoning before the action (chat profile), when it gave one. */
-  thought?: string;
-  invalid: boolean;
-  /** The env's raw observation text after the action (what the next prompt shows). */
-  observation: string;
-  reward: number;
-  score: number;
-  done: boolean;
-  promptChars: number;
-  promptTokens: number;
-  completionTokens: number;
-}
-
-/** Result of {@link reactWorkflow}. */
-export interface ReactResult {
-  episodeId: string;
-  /** Why it ended (absent in results recorded before the workflow was made durable). */
-  status: EpisodeStatus;
-  task: string;
-  score: number;
-  won: boolean;
-  steps: ReactStep[];
-  /** Env steps taken (`steps.length`). */
-  stepCount: number;
-  tokens: number;
-  /** Tokens actually spent (response-cache hits cost none). */
-  spentTokens: number;
-  /** Calls and tokens of the single ReAct level, as recorded (repairs included). */
-  tokensByLevel: { react: LevelTokens };
-  redrives: number;
-  /** Versions of the env packages the episode ran on. */
-  envVersions: Record<string, string>;
-  error?: string;
-}
-
-/** Steps recorded so far by a running ReAct episode (for live views). */
-export const reactStepsQuery = defineQuery<ReactStep[]>('reactSteps');
+export type { ReactResult, ReactStep } from '../episode/records';
+export { reactStepsQuery } from '../episode/messages';
 
 /** Runs the ReAct baseline for one episode (no continue-as-new: its history is the point). */
-export async function reactWorkflow(input: {
-  config: Partial<EpisodeConfig> & { spec: EnvSpec };
-}): Promise<ReactResult> {
+export async function reactWorkflow(input: ReactInput): Promise<ReactResult> {
   const config = withDefaults(input.config);
   const episodeId = workflowInfo().workflowId;
   const steps: ReactStep[] = [];
@@ -109,8 +50,13 @@ export async function reactWorkflow(input: {
     tokens,
   }));
 
-  const { envQueue: firstQueue, reset } = await openSession(episodeId, config);
-  let envQueue = firstQueue;
+  const opened = await openSessionUnlessCancelled(episodeId, config);
+  if (!opened) {
+    recordEndAttributes(episodeOutcomeUpdates({ status: 'cancelled', won, score, steps: 0, tokens }));
+    return reactResultOf('cancelled', '', {});
+  }
+  const { reset } = opened;
+  let envQueue = opened.envQueue;
   const onEnv = <T>(call: (env: PinnedEnv) => Promise<T>): Promise<T> => onPinnedWorker(envQueue, config, call);
   score = reset.score;
   const initial = reactInitialObservation(reset.observation.text, reset.taskDescription);
@@ -118,34 +64,17 @@ export async function reactWorkflow(input: {
 
   /** A fresh session on a newly acquired worker, driven through `log`; sets `status` when it gives up. */
   const redrive = async (): Promise<void> => {
-    for (;;) {
-      if (redrives >= config.maxRedrives) {
-        status = 'env-error';
-        error = `env session lost ${redrives + 1} times; gave up after ${config.maxRedrives} re-drives (maxRedrives)`;
-        return;
-      }
-      redrives += 1;
-      try {
-        envQueue = await acquireEnvQueue();
-        await onEnv((env) => env.envRedrive({ episodeId, spec: config.spec, steps: log, resetObsHash: reset.obsHash }));
-        return;
-      } catch (err) {
-        if (isDivergence(err)) {
-          status = 'env-error';
-          error = (err as ActivityFailure).cause?.message ?? String(err);
-          return;
-        }
-        if (!isSessionLoss(err)) throw err; // lost again during the re-drive: one more try
-      }
-    }
+    const outcome = await redriveSession(episodeId, config, { log, resetObsHash: reset.obsHash }, { redrives });
+    redrives = outcome.redrives;
+    if (outcome.envQueue) envQueue = outcome.envQueue;
+    else [status, error] = ['env-error', outcome.error];
   };
 
   try {
     for (let stepIndex = 0; ; stepIndex++) {
-      if (cancelReason && patched(REACT_CANCEL)) status = 'cancelled';
+      if (cancelReason || CancellationScope.current().consideredCancelled) status = 'cancelled';
       else if (stepIndex >= config.maxSteps) status = 'step-budget';
-      else if (config.maxTokens > 0 && tokens >= config.maxTokens && patched(REACT_TOKEN_BUDGET))
-        status = 'token-budget';
+      else if (config.maxTokens > 0 && tokens >= config.maxTokens) status = 'token-budget';
       if (status) break;
 
       const call = buildReactCall(reset.taskDescription, initial, turns, config.profile, config.decoding.react);
@@ -159,7 +88,7 @@ export async function reactWorkflow(input: {
       level.calls += decision.record.repairs.length + (decision.output ? 1 : 0);
       level.prompt += decision.record.tokens.prompt;
       level.completion += decision.record.tokens.completion;
-      if ((cancelReason || CancellationScope.current().consideredCancelled) && patched(REACT_CANCEL)) {
+      if (cancelReason || CancellationScope.current().consideredCancelled) {
         status = 'cancelled'; // asked to stop while the model decided: take no further step
         break;
       }
@@ -171,8 +100,7 @@ export async function reactWorkflow(input: {
         try {
           result = await onEnv((env) => env.envStep({ episodeId, stepIndex, action }));
         } catch (err) {
-          // Histories before REACT_REDRIVE failed here.
-          if (!isSessionLoss(err) || !patched(REACT_REDRIVE)) throw err;
+          if (!isSessionLoss(err)) throw err;
           await redrive();
         }
       }
@@ -200,36 +128,34 @@ export async function reactWorkflow(input: {
       }
     }
   } catch (err) {
-    if (isCancellation(err) && patched(REACT_CANCEL)) {
+    if (isCancellation(err)) {
       status = 'cancelled'; // Temporal's cancellation: the record so far is the episode's record
     } else {
-      if (patched(REACT_CLOSE_ENV)) await closeSession(episodeId, envQueue, config);
-      recordEndAttributes(
-        EPISODE_OUTCOME_ATTRIBUTES,
-        episodeOutcomeUpdates({ status: 'failed', won, score, steps: steps.length, tokens }),
-      );
+      await closeSession(episodeId, envQueue, config);
+      recordEndAttributes(episodeOutcomeUpdates({ status: 'failed', won, score, steps: steps.length, tokens }));
       throw err;
     }
   }
 
   await closeSession(episodeId, envQueue, config);
-  recordEndAttributes(
-    EPISODE_OUTCOME_ATTRIBUTES,
-    episodeOutcomeUpdates({ status: status!, won, score, steps: steps.length, tokens }),
-  );
-  return {
-    episodeId,
-    status: status!,
-    task: reset.taskDescription,
-    score,
-    won,
-    steps,
-    stepCount: steps.length,
-    tokens,
-    spentTokens,
-    tokensByLevel: { react: level },
-    redrives,
-    envVersions: reset.versions ?? {},
-    error,
-  };
+  recordEndAttributes(episodeOutcomeUpdates({ status: status!, won, score, steps: steps.length, tokens }));
+  return reactResultOf(status!, reset.taskDescription, reset.versions ?? {});
+
+  function reactResultOf(end: EpisodeStatus, task: string, envVersions: Record<string, string>): ReactResult {
+    return {
+      episodeId,
+      status: end,
+      task,
+      score,
+      won,
+      steps,
+      stepCount: steps.length,
+      tokens,
+      spentTokens,
+      tokensByLevel: { react: level },
+      redrives,
+      envVersions,
+      error,
+    };
+  }
 }

@@ -1,15 +1,17 @@
 /**
  * The env session of an episode, for every agent kind: open it (acquire a worker's env queue and
- * reset there), close it on every way out, and open it so that a cancellation during the reset
- * still closes whatever the reset opened.
+ * reset there), re-drive a lost one through the recorded steps on a fresh worker, and close it on
+ * every way out, a cancellation during the reset included.
  */
-import { CancellationScope, isCancellation, patched } from '@temporalio/workflow';
-import type { EnvResetOutput } from '../activities/types';
+import { CancellationScope, isCancellation, type ActivityFailure } from '@temporalio/workflow';
+import type { EnvResetOutput, RecordedStep } from '../activities/types';
+import { isDivergence, isSessionLoss } from '../episode/failures';
 import type { EpisodeConfig } from '../agent/config';
+import { redriveRefusal, type RedriveCount } from '../episode/redrive';
 import { onPinnedWorker } from './pinned-env';
-import { CANCEL_DURING_RESET, REACQUIRE_LOST_SESSION } from './patches';
 import { acquireEnvQueue } from './proxies';
-import { isSessionLoss } from './subtask';
+
+export { isDivergence, isSessionLoss } from '../episode/failures';
 
 /** An open env session: the queue of the worker that holds it and what the reset answered. */
 export interface OpenedSession {
@@ -33,7 +35,7 @@ export async function openSession(
       const reset = await onPinnedWorker(envQueue, config, (env) => env.envReset({ episodeId, spec: config.spec }));
       return { envQueue, reset };
     } catch (err) {
-      if (!isSessionLoss(err) || attempt >= config.maxRedrives || !patched(REACQUIRE_LOST_SESSION)) throw err;
+      if (!isSessionLoss(err) || attempt >= config.maxRedrives) throw err;
     }
   }
 }
@@ -50,9 +52,48 @@ export async function openSessionUnlessCancelled(
   try {
     return await openSession(episodeId, config, (envQueue) => (lastQueue = envQueue));
   } catch (err) {
-    if (!isCancellation(err) || !patched(CANCEL_DURING_RESET)) throw err;
+    if (!isCancellation(err)) throw err;
     if (lastQueue) await closeSession(episodeId, lastQueue, config);
     return undefined;
+  }
+}
+
+/** The recorded prefix a re-drive replays. */
+export interface RecordedPrefix {
+  log: RecordedStep[];
+  resetObsHash: string;
+}
+
+/** A re-drive's outcome: the new session's queue, or why the episode gives up (then `env-error`). */
+export type RedriveOutcome = { redrives: number } & (
+  { envQueue: string; error?: never } | { envQueue?: never; error: string }
+);
+
+/**
+ * Re-drives a fresh session on a newly acquired worker through the recorded prefix; a worker that
+ * dies during the re-drive costs one more (see `redriveRefusal` for when it stops).
+ */
+export async function redriveSession(
+  episodeId: string,
+  config: EpisodeConfig,
+  prefix: RecordedPrefix,
+  count: RedriveCount,
+): Promise<RedriveOutcome> {
+  let redrives = count.redrives;
+  for (let attempt = 0; ; attempt++) {
+    const refusal = redriveRefusal({ redrives, firstIsFree: count.firstIsFree }, attempt, config);
+    if (refusal) return { redrives, error: refusal };
+    try {
+      const envQueue = await acquireEnvQueue();
+      await onPinnedWorker(envQueue, config, (env) =>
+        env.envRedrive({ episodeId, spec: config.spec, steps: prefix.log, resetObsHash: prefix.resetObsHash }),
+      );
+      return { redrives: redrives + 1, envQueue };
+    } catch (err) {
+      if (isDivergence(err)) return { redrives, error: (err as ActivityFailure).cause?.message ?? String(err) };
+      if (!isSessionLoss(err)) throw err;
+      redrives += 1;
+    }
   }
 }
 

@@ -6,27 +6,27 @@
  */
 import { WorkflowUpdateStage, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { EvalProgress } from '../../eval/types';
-import {
-  cancelEvalUpdate,
-  pauseEvalUpdate,
-  resumeEvalUpdate,
-  retryFailedUpdate,
-  setConcurrencyUpdate,
-  MAX_EVAL_CONCURRENCY,
-  type evalWorkflow,
-} from '../../workflows/eval';
 import { int } from '../episode-options';
 import { createOutput, type Output } from '../output';
 import { action } from '../program';
 import { openTemporal, withTemporalOptions, type TemporalCliOptions } from '../temporal';
 import { evalCommand } from './eval';
+import { MAX_EVAL_CONCURRENCY } from '../../episode/limits';
+import {
+  type EvalWorkflow,
+  cancelEvalUpdate,
+  pauseEvalUpdate,
+  resumeEvalUpdate,
+  retryFailedUpdate,
+  setConcurrencyUpdate,
+} from '../../episode/messages';
 
 /** How long an update may wait for the eval's worker to accept it. */
 const ACCEPT_TIMEOUT_MS = 15_000;
 
 /** A running eval's handle. @throws naming the id and what to do when there is none or it has ended. */
-async function runningEval(client: Client, evalId: string): Promise<WorkflowHandle<typeof evalWorkflow>> {
-  const handle = client.workflow.getHandle<typeof evalWorkflow>(evalId);
+async function runningEval(client: Client, evalId: string): Promise<WorkflowHandle<EvalWorkflow>> {
+  const handle = client.workflow.getHandle<EvalWorkflow>(evalId);
   const description = await handle.describe().catch(() => undefined);
   if (!description || description.type !== 'evalWorkflow')
     throw new Error(`no evaluation with id ${JSON.stringify(evalId)}; \`step-hrl list --kind eval\` lists them`);
@@ -39,8 +39,8 @@ async function runningEval(client: Client, evalId: string): Promise<WorkflowHand
 
 /** Sends one update and waits for its answer, or says which process must be running to take it. */
 async function sendUpdate<Ret>(
-  handle: WorkflowHandle<typeof evalWorkflow>,
-  send: (h: WorkflowHandle<typeof evalWorkflow>) => Promise<{ result(): Promise<Ret> }>,
+  handle: WorkflowHandle<EvalWorkflow>,
+  send: (h: WorkflowHandle<EvalWorkflow>) => Promise<{ result(): Promise<Ret> }>,
 ): Promise<Ret> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -78,7 +78,7 @@ type ControlFlags = TemporalCliOptions & { json?: boolean };
 function control(
   name: string,
   description: string,
-  run: (handle: WorkflowHandle<typeof evalWorkflow>, out: Output, rest: string[]) => Promise<void>,
+  run: (handle: WorkflowHandle<EvalWorkflow>, out: Output, rest: string[]) => Promise<void>,
   extraArgument?: [string, string],
 ): void {
   const command = withTemporalOptions(evalCommand.command(name))

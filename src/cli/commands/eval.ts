@@ -32,14 +32,6 @@ import type { EnvSpec } from '../../envs/text-env';
 import { assertEnvQueueFree, EnvQueueInUseError } from '../../env-queue-guard';
 import { envQueueName } from '../../worker';
 import { parseLlmChoice, type LlmChoice } from '../../llm/select';
-import {
-  evalEpisodeId,
-  evalProgressQuery,
-  type EvalInput,
-  type EvalProgress,
-  type EvalWorkflowResult,
-  type evalWorkflow,
-} from '../../workflows/eval';
 import { retryWhileTemporalAway, TEMPORAL_OUTAGE_VAR, temporalOutageWindowMs } from '../temporal-outage';
 import { HIGH_LEVEL_WINDOW_HELP, int, MAX_STEPS_LIMIT, OBS_HELP, oneOf, parsePromptFlags } from '../episode-options';
 import { createProgressView } from '../eval-progress';
@@ -48,6 +40,10 @@ import { createOutput, type Output } from '../output';
 import { action, program } from '../program';
 import { modelLabel, withSession, type CliSession, type WorkerCliOptions } from '../session';
 import { DATA_DIR_WITH_CACHE, withTemporalOptions, type TemporalCliOptions } from '../temporal';
+import type { EvalInput, EvalWorkflowResult } from '../../episode/eval-records';
+import type { EvalProgress } from '../../episode/eval-types';
+import { evalEpisodeId } from '../../episode/ids';
+import { type EvalWorkflow, evalProgressQuery } from '../../episode/messages';
 
 /** Raw flags of `step-hrl eval`. */
 interface EvalFlags extends TemporalCliOptions {
@@ -269,7 +265,7 @@ async function follow(
   onProgress: (p: EvalProgress) => void,
   out: Output,
 ): Promise<EvalWorkflowResult> {
-  const handle = client.workflow.getHandle<typeof evalWorkflow>(opened.handle.workflowId);
+  const handle = client.workflow.getHandle<EvalWorkflow>(opened.handle.workflowId);
   const windowMs = temporalOutageWindowMs();
   let finished = false;
   const resultPromise = retryWhileTemporalAway(() => handle.result(), {

@@ -1,0 +1,41 @@
+/**
+ * The record of one policy decision, built as its attempts come back: what the model received
+ * (once), the decoding, tokens and latency summed over attempts, the last reply. Pure.
+ */
+import type { PolicyCallInput, PolicyCallResult } from '../activities/types';
+import { promptChars } from '../agent/prompts';
+import type { CallRecord } from '../agent/records';
+
+/** The record of `call` before any attempt. */
+export function emptyCallRecord(call: PolicyCallInput): CallRecord {
+  return {
+    role: call.role,
+    model: '',
+    tokens: { prompt: 0, completion: 0 },
+    latencyMs: 0,
+    promptChars: promptChars(call),
+    // What the model received, once: repair attempts re-send this call (extended in chat).
+    ...(call.prompt !== undefined && { prompt: call.prompt }),
+    ...(call.messages !== undefined && { messages: call.messages }),
+    decoding: {
+      maxTokens: call.maxTokens,
+      temperature: call.temperature,
+      ...(call.stop !== undefined && { stop: call.stop }),
+    },
+    reply: '',
+    output: null,
+    cached: false,
+    repairs: [],
+  };
+}
+
+/** Adds one attempt's answer to `record`; returns the tokens it actually spent. */
+export function foldAttempt(record: CallRecord, result: PolicyCallResult): number {
+  record.model = result.model;
+  record.tokens.prompt += result.usage.promptTokens;
+  record.tokens.completion += result.usage.completionTokens;
+  record.latencyMs += result.latencyMs;
+  record.reply = result.text;
+  record.cached = result.cached ?? false; // absent in results recorded before the cache existed
+  return result.spentTokens;
+}

@@ -1,0 +1,129 @@
+/**
+ * The STEP-HRL episode's state transitions: the state after reset, absorbing a subtask's outcome or
+ * a high-level call, the budget checks before each subtask, what ends the episode after a subtask,
+ * when to continue as new, and the episode's result. Pure, so they are unit-tested without a
+ * Temporal server and the workflow only orchestrates.
+ */
+import type { EnvResetOutput } from '../activities/types';
+import type { EpisodeConfig } from '../agent/config';
+import type { CallRecord, EpisodeStatus } from '../agent/records';
+import { callTokens } from '../agent/record-tokens';
+import { addCall } from './level-tokens';
+import type { EpisodeInput, EpisodeResult, EpisodeState, SubtaskOutcome } from './records';
+
+/** The state of an episode right after its env reset (on `envQueue`): nothing done yet. */
+export function initialState(reset: EnvResetOutput, envQueue: string): EpisodeState {
+  return {
+    task: reset.taskDescription,
+    envQueue,
+    subtasks: [],
+    lastProgress: 'None',
+    observation: reset.observation,
+    stepIndex: 0,
+    score: reset.score,
+    won: false,
+    tokens: 0,
+    spentTokens: 0,
+    log: [],
+    resetObsHash: reset.obsHash,
+    runs: 1,
+    envVersions: reset.versions,
+    levels: {},
+  };
+}
+
+/** The budget that stops the episode before its next subtask, if one is spent. */
+export function budgetStatus(
+  s: Pick<EpisodeState, 'stepIndex' | 'subtasks' | 'tokens'>,
+  config: Pick<EpisodeConfig, 'maxSteps' | 'maxSubtasks' | 'maxTokens'>,
+): EpisodeStatus | undefined {
+  if (s.stepIndex >= config.maxSteps) return 'step-budget';
+  if (config.maxSubtasks > 0 && s.subtasks.length >= config.maxSubtasks) return 'subtask-budget';
+  if (config.maxTokens > 0 && s.tokens >= config.maxTokens) return 'token-budget';
+  return undefined;
+}
+
+/** Counts a high-level call (tokens recorded and spent, calls per level). */
+export function absorbHighCall(s: EpisodeState, record: CallRecord, spentTokens: number): void {
+  s.tokens += callTokens(record);
+  s.spentTokens += spentTokens;
+  s.levels = addCall(s.levels ?? {}, 'high', record);
+}
+
+/** Appends a subtask part's steps and counts to the state. */
+export function absorbSubtask(s: EpisodeState, outcome: SubtaskOutcome): void {
+  s.log.push(...outcome.steps);
+  s.observation = outcome.observation;
+  s.stepIndex = outcome.stepIndex;
+  s.score = outcome.score;
+  s.won = s.won || outcome.won;
+  s.tokens += outcome.tokens;
+  s.spentTokens += outcome.spentTokens ?? 0; // absent in outcomes recorded before this field existed
+  for (const t of outcome.transitions) {
+    s.levels = addCall(s.levels ?? {}, 'low', t.low);
+    s.levels = addCall(s.levels, 'progress', t.progress);
+  }
+}
+
+/** What a finished subtask means for the episode: the status it ends with, if any. */
+export function statusAfterSubtask(outcome: SubtaskOutcome): { status?: EpisodeStatus; error?: string } {
+  if (outcome.envDone) return { status: 'env-done' };
+  if (outcome.status === 'cancelled') return { status: 'cancelled' };
+  if (outcome.status === 'token-budget') return { status: 'token-budget' };
+  if (outcome.status === 'llm-error') return { status: 'llm-error', error: outcome.error };
+  return {};
+}
+
+/** Whether the run should hand over to a new one (Temporal's suggestion or the config's event limit). */
+export function shouldContinueAsNew(
+  history: { continueAsNewSuggested: boolean; historyLength: number },
+  config: Pick<EpisodeConfig, 'historyEventLimit'>,
+): boolean {
+  return history.continueAsNewSuggested || history.historyLength >= config.historyEventLimit;
+}
+
+/** The episode's result from its final state. */
+export function episodeResultOf(
+  episodeId: string,
+  s: EpisodeState,
+  end: { status: EpisodeStatus; redrives: number; error?: string },
+  forkOf?: EpisodeInput['forkOf'],
+): EpisodeResult {
+  return {
+    episodeId,
+    status: end.status,
+    task: s.task,
+    subtasks: s.subtasks,
+    steps: s.stepIndex,
+    score: s.score,
+    won: s.won,
+    tokens: s.tokens,
+    spentTokens: s.spentTokens,
+    tokensByLevel: s.levels ?? {},
+    runs: s.runs,
+    redrives: end.redrives,
+    envVersions: s.envVersions ?? {},
+    error: end.error,
+    ...(forkOf && { forkOf }),
+  };
+}
+
+/** The result of an episode cancelled before its env session was open: no step, no call. */
+export function cancelledBeforeReset(episodeId: string, forkOf?: EpisodeInput['forkOf']): EpisodeResult {
+  const empty: EpisodeState = {
+    task: '',
+    envQueue: '',
+    subtasks: [],
+    lastProgress: 'None',
+    observation: { text: '' },
+    stepIndex: 0,
+    score: 0,
+    won: false,
+    tokens: 0,
+    spentTokens: 0,
+    log: [],
+    resetObsHash: '',
+    runs: 1,
+  };
+  return episodeResultOf(episodeId, empty, { status: 'cancelled', redrives: 0 }, forkOf);
+}

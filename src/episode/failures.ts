@@ -1,0 +1,28 @@
+/**
+ * How the workflows read an env activity's failure: a lost session (re-drive it), a divergence
+ * from the record (give up), a task that waited out its queue (check the worker). Pure.
+ */
+import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio/common';
+import { ENV_DIVERGENCE, SESSION_LOST } from '../activities/types';
+
+/** The activity never started: its queue had no free worker for the whole schedule-to-start timeout. */
+export function isScheduleToStartTimeout(err: unknown): boolean {
+  return (
+    err instanceof ActivityFailure &&
+    err.cause instanceof TimeoutFailure &&
+    err.cause.timeoutType === 'SCHEDULE_TO_START'
+  );
+}
+
+/** Session lost: the worker answered it holds no session, or the pinned worker never picked the task up. */
+export function isSessionLoss(err: unknown): boolean {
+  if (!(err instanceof ActivityFailure)) return false;
+  const cause = err.cause;
+  if (cause instanceof ApplicationFailure) return cause.type === SESSION_LOST;
+  return isScheduleToStartTimeout(err);
+}
+
+/** The re-drive found the env answering differently from the record (the session cannot be rebuilt). */
+export function isDivergence(err: unknown): boolean {
+  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === ENV_DIVERGENCE;
+}

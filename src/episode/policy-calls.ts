@@ -1,0 +1,55 @@
+/**
+ * The three STEP-HRL policy calls of an episode, built from its config and current state: the high
+ * level at a subtask boundary, the low level before a step, the progress update after one. Pure.
+ */
+import type { PolicyCallInput } from '../activities/types';
+import { promptOptionsOf, type EpisodeConfig } from '../agent/config';
+import { buildPolicyCall, formatObservation } from '../agent/prompts';
+import type { Observation } from '../agent/vocabulary';
+import type { EpisodeState } from './records';
+
+/** The high-level call at a subtask boundary: the whole observation (the reset one as the reference shows it). */
+export function highLevelCall(s: EpisodeState, config: EpisodeConfig): PolicyCallInput {
+  const observation = formatObservation(config.spec.env, s.observation, {
+    format: config.obs,
+    initial: s.stepIndex === 0,
+  });
+  return buildPolicyCall(
+    { role: 'high', input: { task: s.task, subtasks: s.subtasks, lastProgress: s.lastProgress, observation } },
+    config.profile,
+    config.decoding.high,
+    promptOptionsOf(config),
+  );
+}
+
+/** The low-level call before a step: subtask, current observation (formatted), local progress. */
+export function lowLevelCall(
+  config: EpisodeConfig,
+  subtask: string,
+  observationText: string,
+  observation: Observation,
+  progress: string,
+): PolicyCallInput {
+  return buildPolicyCall(
+    { role: 'low', input: { subtask, observation: observationText, progress, validActions: observation.validActions } },
+    config.profile,
+    config.decoding.low,
+    promptOptionsOf(config),
+  );
+}
+
+/** The progress call after a step: the previous progress, the action and what it led to. */
+export function progressCall(
+  config: EpisodeConfig,
+  subtask: string,
+  previousProgress: string,
+  action: string,
+  nextObservationText: string,
+): PolicyCallInput {
+  return buildPolicyCall(
+    { role: 'progress', input: { subtask, previousProgress, action, observation: nextObservationText } },
+    config.profile,
+    config.decoding.progress,
+    promptOptionsOf(config),
+  );
+}

@@ -1,0 +1,114 @@
+/**
+ * A subtask run's pure rules: the budget or cap that stops it before its next decision, and its
+ * outcome from what it did. Pure, so they are unit-tested without a Temporal server.
+ */
+import type { EpisodeConfig } from '../agent/config';
+import type { ObservationContext } from '../agent/prompts';
+import type { AugmentedTransition, CallRecord } from '../agent/records';
+import type { Observation } from '../agent/vocabulary';
+import type { EnvStepOutput, RecordedStep } from '../activities/types';
+import type { PendingDecision, SubtaskInput, SubtaskOutcome, SubtaskRunStatus } from './records';
+
+/** Where a subtask run stands before its next decision. */
+export interface SubtaskCounters {
+  stepIndex: number;
+  stepsInSubtask: number;
+  /** Tokens of the episode so far, this run's included. */
+  episodeTokens: number;
+  /** Steps taken by this child run (parts bound a child's history). */
+  stepsThisRun: number;
+}
+
+/** The status that stops the run before its next decision, if any (cancellation is checked by the caller). */
+export function subtaskStopStatus(
+  counters: SubtaskCounters,
+  config: Pick<EpisodeConfig, 'maxSteps' | 'maxStepsPerSubtask' | 'maxTokens' | 'maxStepsPerChildRun'>,
+): SubtaskRunStatus | undefined {
+  if (counters.stepIndex >= config.maxSteps) return 'step-budget';
+  if (config.maxStepsPerSubtask > 0 && counters.stepsInSubtask >= config.maxStepsPerSubtask) return 'subtask-step-cap';
+  if (config.maxTokens > 0 && counters.episodeTokens >= config.maxTokens) return 'token-budget';
+  // Bounded child histories and results: a long subtask continues in a new part.
+  if (counters.stepsThisRun >= config.maxStepsPerChildRun) return 'part-limit';
+  return undefined;
+}
+
+/** What a subtask run did, as the outcome it returns (before compaction). */
+export interface SubtaskRunRecord {
+  transitions: AugmentedTransition[];
+  steps: RecordedStep[];
+  progress: string;
+  observation: Observation;
+  stepIndex: number;
+  stepsInSubtask: number;
+  score: number;
+  tokens: number;
+  spentTokens: number;
+  previous?: ObservationContext;
+}
+
+/** The outcome of a run that ended with `status`. */
+export function subtaskOutcomeOf(
+  run: SubtaskRunRecord,
+  status: SubtaskRunStatus,
+  extra: { won?: boolean; envDone?: boolean; pending?: PendingDecision; error?: string } = {},
+): SubtaskOutcome {
+  return {
+    status,
+    transitions: run.transitions,
+    steps: run.steps,
+    finalProgress: run.progress,
+    observation: run.observation,
+    stepIndex: run.stepIndex,
+    stepsInSubtask: run.stepsInSubtask,
+    score: run.score,
+    won: extra.won ?? false,
+    envDone: extra.envDone ?? false,
+    tokens: run.tokens,
+    spentTokens: run.spentTokens,
+    pending: extra.pending,
+    ...(extra.error !== undefined && { error: extra.error }),
+    // Only a continuation (next part, or after a re-drive) needs it: kept out of other results.
+    ...(run.previous !== undefined &&
+      (status === 'part-limit' || status === 'session-lost') && { previous: run.previous }),
+  };
+}
+
+/** The augmented step-level transition of one applied step. */
+export function transitionOf(
+  input: SubtaskInput,
+  run: SubtaskRunRecord,
+  step: {
+    obsText: string;
+    nextObsText: string;
+    action: string;
+    progressAfter: string;
+    result: EnvStepOutput;
+    low: PendingDecision;
+    progressRecord?: CallRecord;
+  },
+): AugmentedTransition {
+  const decision = step.low.decision;
+  return {
+    version: 2,
+    episodeId: input.episodeId,
+    subtaskIndex: input.subtaskIndex,
+    stepIndex: run.stepIndex,
+    task: input.task,
+    subtask: input.subtask,
+    completedSubtasks: input.completedSubtasks,
+    progressBefore: run.progress,
+    progressAfter: step.progressAfter,
+    observation: step.obsText,
+    action: step.action,
+    nextObservation: step.nextObsText,
+    reward: step.result.reward,
+    score: step.result.score,
+    done: step.result.done,
+    won: step.result.won,
+    subtaskDone: decision?.subtaskDone ?? false,
+    invalid: decision === undefined,
+    low: step.low.record,
+    progress: step.progressRecord,
+    envLatencyMs: step.result.latencyMs,
+  };
+}
