@@ -11,7 +11,7 @@ import { episodeWorkflow, reactWorkflow } from './workflows';
 import type { SubtaskOutcome } from './workflows/subtask';
 import { readRunChain } from './episode-record';
 import { historySourceOf, type HistorySource } from './history-source';
-import { DEFAULT_TASK_QUEUE } from './worker';
+import { currentBuildId, DEFAULT_TASK_QUEUE } from './worker';
 import { episodeStartAttributes, episodeStartFacts, SUMMARY_MEMO, type EpisodeStartContext } from './search-attributes';
 import { explainSearchAttributeError } from './server/errors';
 
@@ -26,6 +26,8 @@ export interface StartEpisodeOptions {
   model?: string;
   /** Episode this one was forked from (`StepHrlParent`). */
   parentEpisodeId?: string;
+  /** Build id recorded as `StepHrlBuildId`. @default {@link currentBuildId}: this process's workflow code */
+  buildId?: string;
 }
 
 /** Memo key linking a re-run to the episode it repeats. */
@@ -50,8 +52,8 @@ export function startEpisode(
   client: Client,
   options: StartEpisodeOptions,
 ): Promise<WorkflowHandle<typeof episodeWorkflow>> {
-  return rejectingDuplicates(client, options.episodeId, () =>
-    client.workflow.start(episodeWorkflow, startOptions(options, 'step-hrl')),
+  return rejectingDuplicates(client, options.episodeId, async () =>
+    client.workflow.start(episodeWorkflow, startOptions(options, 'step-hrl', await buildIdOf(client, options))),
   );
 }
 
@@ -60,8 +62,8 @@ export function startReact(
   client: Client,
   options: StartEpisodeOptions,
 ): Promise<WorkflowHandle<typeof reactWorkflow>> {
-  return rejectingDuplicates(client, options.episodeId, () =>
-    client.workflow.start(reactWorkflow, startOptions(options, 'react')),
+  return rejectingDuplicates(client, options.episodeId, async () =>
+    client.workflow.start(reactWorkflow, startOptions(options, 'react', await buildIdOf(client, options))),
   );
 }
 
@@ -97,9 +99,14 @@ export async function startEpisodeRerun<
  * resolved here, once, so the full config is recorded in the input: changing a default later
  * never changes what a running episode does.
  */
-function startOptions(options: StartEpisodeOptions, agent: EpisodeStartContext['agent']) {
+function startOptions(options: StartEpisodeOptions, agent: EpisodeStartContext['agent'], buildId: string) {
   const config = withDefaults(options.config);
-  const context: EpisodeStartContext = { agent, model: options.model, parentEpisodeId: options.parentEpisodeId };
+  const context: EpisodeStartContext = {
+    agent,
+    model: options.model,
+    parentEpisodeId: options.parentEpisodeId,
+    buildId,
+  };
   return {
     workflowId: options.episodeId,
     taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
@@ -112,6 +119,13 @@ function startOptions(options: StartEpisodeOptions, agent: EpisodeStartContext['
       ...(options.rerunOf ? { [RERUN_OF_MEMO]: options.rerunOf } : {}),
     },
   };
+}
+
+/** The build id to record: the given one, else this process's (bundled with the client's failure converter). */
+function buildIdOf(client: Client, options: StartEpisodeOptions): Promise<string> {
+  return options.buildId !== undefined
+    ? Promise.resolve(options.buildId)
+    : currentBuildId(client.options.dataConverter ?? {});
 }
 
 /** Runs `start`, turning Temporal's "already started" into {@link EpisodeExistsError} with the id's status. */

@@ -6,16 +6,20 @@
  * the prefix (with the divergence check), then continues. Ids: the subtasks of the prefix keep
  * their children; the interrupted subtask and later ones are run again by the new run under the
  * canonical child ids (a closed child's id is reused, so `fetchTransitions` reads the new run's).
+ * An episode another build started is refused ({@link BuildMismatchError}): its code may differ.
  * See `docs/versioning.md` ("Resuming a failed run").
  */
 import { WorkflowIdReusePolicy } from '@temporalio/common';
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowExecutionDescription, WorkflowHandle } from '@temporalio/client';
 import { decode, num, type HistoryEvent } from './history-payloads';
 import { fetchDecodedHistory } from './codec/history';
 import type { EnvResetOutput } from './activities/types';
 import { initialState, type EpisodeInput, type EpisodeState, type episodeWorkflow } from './workflows/episode';
 import type { SubtaskInput, SubtaskOutcome } from './workflows/subtask';
-import { restartedAttributes } from './search-attributes';
+import { restartedAttributes, StepHrlBuildId } from './search-attributes';
+import { fetchTransitions } from './client';
+import { currentBuildId } from './worker';
+import { BuildMismatchError } from './versioning';
 import { expandOutcome } from './workflows/outcome-compaction';
 
 /** Closed statuses a new run may continue from. */
@@ -35,12 +39,15 @@ export interface ResumedEpisode {
 /**
  * Resumes `episodeId`: a running episode is left as is (a worker on its queue finishes it); a
  * failed or terminated one gets a new run from its recorded prefix. A completed one is an error.
+ * @param buildId build id of the resuming code; @default this process's ({@link currentBuildId})
+ * @throws BuildMismatchError when another build started the episode
  */
-export async function resumeEpisode(client: Client, episodeId: string): Promise<ResumedEpisode> {
+export async function resumeEpisode(client: Client, episodeId: string, buildId?: string): Promise<ResumedEpisode> {
   const handle = client.workflow.getHandle<typeof episodeWorkflow>(episodeId);
   const description = await handle.describe();
   const taskQueue = description.taskQueue;
   const status = description.status.name;
+  const current = await assertSameBuild(client, description, buildId);
   if (status === 'RUNNING') return { handle, started: false, taskQueue, prefixSubtasks: 0 };
   if (description.type === 'reactWorkflow') {
     // Its record is one workflow result, not subtask children: there is no prefix to start a new run from.
@@ -66,9 +73,38 @@ export async function resumeEpisode(client: Client, episodeId: string): Promise<
     taskQueue,
     workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
     args: [{ config: input.config, ...(state && { state }) }],
-    ...restartedAttributes(description.typedSearchAttributes), // still found by `list`, `running` again
+    ...restartedAttributes(description.typedSearchAttributes, current), // still found by `list`, `running` again
   });
   return { handle: started, started: true, taskQueue, prefixSubtasks: state?.subtasks.length ?? 0 };
+}
+
+/**
+ * The build id the episode was started by: its `StepHrlBuildId`, else the deployment version its
+ * run is pinned to; undefined for an episode recorded before build ids (any build may resume it).
+ */
+export function startedByBuild(description: WorkflowExecutionDescription): string | undefined {
+  return (
+    description.typedSearchAttributes.get(StepHrlBuildId)?.[0] ??
+    (description.raw.workflowExecutionInfo?.versioningInfo?.deploymentVersion?.buildId || undefined)
+  );
+}
+
+/**
+ * Returns the resuming build's id (`buildId`, else this process's) once it is the one that started
+ * the episode. @throws BuildMismatchError naming both builds and the fork that goes on from the
+ * episode's recorded steps on this build
+ */
+export async function assertSameBuild(
+  client: Client,
+  description: WorkflowExecutionDescription,
+  buildId?: string,
+): Promise<string> {
+  const current = buildId ?? (await currentBuildId(client.options.dataConverter ?? {}));
+  const startedBy = startedByBuild(description);
+  if (startedBy === undefined || startedBy === current) return current;
+  const episodeId = description.workflowId;
+  const steps = description.type === 'episodeWorkflow' ? (await fetchTransitions(client, episodeId)).length : undefined;
+  throw new BuildMismatchError(episodeId, startedBy, current, steps);
 }
 
 /**

@@ -23,6 +23,7 @@ import type { LlmClient } from './llm/types';
 import { dataConverterFromEnv } from './codec/data-converter';
 import { stopOnUndecryptable } from './codec/worker-guard';
 import { assertEnvQueueFree } from './env-queue-guard';
+import { buildIdOfCode, deploymentNameFromEnv, promoteVersion, type VersioningMode } from './versioning';
 
 /** Default shared task queue. */
 export const DEFAULT_TASK_QUEUE = 'step-hrl';
@@ -82,6 +83,18 @@ export interface StepHrlWorkerOptions {
   /** Poller and cache settings of the shared-queue worker; unset ones keep the SDK's defaults. */
   tuning?: WorkerTuning;
   /**
+   * Build id of the workflow code (every workflow task this worker completes records it).
+   * @default STEP_HRL_BUILD_ID, else the project version and a hash of the bundle ({@link buildIdOfCode})
+   */
+  buildId?: string;
+  /** Worker Versioning of the shared-queue worker (docs/versioning.md). @default `{ mode: 'off' }` */
+  versioning?: {
+    /** @default 'off' */
+    mode?: VersioningMode;
+    /** @default STEP_HRL_DEPLOYMENT_NAME, else `step-hrl` */
+    deploymentName?: string;
+  };
+  /**
    * Payload conversion and encryption; must match the clients'. A payload this worker cannot
    * decrypt stops it (`run()` rejects with the key id to configure) instead of failing that task
    * over and over. @default {@link dataConverterFromEnv}()
@@ -104,6 +117,10 @@ export interface WorkerTuning {
 /** A running pair of workers. */
 export interface StepHrlWorker {
   readonly envQueue: string;
+  /** Build id of the workflow code this worker runs. */
+  readonly buildId: string;
+  /** The deployment version it polls as (Worker Versioning `on`/`promote`); undefined when `off`. */
+  readonly version?: { deploymentName: string; buildId: string };
   /** Runs both workers until `shutdown()` (or until `until` settles). */
   run<T>(until?: Promise<T>): Promise<T | void>;
   shutdown(): void;
@@ -142,6 +159,44 @@ function assertBundleMatches(bundle: WorkflowBundle, dataConverter: DataConverte
       `worker's data converter ${dataConverter.failureConverterPath ? 'has' : 'has not'} one; ` +
       'build it with bundleWorkflows(dataConverter) for the same data converter',
   );
+}
+
+const bundleBuildIds = new WeakMap<WorkflowBundle, string>();
+
+/** The build id of `bundle`'s code ({@link buildIdOfCode}: STEP_HRL_BUILD_ID, else version + hash). */
+export function buildIdOfBundle(bundle: WorkflowBundle): string {
+  if (process.env.STEP_HRL_BUILD_ID?.trim()) return buildIdOfCode(bundle.code);
+  let id = bundleBuildIds.get(bundle);
+  if (id === undefined) bundleBuildIds.set(bundle, (id = buildIdOfCode(bundle.code)));
+  return id;
+}
+
+/** This process's bundles, one per failure converter (a worker without `workflowBundle` builds it once). */
+const processBundles = new Map<string, Promise<WorkflowBundle>>();
+function processBundle(dataConverter: DataConverter): Promise<WorkflowBundle> {
+  const key = dataConverter.failureConverterPath ?? '';
+  let bundle = processBundles.get(key);
+  if (!bundle) {
+    bundle = bundleWorkflows(dataConverter);
+    bundle.catch(() => processBundles.delete(key));
+    processBundles.set(key, bundle);
+  }
+  return bundle;
+}
+
+/** Build id of the last worker this process created. */
+let lastWorkerBuildId: string | undefined;
+
+/**
+ * The build id of the workflow code this process runs, as recorded at the start of each episode
+ * and eval (`StepHrlBuildId`) and compared by `resume`: STEP_HRL_BUILD_ID, else the build id of the
+ * last worker this process created, else that of this process's bundle (built here once, a few
+ * seconds, and reused by its worker).
+ */
+export async function currentBuildId(dataConverter: DataConverter = dataConverterFromEnv()): Promise<string> {
+  const override = process.env.STEP_HRL_BUILD_ID?.trim();
+  if (override) return override;
+  return lastWorkerBuildId ?? buildIdOfBundle(await processBundle(dataConverter));
 }
 
 const noop = (): void => undefined;
@@ -189,16 +244,33 @@ export async function createStepHrlWorker(options: StepHrlWorkerOptions): Promis
     rejectStopped(stopped);
   });
   if (options.workflowBundle) assertBundleMatches(options.workflowBundle, dataConverter);
-  // Without a bundle the SDK bundles here, with the data converter's failureConverterPath.
-  const workflowSource = options.workflowBundle
-    ? { workflowBundle: options.workflowBundle }
-    : { workflowsPath: require.resolve('./workflows') };
+  // Bundled here when not given (with the data converter's failureConverterPath): its hash is the build id.
+  const workflowBundle = options.workflowBundle ?? (await processBundle(dataConverter));
+  const buildId = options.buildId ?? buildIdOfBundle(workflowBundle);
+  lastWorkerBuildId = buildId;
+  const mode = options.versioning?.mode ?? 'off';
+  const version =
+    mode === 'off'
+      ? undefined
+      : { deploymentName: options.versioning?.deploymentName ?? deploymentNameFromEnv(), buildId };
+  // `off`: the build id only labels this worker's completions, and the workflows declare no
+  // behaviour (src/workflows/versioning.ts sees no deployment name), as an unversioned worker requires.
+  const versioning = version
+    ? {
+        workerDeploymentOptions: {
+          version,
+          useWorkerVersioning: true as const,
+          defaultVersioningBehavior: 'PINNED' as const,
+        },
+      }
+    : { buildId };
   const main = await Worker.create({
     connection: options.connection,
     dataConverter,
     namespace: options.namespace,
     taskQueue,
-    ...workflowSource,
+    workflowBundle,
+    ...versioning,
     activities: {
       ...createPolicyActivities(options.llm, options.counters?.calls),
       acquireEnvQueue: envActivities.acquireEnvQueue,
@@ -231,8 +303,12 @@ export async function createStepHrlWorker(options: StepHrlWorkerOptions): Promis
     maxConcurrentActivityTaskExecutions: 4, // pings return at once; a few slots never run out
   });
   workers.push(main, env, alive);
+  // Before the first poll: tasks queued meanwhile (the caller may start its episode first) follow it.
+  if (mode === 'promote') await promoteVersion(options.connection.workflowService, options.namespace, version!);
   return {
     envQueue,
+    buildId,
+    version,
     async run<T>(until?: Promise<T>): Promise<T | void> {
       const all = Promise.all(workers.map((w) => w.run()));
       if (!until) {

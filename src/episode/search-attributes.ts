@@ -46,6 +46,12 @@ export const StepHrlEvalId = defineSearchAttributeKey('StepHrlEvalId', SearchAtt
 export const StepHrlParent = defineSearchAttributeKey('StepHrlParent', SearchAttributeType.KEYWORD);
 /** What the workflow is: episode | eval. */
 export const StepHrlKind = defineSearchAttributeKey('StepHrlKind', SearchAttributeType.KEYWORD);
+/**
+ * Build id of the workflow code that started it (docs/versioning.md); `resume` refuses another
+ * build's episode. A one-element KeywordList (`StepHrlBuildId = '<id>'` matches it): the dev
+ * server's SQL visibility has 10 Keyword columns and the attributes above use them all.
+ */
+export const StepHrlBuildId = defineSearchAttributeKey('StepHrlBuildId', SearchAttributeType.KEYWORD_LIST);
 
 /** Every step-hrl search attribute, in the order documented and registered. */
 export const STEP_HRL_SEARCH_ATTRIBUTES: readonly SearchAttributeKey<SearchAttributeType>[] = [
@@ -63,6 +69,7 @@ export const STEP_HRL_SEARCH_ATTRIBUTES: readonly SearchAttributeKey<SearchAttri
   StepHrlEvalId,
   StepHrlParent,
   StepHrlKind,
+  StepHrlBuildId,
 ];
 
 /** The Temporal CLI's spelling of each type (`--search-attribute Name=Type`, `operator search-attribute create`). */
@@ -107,6 +114,7 @@ export interface StepHrlMemo {
   model?: string;
   evalId?: string;
   parentEpisodeId?: string;
+  buildId?: string;
   won?: boolean;
   score?: number;
   steps?: number;
@@ -123,6 +131,8 @@ export interface EpisodeStartContext {
   evalId?: string;
   /** The episode this one was forked from. */
   parentEpisodeId?: string;
+  /** Build id of the workflow code the starter runs (`StepHrlBuildId`). */
+  buildId?: string;
 }
 
 /** Facts of an episode known when it starts. */
@@ -141,6 +151,7 @@ export function episodeStartFacts(
     model: context.model,
     evalId: context.evalId,
     parentEpisodeId: context.parentEpisodeId,
+    buildId: context.buildId,
   });
 }
 
@@ -164,6 +175,7 @@ export function evalStartFacts(input: {
   split?: string;
   model?: string;
   profile?: string;
+  buildId?: string;
 }): StepHrlMemo {
   return dropUndefined({
     kind: 'eval' as const,
@@ -174,6 +186,7 @@ export function evalStartFacts(input: {
     profile: input.profile ?? 'chat',
     model: input.model,
     evalId: input.evalId,
+    buildId: input.buildId,
   });
 }
 
@@ -224,6 +237,7 @@ export function factsOfAttributes(attributes: TypedSearchAttributes): StepHrlMem
     model: attributes.get(StepHrlModel),
     evalId: attributes.get(StepHrlEvalId),
     parentEpisodeId: attributes.get(StepHrlParent),
+    buildId: attributes.get(StepHrlBuildId)?.[0],
     won: attributes.get(StepHrlWon),
     score: attributes.get(StepHrlScore),
     steps: attributes.get(StepHrlSteps),
@@ -233,16 +247,19 @@ export function factsOfAttributes(attributes: TypedSearchAttributes): StepHrlMem
 
 /**
  * Start attributes and memo for a new run of an episode (resume) from its previous run's
- * attributes: the same facts, `running` again, no outcome yet. Undefined when the previous run had
- * no step-hrl attributes (it was not started with them, so the new run is not either).
+ * attributes: the same facts, `running` again, no outcome yet, and the build id of the resuming
+ * code when given. Undefined when the previous run had no step-hrl attributes (it was not started
+ * with them, so the new run is not either).
  */
 export function restartedAttributes(
   previous: TypedSearchAttributes,
+  buildId?: string,
 ): { typedSearchAttributes: SearchAttributePair[]; memo: Record<string, unknown> } | undefined {
   if (!startedWithStepHrlAttributes(previous)) return undefined;
   const facts = factsOfAttributes(previous);
   const restarted = dropUndefined({
     ...facts,
+    buildId: buildId ?? facts.buildId,
     status: 'running',
     won: undefined,
     score: undefined,
@@ -268,6 +285,7 @@ export function attributesOf(facts: StepHrlMemo): SearchAttributePair[] {
   add(StepHrlModel, facts.model);
   add(StepHrlEvalId, facts.evalId);
   add(StepHrlParent, facts.parentEpisodeId);
+  add(StepHrlBuildId, facts.buildId === undefined ? undefined : [facts.buildId]);
   add(StepHrlWon, facts.won);
   add(StepHrlScore, facts.score);
   add(StepHrlSteps, facts.steps);

@@ -15,7 +15,7 @@ import { decode, type HistoryEvent } from '../history-payloads';
 import { fetchDecodedHistory } from '../codec/history';
 import { evalStartAttributes, evalStartFacts, SUMMARY_MEMO } from '../search-attributes';
 import { explainSearchAttributeError } from '../server/errors';
-import { DEFAULT_TASK_QUEUE } from '../worker';
+import { currentBuildId, DEFAULT_TASK_QUEUE } from '../worker';
 import { addOutcome, boundedState, rangesOf, type EvalState } from './eval-state';
 import { evalResultsOf, outcomeOfFailure, outcomeOfResult, type SlimOutcome } from './outcome';
 import { evalEpisodeId, planEpisodes, type EvalInput, type EvalWorkflowResult } from './records';
@@ -71,7 +71,7 @@ export async function startOrAttachEval(
       taskQueue,
       args: [input],
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-      ...evalStartMetadata(evalId, input),
+      ...evalStartMetadata(evalId, input, await currentBuildId(client.options.dataConverter ?? {})),
     });
     return { handle, state: 'started', input, taskQueue };
   } catch (err) {
@@ -81,8 +81,11 @@ export async function startOrAttachEval(
   return openExistingEval(client, evalId);
 }
 
-/** Search attributes and memo an eval starts with (its episodes get theirs from the eval workflow). */
-function evalStartMetadata(evalId: string, input: EvalInput) {
+/**
+ * Search attributes and memo an eval starts with (its episodes get theirs from the eval workflow);
+ * `buildId`: the starting process's workflow code.
+ */
+function evalStartMetadata(evalId: string, input: EvalInput, buildId: string) {
   const facts = {
     evalId,
     env: input.env,
@@ -90,6 +93,7 @@ function evalStartMetadata(evalId: string, input: EvalInput) {
     split: input.split,
     model: input.model,
     profile: input.config.profile,
+    buildId,
   };
   return {
     typedSearchAttributes: evalStartAttributes(facts),
@@ -111,7 +115,7 @@ export async function openExistingEval(client: Client, evalId: string): Promise<
     taskQueue,
     args: [{ ...input, state }],
     workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
-    ...evalStartMetadata(evalId, input),
+    ...evalStartMetadata(evalId, input, await currentBuildId(client.options.dataConverter ?? {})),
   });
   return { handle: continued, state: 'continued', input, taskQueue };
 }

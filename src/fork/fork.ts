@@ -1,11 +1,15 @@
 /**
- * `step-hrl fork <id> --from-subtask k`: a new episode that starts from the parent's state before
- * its subtask k (1-based, as `show` numbers them). Like `resume` it is started with the recorded
+ * `step-hrl fork <id> --from-subtask k` (or `--from-step N`): a new episode that starts from the
+ * parent's state before its subtask k (1-based, as `show` numbers them), or at the last subtask
+ * boundary at or before step N (forks start at subtask boundaries only: the state inside a subtask,
+ * the child's, is not recorded as a whole until the subtask ends). Like `resume` it is started with the recorded
  * prefix as its state (`prefixState`), so its first act is to re-drive a fresh env session through
  * the prefix's actions with the observation-hash check; then the policy the fork's worker serves
  * (same or another model, profile, budgets) decides from subtask k on. Unlike `resume` it runs under
  * a new id, linked to its parent by input, memo and the `StepHrlParent` search attribute, and its
- * record reads the shared prefix from the parent's histories.
+ * record reads the shared prefix from the parent's histories. The fork runs on the code of the
+ * worker that takes it (the current build), whatever build recorded the parent: the way to go on
+ * with an episode another build started (`resume` refuses it).
  */
 import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { configProblems, withDefaults, type EpisodeConfig } from '../agent/config';
@@ -14,7 +18,7 @@ import { liveHistories, type HistorySource } from '../history-source';
 import { prefixState } from '../resume';
 import { episodeStartAttributes, episodeStartFacts, SUMMARY_MEMO } from '../search-attributes';
 import { explainSearchAttributeError } from '../server/errors';
-import { DEFAULT_TASK_QUEUE } from '../worker';
+import { currentBuildId, DEFAULT_TASK_QUEUE } from '../worker';
 import type { EpisodeInput, EpisodeState, ForkOf, episodeWorkflow } from '../workflows/episode';
 
 /** Memo key of a fork's link to its parent. */
@@ -24,14 +28,21 @@ export const FORK_OF_MEMO = 'forkOf';
 export interface ForkOptions {
   /** The parent episode. */
   episodeId: string;
-  /** 1-based subtask the fork re-decides; the subtasks before it are the shared prefix. */
-  fromSubtask: number;
+  /** 1-based subtask the fork re-decides; the subtasks before it are the shared prefix. Give this or `fromStep`. */
+  fromSubtask?: number;
+  /**
+   * Steps of the parent to keep, at most: the fork starts at the last subtask boundary at or before
+   * step N (N = the parent's recorded steps keeps every finished subtask). Give this or `fromSubtask`.
+   */
+  fromStep?: number;
   /** Id of the fork. @default the first free `<episodeId>.fork-<k>-<n>`, n from 1 */
   forkId?: string;
   /** @default {@link DEFAULT_TASK_QUEUE} */
   taskQueue?: string;
   /** Settings of the continuing policy (profile, budgets, ...) over the parent's config. */
   config?: Partial<Omit<EpisodeConfig, 'spec'>>;
+  /** Build id recorded as the fork's `StepHrlBuildId`. @default this process's (`currentBuildId`) */
+  buildId?: string;
 }
 
 /** What {@link forkEpisode} started. */
@@ -42,6 +53,8 @@ export interface ForkedEpisode {
   config: EpisodeConfig;
   /** Steps of the shared prefix (what the fork re-drives). */
   prefixSteps: number;
+  /** The subtask the fork decides anew (`fromStep` resolved to its subtask boundary). */
+  fromSubtask: number;
 }
 
 /** One run of an episode, oldest first. */
@@ -83,16 +96,34 @@ function stateAfter(runs: Run[], subtasks: number): EpisodeState | undefined {
 }
 
 /**
- * Starts a fork of `options.episodeId` from before its subtask `options.fromSubtask`. A worker on
- * the fork's task queue runs it (its LLM is the continuing policy).
+ * The number of whole subtasks of `runs` whose steps fit in `steps`: the prefix a fork from step
+ * `steps` keeps.
+ */
+function subtasksWithin(runs: Run[], steps: number): number {
+  let kept = 0;
+  for (let k = 1; ; k++) {
+    const state = stateAfter(runs, k);
+    if (!state || state.log.length > steps) return kept;
+    kept = k;
+  }
+}
+
+/**
+ * Starts a fork of `options.episodeId` from before its subtask `options.fromSubtask` (or from the
+ * subtask boundary at or before step `options.fromStep`). A worker on the fork's task queue runs it
+ * (its LLM is the continuing policy).
  * @throws when the parent does not exist, is not a STEP-HRL episode, or has not finished the
  * subtasks before `fromSubtask`.
  */
 export async function forkEpisode(client: Client, options: ForkOptions): Promise<ForkedEpisode> {
-  const { episodeId, fromSubtask } = options;
-  if (!Number.isInteger(fromSubtask) || fromSubtask < 1)
+  const { episodeId, fromStep } = options;
+  if ((options.fromSubtask === undefined) === (fromStep === undefined))
+    throw new Error('give one of --from-subtask <k> and --from-step <n>');
+  if (fromStep !== undefined && (!Number.isInteger(fromStep) || fromStep < 0))
+    throw new Error(`--from-step ${fromStep} is not valid; pass a step count from 0`);
+  if (options.fromSubtask !== undefined && (!Number.isInteger(options.fromSubtask) || options.fromSubtask < 1))
     throw new Error(
-      `--from-subtask ${fromSubtask} is not valid; pass a subtask number from 1 (as \`show\` numbers them)`,
+      `--from-subtask ${options.fromSubtask} is not valid; pass a subtask number from 1 (as \`show\` numbers them)`,
     );
   const source = liveHistories(client);
   const runs = await recordedRuns(source, episodeId);
@@ -104,6 +135,7 @@ export async function forkEpisode(client: Client, options: ForkOptions): Promise
     throw new Error(
       `${JSON.stringify(episodeId)} is a ${type ?? 'workflow'} without subtasks: only a STEP-HRL episode can be forked`,
     );
+  const fromSubtask = options.fromSubtask ?? subtasksWithin(runs, fromStep!) + 1;
   const kept = fromSubtask - 1;
   const prefix = stateAfter(runs, kept);
   if (!prefix) {
@@ -126,6 +158,7 @@ export async function forkEpisode(client: Client, options: ForkOptions): Promise
     spentTokens: 0, // the prefix's tokens were spent by the parent
     resumedFrom: { episodeId, runId: latest.runId, subtasks: kept },
   };
+  const buildId = options.buildId ?? (await currentBuildId(client.options.dataConverter ?? {}));
   const start = (workflowId: string) =>
     client.workflow.start<typeof episodeWorkflow>('episodeWorkflow', {
       workflowId,
@@ -133,13 +166,16 @@ export async function forkEpisode(client: Client, options: ForkOptions): Promise
       args: [{ config, state, forkOf }],
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
       workflowIdConflictPolicy: 'FAIL',
-      memo: { [FORK_OF_MEMO]: forkOf, [SUMMARY_MEMO]: episodeStartFacts(config, { parentEpisodeId: episodeId }) },
+      memo: {
+        [FORK_OF_MEMO]: forkOf,
+        [SUMMARY_MEMO]: episodeStartFacts(config, { parentEpisodeId: episodeId, buildId }),
+      },
       // All of an episode's attributes (so its outcome is upserted when it ends), the parent among them.
-      typedSearchAttributes: episodeStartAttributes(config, { parentEpisodeId: episodeId }),
+      typedSearchAttributes: episodeStartAttributes(config, { parentEpisodeId: episodeId, buildId }),
     });
   const explain = (err: unknown) => explainSearchAttributeError(err, client.options.namespace);
   const handle = await startUnderFreeId(start, options.forkId, `${episodeId}.fork-${fromSubtask}`, explain);
-  return { handle, forkOf, config, prefixSteps: state.log.length };
+  return { handle, forkOf, config, prefixSteps: state.log.length, fromSubtask };
 }
 
 /** Starts under `forkId` (taken: an error), else under the first free `<base>-<n>`. */

@@ -224,6 +224,8 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   // Registered on every start (idempotent), so `step-hrl list` and the UI can filter on them.
   for (const registration of searchAttributeRegistrations()) args.push('--search-attribute', registration);
   if (options.eagerActivities) args.push('--dynamic-config-value', 'system.enableActivityEagerExecution=true');
+  // Worker Deployment Versioning (versioned workers, current/ramping versions) needs no dynamic
+  // config on the pinned server (1.32): its APIs and routing are on by default (docs/versioning.md).
   if (options.ui) args.push('--ui-port', String(port + 1000));
   else args.push('--headless');
 

@@ -7,3 +7,5 @@ export { subtaskWorkflow } from './subtask';
 export { reactWorkflow } from './react';
 export { evalWorkflow } from './eval';
 export { cancelSignal, episodeProgressQuery, transitionsQuery } from './messages';
+// Declares each workflow type's Worker Versioning behaviour (PINNED episodes, AUTO_UPGRADE eval).
+import './versioning';

@@ -16,6 +16,7 @@ import { expertPolicyRules } from '../../src/llm/expert-policy';
 import { ScriptedLlmClient } from '../../src/llm/scripted-client';
 import { factsOfAttributes, StepHrlKind, STEP_HRL_SEARCH_ATTRIBUTES, SUMMARY_MEMO } from '../../src/search-attributes';
 import { episodeWorkflow } from '../../src/workflows';
+import { buildIdOfBundle } from '../../src/worker';
 import { loopingPolicyRules } from '../support/looping-policy';
 import { connectTestTemporal, queueFor, sharedBundle, withWorker, type TestTemporal } from '../support/temporal';
 
@@ -58,6 +59,7 @@ test('a continued-as-new episode ends with its outcome in search attributes and 
     agent: 'step-hrl',
     profile: 'chat',
     model: 'scripted-looper',
+    buildId: buildIdOfBundle(await sharedBundle()), // the code of the worker this test runs
     won: false,
     score: result.score,
     steps: 24,
@@ -108,6 +110,7 @@ test('a resumed episode starts its new run with the same attributes, running aga
       agent: 'step-hrl',
       profile: 'chat',
       model: 'm',
+      buildId: buildIdOfBundle(await sharedBundle()),
     });
     await resumed.handle.result();
   });

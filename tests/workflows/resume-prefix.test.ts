@@ -14,7 +14,15 @@ import { ScriptedLlmClient } from '../../src/llm/scripted-client';
 import type { LlmClient, LlmRequest, LlmResponse } from '../../src/llm/types';
 import { resumeEpisode } from '../../src/resume';
 import { cleanEnv, ensureBuilt, runCli } from '../foundation/cli-harness';
-import { connectTestTemporal, queueFor, testAddress, withWorker, type TestTemporal } from '../support/temporal';
+import { buildIdOfBundle } from '../../src/worker';
+import {
+  connectTestTemporal,
+  queueFor,
+  sharedBundle,
+  testAddress,
+  withWorker,
+  type TestTemporal,
+} from '../support/temporal';
 
 let t: TestTemporal;
 beforeAll(async () => (t = await connectTestTemporal()));
@@ -123,10 +131,12 @@ test('a terminated episode resumed from its recorded prefix completes with the u
 test("`step-hrl resume` continues a terminated episode on the episode's own task queue", async () => {
   ensureBuilt();
   const { episodeId, taskQueue } = await terminatedEpisode('resume-cli');
-  // The CLI's default queue is `step-hrl`: it must read the episode's queue to finish it.
+  // The CLI's default queue is `step-hrl`: it must read the episode's queue to finish it. Its code
+  // (dist/, compiled by tsc) is this test's (src/, compiled by ts-jest) under another build id:
+  // named as this one's, the build that started the episode.
   const run = await runCli(
     ['resume', episodeId, '--llm', 'expert'],
-    cleanEnv({ TEMPORAL_ADDRESS: testAddress() }),
+    cleanEnv({ TEMPORAL_ADDRESS: testAddress(), STEP_HRL_BUILD_ID: buildIdOfBundle(await sharedBundle()) }),
     90_000,
   );
   expect(run.stderr).toBe('');
