@@ -10,7 +10,7 @@
  * signal or update, stops launching, cancels the running episodes (each closes its env session and
  * ends `cancelled` with its record) and waits for them before the eval returns, so the parent-close
  * policy never terminates a child mid-close. Long-lived, so it upgrades to new builds
- * (AUTO_UPGRADE) and guards changes to its commands with `patched()` (./patches.ts).
+ * (AUTO_UPGRADE) and guards later changes to its commands with `patched()` (./patches.ts).
  */
 import {
   CancellationScope,
@@ -19,9 +19,8 @@ import {
   condition,
   continueAsNew,
   executeChild,
-  getExternalWorkflowHandle,
   isCancellation,
-  patched,
+  deprecatePatch,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -46,10 +45,16 @@ import {
   setConcurrencyUpdate,
 } from '../episode/messages';
 import type { EpisodeInput, EpisodeResult, ReactResult } from '../episode/records';
-import { episodeStartAttributes, episodeStartFacts, StepHrlStatus, SUMMARY_MEMO } from '../episode/search-attributes';
+import {
+  episodeStartAttributes,
+  episodeStartFacts,
+  startedWithStepHrlAttributes,
+  StepHrlStatus,
+  SUMMARY_MEMO,
+} from '../episode/search-attributes';
 import { episodeWorkflow } from './episode';
-import { childAttributesEnabled, recordEndAttributes } from './outcome-attributes';
-import { EVAL_NATIVE_CANCEL, EVAL_SEARCH_ATTRIBUTES } from './patches';
+import { recordEndAttributes } from './outcome-attributes';
+import { EVAL_SEARCH_ATTRIBUTES } from './patches';
 import { reactWorkflow } from './react';
 
 export {
@@ -85,17 +90,10 @@ export async function evalWorkflow(input: EvalInput): Promise<EvalWorkflowResult
       paused: book.paused,
       concurrency: book.concurrency,
     });
-  const cancel = (reason?: string): void => {
+  const cancel = (): void => {
     book.cancelled = true;
-    const native = patched(EVAL_NATIVE_CANCEL);
-    for (const [workflowId, scope] of running) {
-      // Each episode closes its env session and ends `cancelled`; a child not started yet is never started.
-      if (native) scope.cancel();
-      else
-        void getExternalWorkflowHandle(workflowId) // how evals recorded before 0.2.0 cancelled
-          .signal(cancelSignal, reason)
-          .catch(() => undefined);
-    }
+    // Each episode closes its env session and ends `cancelled`; a child not started yet is never started.
+    for (const scope of running.values()) scope.cancel();
   };
   const open = () => book.assertOpen(evalId);
   const answer = (change: () => void) => () => (change(), progress());
@@ -113,17 +111,18 @@ export async function evalWorkflow(input: EvalInput): Promise<EvalWorkflowResult
     answer(() => (book.paused = false)),
     { validator: open },
   );
-  setHandler(cancelEvalUpdate, (reason: string) => (cancel(reason), progress()), { validator: (_: string) => open() });
+  setHandler(cancelEvalUpdate, (_reason: string) => (cancel(), progress()), { validator: (_: string) => open() });
   setHandler(setConcurrencyUpdate, (value: number) => ((book.concurrency = value), progress()), {
     validator: (value: number) => (open(), EvalBook.assertConcurrency(value)),
   });
   setHandler(retryFailedUpdate, () => book.retryFailed(), { validator: open });
   // Temporal's cancellation reaches the children through their own scopes (below), never by the
   // root scope cancelling the scheduler mid-way.
-  void CancellationScope.current().cancelRequested.catch(() => cancel('cancelled through Temporal'));
+  void CancellationScope.current().cancelRequested.catch(cancel);
 
   // Episodes of an eval started with step-hrl's search attributes carry theirs (see docs/search-attributes.md).
-  const withAttributes = childAttributesEnabled(EVAL_SEARCH_ATTRIBUTES);
+  const withAttributes = startedWithStepHrlAttributes(workflowInfo().typedSearchAttributes);
+  if (withAttributes) deprecatePatch(EVAL_SEARCH_ATTRIBUTES); // its marker is in histories from before 0.2.0
   const childOptions = (workflowId: string, childConfig: EpisodeInput['config']) => {
     const context = { agent: input.agent, model: input.model, evalId };
     const metadata = withAttributes && {
@@ -171,7 +170,7 @@ export async function evalWorkflow(input: EvalInput): Promise<EvalWorkflowResult
       }
     });
   } catch (err) {
-    recordEndAttributes([{ key: StepHrlStatus, value: 'failed' }], EVAL_SEARCH_ATTRIBUTES);
+    recordEndAttributes([{ key: StepHrlStatus, value: 'failed' }]);
     throw err;
   }
 
@@ -181,7 +180,7 @@ export async function evalWorkflow(input: EvalInput): Promise<EvalWorkflowResult
     await continueAsNew<typeof evalWorkflow>({ ...rest, config, plan, state: book.carried() });
   }
   const cancelled = book.cancelled;
-  recordEndAttributes([{ key: StepHrlStatus, value: cancelled ? 'cancelled' : 'finished' }], EVAL_SEARCH_ATTRIBUTES);
+  recordEndAttributes([{ key: StepHrlStatus, value: cancelled ? 'cancelled' : 'finished' }]);
   return {
     evalId,
     agent: input.agent,

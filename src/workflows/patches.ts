@@ -1,16 +1,18 @@
 /**
  * Ids of the `patched()` guards of the eval workflow. Episode, subtask and ReAct workflows run
  * PINNED to the build that started them (Worker Versioning), so they change without guards; the
- * eval is long-lived and upgrades to new builds (AUTO_UPGRADE), so a change to its commands keeps
- * the old branch behind an id here, with a replay fixture of each branch (docs/versioning.md).
- * Remove a guard (via `deprecatePatch`) only once no running eval can hold a history without it.
+ * eval is long-lived and upgrades to new builds (AUTO_UPGRADE), so a change to its commands after
+ * 1.0 keeps the old branch behind an id in {@link EVAL_PATCHES}, with a replay fixture of each
+ * branch (tests/workflows/patch-coverage.test.ts, docs/versioning.md). When no running eval can
+ * hold a history without the change any more, the guard becomes a `deprecatePatch()` call and its
+ * id moves to {@link DEPRECATED_EVAL_PATCHES}.
  */
+
+/** Eval changes guarded by `patched()` now (none at 1.0: 0.2.0 collapsed the stack). */
+export const EVAL_PATCHES: readonly string[] = [];
 
 /** An eval started with step-hrl's search attributes starts its episodes with theirs and upserts its own end. */
 export const EVAL_SEARCH_ATTRIBUTES = 'eval-search-attributes';
-/**
- * An eval cancelled (by Temporal, our signal or the `cancel` update) cancels its running episodes
- * through their own cancellation scopes and waits for them (was: a signal to each, and Temporal's
- * cancellation failed the eval while its children were still closing).
- */
-export const EVAL_NATIVE_CANCEL = 'eval-native-cancel';
+
+/** Ids kept as `deprecatePatch()` calls: their markers are in released histories, which still replay. */
+export const DEPRECATED_EVAL_PATCHES: readonly string[] = [EVAL_SEARCH_ATTRIBUTES];
