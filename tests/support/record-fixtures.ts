@@ -24,7 +24,7 @@ import { resumeEpisode } from '../../src/resume';
 import { startDevServer } from '../../src/server/dev-server';
 import { freePort } from '../../src/server/ports';
 import { cancelSignal, episodeProgressQuery, subtaskWorkflowId, transitionsQuery } from '../../src/workflows';
-import { evalEpisodeId } from '../../src/workflows/eval';
+import { evalEpisodeId, evalProgressQuery } from '../../src/workflows/eval';
 import { reactStepsQuery } from '../../src/workflows/react';
 import { loopingPolicyRules } from './looping-policy';
 import { connectTestTemporal, queueFor, withWorker, type TestTemporal } from './temporal';
@@ -257,7 +257,7 @@ export async function recordScenarios(t: TestTemporal, version: string): Promise
   out.push({
     file: 'parts-episode.json',
     workflowId: id('parts'),
-    covers: 'episode running one subtask in several parts (patch subtask-parts)',
+    covers: 'episode running one subtask in several parts',
     history: await history(t, id('parts')),
   });
   out.push({
@@ -272,7 +272,7 @@ export async function recordScenarios(t: TestTemporal, version: string): Promise
   out.push({
     file: 'temporal-cancel-episode.json',
     workflowId: id('temporal-cancel'),
-    covers: "episode cancelled by Temporal's cancellation (patch honour-temporal-cancel)",
+    covers: "episode cancelled by Temporal's cancellation",
     history: await history(t, id('temporal-cancel')),
   });
   out.push({
@@ -296,7 +296,7 @@ export async function recordScenarios(t: TestTemporal, version: string): Promise
   out.push({
     file: 'llm-error-subtask.json',
     workflowId: failedChild,
-    covers: 'subtask ending llm-error (patch llm-error-outcome)',
+    covers: 'subtask ending llm-error',
     history: await history(t, failedChild),
   });
 
@@ -327,7 +327,7 @@ export async function recordScenarios(t: TestTemporal, version: string): Promise
   out.push({
     file: 'resume-resumed-run.json',
     workflowId: id('resume'),
-    covers: 'run resumed from a prefix (patch resume-from-prefix)',
+    covers: 'run resumed from a prefix',
     history: await history(t, id('resume')),
   });
 
@@ -370,6 +370,47 @@ export async function recordScenarios(t: TestTemporal, version: string): Promise
     history: await history(t, evalId),
   });
 
+  // One of that eval's episodes: an eval child records its complete config (frozen at the eval's start).
+  out.push({
+    file: 'eval-child-episode.json',
+    workflowId: evalEpisodeId(evalId, 1),
+    covers: 'episode started by an eval (complete config in its input)',
+    history: await history(t, evalEpisodeId(evalId, 1)),
+  });
+
+  // An eval cancelled through Temporal while 2 episodes run: they end `cancelled`, the eval returns.
+  const cancelEvalId = id('eval-cancel');
+  const cancelEpisodes = evalEpisodes.map((e) => ({ ...e, spec: { ...e.spec, variation: 2 } }));
+  const cancelSpecs = new Map(cancelEpisodes.map((e, i) => [evalEpisodeId(cancelEvalId, i), e.spec]));
+  const cancelLlm = slow(
+    new ExpertRouterClient({
+      specOf: (episodeId) => cancelSpecs.get(episodeId),
+      planOf: async (spec) => goldSubtasks(spec),
+      profile: 'chat',
+    }),
+    100,
+  );
+  const cancelQueue = queueFor('fixture-eval-cancel');
+  await withWorker(t, { taskQueue: cancelQueue, llm: cancelLlm }, async () => {
+    const input = { agent: 'step-hrl' as const, selection: 'fixture', env: 'builtin' as const, config: {} };
+    const opened = await startOrAttachEval(
+      t.client,
+      cancelEvalId,
+      { ...input, episodes: cancelEpisodes, concurrency: 2 },
+      cancelQueue,
+    );
+    await until(async () => (await opened.handle.query(evalProgressQuery)).running.length === 2);
+    await opened.handle.cancel();
+    const result = await opened.handle.result();
+    if (!result.cancelled) throw new Error('eval cancel scenario did not end cancelled');
+  });
+  out.push({
+    file: 'eval-cancel.json',
+    workflowId: cancelEvalId,
+    covers: 'evaluation cancelled through Temporal: its running episodes cancelled through their scopes',
+    history: await history(t, cancelEvalId),
+  });
+
   // The ReAct baseline (reactWorkflow): a whole won episode, one call and one env step per step.
   const react: EnvSpec = { env: 'builtin', task: 'find-key-open-chest', variation: 4 };
   const reactId = id('react');
@@ -387,7 +428,7 @@ export async function recordScenarios(t: TestTemporal, version: string): Promise
     history: await history(t, reactId),
   });
 
-  // ReAct: a session lost at the 4th step, re-driven (patch react-redrive).
+  // ReAct: a session lost at the 4th step, re-driven.
   const reactRedriveId = id('react-redrive');
   const reactRedriveQueue = queueFor('fixture-react-redrive');
   sessions = 0;
@@ -408,11 +449,11 @@ export async function recordScenarios(t: TestTemporal, version: string): Promise
   out.push({
     file: 'react-redrive-episode.json',
     workflowId: reactRedriveId,
-    covers: 'ReAct episode re-driven after a lost session (patch react-redrive)',
+    covers: 'ReAct episode re-driven after a lost session',
     history: await history(t, reactRedriveId),
   });
 
-  // ReAct: cancelled by signal after 3 steps (patch react-cancel).
+  // ReAct: cancelled by signal after 3 steps.
   const reactCancelId = id('react-cancel');
   const reactCancelQueue = queueFor('fixture-react-cancel');
   const looping = slow(new ScriptedLlmClient([{ role: 'react', match: '', reply: 'Action: look' }]), 50);
@@ -430,7 +471,7 @@ export async function recordScenarios(t: TestTemporal, version: string): Promise
   out.push({
     file: 'react-cancel-episode.json',
     workflowId: reactCancelId,
-    covers: 'ReAct episode cancelled by signal (patch react-cancel)',
+    covers: 'ReAct episode cancelled by signal',
     history: await history(t, reactCancelId),
   });
   return out;
