@@ -9,6 +9,17 @@ import type { Observation } from '../agent/vocabulary';
 import type { EnvStepOutput, RecordedStep } from '../activities/types';
 import type { PendingDecision, SubtaskInput, SubtaskOutcome, SubtaskRunStatus } from './records';
 
+/**
+ * Bytes of transitions (as JSON) one subtask part may return: well under Temporal's 2 MB payload
+ * limit (and the 1 MB a payload should stay below), whatever `maxStepsPerChildRun` allows.
+ */
+export const PART_RESULT_BYTE_BUDGET = 512 * 1024;
+
+/** The JSON size of one transition, as the part's result will hold it. */
+export function transitionBytes(transition: AugmentedTransition): number {
+  return JSON.stringify(transition).length;
+}
+
 /** Where a subtask run stands before its next decision. */
 export interface SubtaskCounters {
   stepIndex: number;
@@ -17,6 +28,8 @@ export interface SubtaskCounters {
   episodeTokens: number;
   /** Steps taken by this child run (parts bound a child's history). */
   stepsThisRun: number;
+  /** JSON bytes of the transitions this run holds so far. @default 0 */
+  bytesThisRun?: number;
 }
 
 /** The status that stops the run before its next decision, if any (cancellation is checked by the caller). */
@@ -27,8 +40,10 @@ export function subtaskStopStatus(
   if (counters.stepIndex >= config.maxSteps) return 'step-budget';
   if (config.maxStepsPerSubtask > 0 && counters.stepsInSubtask >= config.maxStepsPerSubtask) return 'subtask-step-cap';
   if (config.maxTokens > 0 && counters.episodeTokens >= config.maxTokens) return 'token-budget';
-  // Bounded child histories and results: a long subtask continues in a new part.
+  // Bounded child histories and results: a long subtask continues in a new part, by steps or by
+  // bytes (a step's record is larger with long observations and prompts).
   if (counters.stepsThisRun >= config.maxStepsPerChildRun) return 'part-limit';
+  if ((counters.bytesThisRun ?? 0) >= PART_RESULT_BYTE_BUDGET) return 'part-limit';
   return undefined;
 }
 

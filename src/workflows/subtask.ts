@@ -13,7 +13,13 @@ import { callTokens } from '../agent/record-tokens';
 import { cancelSignal, transitionsQuery } from '../episode/messages';
 import { compactOutcome } from '../episode/outcome-compaction';
 import type { PendingDecision, SubtaskInput, SubtaskOutcome, SubtaskRunStatus } from '../episode/records';
-import { subtaskOutcomeOf, subtaskStopStatus, transitionOf, type SubtaskRunRecord } from '../episode/subtask-state';
+import {
+  subtaskOutcomeOf,
+  subtaskStopStatus,
+  transitionBytes,
+  transitionOf,
+  type SubtaskRunRecord,
+} from '../episode/subtask-state';
 import { decideOrStop, isLlmStop } from './llm-failure';
 import { onPinnedWorker } from './pinned-env';
 import { isSessionLoss } from './session';
@@ -46,6 +52,7 @@ export async function subtaskWorkflow(input: SubtaskInput): Promise<SubtaskOutco
   setHandler(cancelSignal, () => void (cancelled = true));
   let pending = input.pending;
   let stepsThisRun = 0;
+  let bytesThisRun = 0;
   // The result is stored in the child's history and again in the episode's: it leaves out what the
   // input and the previous transition already hold (readers expand it).
   const finish = (status: SubtaskRunStatus, extra?: Parameters<typeof subtaskOutcomeOf>[2]): SubtaskOutcome =>
@@ -55,7 +62,10 @@ export async function subtaskWorkflow(input: SubtaskInput): Promise<SubtaskOutco
   try {
     for (;;) {
       if (cancelRequested()) return finish('cancelled');
-      const stop = subtaskStopStatus({ ...run, episodeTokens: input.tokensBefore + run.tokens, stepsThisRun }, config);
+      const stop = subtaskStopStatus(
+        { ...run, episodeTokens: input.tokensBefore + run.tokens, stepsThisRun, bytesThisRun },
+        config,
+      );
       if (stop) return finish(stop);
 
       const obsText = formatObservation(config.spec.env, run.observation, {
@@ -122,17 +132,17 @@ export async function subtaskWorkflow(input: SubtaskInput): Promise<SubtaskOutco
         }
       }
 
-      run.transitions.push(
-        transitionOf(input, run, {
-          obsText,
-          nextObsText,
-          action,
-          progressAfter,
-          result,
-          low,
-          progressRecord,
-        }),
-      );
+      const transition = transitionOf(input, run, {
+        obsText,
+        nextObsText,
+        action,
+        progressAfter,
+        result,
+        low,
+        progressRecord,
+      });
+      run.transitions.push(transition);
+      bytesThisRun += transitionBytes(transition);
       run.progress = progressAfter;
       run.previous = observationContext(run.observation);
       run.observation = result.observation;

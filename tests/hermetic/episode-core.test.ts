@@ -18,7 +18,7 @@ import { addIndex, compactPlan, expandPlan, hasIndex, indexesOf, rangesOf } from
 import { evalEpisodeId, subtaskWorkflowId } from '../../src/episode/ids';
 import type { SubtaskOutcome } from '../../src/episode/records';
 import { redriveRefusal } from '../../src/episode/redrive';
-import { subtaskStopStatus } from '../../src/episode/subtask-state';
+import { PART_RESULT_BYTE_BUDGET, subtaskStopStatus } from '../../src/episode/subtask-state';
 import type { SlimOutcome } from '../../src/episode/eval-types';
 
 const config = recordedConfig({ spec: { env: 'builtin', task: 'boil-water' } });
@@ -113,6 +113,11 @@ describe('episode budgets and transitions', () => {
     expect(subtaskStopStatus(at, { ...config, maxStepsPerSubtask: 3 })).toBe('subtask-step-cap');
     expect(subtaskStopStatus(at, { ...config, maxTokens: 10 })).toBe('token-budget');
     expect(subtaskStopStatus(at, { ...config, maxStepsPerChildRun: 3 })).toBe('part-limit');
+    // By bytes too: a part returns before its transitions near the payload limit, whatever the step cap.
+    const big = { ...at, bytesThisRun: PART_RESULT_BYTE_BUDGET };
+    expect(subtaskStopStatus(big, { ...config, maxStepsPerChildRun: 500 })).toBe('part-limit');
+    expect(subtaskStopStatus({ ...big, bytesThisRun: PART_RESULT_BYTE_BUDGET - 1 }, config)).toBeUndefined();
+    expect(PART_RESULT_BYTE_BUDGET).toBeLessThan(1024 * 1024);
   });
 
   test('re-drives stop after maxRedrives; the first re-drive of a resumed run is free', () => {
