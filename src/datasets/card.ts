@@ -64,7 +64,6 @@ export function renderDatasetCard(f: DatasetCardFacts): string {
     `- Segmentation: ${prov?.segmenter === 'teacher' ? `teacher model ${teacherModels.join(', ')}` : `rules (\`${prov?.rulesVersion ?? ''}\`, see docs/datasets.md)`}.`,
     `- Local progress: ${prov?.progress === 'teacher' ? `teacher model ${teacherModels.join(', ')}` : `rules (\`${prov?.rulesVersion ?? ''}\`)`}.`,
     `- Teacher prompt files: ${promptHashes.join(', ') || 'none'}.`,
-    `- Teacher calls: ${f.teacher.calls} (${f.teacher.cachedCalls} from the cache), ${f.teacher.promptTokens} prompt + ${f.teacher.completionTokens} completion tokens.`,
     '',
     '## Dropped trajectories',
     '',

@@ -1,0 +1,314 @@
+/**
+ * Activities of the durable labelling job (`src/workflows/labelling.ts`): list the expert specs,
+ * replay one expert trajectory, ask the teacher for a segmentation or one progress label, save a
+ * labelled or dropped trajectory, and build the dataset folders. Work lives in files under the
+ * job's work folder, one per trajectory, written by rename, so a re-run (or a retried activity)
+ * finds what is done; teacher calls go through the response cache keyed by the prompt hash, so a
+ * re-run spends zero tokens on what is done.
+ *
+ * Retry contract: every activity is idempotent. A teacher failure is an `LlmError`, converted to
+ * an `ApplicationFailure` whose retryability Temporal's policy honours; when the retries run out
+ * the workflow drops the trajectory with the reason, never the job.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { EnvSpec } from '../agent/vocabulary';
+import { buildDataset, type BuildSummary } from '../datasets/build';
+import {
+  collectExpertTrajectory,
+  listExpertSpecs,
+  trajectoryId,
+  type ExpertSelection,
+} from '../datasets/expert-trajectories';
+import { labelByRules, labelledStepCount } from '../datasets/label';
+import type { ObservationFormat } from '../agent/prompts';
+import { RULES_VERSION, ruleProgressLabels, segmentByRules } from '../datasets/segment-rules';
+import { formatObservation } from '../agent/prompts';
+import {
+  loadTeacherPrompt,
+  parseProgressLabel,
+  parseSegmentation,
+  progressRequest,
+  segmentRequest,
+  teacherPromptHashes,
+} from '../datasets/teacher';
+import type {
+  DroppedTrajectory,
+  ExpertTrajectory,
+  LabelProvenance,
+  LabelledTrajectory,
+  ProgressLabel,
+  Segment,
+} from '../datasets/types';
+import { asApplicationFailure } from '../llm/to-application-failure';
+import type { ChatMessage, LlmClient, LlmRequest } from '../llm/types';
+import type { PromptProfile } from '../agent/vocabulary';
+
+/** What the labelling activities need from the worker. */
+export interface LabellingDeps {
+  /** Env server URL for a spec (ALFWorld train games need the project's unpacked data folder). */
+  envUrl(spec: EnvSpec): Promise<string>;
+  /** The teacher, wrapped in the response cache; absent for rule-only jobs. */
+  teacher?: LlmClient;
+}
+
+/** One spec to label, with its trajectory id (workflow code cannot compute it). */
+export interface LabelSpec {
+  id: string;
+  spec: EnvSpec;
+}
+
+/** Result of {@link LabellingActivities.collectTrajectory}. */
+export interface CollectOutcome {
+  id: string;
+  /** Already labelled or dropped by an earlier run: nothing left to do. */
+  finished: boolean;
+  dropped?: DroppedTrajectory;
+  /** Actions per step, and which steps get a progress label (all but the terminal one). */
+  actions?: string[];
+  labelledSteps?: number;
+}
+
+/** One teacher call as recorded in the history: prompt, raw reply, tokens. */
+export interface TeacherCallRecord {
+  messages: ChatMessage[];
+  raw: string;
+  model: string;
+  promptTokens: number;
+  completionTokens: number;
+  cached: boolean;
+}
+
+/** Result of a segmentation call. */
+export interface SegmentOutcome {
+  call: TeacherCallRecord;
+  segments?: Segment[];
+  reason?: string;
+  detail?: string;
+}
+
+/** Result of a progress call. */
+export interface ProgressOutcome {
+  call: TeacherCallRecord;
+  label?: ProgressLabel;
+  reason?: string;
+  detail?: string;
+}
+
+/** One dataset rendering. */
+export interface DatasetRendering {
+  profile: PromptProfile;
+  obs: ObservationFormat;
+}
+
+const fileName = (id: string) => `${encodeURIComponent(id)}.json`;
+const dirs = (workDir: string) => ({
+  trajectories: path.join(workDir, 'trajectories'),
+  labelled: path.join(workDir, 'labelled'),
+  dropped: path.join(workDir, 'dropped'),
+});
+
+async function writeAtomic(file: string, value: unknown): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  await writeFile(tmp, JSON.stringify(value));
+  await rename(tmp, file);
+}
+
+async function readJson<T>(file: string): Promise<T> {
+  return JSON.parse(await readFile(file, 'utf8')) as T;
+}
+
+/** Creates the labelling activities. */
+export function createLabellingActivities(deps: LabellingDeps) {
+  const trajectories = new Map<string, ExpertTrajectory>();
+  const trajectory = async (workDir: string, id: string): Promise<ExpertTrajectory> => {
+    const key = `${workDir}\u0000${id}`;
+    let t = trajectories.get(key);
+    if (!t) {
+      t = await readJson<ExpertTrajectory>(path.join(dirs(workDir).trajectories, fileName(id)));
+      if (trajectories.size > 256) trajectories.clear();
+      trajectories.set(key, t);
+    }
+    return t;
+  };
+
+  const callTeacher = async (request: LlmRequest): Promise<TeacherCallRecord> => {
+    if (!deps.teacher) throw new Error('this worker has no teacher model: start `step-hrl label` with --teacher-model');
+    try {
+      const r = await deps.teacher.complete(request);
+      return {
+        messages: request.messages ?? [],
+        raw: r.text,
+        model: r.model,
+        promptTokens: r.usage.promptTokens,
+        completionTokens: r.usage.completionTokens,
+        cached: r.cached === true,
+      };
+    } catch (err) {
+      throw asApplicationFailure(err);
+    }
+  };
+
+  /** A retry after a rejected reply shows the reply and the reason, so it is a new prompt (and cache key). */
+  const withRepair = (request: LlmRequest, previous: { raw: string; detail: string } | undefined): LlmRequest =>
+    previous
+      ? {
+          ...request,
+          messages: [
+            ...(request.messages ?? []),
+            { role: 'assistant', content: previous.raw },
+            { role: 'user', content: `That answer is invalid: ${previous.detail}. Answer again in the required format.` },
+          ],
+        }
+      : request;
+
+  return {
+    /** The specs of a selection with their trajectory ids, in a stable order. */
+    async listLabelSpecs(input: { selection: ExpertSelection }): Promise<LabelSpec[]> {
+      const probe: EnvSpec =
+        input.selection.env === 'alfworld'
+          ? { env: 'alfworld', task: '', split: input.selection.split }
+          : { env: 'scienceworld', task: '' };
+      const specs = await listExpertSpecs(await deps.envUrl(probe), input.selection);
+      return specs.map((spec) => ({ id: trajectoryId(spec), spec }));
+    },
+
+    /** Replays the expert trajectory of `spec` once (kept in the work folder) or says it is already done. */
+    async collectTrajectory(input: { workDir: string; id: string; spec: EnvSpec }): Promise<CollectOutcome> {
+      const d = dirs(input.workDir);
+      const name = fileName(input.id);
+      if (existsSync(path.join(d.labelled, name))) return { id: input.id, finished: true };
+      if (existsSync(path.join(d.dropped, name)))
+        return { id: input.id, finished: true, dropped: await readJson(path.join(d.dropped, name)) };
+      let t: ExpertTrajectory;
+      if (existsSync(path.join(d.trajectories, name))) t = await trajectory(input.workDir, input.id);
+      else {
+        const r = await collectExpertTrajectory(await deps.envUrl(input.spec), input.spec);
+        if (!r.ok) {
+          await writeAtomic(path.join(d.dropped, name), r.dropped);
+          return { id: input.id, finished: true, dropped: r.dropped };
+        }
+        t = r.trajectory;
+        await writeAtomic(path.join(d.trajectories, name), t);
+      }
+      return { id: input.id, finished: false, actions: t.steps.map((s) => s.action), labelledSteps: labelledStepCount(t) };
+    },
+
+    /** The rule segmentation of a collected trajectory. */
+    async ruleSegments(input: { workDir: string; id: string }): Promise<Segment[]> {
+      const t = await trajectory(input.workDir, input.id);
+      return segmentByRules(t.spec.env, t.steps.map((s) => s.action));
+    },
+
+    /** Asks the teacher to segment a collected trajectory (`previous`: the rejected try, for the one retry). */
+    async teacherSegment(input: {
+      workDir: string;
+      id: string;
+      previous?: { raw: string; detail: string };
+    }): Promise<SegmentOutcome> {
+      const t = await trajectory(input.workDir, input.id);
+      const gold = t.steps.map((s) => s.action);
+      const call = await callTeacher(withRepair(segmentRequest(t.task, gold), input.previous));
+      const parsed = parseSegmentation(call.raw, gold);
+      return parsed.ok ? { call, segments: parsed.value } : { call, reason: parsed.reason, detail: parsed.detail };
+    },
+
+    /** Asks the teacher for the progress label after step `step` of a collected trajectory. */
+    async teacherProgress(input: {
+      workDir: string;
+      id: string;
+      step: number;
+      subtask: string;
+      previousProgress: string;
+      previous?: { raw: string; detail: string };
+    }): Promise<ProgressOutcome> {
+      const t = await trajectory(input.workDir, input.id);
+      const s = t.steps[input.step];
+      const observation = formatObservation(t.spec.env, s.observation);
+      const request = progressRequest({
+        subtask: input.subtask,
+        previous: input.previousProgress,
+        action: s.action,
+        observation,
+      });
+      const call = await callTeacher(withRepair(request, input.previous));
+      const parsed = parseProgressLabel(call.raw);
+      return parsed.ok ? { call, label: parsed.value } : { call, reason: parsed.reason, detail: parsed.detail };
+    },
+
+    /** Saves a labelled trajectory; `progress` absent = rule labels, `segments` absent = rule segments. */
+    async saveLabelled(input: {
+      workDir: string;
+      id: string;
+      segments?: Segment[];
+      progress?: (ProgressLabel | null)[];
+      teacherModel?: string;
+    }): Promise<void> {
+      const t = await trajectory(input.workDir, input.id);
+      const rules = labelByRules(t);
+      const segments = input.segments ?? rules.segments;
+      const progress = input.progress
+        ? input.progress.map((p) => p ?? undefined)
+        : ruleProgressLabels(segments, t.steps.at(-1)?.done ?? true);
+      const hashes = teacherPromptHashes();
+      const segName = loadTeacherPrompt('segment').name;
+      const progName = loadTeacherPrompt('progress').name;
+      const provenance: LabelProvenance = {
+        segmenter: input.segments ? 'teacher' : 'rules',
+        progress: input.progress ? 'teacher' : 'rules',
+        ...(input.teacherModel && (input.segments || input.progress) ? { teacherModel: input.teacherModel } : {}),
+        promptSha256: {
+          ...(input.segments ? { [segName]: hashes[segName] } : {}),
+          ...(input.progress ? { [progName]: hashes[progName] } : {}),
+        },
+        ...(!input.segments || !input.progress ? { rulesVersion: RULES_VERSION } : {}),
+      };
+      const labelled: LabelledTrajectory = { trajectory: t, segments, progress, provenance };
+      await writeAtomic(path.join(dirs(input.workDir).labelled, fileName(input.id)), labelled);
+    },
+
+    /** Records a trajectory dropped while labelling. */
+    async saveDropped(input: { workDir: string; dropped: DroppedTrajectory }): Promise<void> {
+      await writeAtomic(path.join(dirs(input.workDir).dropped, fileName(input.dropped.id)), input.dropped);
+    },
+
+    /** Builds one dataset folder per rendering from every labelled and dropped trajectory of the job. */
+    async buildDatasets(input: {
+      workDir: string;
+      outDir: string;
+      renderings: DatasetRendering[];
+      devFraction: number;
+      name: string;
+      teacher: { calls: number; cachedCalls: number; promptTokens: number; completionTokens: number };
+    }): Promise<BuildSummary[]> {
+      const d = dirs(input.workDir);
+      const list = async (dir: string) =>
+        existsSync(dir) ? (await readdir(dir)).filter((f) => f.endsWith('.json')).sort() : [];
+      const labelled = await Promise.all(
+        (await list(d.labelled)).map((f) => readJson<LabelledTrajectory>(path.join(d.labelled, f))),
+      );
+      const dropped = await Promise.all(
+        (await list(d.dropped)).map((f) => readJson<DroppedTrajectory>(path.join(d.dropped, f))),
+      );
+      const summaries: BuildSummary[] = [];
+      for (const r of input.renderings) {
+        const dir = path.join(input.outDir, `${r.profile}-${r.obs}`);
+        const summary = await buildDataset(dir, labelled, dropped, {
+          profile: r.profile,
+          obs: r.obs,
+          devFraction: input.devFraction,
+          name: `${input.name} (${r.profile}, ${r.obs})`,
+          teacher: input.teacher,
+        });
+        summaries.push({ ...summary, files: [] });
+      }
+      return summaries;
+    },
+  };
+}
+
+/** The labelling activities' type, for `proxyActivities`. */
+export type LabellingActivities = ReturnType<typeof createLabellingActivities>;

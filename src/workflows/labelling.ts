@@ -1,0 +1,258 @@
+/**
+ * The durable labelling job: `labelDatasetWorkflow` replays the expert trajectories of a selection
+ * and labels each in a child `labelTrajectoryWorkflow` (at most `concurrency` at a time), then
+ * builds the dataset folders. Every env replay and every teacher call is an activity, so a crashed
+ * worker or CLI resumes from the last recorded call, and re-running the same command after the job
+ * ended finds every trajectory's work in files and every teacher reply in the response cache: zero
+ * tokens for what is done. A bad teacher reply is retried once with the reason shown; a second bad
+ * reply, or a teacher that keeps failing past its retries, drops that trajectory with the reason
+ * (counted in the card), never the job. It continues as new every `trajectoriesPerRun` children
+ * (after the running ones finish), carrying only a cursor and totals.
+ */
+import {
+  continueAsNew,
+  defineQuery,
+  executeChild,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+  ActivityFailure,
+} from '@temporalio/workflow';
+import type { DatasetRendering, LabelSpec, LabellingActivities } from '../activities/labelling';
+import type { ExpertSelection } from '../datasets/expert-trajectories';
+import type { DroppedTrajectory, ProgressLabel, Segment } from '../datasets/types';
+import type { BuildSummary } from '../datasets/build';
+
+/** Input of {@link labelDatasetWorkflow}. */
+export interface LabelDatasetInput {
+  name: string;
+  selection: ExpertSelection;
+  workDir: string;
+  outDir: string;
+  segmenter: 'rules' | 'teacher';
+  progress: 'rules' | 'teacher';
+  teacherModel?: string;
+  renderings: DatasetRendering[];
+  devFraction: number;
+  concurrency: number;
+  /** Children per workflow run before continue-as-new. @default 500 */
+  trajectoriesPerRun?: number;
+  /** Carried across continue-as-new. */
+  state?: LabelState;
+}
+
+/** Totals of a job so far. */
+export interface LabelState {
+  cursor: number;
+  labelled: number;
+  dropped: number;
+  teacherCalls: number;
+  cachedCalls: number;
+  promptTokens: number;
+  completionTokens: number;
+}
+
+/** What the progress query answers. */
+export interface LabelProgress extends LabelState {
+  total: number;
+  building: boolean;
+}
+
+/** Result of the job. */
+export interface LabelDatasetResult extends LabelState {
+  total: number;
+  datasets: BuildSummary[];
+}
+
+/** Live totals of a labelling job. */
+export const labelProgressQuery = defineQuery<LabelProgress>('labelProgress');
+
+/** Input of {@link labelTrajectoryWorkflow}. */
+export interface LabelTrajectoryInput {
+  item: LabelSpec;
+  workDir: string;
+  segmenter: 'rules' | 'teacher';
+  progress: 'rules' | 'teacher';
+  teacherModel?: string;
+}
+
+/** Result of one trajectory. */
+export interface LabelTrajectoryResult {
+  id: string;
+  labelled: boolean;
+  dropped?: DroppedTrajectory;
+  teacherCalls: number;
+  cachedCalls: number;
+  promptTokens: number;
+  completionTokens: number;
+}
+
+const envActs = proxyActivities<LabellingActivities>({
+  startToCloseTimeout: '10 minutes',
+  retry: { maximumAttempts: 5, initialInterval: '1 second' },
+});
+const fileActs = proxyActivities<LabellingActivities>({
+  startToCloseTimeout: '30 minutes',
+  retry: { maximumAttempts: 3 },
+});
+// Teacher calls: bounded attempts with backoff (a 500 or a timeout is retried); when they run out
+// the trajectory is dropped with the reason.
+const teacherActs = proxyActivities<LabellingActivities>({
+  startToCloseTimeout: '5 minutes',
+  retry: { maximumAttempts: 4, initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+});
+
+function failureText(err: unknown): string {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  return cause instanceof Error ? cause.message : String(cause);
+}
+
+/** Labels one trajectory: replay, segmentation, progress labels, saved to the work folder. */
+export async function labelTrajectoryWorkflow(input: LabelTrajectoryInput): Promise<LabelTrajectoryResult> {
+  const { item, workDir } = input;
+  const totals = { teacherCalls: 0, cachedCalls: 0, promptTokens: 0, completionTokens: 0 };
+  const count = (call: { promptTokens: number; completionTokens: number; cached: boolean }) => {
+    totals.teacherCalls++;
+    if (call.cached) totals.cachedCalls++;
+    totals.promptTokens += call.promptTokens;
+    totals.completionTokens += call.completionTokens;
+  };
+  const dropped = async (stage: DroppedTrajectory['stage'], reason: string, detail: string) => {
+    const d: DroppedTrajectory = { id: item.id, stage, reason, detail };
+    await fileActs.saveDropped({ workDir, dropped: d });
+    return { id: item.id, labelled: false, dropped: d, ...totals };
+  };
+
+  const collected = await envActs.collectTrajectory({ workDir, id: item.id, spec: item.spec });
+  if (collected.finished) return { id: item.id, labelled: !collected.dropped, dropped: collected.dropped, ...totals };
+
+  let segments: Segment[] | undefined;
+  if (input.segmenter === 'teacher') {
+    let previous: { raw: string; detail: string } | undefined;
+    for (let attempt = 0; attempt < 2 && !segments; attempt++) {
+      let out;
+      try {
+        out = await teacherActs.teacherSegment({ workDir, id: item.id, previous });
+      } catch (err) {
+        return dropped('segment', 'teacher-error', failureText(err));
+      }
+      count(out.call);
+      if (out.segments) segments = out.segments;
+      else if (attempt === 1) return dropped('segment', out.reason ?? 'invalid', out.detail ?? '');
+      else previous = { raw: out.call.raw, detail: out.detail ?? '' };
+    }
+  }
+
+  let progress: (ProgressLabel | null)[] | undefined;
+  if (input.progress === 'teacher') {
+    const plan = segments ?? (await fileActs.ruleSegments({ workDir, id: item.id }));
+    progress = [];
+    let step = 0;
+    for (const segment of plan) {
+      let previousProgress = 'None';
+      for (let i = 0; i < segment.actions.length; i++, step++) {
+        if (step >= (collected.labelledSteps ?? 0)) {
+          progress.push(null); // the terminal step: no progress update, as in an episode
+          continue;
+        }
+        let label: ProgressLabel | undefined;
+        let previous: { raw: string; detail: string } | undefined;
+        for (let attempt = 0; attempt < 2 && !label; attempt++) {
+          let out;
+          try {
+            out = await teacherActs.teacherProgress({
+              workDir,
+              id: item.id,
+              step,
+              subtask: segment.subtask,
+              previousProgress,
+              previous,
+            });
+          } catch (err) {
+            return dropped('progress', 'teacher-error', `step ${step}: ${failureText(err)}`);
+          }
+          count(out.call);
+          if (out.label) label = out.label;
+          else if (attempt === 1) return dropped('progress', out.reason ?? 'invalid', `step ${step}: ${out.detail ?? ''}`);
+          else previous = { raw: out.call.raw, detail: out.detail ?? '' };
+        }
+        progress.push(label!);
+        // The teacher sees its own raw text (with its Checked list), as the reference's labeller does.
+        previousProgress = label!.raw;
+      }
+    }
+  }
+  await fileActs.saveLabelled({ workDir, id: item.id, segments, progress, teacherModel: input.teacherModel });
+  return { id: item.id, labelled: true, ...totals };
+}
+
+const EMPTY_STATE: LabelState = {
+  cursor: 0,
+  labelled: 0,
+  dropped: 0,
+  teacherCalls: 0,
+  cachedCalls: 0,
+  promptTokens: 0,
+  completionTokens: 0,
+};
+
+/** The whole job; see the file header. */
+export async function labelDatasetWorkflow(input: LabelDatasetInput): Promise<LabelDatasetResult> {
+  const state: LabelState = { ...EMPTY_STATE, ...input.state };
+  let total = 0;
+  let building = false;
+  setHandler(labelProgressQuery, () => ({ ...state, total, building }));
+
+  const items = await envActs.listLabelSpecs({ selection: input.selection });
+  total = items.length;
+  const perRun = input.trajectoriesPerRun ?? 500;
+  const stopAt = Math.min(items.length, state.cursor + perRun);
+  const parent = workflowInfo().workflowId;
+
+  let next = state.cursor;
+  const worker = async () => {
+    while (next < stopAt) {
+      const item = items[next++];
+      const r = await executeChild(labelTrajectoryWorkflow, {
+        workflowId: `${parent}/${item.id}`,
+        args: [
+          {
+            item,
+            workDir: input.workDir,
+            segmenter: input.segmenter,
+            progress: input.progress,
+            teacherModel: input.teacherModel,
+          },
+        ],
+      });
+      if (r.labelled) state.labelled++;
+      else state.dropped++;
+      state.teacherCalls += r.teacherCalls;
+      state.cachedCalls += r.cachedCalls;
+      state.promptTokens += r.promptTokens;
+      state.completionTokens += r.completionTokens;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, input.concurrency) }, worker));
+  state.cursor = stopAt;
+  if (stopAt < items.length) {
+    // Every child of this run has finished (none outlives it): only the cursor and totals carry over.
+    await continueAsNew<typeof labelDatasetWorkflow>({ ...input, state });
+  }
+
+  building = true;
+  const datasets = await fileActs.buildDatasets({
+    workDir: input.workDir,
+    outDir: input.outDir,
+    renderings: input.renderings,
+    devFraction: input.devFraction,
+    name: input.name,
+    teacher: {
+      calls: state.teacherCalls,
+      cachedCalls: state.cachedCalls,
+      promptTokens: state.promptTokens,
+      completionTokens: state.completionTokens,
+    },
+  });
+  return { ...state, total, datasets };
+}
