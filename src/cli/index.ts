@@ -15,6 +15,7 @@ import './commands/replay';
 import './commands/archive';
 import './commands/fork';
 import './commands/list';
+import './commands/label';
 
 exitQuietlyOnClosedStdout();
 
