@@ -10,6 +10,7 @@
  * an `ApplicationFailure` whose retryability Temporal's policy honours; when the retries run out
  * the workflow drops the trajectory with the reason, never the job.
  */
+import { Context } from '@temporalio/activity';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises';
@@ -121,6 +122,28 @@ async function readJson<T>(file: string): Promise<T> {
   return JSON.parse(await readFile(file, 'utf8')) as T;
 }
 
+/** How often a long labelling activity heartbeats (the workflow's heartbeat timeout is 30 s). */
+const HEARTBEAT_MS = 5_000;
+
+/**
+ * Runs `fn` heartbeating, so a worker killed mid-call is noticed within the heartbeat timeout and
+ * the call retried on another worker (instead of waiting out the start-to-close timeout).
+ */
+async function beating<T>(fn: () => Promise<T>): Promise<T> {
+  let ctx: Context;
+  try {
+    ctx = Context.current();
+  } catch {
+    return fn(); // called outside an activity (a unit test)
+  }
+  const timer = setInterval(() => ctx.heartbeat(), HEARTBEAT_MS);
+  try {
+    return await fn();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 /** Creates the labelling activities. */
 export function createLabellingActivities(deps: LabellingDeps) {
   const trajectories = new Map<string, ExpertTrajectory>();
@@ -138,7 +161,8 @@ export function createLabellingActivities(deps: LabellingDeps) {
   const callTeacher = async (request: LlmRequest): Promise<TeacherCallRecord> => {
     if (!deps.teacher) throw new Error('this worker has no teacher model: start `step-hrl label` with --teacher-model');
     try {
-      const r = await deps.teacher.complete(request);
+      const teacher = deps.teacher;
+      const r = await beating(() => teacher.complete(request));
       return {
         messages: request.messages ?? [],
         raw: r.text,
@@ -186,7 +210,8 @@ export function createLabellingActivities(deps: LabellingDeps) {
       let t: ExpertTrajectory;
       if (existsSync(path.join(d.trajectories, name))) t = await trajectory(input.workDir, input.id);
       else {
-        const r = await collectExpertTrajectory(await deps.envUrl(input.spec), input.spec);
+        const url = await deps.envUrl(input.spec);
+        const r = await beating(() => collectExpertTrajectory(url, input.spec));
         if (!r.ok) {
           await writeAtomic(path.join(d.dropped, name), r.dropped);
           return { id: input.id, finished: true, dropped: r.dropped };
@@ -277,6 +302,8 @@ export function createLabellingActivities(deps: LabellingDeps) {
 
     /** Builds one dataset folder per rendering from every labelled and dropped trajectory of the job. */
     async buildDatasets(input: {
+      /** Only this selection's trajectories are built (a work folder may hold more). */
+      selection?: ExpertSelection;
       workDir: string;
       outDir: string;
       renderings: DatasetRendering[];
@@ -285,8 +312,19 @@ export function createLabellingActivities(deps: LabellingDeps) {
       teacher: { calls: number; cachedCalls: number; promptTokens: number; completionTokens: number };
     }): Promise<BuildSummary[]> {
       const d = dirs(input.workDir);
+      let wanted: Set<string> | undefined;
+      if (input.selection) {
+        const probe: EnvSpec =
+          input.selection.env === 'alfworld'
+            ? { env: 'alfworld', task: '', split: input.selection.split }
+            : { env: 'scienceworld', task: '' };
+        const specs = await listExpertSpecs(await deps.envUrl(probe), input.selection);
+        wanted = new Set(specs.map((spec) => fileName(trajectoryId(spec))));
+      }
       const list = async (dir: string) =>
-        existsSync(dir) ? (await readdir(dir)).filter((f) => f.endsWith('.json')).sort() : [];
+        existsSync(dir)
+          ? (await readdir(dir)).filter((f) => f.endsWith('.json') && (!wanted || wanted.has(f))).sort()
+          : [];
       const labelled = await Promise.all(
         (await list(d.labelled)).map((f) => readJson<LabelledTrajectory>(path.join(d.labelled, f))),
       );

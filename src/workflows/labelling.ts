@@ -87,8 +87,10 @@ export interface LabelTrajectoryResult {
   completionTokens: number;
 }
 
+// Env replays and teacher calls heartbeat: a killed worker's calls are retried after 30 s.
 const envActs = proxyActivities<LabellingActivities>({
   startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '30 seconds',
   retry: { maximumAttempts: 5, initialInterval: '1 second' },
 });
 const fileActs = proxyActivities<LabellingActivities>({
@@ -99,6 +101,7 @@ const fileActs = proxyActivities<LabellingActivities>({
 // the trajectory is dropped with the reason.
 const teacherActs = proxyActivities<LabellingActivities>({
   startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '30 seconds',
   retry: { maximumAttempts: 4, initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
 });
 
@@ -242,6 +245,7 @@ export async function labelDatasetWorkflow(input: LabelDatasetInput): Promise<La
 
   building = true;
   const datasets = await fileActs.buildDatasets({
+    selection: input.selection,
     workDir: input.workDir,
     outDir: input.outDir,
     renderings: input.renderings,
