@@ -2,7 +2,7 @@
 import { collectEpisodes, headerFields, NoRecordError, type CollectedEpisode } from '../export/collect';
 import { chainLines } from '../export/hash-chain';
 import type { HistorySource } from '../history-source';
-import { REACT_WORKFLOW_TYPE, reactExportError } from './react-show';
+import { REACT_WORKFLOW_TYPE, reactExportError } from './react-view';
 
 /** The workflow type of `id` (its latest run), or undefined when there is no such workflow. */
 async function workflowType(source: HistorySource, id: string): Promise<string | undefined> {

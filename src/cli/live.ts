@@ -8,52 +8,41 @@ import type { AugmentedTransition } from '../agent/records';
 import type { EpisodeResult, episodeWorkflow } from '../workflows/episode';
 import { episodeProgressQuery, transitionsQuery } from '../workflows/messages';
 import type { SubtaskOutcome } from '../workflows/subtask';
+import { printStepLine } from './episode-view';
 import type { Output } from './output';
-import { retryWhileTemporalAway, TEMPORAL_OUTAGE_VAR, temporalOutageWindowMs } from './temporal-outage';
+import { retryWhileTemporalAway } from './temporal-outage';
 
 const POLL_MS = 300;
 
 /**
- * Follows `handle` until it finishes, printing as it goes; returns the result. A Temporal server
- * that is away for less than `outageWindowMs` (default: {@link temporalOutageWindowMs}) is waited
- * out with one "Temporal unreachable, retrying" line.
+ * Follows `handle` until it finishes, printing as it goes; returns the result. While Temporal is
+ * away the result is asked for again (the caller's `watchTemporal` says so and ends the wait when
+ * the outage outlasts its window).
  */
 export async function followEpisode(
   client: Client,
   handle: WorkflowHandle<typeof episodeWorkflow>,
   out: Output,
-  outageWindowMs = temporalOutageWindowMs(),
 ): Promise<EpisodeResult> {
   let printedSteps = -1;
   let printedSubtask = -1;
   let done = false;
-  const result = retryWhileTemporalAway(() => handle.result(), {
-    windowMs: outageWindowMs,
-    onOutage: () =>
-      out.line(
-        `Temporal unreachable, retrying for up to ${Math.round(outageWindowMs / 1000)} s (${TEMPORAL_OUTAGE_VAR})...`,
-      ),
-    onRecovered: () => out.line('Temporal reachable again; following the episode'),
-  }).finally(() => (done = true));
+  const result = retryWhileTemporalAway(() => handle.result(), { windowMs: Infinity }).finally(() => (done = true));
   const printStep = (tr: AugmentedTransition): void => {
     if (tr.stepIndex <= printedSteps) return;
     printedSteps = tr.stepIndex;
     if (tr.subtaskIndex > printedSubtask) printSubtask(tr.subtaskIndex, tr.subtask);
     const flag = tr.subtaskDone ? out.dim(' [subtask done]') : '';
     const invalid = tr.invalid ? out.dim(' [invalid output]') : '';
-    const obs = tr.nextObservation.replace(/\s+/g, ' ').trim().slice(0, 110);
-    out.event(
-      'step',
-      {
-        step: tr.stepIndex,
-        subtask: tr.subtaskIndex,
-        action: tr.action,
-        score: tr.score,
-        reward: tr.reward,
-        done: tr.done,
-      },
-      `    step ${String(tr.stepIndex + 1).padStart(3)}  > ${tr.action}${flag}${invalid}\n              ${out.dim(obs)}  score ${tr.score}`,
-    );
+    const data = {
+      step: tr.stepIndex,
+      subtask: tr.subtaskIndex,
+      action: tr.action,
+      score: tr.score,
+      reward: tr.reward,
+      done: tr.done,
+    };
+    printStepLine(out, data, { ...tr, observation: tr.nextObservation }, `${flag}${invalid}`);
   };
   const printSubtask = (index: number, subtask: string): void => {
     if (index <= printedSubtask) return;

@@ -1,5 +1,6 @@
 /** The shared typed `step-hrl` command; each subcommand file registers itself on it. */
 import { Command } from '@commander-js/extra-typings';
+import { ExitNow } from './exit-now';
 
 /** Root command. */
 export const program = new Command('step-hrl')
@@ -17,7 +18,8 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): 
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       if (process.env.STEP_HRL_DEBUG) console.error(err);
-      console.error(`Error: ${message}`);
+      if (message) console.error(`Error: ${message}`);
+      if (err instanceof ExitNow) process.exit(err.code);
       process.exitCode = 1;
     }
   };

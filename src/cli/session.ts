@@ -10,9 +10,10 @@ import { loadCacheConfigFromEnv, loadOpenAiConfigFromEnv } from '../llm/config';
 import { expertPlan } from '../llm/expert-plan';
 import { parseLlmChoice, selectLlm, type SelectedLlm } from '../llm/select';
 import { defaultDataDir } from '../server/paths';
-import { createStepHrlWorker, type StepHrlWorker } from '../worker';
+import { createStepHrlWorker, DEFAULT_TASK_QUEUE, type StepHrlWorker } from '../worker';
 import { checkLlmEndpoints } from './endpoint-check';
 import { resolveLlmSlots } from './llm-slots';
+import { ExitNow } from './exit-now';
 import { openTemporal, type OpenTemporal, type TemporalCliOptions } from './temporal';
 
 /** Flags of commands that run a worker. */
@@ -41,6 +42,14 @@ export interface CliSession {
   ): Promise<SelectedLlm>;
   /** A worker in this process on the flags' task queue. */
   worker(flags: WorkerCliOptions, llm: SelectedLlm, workerId?: string): Promise<StepHrlWorker>;
+}
+
+/**
+ * A task queue only this process polls (`run`, `demo`, `fork`), so its policy (e.g. a scripted
+ * expert for one task) never answers another process's episodes.
+ */
+export function processTaskQueue(): string {
+  return `${DEFAULT_TASK_QUEUE}.run.${randomUUID()}`;
 }
 
 /**
@@ -94,10 +103,17 @@ export async function withSession<T>(flags: TemporalCliOptions, body: (session: 
       });
     },
   };
+  let exitingNow = false;
   try {
     return await body(session);
+  } catch (err) {
+    exitingNow = err instanceof ExitNow;
+    throw err;
   } finally {
     await envs.close();
-    await temporal.close();
+    // A command that exits at once (Ctrl-C, Temporal gone) leaves its connections to the process's
+    // end: closing a channel under calls still retrying would crash it with a gRPC stack trace.
+    if (exitingNow) await temporal.target.devServer?.stop();
+    else await temporal.close();
   }
 }

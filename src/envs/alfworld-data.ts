@@ -58,3 +58,23 @@ export function findAlfWorldData(env: NodeJS.ProcessEnv = process.env): AlfWorld
 export function checksAlfWorldDataLocally(env: NodeJS.ProcessEnv = process.env): boolean {
   return !env.STEP_HRL_ENV_URL;
 }
+
+/** File name of an ALFWorld game inside its trial folder. */
+const GAME_FILE = 'game.tw-pddl';
+
+/**
+ * Why the game `task` (`<task-dir>/<trial-dir>` in `split`, or `<split>/<task-dir>/<trial-dir>`)
+ * is not in the games folder `dir`, resolved as the env server resolves it; undefined when it is.
+ */
+export function alfWorldGameProblem(dir: string, task: string, split?: string): string | undefined {
+  let rel = task.trim().replace(/^\/+|\/+$/g, '');
+  if (split && !rel.startsWith(`${split}/`)) rel = `${split}/${rel}`;
+  const root = path.resolve(dir, 'json_2.1.1');
+  let file = path.resolve(root, rel);
+  if (path.basename(file) !== GAME_FILE) file = path.join(file, GAME_FILE);
+  if (!file.startsWith(root + path.sep))
+    return `game ${JSON.stringify(rel)} is outside the ALFWorld data folder; give a path relative to json_2.1.1/`;
+  if (!existsSync(file) || !statSync(file).isFile())
+    return `ALFWorld game ${JSON.stringify(rel)} not found under ${root}; pass --split and a <task-dir>/<trial-dir> of that split`;
+  return undefined;
+}

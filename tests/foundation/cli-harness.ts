@@ -84,9 +84,10 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = cleanEnv(), time
   });
 }
 
-/** A live process: pid, process group and command line (from /proc). */
+/** A live process: pid, parent, process group and command line (from /proc). */
 export interface ProcInfo {
   pid: number;
+  ppid: number;
   pgid: number;
   cmdline: string;
 }
@@ -102,7 +103,7 @@ export function listProcesses(): ProcInfo[] {
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       if (fields[0] === 'Z') continue; // zombies hold nothing
       const cmdline = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').join(' ').trim();
-      out.push({ pid: Number(name), pgid: Number(fields[2]), cmdline });
+      out.push({ pid: Number(name), ppid: Number(fields[1]), pgid: Number(fields[2]), cmdline });
     } catch {
       // exited while we looked
     }

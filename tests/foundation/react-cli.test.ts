@@ -2,6 +2,7 @@
  * `step-hrl run --agent react` through the real bin (issue 10 item 5): the ReAct baseline with the
  * scripted expert wins a built-in task and a real ALFWorld game, prints one step line per step and
  * a summary; `show` prints a react episode's steps and `export` says why it has no transitions;
+ * `resume` of a finished one says so and exits 0;
  * an unknown `--agent` is a one-line error naming the flag and the choices.
  */
 import { testAddress } from '../support/temporal';
@@ -53,7 +54,8 @@ test('run --agent react --llm expert on a built-in task: wins, one step event pe
   expect(exported.code).toBe(1);
   expect(exported.stderr).toContain('is a ReAct baseline episode: it has no augmented transitions');
 
-  // Same id rules as a STEP-HRL episode: --rerun runs it again under a linked id; a finished one is not resumed.
+  // Same id rules as a STEP-HRL episode: --rerun runs it again under a linked id; a finished one is not
+  // resumed: `resume` says so and exits 0.
   const rerun = await runCli(
     [...args, '--variation', '4', '--episode-id', episodeId, '--rerun', '--json'],
     env(),
@@ -66,8 +68,8 @@ test('run --agent react --llm expert on a built-in task: wins, one step event pe
     agent: 'react',
   });
   const resumed = await runCli(['resume', episodeId, '--llm', 'expert'], env());
-  expect(resumed.code).toBe(1);
-  expect(resumed.stderr).toContain('is a ReAct baseline episode (completed)');
+  expect({ code: resumed.code, stderr: resumed.stderr }).toEqual({ code: 0, stderr: '' });
+  expect(resumed.stdout).toContain(`episode ${episodeId} already finished (env-done); nothing to resume`);
 }, 240_000);
 
 test('run --agent react --llm expert wins a real ALFWorld game', async () => {

@@ -1,22 +1,24 @@
 /**
  * `step-hrl fork <id> --from-subtask k`: a new episode from the state before subtask k of a
  * recorded one: the env is re-driven through the shared prefix (observation-hash checked), then the
- * policy of this command's flags continues, with a worker in this process.
+ * policy of this command's flags continues, with a worker in this process. The parent and the
+ * range of k are checked before the model or the env server start.
  */
+import type { Client } from '@temporalio/client';
 import { forkEpisode } from '../../fork/fork';
 import type { EpisodeConfig } from '../../agent/config';
+import { fetchDecodedHistory } from '../../codec/history';
 import { decode } from '../../history-payloads';
+import { prefixState } from '../../resume';
 import type { EpisodeInput } from '../../workflows/episode';
+import { agentByKind } from '../agents';
 import { int, MAX_STEPS_LIMIT, oneOf } from '../episode-options';
-import { followEpisode } from '../live';
+import { followToEnd } from '../follow';
 import { LLM_SLOTS_HELP } from '../llm-slots';
 import { createOutput } from '../output';
 import { action, program } from '../program';
-import { withSession, type WorkerCliOptions } from '../session';
+import { processTaskQueue, withSession, type WorkerCliOptions } from '../session';
 import { withTemporalOptions } from '../temporal';
-import { episodeFailure } from '../sigint-cancel';
-import { failOnErrorStatus, printEpisodeSummary } from './show';
-import { processTaskQueue } from './run';
 
 /** Flags of `fork` that change the continuing policy's settings (only those given override the parent's). */
 interface ForkPolicyFlags {
@@ -66,42 +68,62 @@ withTemporalOptions(program.command('fork'))
       const taskQueue = flags.taskQueue ?? processTaskQueue();
       await withSession(flags, async (session) => {
         const client = session.temporal.client;
-        const parent = await client.workflow
-          .getHandle(episodeId)
-          .fetchHistory()
-          .catch(() => {
-            throw new Error(`no episode with id ${JSON.stringify(episodeId)} to fork; check the id and --data-dir`);
-          });
-        const input = decode<EpisodeInput>(parent.events?.[0]?.workflowExecutionStartedEventAttributes?.input);
-        if (!input?.config) throw new Error(`episode ${JSON.stringify(episodeId)} has no recorded config to fork`);
+        const input = await forkableInput(client, episodeId, fromSubtask);
         const profile = overrides.profile ?? input.config.profile;
         const cliFlags = { ...(flags as unknown as WorkerCliOptions), taskQueue };
         const llm = await session.llm(cliFlags, input.config.spec, profile);
         const worker = await session.worker(cliFlags, llm);
-        const startAndFollow = async () => {
-          const fork = await forkEpisode(client, {
-            episodeId,
-            fromSubtask,
-            forkId: flags.id,
-            taskQueue,
-            config: overrides,
-          });
-          const forkId = fork.handle.workflowId;
-          out.event(
-            'started',
-            { episodeId: forkId, forkOf: fork.forkOf },
-            `fork ${out.bold(forkId)} of ${episodeId} from subtask ${fromSubtask}: re-driving ${fork.prefixSteps} ` +
-              `recorded steps, then policy: ${llm.description}`,
-          );
-          return followEpisode(client, fork.handle, out).catch((err: unknown) => {
-            throw episodeFailure(forkId, err);
-          });
-        };
-        const result = await worker.run(startAndFollow());
-        if (result) {
-          printEpisodeSummary(result, out);
-          failOnErrorStatus(result);
-        }
+        await followToEnd({
+          client,
+          worker,
+          agent: agentByKind('step-hrl'),
+          out,
+          async start() {
+            const fork = await forkEpisode(client, {
+              episodeId,
+              fromSubtask,
+              forkId: flags.id,
+              taskQueue,
+              config: overrides,
+            });
+            const forkId = fork.handle.workflowId;
+            out.event(
+              'started',
+              { episodeId: forkId, forkOf: fork.forkOf },
+              `fork ${out.bold(forkId)} of ${episodeId} from subtask ${fromSubtask}: re-driving ${fork.prefixSteps} ` +
+                `recorded steps, then policy: ${llm.description}`,
+            );
+            return fork.handle;
+          },
+        });
       });
     }),
   );
+
+/**
+ * The parent's recorded input, once the parent exists, is a STEP-HRL episode and has finished the
+ * subtasks before `fromSubtask` (the same rule `forkEpisode` applies when it starts the fork, asked
+ * here before anything starts). @throws naming the id or the valid range
+ */
+async function forkableInput(client: Client, episodeId: string, fromSubtask: number): Promise<EpisodeInput> {
+  const events =
+    (
+      await fetchDecodedHistory(client, episodeId).catch(() => {
+        throw new Error(`no episode with id ${JSON.stringify(episodeId)} to fork; check the id and --data-dir`);
+      })
+    ).events ?? [];
+  const started = events[0]?.workflowExecutionStartedEventAttributes;
+  const input = decode<EpisodeInput>(started?.input);
+  const type = started?.workflowType?.name;
+  if (type !== 'episodeWorkflow' || !input?.config)
+    throw new Error(
+      `${JSON.stringify(episodeId)} is a ${type ?? 'workflow'} without subtasks: only a STEP-HRL episode can be forked`,
+    );
+  const finished = prefixState(events, input.state, '')?.subtasks.length ?? input.state?.subtasks.length ?? 0;
+  if (fromSubtask - 1 > finished)
+    throw new Error(
+      `episode ${episodeId} finished ${finished} subtasks, so it has no state before subtask ${fromSubtask}; ` +
+        `pass --from-subtask from 1 to ${finished + 1}`,
+    );
+  return input;
+}

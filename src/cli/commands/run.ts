@@ -1,17 +1,12 @@
 /**
  * `step-hrl run` and `step-hrl demo`: start (or reuse) Temporal, run a worker in this process,
- * run one STEP-HRL episode and print it live. Ctrl-C cancels the episode cleanly (the record
- * stays); a second Ctrl-C exits at once, and `step-hrl resume <id>` continues later.
+ * run one episode of either agent kind (`--agent step-hrl|react`) and print it live. Input is
+ * checked before anything starts; Ctrl-C stops the process and leaves the episode open for
+ * `step-hrl resume <id>` (see `follow.ts`).
  */
-import { randomUUID } from 'node:crypto';
-import type { WorkflowHandle } from '@temporalio/client';
-import { startEpisode, startEpisodeRerun } from '../../client';
-import { checksAlfWorldDataLocally, findAlfWorldData } from '../../envs/alfworld-data';
+import { agentByKind } from '../agents';
 import { DEMO_GAME, DEMO_SPLIT } from '../../envs/demo-game';
-import { AGENT_KINDS, type AgentKind } from '../../eval/types';
 import { DEFAULT_TASK_QUEUE } from '../../worker';
-import type { EpisodeResult, episodeWorkflow } from '../../workflows/episode';
-import { episodeFailure, withSigintCancel } from '../sigint-cancel';
 import { DEMO_MAX_STEPS, demoFlagsWithFallback } from '../demo-fallback';
 import {
   defaultEpisodeId,
@@ -21,14 +16,13 @@ import {
   parseEpisodeFlags,
   type EpisodeFlags,
 } from '../episode-options';
-import { followEpisode } from '../live';
-import { runReactEpisode } from '../react-run';
+import { followToEnd } from '../follow';
 import { LLM_SLOTS_HELP } from '../llm-slots';
 import { createOutput, type Output } from '../output';
+import { checkEpisodeIdFree, checkTask } from '../preflight';
 import { action, program } from '../program';
-import { modelLabel, withSession, type WorkerCliOptions } from '../session';
+import { modelLabel, processTaskQueue, withSession, type WorkerCliOptions } from '../session';
 import { DATA_DIR_WITH_CACHE, withTemporalOptions } from '../temporal';
-import { failOnErrorStatus, printEpisodeSummary } from './show';
 
 /** Flags of `run` and `demo`. */
 export interface RunFlags extends EpisodeFlags, Omit<WorkerCliOptions, 'taskQueue'> {
@@ -40,79 +34,53 @@ export interface RunFlags extends EpisodeFlags, Omit<WorkerCliOptions, 'taskQueu
   agent?: string;
 }
 
-/**
- * A task queue only this process polls, so its policy (e.g. a scripted expert for one task) never
- * answers another process's episodes.
- */
-export function processTaskQueue(): string {
-  return `${DEFAULT_TASK_QUEUE}.run.${randomUUID()}`;
-}
-
 /** Runs one episode end to end with an in-process worker. */
 export async function runEpisode(runFlags: RunFlags, out: Output): Promise<void> {
   const flags = { ...runFlags, taskQueue: runFlags.taskQueue ?? processTaskQueue() };
-  if (parseAgent(flags.agent) === 'react') return runReactEpisode(flags, out);
+  const agent = agentByKind(flags.agent);
   const { config } = parseEpisodeFlags(flags);
   if (flags.rerun && !flags.episodeId) {
     throw new Error('--rerun needs --episode-id <id> of the episode to run again (default ids are always new)');
   }
-  if (config.spec.env === 'alfworld' && checksAlfWorldDataLocally()) {
-    // Before Temporal or the env server start: the same error the server would give, sooner.
-    const lookup = findAlfWorldData();
-    if (!lookup.found) throw lookup.error;
-  }
+  checkTask(config.spec); // before Temporal or the env server start
   await withSession(flags, async (session) => {
+    const client = session.temporal.client;
+    const requestedId = flags.episodeId ?? defaultEpisodeId(config.spec);
+    // An id runs once: refused before the env server or the model start (the start refuses it again).
+    if (flags.episodeId && !flags.rerun) await checkEpisodeIdFree(client, requestedId);
     const llm = await session.llm(flags, config.spec, config.profile);
-    out.line(`policy: ${llm.description}`);
+    out.line(`policy: ${llm.description}${agent.policyNote}`);
     const worker = await session.worker(flags, llm);
     const server = session.temporal.target.devServer;
     const where = server ? `embedded Temporal at ${server.address}` : 'Temporal';
-    const requestedId = flags.episodeId ?? defaultEpisodeId(config.spec);
-    const start = flags.rerun ? startEpisodeRerun : startEpisode;
-    let handle: WorkflowHandle<typeof episodeWorkflow> | undefined;
 
     // Started and followed inside worker.run, so a refused start still shuts the worker down
     // (a created worker that never runs keeps the process alive).
-    const startAndFollow = async (): Promise<EpisodeResult> => {
-      handle = await start(session.temporal.client, {
-        episodeId: requestedId,
-        taskQueue: flags.taskQueue,
-        config,
-        model: modelLabel(flags.llm),
-      });
-      const episodeId = handle.workflowId;
-      const rerunOf = episodeId !== requestedId ? requestedId : undefined;
-      out.event(
-        'started',
-        { episodeId, spec: config.spec, ...(rerunOf ? { rerunOf } : {}) },
-        `episode ${out.bold(episodeId)} on ${where} (${config.spec.env} ${config.spec.task})` +
-          (rerunOf ? `, a re-run of ${rerunOf}` : ''),
-      );
-      return followEpisode(session.temporal.client, handle, out).catch((err: unknown) => {
-        throw episodeFailure(episodeId, err);
-      });
-    };
-
-    await withSigintCancel(
-      () => handle,
+    await followToEnd({
+      client,
+      worker,
+      agent,
       out,
-      'cancelling after the current step (Ctrl-C again to quit now; `step-hrl resume` continues)...',
-      async () => {
-        const result = await worker.run(startAndFollow());
-        if (result) {
-          printEpisodeSummary(result, out);
-          failOnErrorStatus(result);
-        }
+      async start() {
+        const options = { episodeId: requestedId, taskQueue: flags.taskQueue, config, model: modelLabel(flags.llm) };
+        const handle = await agent.start(client, options, Boolean(flags.rerun));
+        const episodeId = handle.workflowId;
+        const rerunOf = episodeId !== requestedId ? requestedId : undefined;
+        out.event(
+          'started',
+          {
+            episodeId,
+            ...(agent.kind !== 'step-hrl' && { agent: agent.kind }),
+            spec: config.spec,
+            ...(rerunOf ? { rerunOf } : {}),
+          },
+          `${agent.noun} ${out.bold(episodeId)} on ${where} (${config.spec.env} ${config.spec.task})` +
+            (rerunOf ? `, a re-run of ${rerunOf}` : ''),
+        );
+        return handle;
       },
-    );
+    });
   });
-}
-
-/** The `--agent` value, checked. */
-function parseAgent(agent = 'step-hrl'): AgentKind {
-  if (!AGENT_KINDS.includes(agent as AgentKind))
-    throw new Error(`--agent ${JSON.stringify(agent)} is not valid; choose one of: ${AGENT_KINDS.join(', ')}`);
-  return agent as AgentKind;
 }
 
 /** Adds the flags `run` and `demo` share. */

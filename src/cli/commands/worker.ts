@@ -1,24 +1,25 @@
 /**
  * `step-hrl worker` and `step-hrl resume`: a long-lived worker, or a worker that finishes one
  * existing episode (after a crash, Ctrl-C, a failure or a terminate) and prints it live from where
- * it stopped.
+ * it stopped. `resume` of an episode that already finished says so and exits 0 (1 when it ended
+ * `llm-error`/`env-error`), before anything else starts, so a recovery script can run it blindly.
  */
 import { defaultPayloadConverter } from '@temporalio/common';
-import type { Client } from '@temporalio/client';
+import type { Client, WorkflowExecutionDescription, WorkflowHandle } from '@temporalio/client';
 import { DEFAULT_TASK_QUEUE } from '../../worker';
 import { decodeHistoryPayloads } from '../../codec/history';
+import { PayloadDecryptionError } from '../../codec/aes-gcm-codec';
 import { pinnedWorkerId, resumeEpisode } from '../../resume';
 import { isEval, resumeEval } from './eval';
 import type { EpisodeInput } from '../../workflows/episode';
-import { followEpisode } from '../live';
-import { followReact } from '../react-run';
-import { printReactSummary, REACT_WORKFLOW_TYPE } from '../react-show';
+import { agentOfWorkflowType, type CliAgent } from '../agents';
+import { failOnErrorStatus, type EndedEpisode } from '../episode-view';
+import { followToEnd } from '../follow';
 import { LLM_SLOTS_HELP } from '../llm-slots';
-import { createOutput } from '../output';
+import { createOutput, type Output } from '../output';
 import { action, program } from '../program';
 import { withSession, type WorkerCliOptions } from '../session';
 import { DATA_DIR_WITH_CACHE, withTemporalOptions } from '../temporal';
-import { failOnErrorStatus, printEpisodeSummary } from './show';
 
 /** The input an episode was started with, read from the first event of its history. */
 async function episodeInput(client: Client, episodeId: string): Promise<EpisodeInput> {
@@ -75,6 +76,10 @@ withTemporalOptions(program.command('resume'), DATA_DIR_WITH_CACHE)
         const out = createOutput(Boolean(flags.json));
         const client = session.temporal.client;
         if (await isEval(client, episodeId)) return resumeEval(session, episodeId, flags, out);
+        const handle = client.workflow.getHandle(episodeId);
+        const description = await describeEpisode(handle, episodeId);
+        const agent = agentOfWorkflowType(description.type);
+        if (description.status.name === 'COMPLETED') return reportFinished(agent, handle, out);
         const input = await episodeInput(client, episodeId);
         const llm = await session.llm(flags as WorkerCliOptions, input.config.spec, input.config.profile);
         const resumed = await resumeEpisode(client, episodeId);
@@ -91,20 +96,32 @@ withTemporalOptions(program.command('resume'), DATA_DIR_WITH_CACHE)
             ? `resuming ${episodeId} as a new run from its recorded prefix (${resumed.prefixSubtasks} subtasks kept); policy: ${llm.description}`
             : `resuming ${episodeId}; policy: ${llm.description}`,
         );
-        if ((await resumed.handle.describe()).type === REACT_WORKFLOW_TYPE) {
-          // A running ReAct baseline episode: the worker finishes it (re-driving its env session if lost).
-          const result = await worker.run(followReact(client.workflow.getHandle(episodeId), out));
-          if (result) {
-            printReactSummary(result, out);
-            failOnErrorStatus(result);
-          }
-          return;
-        }
-        const result = await worker.run(followEpisode(client, resumed.handle, out));
-        if (result) {
-          printEpisodeSummary(result, out);
-          failOnErrorStatus(result);
-        }
+        // A running episode of either kind: the worker finishes it (re-driving its env session if lost).
+        await followToEnd({ client, worker, agent, out, start: async () => resumed.handle });
       }),
     ),
   );
+
+/** The episode's description. @throws naming the id when there is none */
+async function describeEpisode(handle: WorkflowHandle, episodeId: string): Promise<WorkflowExecutionDescription> {
+  return handle.describe().catch((err: unknown) => {
+    if (err instanceof PayloadDecryptionError) throw err;
+    throw new Error(`no episode with id ${JSON.stringify(episodeId)}; check the id and --data-dir`);
+  });
+}
+
+/**
+ * `resume` of an episode that already ended: nothing to do. Says so with its summary; exit 0, or 1
+ * when it ended `llm-error`/`env-error` (as `run` does), so done and failed stay apart.
+ */
+async function reportFinished(agent: CliAgent, handle: WorkflowHandle, out: Output): Promise<void> {
+  const result = (await handle.result()) as EndedEpisode;
+  out.event(
+    'finished',
+    { episodeId: handle.workflowId, status: result.status },
+    `episode ${handle.workflowId} already finished (${result.status ?? 'completed'}); nothing to resume ` +
+      `(\`step-hrl show ${handle.workflowId}\` prints it)`,
+  );
+  agent.printSummary(result, out);
+  failOnErrorStatus(result);
+}

@@ -1,15 +1,41 @@
 /**
- * How a ReAct baseline episode is printed (live steps, summary) and what `show` and `export` do
- * with one: its record is the workflow's result (one entry per step), not subtask children, so it
- * has no augmented transitions.
+ * How a ReAct baseline episode is printed: live (polling its `reactSteps` query), its summary, and
+ * what `show` and `export` do with one: its record is the workflow's result (one entry per step),
+ * not subtask children, so it has no augmented transitions.
  */
 import type { WorkflowHandle } from '@temporalio/client';
 import { reactStepsQuery, type ReactResult, type ReactStep } from '../workflows/react';
-import { describeWorkflowFailure } from './failure';
+import { printEnvAndError, printFailure, printStepLine } from './episode-view';
 import type { Output } from './output';
+import { retryWhileTemporalAway } from './temporal-outage';
 
 /** Workflow type name of the ReAct baseline (as `describe().type` reports it). */
 export const REACT_WORKFLOW_TYPE = 'reactWorkflow';
+
+const POLL_MS = 300;
+
+/** Follows a ReAct episode until it ends, printing each step once, in order; returns its result. */
+export async function followReact(handle: WorkflowHandle, out: Output): Promise<ReactResult> {
+  let printed = 0;
+  let done = false;
+  const result = retryWhileTemporalAway(() => handle.result() as Promise<ReactResult>, {
+    windowMs: Infinity,
+  }).finally(() => (done = true));
+  const print = (steps: readonly ReactStep[]): void => {
+    for (const step of steps.slice(printed)) printReactStep(step, out);
+    printed = Math.max(printed, steps.length);
+  };
+  while (!done) {
+    await handle
+      .query(reactStepsQuery)
+      .then(print)
+      .catch(() => undefined); // between tasks or finishing: the next poll (or the result) catches up
+    await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, POLL_MS))]);
+  }
+  const final = await result;
+  print(final.steps);
+  return final;
+}
 
 /** Prints a ReAct episode's summary (when finished) and its steps as a table. */
 export async function showReactEpisode(
@@ -26,11 +52,7 @@ export async function showReactEpisode(
   } else if (status === 'RUNNING') {
     steps = await handle.query(reactStepsQuery).catch(() => []);
   } else if (status === 'FAILED') {
-    const cause = await handle.result().then(
-      () => undefined,
-      (err: unknown) => describeWorkflowFailure(err),
-    );
-    if (cause) out.line(`failed: ${cause}`);
+    await printFailure(handle, out);
   }
   const table = out.table(['step', 'action', 'observation', 'reward', 'score', 'tokens']);
   for (const step of steps) {
@@ -57,13 +79,8 @@ export function reactExportError(episodeId: string): Error {
 
 /** One line per step (and the observation, shortened), as the STEP-HRL live view prints them. */
 export function printReactStep(step: ReactStep, out: Output): void {
-  const invalid = step.invalid ? out.dim(' [invalid output]') : '';
-  const obs = step.observation.replace(/\s+/g, ' ').trim().slice(0, 110);
-  out.event(
-    'step',
-    { step: step.stepIndex, action: step.action, score: step.score, reward: step.reward, done: step.done },
-    `    step ${String(step.stepIndex + 1).padStart(3)}  > ${step.action}${invalid}\n              ${out.dim(obs)}  score ${step.score}`,
-  );
+  const data = { step: step.stepIndex, action: step.action, score: step.score, reward: step.reward, done: step.done };
+  printStepLine(out, data, step, step.invalid ? out.dim(' [invalid output]') : '');
 }
 
 /** Prints the end-of-episode summary of a ReAct episode. */
@@ -94,7 +111,5 @@ export function printReactSummary(result: ReactResult, out: Output): void {
   ]);
   const { steps, ...summary } = result;
   out.event('result', { ...summary, agent: 'react', steps: steps.length }, table.toString());
-  const versions = Object.entries(result.envVersions ?? {}).map(([name, version]) => `${name} ${version}`);
-  if (versions.length > 0) out.line(out.dim(`env: ${versions.join(', ')}`));
-  if (result.error) out.line(`error: ${result.error}`);
+  printEnvAndError(result, out);
 }
