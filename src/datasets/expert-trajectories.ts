@@ -2,7 +2,8 @@
  * Expert trajectories for the datasets: which specs to label (ScienceWorld train variations of the
  * paper's tasks, capped per task; ALFWorld games of any split folder), and the replay of each
  * expert action sequence through the env server, recording every observation, reward and score.
- * A replay that does not reach the recorded end (won on the last action) is dropped with its reason.
+ * A replay that does not reach the recorded end (a win) is dropped with its reason; actions after the
+ * win (ScienceWorld gold paths often hold some) are left out and counted in the trajectory's source.
  */
 import { createHash } from 'node:crypto';
 import { getExpertActions, getScienceWorldVariations, listAlfWorldGames } from '../envs/expert';
@@ -103,6 +104,10 @@ export async function replayExpertActions(url: string, spec: EnvSpec, actions: r
     for (const [i, action] of actions.entries()) {
       const r = await env.step(action, { stepIndex: i });
       steps.push({ action, observation: kept(r.observation), reward: r.reward, score: r.score, done: r.done, won: r.won });
+      // ScienceWorld gold paths often hold a few actions after the win (the simulator ends the
+      // episode there): the trajectory ends at the win. Ending before the last action any other way
+      // means the replay diverged.
+      if (r.done && r.won) break;
       if (r.done && i < actions.length - 1)
         return drop('ended-early', `the env ended the episode after action ${i + 1} of ${actions.length} (score ${r.score})`);
     }
@@ -119,7 +124,11 @@ export async function replayExpertActions(url: string, spec: EnvSpec, actions: r
         initial: kept(reset.observation),
         steps,
         envVersions,
-        source: { kind, actionsSha256: actionsSha256(actions) },
+        source: {
+          kind,
+          actionsSha256: actionsSha256(actions),
+          ...(steps.length < actions.length && { actionsAfterWin: actions.length - steps.length }),
+        },
       },
     };
   } finally {

@@ -35,7 +35,11 @@ export interface ExpertTrajectory {
   initial: Observation;
   steps: TrajectoryStep[];
   envVersions: Record<string, string>;
-  source: { kind: ExpertSourceKind; actionsSha256: string };
+  /**
+   * The expert sequence's origin and sha256 (of the whole sequence); `actionsAfterWin`: actions the
+   * sequence holds after the env already declared the win, left out of `steps`.
+   */
+  source: { kind: ExpertSourceKind; actionsSha256: string; actionsAfterWin?: number };
 }
 
 /** Which stage dropped a trajectory. */
