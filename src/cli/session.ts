@@ -11,6 +11,7 @@ import { expertPlan } from '../llm/expert-plan';
 import { parseLlmChoice, selectLlm, type SelectedLlm } from '../llm/select';
 import { defaultDataDir } from '../server/paths';
 import { createStepHrlWorker, DEFAULT_TASK_QUEUE, type StepHrlWorker } from '../worker';
+import { cliVersioningMode } from '../versioning';
 import { checkLlmEndpoints } from './endpoint-check';
 import { resolveLlmSlots } from './llm-slots';
 import { ExitNow } from './exit-now';
@@ -100,6 +101,8 @@ export async function withSession<T>(flags: TemporalCliOptions, body: (session: 
         envFactory: envs.create,
         workerId: workerId ?? randomUUID(),
         maxConcurrentLlmCalls: resolveLlmSlots({ flag: options.llmSlots, serial: llm.serial }),
+        // Versioned on shared queues: promoted on the embedded server, by the rollout on a cluster.
+        versioning: { mode: cliVersioningMode(options.taskQueue, temporal.target.devServer !== undefined) },
       });
     },
   };

@@ -42,11 +42,16 @@ function policyOverrides(flags: ForkPolicyFlags): Partial<EpisodeConfig> {
 
 withTemporalOptions(program.command('fork'))
   .description(
-    'Start a new episode from the state before subtask k of a recorded one: re-drive the env through the ' +
-      'shared prefix, then continue with the policy given here',
+    'Start a new episode from the state before subtask k (or at the subtask boundary at or before step n) of a ' +
+      'recorded one, on this build: re-drive the env through the shared prefix, then continue with the policy given here',
   )
   .argument('<episode-id>', 'workflow id of the parent episode')
-  .requiredOption('--from-subtask <k>', 'subtask number (as `show` numbers them, from 1) the fork decides anew')
+  .option('--from-subtask <k>', 'subtask number (as `show` numbers them, from 1) the fork decides anew')
+  .option(
+    '--from-step <n>',
+    'or: keep at most n steps of the parent; the fork starts at the last subtask boundary at or before step n ' +
+      '(forks start between subtasks only)',
+  )
   .option('--id <fork-id>', 'workflow id of the fork (default: <episode-id>.fork-<k>-<n>)')
   .option('--llm <backend>', 'policy backend: auto | openai | local | expert', 'auto')
   .option('--model <name>', 'model of the OpenAI-compatible endpoint for every role (sets STEP_HRL_MODEL)')
@@ -62,13 +67,16 @@ withTemporalOptions(program.command('fork'))
   .action(
     action(async (episodeId, flags) => {
       const out = createOutput(Boolean(flags.json));
-      const fromSubtask = int('--from-subtask', flags.fromSubtask, 1);
+      if ((flags.fromSubtask === undefined) === (flags.fromStep === undefined))
+        throw new Error('pass one of --from-subtask <k> and --from-step <n>');
+      const fromSubtask = flags.fromSubtask === undefined ? undefined : int('--from-subtask', flags.fromSubtask, 1);
+      const fromStep = flags.fromStep === undefined ? undefined : int('--from-step', flags.fromStep, 0);
       const overrides = policyOverrides(flags);
       if (flags.model) process.env.STEP_HRL_MODEL = flags.model;
       const taskQueue = flags.taskQueue ?? processTaskQueue();
       await withSession(flags, async (session) => {
         const client = session.temporal.client;
-        const input = await forkableInput(client, episodeId, fromSubtask);
+        const input = await forkableInput(client, episodeId, fromSubtask ?? 1); // every n has a boundary
         const profile = overrides.profile ?? input.config.profile;
         const cliFlags = { ...(flags as unknown as WorkerCliOptions), taskQueue };
         const llm = await session.llm(cliFlags, input.config.spec, profile);
@@ -82,6 +90,7 @@ withTemporalOptions(program.command('fork'))
             const fork = await forkEpisode(client, {
               episodeId,
               fromSubtask,
+              fromStep,
               forkId: flags.id,
               taskQueue,
               config: overrides,
@@ -90,8 +99,8 @@ withTemporalOptions(program.command('fork'))
             out.event(
               'started',
               { episodeId: forkId, forkOf: fork.forkOf },
-              `fork ${out.bold(forkId)} of ${episodeId} from subtask ${fromSubtask}: re-driving ${fork.prefixSteps} ` +
-                `recorded steps, then policy: ${llm.description}`,
+              `fork ${out.bold(forkId)} of ${episodeId} from subtask ${fork.fromSubtask}: re-driving ` +
+                `${fork.prefixSteps} recorded steps, then policy: ${llm.description}`,
             );
             return fork.handle;
           },
