@@ -7,13 +7,13 @@ import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle 
 import { withDefaults, type EpisodeConfig } from './agent/config';
 import type { RecordedTransition } from './agent/records';
 import type { EnvSpec } from './envs/text-env';
-import { episodeWorkflow, reactWorkflow } from './workflows';
-import type { SubtaskOutcome } from './workflows/subtask';
 import { readRunChain } from './episode-record';
 import { historySourceOf, type HistorySource } from './history-source';
 import { currentBuildId, DEFAULT_TASK_QUEUE } from './worker';
 import { episodeStartAttributes, episodeStartFacts, SUMMARY_MEMO, type EpisodeStartContext } from './search-attributes';
 import { explainSearchAttributeError } from './server/errors';
+import type { EpisodeWorkflow, ReactWorkflow } from './episode/messages';
+import type { SubtaskOutcome } from './episode/records';
 
 /** Options of {@link startEpisode}. */
 export interface StartEpisodeOptions {
@@ -48,22 +48,22 @@ export class EpisodeExistsError extends Error {
  * Starts an episode workflow. An episode id means one run: an id that exists, running or closed,
  * is rejected with {@link EpisodeExistsError}.
  */
-export function startEpisode(
-  client: Client,
-  options: StartEpisodeOptions,
-): Promise<WorkflowHandle<typeof episodeWorkflow>> {
+export function startEpisode(client: Client, options: StartEpisodeOptions): Promise<WorkflowHandle<EpisodeWorkflow>> {
   return rejectingDuplicates(client, options.episodeId, async () =>
-    client.workflow.start(episodeWorkflow, startOptions(options, 'step-hrl', await buildIdOf(client, options))),
+    client.workflow.start<EpisodeWorkflow>(
+      'episodeWorkflow',
+      startOptions(options, 'step-hrl', await buildIdOf(client, options)),
+    ),
   );
 }
 
 /** Starts the ReAct baseline for the same kind of episode (same id rule as {@link startEpisode}). */
-export function startReact(
-  client: Client,
-  options: StartEpisodeOptions,
-): Promise<WorkflowHandle<typeof reactWorkflow>> {
+export function startReact(client: Client, options: StartEpisodeOptions): Promise<WorkflowHandle<ReactWorkflow>> {
   return rejectingDuplicates(client, options.episodeId, async () =>
-    client.workflow.start(reactWorkflow, startOptions(options, 'react', await buildIdOf(client, options))),
+    client.workflow.start<ReactWorkflow>(
+      'reactWorkflow',
+      startOptions(options, 'react', await buildIdOf(client, options)),
+    ),
   );
 }
 
@@ -72,9 +72,7 @@ export function startReact(
  * linked to it through the `rerunOf` memo. Starts `episodeId` itself when it does not exist yet.
  * `start` picks the agent: {@link startEpisode} (default) or {@link startReact}.
  */
-export async function startEpisodeRerun<
-  W extends typeof episodeWorkflow | typeof reactWorkflow = typeof episodeWorkflow,
->(
+export async function startEpisodeRerun<W extends EpisodeWorkflow | ReactWorkflow = EpisodeWorkflow>(
   client: Client,
   options: StartEpisodeOptions,
   start: (client: Client, options: StartEpisodeOptions) => Promise<WorkflowHandle<W>> = startEpisode as never,

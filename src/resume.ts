@@ -14,20 +14,21 @@ import type { Client, WorkflowExecutionDescription, WorkflowHandle } from '@temp
 import { decode, num, type HistoryEvent } from './history-payloads';
 import { fetchDecodedHistory } from './codec/history';
 import type { EnvResetOutput } from './activities/types';
-import { initialState, type EpisodeInput, type EpisodeState, type episodeWorkflow } from './workflows/episode';
-import type { SubtaskInput, SubtaskOutcome } from './workflows/subtask';
 import { restartedAttributes, StepHrlBuildId } from './search-attributes';
 import { fetchTransitions } from './client';
 import { currentBuildId } from './worker';
 import { BuildMismatchError } from './versioning';
-import { expandOutcome } from './workflows/outcome-compaction';
+import { initialState } from './episode/episode-state';
+import type { EpisodeWorkflow } from './episode/messages';
+import { expandOutcome } from './episode/outcome-compaction';
+import type { EpisodeInput, EpisodeState, SubtaskInput, SubtaskOutcome } from './episode/records';
 
 /** Closed statuses a new run may continue from. */
 const RESUMABLE = new Set(['FAILED', 'TERMINATED', 'TIMED_OUT', 'CANCELLED']);
 
 /** What {@link resumeEpisode} did. */
 export interface ResumedEpisode {
-  handle: WorkflowHandle<typeof episodeWorkflow>;
+  handle: WorkflowHandle<EpisodeWorkflow>;
   /** True when a new run was started; false when the episode was still running (nothing to do). */
   started: boolean;
   /** The task queue the episode's workflows run on (a worker must poll it). */
@@ -43,7 +44,7 @@ export interface ResumedEpisode {
  * @throws BuildMismatchError when another build started the episode
  */
 export async function resumeEpisode(client: Client, episodeId: string, buildId?: string): Promise<ResumedEpisode> {
-  const handle = client.workflow.getHandle<typeof episodeWorkflow>(episodeId);
+  const handle = client.workflow.getHandle<EpisodeWorkflow>(episodeId);
   const description = await handle.describe();
   const taskQueue = description.taskQueue;
   const status = description.status.name;
@@ -68,7 +69,7 @@ export async function resumeEpisode(client: Client, episodeId: string, buildId?:
   if (!input?.config) throw new Error(`episode ${JSON.stringify(episodeId)} has no recorded input`);
   await closeOpenChildren(client, events);
   const state = prefixState(events, input.state, description.runId);
-  const started = await client.workflow.start<typeof episodeWorkflow>('episodeWorkflow', {
+  const started = await client.workflow.start<EpisodeWorkflow>('episodeWorkflow', {
     workflowId: episodeId,
     taskQueue,
     workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,

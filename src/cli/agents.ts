@@ -9,12 +9,11 @@ import type { ArchivedRun } from '../archive/read';
 import { startEpisode, startEpisodeRerun, startReact, type StartEpisodeOptions } from '../client';
 import { AGENT_KINDS, type AgentKind } from '../eval/types';
 import type { HistorySource } from '../history-source';
-import type { EpisodeResult } from '../workflows/episode';
-import type { ReactResult } from '../workflows/react';
 import { printEpisodeSummary, showArchivedStepHrlEpisode, showStepHrlEpisode, type EndedEpisode } from './episode-view';
 import { followEpisode } from './live';
 import type { Output } from './output';
 import { followReact, printReactSummary, REACT_WORKFLOW_TYPE, showReactEpisode } from './react-view';
+import type { EpisodeResult, ReactResult } from '../episode/records';
 
 /** An agent kind as the CLI runs and shows it. */
 export interface CliAgent<R extends EndedEpisode = EndedEpisode> {

@@ -7,12 +7,12 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { ArchivedRun } from '../archive/read';
 import { fetchEpisodeRecord } from '../client';
 import type { HistorySource } from '../history-source';
-import type { EpisodeResult } from '../workflows/episode';
-import { episodeProgressQuery } from '../workflows/messages';
 import { episodeTree } from './episode-tree';
 import { describeWorkflowFailure } from './failure';
 import type { Output } from './output';
 import { stepDetail, stepDetailLines } from './step-view';
+import { episodeProgressQuery } from '../episode/messages';
+import type { EpisodeResult } from '../episode/records';
 
 /** What every agent kind's result has: enough to say how the episode ended. */
 export interface EndedEpisode {

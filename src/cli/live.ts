@@ -5,12 +5,11 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { fetchSubtaskOutcomes } from '../client';
 import type { AugmentedTransition } from '../agent/records';
-import type { EpisodeResult, episodeWorkflow } from '../workflows/episode';
-import { episodeProgressQuery, transitionsQuery } from '../workflows/messages';
-import type { SubtaskOutcome } from '../workflows/subtask';
 import { printStepLine } from './episode-view';
 import type { Output } from './output';
 import { retryWhileTemporalAway } from './temporal-outage';
+import { type EpisodeWorkflow, episodeProgressQuery, transitionsQuery } from '../episode/messages';
+import type { EpisodeResult, SubtaskOutcome } from '../episode/records';
 
 const POLL_MS = 300;
 
@@ -21,7 +20,7 @@ const POLL_MS = 300;
  */
 export async function followEpisode(
   client: Client,
-  handle: WorkflowHandle<typeof episodeWorkflow>,
+  handle: WorkflowHandle<EpisodeWorkflow>,
   out: Output,
 ): Promise<EpisodeResult> {
   let printedSteps = -1;

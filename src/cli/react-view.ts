@@ -4,10 +4,11 @@
  * not subtask children, so it has no augmented transitions.
  */
 import type { WorkflowHandle } from '@temporalio/client';
-import { reactStepsQuery, type ReactResult, type ReactStep } from '../workflows/react';
 import { printEnvAndError, printFailure, printStepLine } from './episode-view';
 import type { Output } from './output';
 import { retryWhileTemporalAway } from './temporal-outage';
+import { reactStepsQuery } from '../episode/messages';
+import type { ReactResult, ReactStep } from '../episode/records';
 
 /** Workflow type name of the ReAct baseline (as `describe().type` reports it). */
 export const REACT_WORKFLOW_TYPE = 'reactWorkflow';

@@ -19,7 +19,8 @@ import { prefixState } from '../resume';
 import { episodeStartAttributes, episodeStartFacts, SUMMARY_MEMO } from '../search-attributes';
 import { explainSearchAttributeError } from '../server/errors';
 import { currentBuildId, DEFAULT_TASK_QUEUE } from '../worker';
-import type { EpisodeInput, EpisodeState, ForkOf, episodeWorkflow } from '../workflows/episode';
+import type { EpisodeWorkflow } from '../episode/messages';
+import type { EpisodeInput, EpisodeState, ForkOf } from '../episode/records';
 
 /** Memo key of a fork's link to its parent. */
 export const FORK_OF_MEMO = 'forkOf';
@@ -47,7 +48,7 @@ export interface ForkOptions {
 
 /** What {@link forkEpisode} started. */
 export interface ForkedEpisode {
-  handle: WorkflowHandle<typeof episodeWorkflow>;
+  handle: WorkflowHandle<EpisodeWorkflow>;
   forkOf: ForkOf;
   /** The fork's config (the parent's with the overrides). */
   config: EpisodeConfig;
@@ -160,7 +161,7 @@ export async function forkEpisode(client: Client, options: ForkOptions): Promise
   };
   const buildId = options.buildId ?? (await currentBuildId(client.options.dataConverter ?? {}));
   const start = (workflowId: string) =>
-    client.workflow.start<typeof episodeWorkflow>('episodeWorkflow', {
+    client.workflow.start<EpisodeWorkflow>('episodeWorkflow', {
       workflowId,
       taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
       args: [{ config, state, forkOf }],

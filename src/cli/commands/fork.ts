@@ -10,7 +10,6 @@ import type { EpisodeConfig } from '../../agent/config';
 import { fetchDecodedHistory } from '../../codec/history';
 import { decode } from '../../history-payloads';
 import { prefixState } from '../../resume';
-import type { EpisodeInput } from '../../workflows/episode';
 import { agentByKind } from '../agents';
 import { int, MAX_STEPS_LIMIT, oneOf } from '../episode-options';
 import { followToEnd } from '../follow';
@@ -19,6 +18,7 @@ import { createOutput } from '../output';
 import { action, program } from '../program';
 import { processTaskQueue, withSession, type WorkerCliOptions } from '../session';
 import { withTemporalOptions } from '../temporal';
+import type { EpisodeInput } from '../../episode/records';
 
 /** Flags of `fork` that change the continuing policy's settings (only those given override the parent's). */
 interface ForkPolicyFlags {

@@ -11,7 +11,6 @@ import { decodeHistoryPayloads } from '../../codec/history';
 import { PayloadDecryptionError } from '../../codec/aes-gcm-codec';
 import { pinnedWorkerId, resumeEpisode } from '../../resume';
 import { isEval, resumeEval } from './eval';
-import type { EpisodeInput } from '../../workflows/episode';
 import { agentOfWorkflowType, type CliAgent } from '../agents';
 import { failOnErrorStatus, type EndedEpisode } from '../episode-view';
 import { followToEnd } from '../follow';
@@ -20,6 +19,7 @@ import { createOutput, type Output } from '../output';
 import { action, program } from '../program';
 import { withSession, type WorkerCliOptions } from '../session';
 import { DATA_DIR_WITH_CACHE, withTemporalOptions } from '../temporal';
+import type { EpisodeInput } from '../../episode/records';
 
 /** The input an episode was started with, read from the first event of its history. */
 async function episodeInput(client: Client, episodeId: string): Promise<EpisodeInput> {
