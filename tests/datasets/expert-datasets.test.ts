@@ -98,6 +98,17 @@ describe('expert trajectories', () => {
     expect(t.source.kind).toBe('scienceworld-gold');
   });
 
+  test('ScienceWorld: a gold path that wins before its last action ends at the win; the rest is counted', async () => {
+    const [spec] = await listExpertSpecs(server.url, { env: 'scienceworld', tasks: ['lifespan-longest-lived'], capPerTask: 1 });
+    const gold = await getExpertActions(server.url, spec);
+    const r = await collectExpertTrajectory(server.url, spec);
+    if (!r.ok) throw new Error(r.dropped.detail);
+    expect(r.trajectory.steps.at(-1)).toMatchObject({ done: true, won: true, score: 100 });
+    expect(r.trajectory.steps.map((s) => s.action)).toEqual(gold.slice(0, r.trajectory.steps.length));
+    expect(r.trajectory.steps.length + (r.trajectory.source.actionsAfterWin ?? 0)).toBe(gold.length);
+    expect(r.trajectory.source.actionsAfterWin).toBeGreaterThan(0);
+  });
+
   test('a replay that does not reach the recorded end is dropped with its reason, not thrown', async () => {
     const spec = (await listExpertSpecs(server.url, { env: 'alfworld', split: 'train_sample', limit: 1 }))[0];
     const walkthrough = await getExpertActions(server.url, spec);
