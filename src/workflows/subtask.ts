@@ -4,7 +4,7 @@
  * is hit. Every prompt holds only (subtask, current observation, local progress): no history. Runs
  * PINNED to the build that started it.
  */
-import { CancellationScope, isCancellation, setHandler } from '@temporalio/workflow';
+import { CancellationScope, isCancellation, setHandler, sleep } from '@temporalio/workflow';
 import type { EnvStepOutput } from '../activities/types';
 import { formatObservation, observationContext } from '../agent/prompts';
 import { lowLevelCall, progressCall } from '../episode/policy-calls';
@@ -114,9 +114,8 @@ export async function subtaskWorkflow(input: SubtaskInput): Promise<SubtaskOutco
       let endAfterStep: { status: SubtaskRunStatus; error?: string } | undefined;
       if (!result.done) {
         try {
-          const update = await decideOrStop(
-            progressCall(config, input.subtask, run.progress, action, nextObsText),
-            config,
+          const update = await withinCancelGrace(() =>
+            decideOrStop(progressCall(config, input.subtask, run.progress, action, nextObsText), config),
           );
           if (isLlmStop(update)) {
             endAfterStep = { status: 'llm-error', error: update.llmError }; // the step stays, progress unchanged
@@ -159,4 +158,24 @@ export async function subtaskWorkflow(input: SubtaskInput): Promise<SubtaskOutco
     if (isCancellation(err)) return finish('cancelled');
     throw err;
   }
+}
+
+/**
+ * How long the progress call after an applied step may still run once the subtask is cancelled:
+ * a model that answers normally finishes it (the step is recorded whole); one that is down (an
+ * outage the call would wait out for its whole budget) is abandoned, the step kept without it.
+ */
+export const PROGRESS_CANCEL_GRACE_SECONDS = 10;
+
+/** Runs `work` shielded from a cancellation for {@link PROGRESS_CANCEL_GRACE_SECONDS}, then cancels it. */
+async function withinCancelGrace<T>(work: () => Promise<T>): Promise<T> {
+  const outer = CancellationScope.current();
+  return CancellationScope.nonCancellable(async () => {
+    const scope = new CancellationScope();
+    void outer.cancelRequested.catch(async () => {
+      await sleep(PROGRESS_CANCEL_GRACE_SECONDS * 1000);
+      scope.cancel();
+    });
+    return scope.run(work);
+  });
 }
