@@ -2,7 +2,7 @@
  * Issue 12's must-show at full size: a 1,000-step built-in episode with the bounded high level (the
  * `chat` profile's default window) against a 50-step one, and the same two lengths unbounded
  * (`highLevelWindow` 0), on a real Temporal dev server with the looping scripted policy of
- * `tests/workflows/bounded-high-level.test.ts` (which runs a 200-step version in CI).
+ * `tests/server/workflows/bounded-high-level.test.ts` (which runs a 200-step version in CI).
  * Writes bench/results/bounded-high-level.{json,md}. Run: `npm run bench:bounded`.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';

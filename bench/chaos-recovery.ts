@@ -1,7 +1,7 @@
 /**
  * Recovery after kill -9: ScienceWorld episodes through the env server, each played once without
  * interruption (the baseline) and once with `step-hrl run` SIGKILLed at random moments and
- * `step-hrl resume` finishing it (the chaos of tests/chaos at a larger size). Measures, over all
+ * `step-hrl resume` finishing it (the chaos of tests/slow/chaos at a larger size). Measures, over all
  * kills, the time from spawning `resume` to its first new step and to its exit, against the same
  * episode's uninterrupted duration, and counts kills, re-drives, steps applied twice and extra LLM
  * requests. Starts its own Temporal dev server (temp data dir) and env server.
@@ -15,7 +15,7 @@ import { Client, Connection } from '@temporalio/client';
 import { startEnvServer } from '../src/envs/env-server';
 import { startDevServer } from '../src/server/dev-server';
 import { freePort } from '../src/server/ports';
-import { ensureBuilt } from '../tests/foundation/cli-harness';
+import { ensureBuilt } from '../tests/support/cli-harness';
 import {
   envServerStats,
   killAllCliProcesses,

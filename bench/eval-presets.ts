@@ -16,7 +16,7 @@ import { startEnvServer } from '../src/envs/env-server';
 import { buildResultsTable } from '../src/eval/table';
 import { readResults } from '../src/eval/write';
 import { freePort } from '../src/server/ports';
-import { cleanEnv, ensureBuilt, processesMentioning, runCli } from '../tests/foundation/cli-harness';
+import { cleanEnv, ensureBuilt, processesMentioning, runCli } from '../tests/support/cli-harness';
 import { killAndRerunEval, resetsPerGame } from '../tests/support/eval-kill';
 
 async function main(): Promise<void> {

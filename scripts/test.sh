@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# The whole test suite (the README's test command): set-up, then the fast tiers in parallel, then
-# the slow tiers (every ALFWorld evaluation game, every ScienceWorld task, the kill -9 chaos run and
-# the concurrent-load run) one file at a time, since each of those already spreads its work over
-# both cores.
+# The whole test suite (the README's test command): set-up, then the three tiers of jest.config.js
+# by folder: tests/hermetic (no servers), tests/server (real Temporal and envs, in parallel) and
+# tests/slow (every ALFWorld evaluation game, every ScienceWorld task, the kill -9 chaos and load
+# runs) one file at a time, since each of those already spreads its work over both cores.
 # With arguments, runs just `jest <args>` after set-up. STEP_HRL_TEST_REPORT_DIR=<dir> makes each
 # jest run also write its counts to <dir>/<tier>.json (used by .ci/run).
 set -uo pipefail
@@ -13,11 +13,14 @@ if [ "$#" -gt 0 ]; then
   exec npx jest "$@"
 fi
 
-slow='tests/(envs/(alfworld-all-games|scienceworld-all-tasks)|chaos/[^/]+)\.test\.ts$'
 report() { [ -n "${STEP_HRL_TEST_REPORT_DIR:-}" ] && echo "--json --outputFile=$STEP_HRL_TEST_REPORT_DIR/$1.json"; }
 status=0
+# The tiers are folders (jest.config.js projects): hermetic first (no servers), then the
+# real-server tier in parallel, then the slow tier one file at a time.
 # shellcheck disable=SC2046 # report expands to separate flags on purpose
-npx jest --testPathIgnorePatterns "$slow" $(report fast) || status=1
+npx jest --selectProjects hermetic $(report hermetic) || status=1
 # shellcheck disable=SC2046
-npx jest --runInBand "$slow" $(report slow) || status=1
+npx jest --selectProjects server $(report server) || status=1
+# shellcheck disable=SC2046
+npx jest --selectProjects slow --runInBand $(report slow) || status=1
 exit $status

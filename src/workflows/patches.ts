@@ -3,7 +3,7 @@
  * PINNED to the build that started them (Worker Versioning), so they change without guards; the
  * eval is long-lived and upgrades to new builds (AUTO_UPGRADE), so a change to its commands after
  * 1.0 keeps the old branch behind an id in {@link EVAL_PATCHES}, with a replay fixture of each
- * branch (tests/workflows/patch-coverage.test.ts, docs/versioning.md). When no running eval can
+ * branch (tests/hermetic/workflows/patch-coverage.test.ts, docs/versioning.md). When no running eval can
  * hold a history without the change any more, the guard becomes a `deprecatePatch()` call and its
  * id moves to {@link DEPRECATED_EVAL_PATCHES}.
  */

@@ -15,7 +15,7 @@ import { getExpertActions } from '../../src/envs/expert';
 import { ScienceWorldTextEnv } from '../../src/envs/http-text-env';
 import type { EnvSpec } from '../../src/envs/text-env';
 import { segmentByMoves } from '../../src/llm/expert-plan';
-import { BIN, cleanEnv, ROOT } from '../foundation/cli-harness';
+import { BIN, cleanEnv, ROOT } from './cli-harness';
 import { appliedTwice, type CountingEnvProxy } from './counting-env-proxy';
 import { episodeActivityTally, type ActivityTally } from './episode-histories';
 import type { ExpertEndpoint } from './expert-endpoint';

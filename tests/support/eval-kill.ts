@@ -4,7 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { EpisodeOutcome } from '../../src/eval/types';
-import { BIN, ROOT, runCli, type CliResult } from '../foundation/cli-harness';
+import { BIN, ROOT, runCli, type CliResult } from './cli-harness';
 
 /** What {@link killAndRerunEval} saw. */
 export interface KilledEval {

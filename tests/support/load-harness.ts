@@ -15,7 +15,7 @@ import { startEpisode } from '../../src/client';
 import { startEnvServer } from '../../src/envs/env-server';
 import { listAlfWorldGames } from '../../src/envs/expert';
 import { DEFAULT_WORKER_SLOTS } from '../../src/worker';
-import { BIN, cleanEnv, ensureBuilt, ROOT } from '../foundation/cli-harness';
+import { BIN, cleanEnv, ensureBuilt, ROOT } from './cli-harness';
 import { envServerStats } from './chaos-harness';
 import { episodeActivityTally, type ActivityTally } from './episode-histories';
 import { MockOpenAiServer } from './mock-openai-server';

@@ -1,0 +1,91 @@
+/**
+ * Temporal's limits (2 MB per payload, 50K events per history) hold however long one subtask runs:
+ * a subtask child returns after `maxStepsPerChildRun` steps and the episode continues the same
+ * subtask in its next part. A 1,000-step episode spent in a single subtask completes with every
+ * transition readable; a step budget above the documented maximum is rejected with a clear error.
+ */
+import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
+import { DEFAULT_EPISODE_CONFIG, MAX_EPISODE_STEPS } from '../../../src/agent/config';
+import { fetchTransitions, startEpisode } from '../../../src/client';
+import type { EnvSpec } from '../../../src/envs/text-env';
+import { ScriptedLlmClient, type ScriptRule } from '../../../src/llm/scripted-client';
+import { subtaskWorkflowId } from '../../../src/workflows';
+import { loopingPolicyRules } from '../../support/looping-policy';
+import { connectTestTemporal, queueFor, withWorker, type TestTemporal } from '../../support/temporal';
+
+let t: TestTemporal;
+beforeAll(async () => (t = await connectTestTemporal()));
+afterAll(async () => t?.close());
+
+const spec: EnvSpec = { env: 'builtin', task: 'clean-plate', variation: 3, options: { maxSteps: 5000 } };
+
+/**
+ * The looping policy with a progress summary of realistic length (a model's ~150-token summary):
+ * 1,000 such transitions weigh more than Temporal's 2 MB payload limit, so one child returning them
+ * all at once could not complete.
+ */
+function verboseLoopingRules(): ScriptRule[] {
+  const notes = ' Notes: '.padEnd(700, 'the room holds the same objects as before; nothing changed; ');
+  return loopingPolicyRules(Number.MAX_SAFE_INTEGER).map((rule) =>
+    rule.role !== 'progress'
+      ? rule
+      : {
+          ...rule,
+          reply: (prompt, request) => {
+            const reply = (rule.reply as (p: string, r: typeof request) => string)(prompt, request);
+            const { progress } = JSON.parse(reply) as { progress: string };
+            return JSON.stringify({ progress: progress + notes });
+          },
+        },
+  );
+}
+
+test('a 1,000-step episode spent in one subtask completes, in bounded parts, with every transition', async () => {
+  const taskQueue = queueFor('long-subtask');
+  const episodeId = `ep-${taskQueue}`;
+  // Never flags the subtask done and never wins: one subtask for the whole budget.
+  const llm = new ScriptedLlmClient(verboseLoopingRules());
+  const result = await withWorker(t, { taskQueue, llm }, async () =>
+    (await startEpisode(t.client, { episodeId, taskQueue, config: { spec, maxSteps: 1000 } })).result(),
+  );
+  expect(result.status).toBe('step-budget');
+  expect(result.steps).toBe(1000);
+  expect(result.subtasks).toHaveLength(1);
+  const transitions = await fetchTransitions(t.client, episodeId);
+  expect(transitions).toHaveLength(1000);
+  expect(transitions.map((tr) => tr.stepIndex)).toEqual([...Array(1000).keys()]);
+  expect(new Set(transitions.map((tr) => tr.subtaskIndex))).toEqual(new Set([0]));
+  // The local progress runs on across parts: the last step knows every look before it.
+  expect(transitions.at(-1)!.progressAfter).toMatch(/^Looked 1000 times /);
+  expect(Buffer.byteLength(JSON.stringify(transitions))).toBeGreaterThan(2 * 1024 * 1024);
+  // Ten parts of the default size, no more.
+  const parts = 1000 / DEFAULT_EPISODE_CONFIG.maxStepsPerChildRun;
+  await t.client.workflow.getHandle(subtaskWorkflowId(episodeId, 0, parts - 1)).describe();
+  await expect(t.client.workflow.getHandle(subtaskWorkflowId(episodeId, 0, parts)).describe()).rejects.toThrow(
+    WorkflowNotFoundError,
+  );
+}, 600_000);
+
+test('a step budget above the documented maximum is rejected with an error naming it', async () => {
+  const taskQueue = queueFor('too-many-steps');
+  const llm = new ScriptedLlmClient(loopingPolicyRules(3));
+  const failure = await withWorker(t, { taskQueue, llm }, async () =>
+    (
+      await startEpisode(t.client, {
+        episodeId: `ep-${taskQueue}`,
+        taskQueue,
+        config: { spec, maxSteps: MAX_EPISODE_STEPS + 1 },
+      })
+    )
+      .result()
+      .then(
+        () => undefined,
+        (err: unknown) => err,
+      ),
+  );
+  expect(failure).toBeInstanceOf(WorkflowFailedError);
+  expect((failure as WorkflowFailedError).cause?.message).toBe(
+    `invalid episode config: maxSteps must be an integer from 1 to ${MAX_EPISODE_STEPS}, got ${MAX_EPISODE_STEPS + 1}`,
+  );
+  expect(llm.requests).toHaveLength(0); // rejected before any work
+});
