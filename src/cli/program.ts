@@ -5,7 +5,7 @@ import { ExitNow } from './exit-now';
 /** Root command. */
 export const program = new Command('step-hrl')
   .description('Durable STEP-HRL agents on Temporal: run, resume, inspect and export episodes')
-  .version('0.1.0')
+  .version('0.2.0')
   .enablePositionalOptions() // so `eval show --port` gives --port to show, not to eval
   .showHelpAfterError()
   .configureHelp({ sortSubcommands: true });
