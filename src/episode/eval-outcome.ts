@@ -42,9 +42,8 @@ export function joinOutcomes(plan: readonly EvalPlanEpisode[], outcomes: readonl
     .map((o) => ({ ...o, spec: plan[o.index]!.spec, group: plan[o.index]!.group }));
 }
 
-/** The results of an eval from its input and the outcomes recorded so far. */
-export function evalResultsOf(evalId: string, input: EvalInput, outcomes: readonly SlimOutcome[]): EvalResults {
-  const episodes = planEpisodes(input);
+/** What names an eval in its results: id, agent, selection, env, split, model, step budget, size. */
+export function evalHeaderOf(evalId: string, input: EvalInput, total: number): Omit<EvalResults, 'outcomes'> {
   return {
     evalId,
     agent: input.agent,
@@ -53,9 +52,14 @@ export function evalResultsOf(evalId: string, input: EvalInput, outcomes: readon
     ...(input.split !== undefined && { split: input.split }),
     ...(input.model !== undefined && { model: input.model }),
     maxSteps: input.config.maxSteps ?? DEFAULT_MAX_STEPS,
-    total: episodes.length,
-    outcomes: joinOutcomes(episodes, outcomes),
+    total,
   };
+}
+
+/** The results of an eval from its input and the outcomes recorded so far. */
+export function evalResultsOf(evalId: string, input: EvalInput, outcomes: readonly SlimOutcome[]): EvalResults {
+  const episodes = planEpisodes(input);
+  return { ...evalHeaderOf(evalId, input, episodes.length), outcomes: joinOutcomes(episodes, outcomes) };
 }
 
 /** An eval's progress from its running totals (the `evalProgress` query's answer). */

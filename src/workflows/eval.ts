@@ -26,7 +26,7 @@ import {
 } from '@temporalio/workflow';
 import { resolveSharedConfig } from '../agent/config';
 import { EvalBook } from '../episode/eval-book';
-import { evalProgressOf, outcomeOfFailure, outcomeOfResult } from '../episode/eval-outcome';
+import { evalHeaderOf, evalProgressOf, outcomeOfFailure, outcomeOfResult } from '../episode/eval-outcome';
 import {
   DEFAULT_EPISODES_PER_RUN,
   planEpisodes,
@@ -182,14 +182,7 @@ export async function evalWorkflow(input: EvalInput): Promise<EvalWorkflowResult
   const cancelled = book.cancelled;
   recordEndAttributes([{ key: StepHrlStatus, value: cancelled ? 'cancelled' : 'finished' }]);
   return {
-    evalId,
-    agent: input.agent,
-    selection: input.selection,
-    env: input.env,
-    ...(input.split !== undefined && { split: input.split }),
-    ...(input.model !== undefined && { model: input.model }),
-    maxSteps: config.maxSteps,
-    total: episodes.length,
+    ...evalHeaderOf(evalId, { ...input, config }, episodes.length),
     totals: book.totals,
     cancelled,
     runs: book.runs,
