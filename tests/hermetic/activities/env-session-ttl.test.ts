@@ -7,7 +7,11 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createEnvActivities, type EnvCounters } from '../../../src/activities';
-import { DEFAULT_ENV_SESSION_TTL_SECONDS, ENV_SESSION_TTL_VAR, envSessionTtlSeconds } from '../../../src/activities/env';
+import {
+  DEFAULT_ENV_SESSION_TTL_SECONDS,
+  ENV_SESSION_TTL_VAR,
+  envSessionTtlSeconds,
+} from '../../../src/activities/env';
 import { BuiltinTextEnv } from '../../../src/envs/builtin';
 import type { EnvSpec } from '../../../src/envs/text-env';
 

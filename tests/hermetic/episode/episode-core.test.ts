@@ -3,7 +3,12 @@
  * episode or a subtask run, what a subtask's outcome does to the episode, the re-drive rule, when a
  * run hands over, and the eval's bookkeeping (pause, concurrency, retry, bounded carried state).
  */
-import { DEFAULT_EPISODE_CONFIG, DEFAULT_MAX_STEPS, recordedConfig, resolveSharedConfig } from '../../../src/agent/config';
+import {
+  DEFAULT_EPISODE_CONFIG,
+  DEFAULT_MAX_STEPS,
+  recordedConfig,
+  resolveSharedConfig,
+} from '../../../src/agent/config';
 import {
   absorbSubtask,
   budgetStatus,

@@ -6,7 +6,12 @@
 import { countTokens } from '../../../src/agent/tokens';
 import { OpenAiLlmClient } from '../../../src/llm/openai-client';
 import { MockOpenAiServer } from '../../support/mock-openai-server';
-import { CHAT_SCHEMA_REQUEST, RAW_STOP_REQUEST, conformanceReply, runLlmConformance } from '../../support/llm-conformance';
+import {
+  CHAT_SCHEMA_REQUEST,
+  RAW_STOP_REQUEST,
+  conformanceReply,
+  runLlmConformance,
+} from '../../support/llm-conformance';
 import { TEST_KEY, mockConfig } from '../../support/mock-config';
 
 const servers = new WeakMap<OpenAiLlmClient, MockOpenAiServer>();

@@ -14,7 +14,12 @@ import { BuiltinTextEnv, goldSubtasks } from '../../../src/envs/builtin';
 import type { EnvSpec } from '../../../src/envs/text-env';
 import { expertPolicyRules } from '../../../src/llm/expert-policy';
 import { ScriptedLlmClient } from '../../../src/llm/scripted-client';
-import { factsOfAttributes, StepHrlKind, STEP_HRL_SEARCH_ATTRIBUTES, SUMMARY_MEMO } from '../../../src/search-attributes';
+import {
+  factsOfAttributes,
+  StepHrlKind,
+  STEP_HRL_SEARCH_ATTRIBUTES,
+  SUMMARY_MEMO,
+} from '../../../src/search-attributes';
 import { episodeWorkflow } from '../../../src/workflows';
 import { buildIdOfBundle } from '../../../src/worker';
 import { loopingPolicyRules } from '../../support/looping-policy';

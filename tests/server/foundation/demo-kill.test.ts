@@ -9,7 +9,16 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../../../src/server/ports';
-import { BIN, cleanEnv, ensureBuilt, listProcesses, processesMentioning, ROOT, runCli, waitFor } from '../../support/cli-harness';
+import {
+  BIN,
+  cleanEnv,
+  ensureBuilt,
+  listProcesses,
+  processesMentioning,
+  ROOT,
+  runCli,
+  waitFor,
+} from '../../support/cli-harness';
 
 describe('killing the CLI demo midway', () => {
   let dataDir: string;

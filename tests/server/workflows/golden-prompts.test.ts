@@ -16,7 +16,13 @@ import { createHttpTextEnv, ScienceWorldTextEnv } from '../../../src/envs/http-t
 import type { EnvSpec, Observation } from '../../../src/envs/text-env';
 import { ScriptedLlmClient } from '../../../src/llm/scripted-client';
 import { useEnvServer } from '../../support/env-server-fixture';
-import { goldenPrompts, replyScript, scriptRules, type GoldenCase, type PromptCall } from '../../support/golden-prompts';
+import {
+  goldenPrompts,
+  replyScript,
+  scriptRules,
+  type GoldenCase,
+  type PromptCall,
+} from '../../support/golden-prompts';
 import { connectTestTemporal, queueFor, withWorker, type TestTemporal } from '../../support/temporal';
 
 const server = useEnvServer();
