@@ -184,7 +184,10 @@ export function createLabellingActivities(deps: LabellingDeps) {
           messages: [
             ...(request.messages ?? []),
             { role: 'assistant', content: previous.raw },
-            { role: 'user', content: `That answer is invalid: ${previous.detail}. Answer again in the required format.` },
+            {
+              role: 'user',
+              content: `That answer is invalid: ${previous.detail}. Answer again in the required format.`,
+            },
           ],
         }
       : request;
@@ -196,7 +199,8 @@ export function createLabellingActivities(deps: LabellingDeps) {
         input.selection.env === 'alfworld'
           ? { env: 'alfworld', task: '', split: input.selection.split }
           : { env: 'scienceworld', task: '' };
-      const specs = await listExpertSpecs(await deps.envUrl(probe), input.selection);
+      const url = await deps.envUrl(probe);
+      const specs = await beating(() => listExpertSpecs(url, input.selection));
       return specs.map((spec) => ({ id: trajectoryId(spec), spec }));
     },
 
@@ -219,13 +223,21 @@ export function createLabellingActivities(deps: LabellingDeps) {
         t = r.trajectory;
         await writeAtomic(path.join(d.trajectories, name), t);
       }
-      return { id: input.id, finished: false, actions: t.steps.map((s) => s.action), labelledSteps: labelledStepCount(t) };
+      return {
+        id: input.id,
+        finished: false,
+        actions: t.steps.map((s) => s.action),
+        labelledSteps: labelledStepCount(t),
+      };
     },
 
     /** The rule segmentation of a collected trajectory. */
     async ruleSegments(input: { workDir: string; id: string }): Promise<Segment[]> {
       const t = await trajectory(input.workDir, input.id);
-      return segmentByRules(t.spec.env, t.steps.map((s) => s.action));
+      return segmentByRules(
+        t.spec.env,
+        t.steps.map((s) => s.action),
+      );
     },
 
     /** Asks the teacher to segment a collected trajectory (`previous`: the rejected try, for the one retry). */
@@ -311,39 +323,41 @@ export function createLabellingActivities(deps: LabellingDeps) {
       name: string;
       teacher: { calls: number; cachedCalls: number; promptTokens: number; completionTokens: number };
     }): Promise<BuildSummary[]> {
-      const d = dirs(input.workDir);
-      let wanted: Set<string> | undefined;
-      if (input.selection) {
-        const probe: EnvSpec =
-          input.selection.env === 'alfworld'
-            ? { env: 'alfworld', task: '', split: input.selection.split }
-            : { env: 'scienceworld', task: '' };
-        const specs = await listExpertSpecs(await deps.envUrl(probe), input.selection);
-        wanted = new Set(specs.map((spec) => fileName(trajectoryId(spec))));
-      }
-      const list = async (dir: string) =>
-        existsSync(dir)
-          ? (await readdir(dir)).filter((f) => f.endsWith('.json') && (!wanted || wanted.has(f))).sort()
-          : [];
-      const labelled = await Promise.all(
-        (await list(d.labelled)).map((f) => readJson<LabelledTrajectory>(path.join(d.labelled, f))),
-      );
-      const dropped = await Promise.all(
-        (await list(d.dropped)).map((f) => readJson<DroppedTrajectory>(path.join(d.dropped, f))),
-      );
-      const summaries: BuildSummary[] = [];
-      for (const r of input.renderings) {
-        const dir = path.join(input.outDir, `${r.profile}-${r.obs}`);
-        const summary = await buildDataset(dir, labelled, dropped, {
-          profile: r.profile,
-          obs: r.obs,
-          devFraction: input.devFraction,
-          name: `${input.name} (${r.profile}, ${r.obs})`,
-          teacher: input.teacher,
-        });
-        summaries.push({ ...summary, files: [] });
-      }
-      return summaries;
+      return beating(async () => {
+        const d = dirs(input.workDir);
+        let wanted: Set<string> | undefined;
+        if (input.selection) {
+          const probe: EnvSpec =
+            input.selection.env === 'alfworld'
+              ? { env: 'alfworld', task: '', split: input.selection.split }
+              : { env: 'scienceworld', task: '' };
+          const specs = await listExpertSpecs(await deps.envUrl(probe), input.selection);
+          wanted = new Set(specs.map((spec) => fileName(trajectoryId(spec))));
+        }
+        const list = async (dir: string) =>
+          existsSync(dir)
+            ? (await readdir(dir)).filter((f) => f.endsWith('.json') && (!wanted || wanted.has(f))).sort()
+            : [];
+        const labelled = await Promise.all(
+          (await list(d.labelled)).map((f) => readJson<LabelledTrajectory>(path.join(d.labelled, f))),
+        );
+        const dropped = await Promise.all(
+          (await list(d.dropped)).map((f) => readJson<DroppedTrajectory>(path.join(d.dropped, f))),
+        );
+        const summaries: BuildSummary[] = [];
+        for (const r of input.renderings) {
+          const dir = path.join(input.outDir, `${r.profile}-${r.obs}`);
+          const summary = await buildDataset(dir, labelled, dropped, {
+            profile: r.profile,
+            obs: r.obs,
+            devFraction: input.devFraction,
+            name: `${input.name} (${r.profile}, ${r.obs})`,
+            teacher: input.teacher,
+          });
+          summaries.push({ ...summary, files: [] });
+        }
+        return summaries;
+      });
     },
   };
 }

@@ -32,17 +32,16 @@ export async function buildDataset(
   const rows: DatasetRow[] = sorted.flatMap((lt) => trajectoryRows(lt, options));
   await mkdir(dir, { recursive: true });
   const written = await writeDatasetFiles(dir, rows);
-  await writeFile(
-    path.join(dir, 'trajectories.jsonl'),
-    sorted.map((lt) => `${JSON.stringify(lt)}\n`).join(''),
-  );
+  await writeFile(path.join(dir, 'trajectories.jsonl'), sorted.map((lt) => `${JSON.stringify(lt)}\n`).join(''));
   written.push({ name: 'trajectories.jsonl', rows: sorted.length });
   await writeFile(path.join(dir, 'dropped.jsonl'), drops.map((d) => `${JSON.stringify(d)}\n`).join(''));
   written.push({ name: 'dropped.jsonl', rows: drops.length });
   const files = await Promise.all(
     written.map(async (f) => ({
       ...f,
-      sha256: createHash('sha256').update(await readFile(path.join(dir, f.name))).digest('hex'),
+      sha256: createHash('sha256')
+        .update(await readFile(path.join(dir, f.name)))
+        .digest('hex'),
     })),
   );
   const counts = Object.fromEntries(DATASET_ROLES.map((r) => [r, rows.filter((row) => row.role === r).length]));

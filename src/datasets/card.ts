@@ -32,7 +32,11 @@ export function renderDatasetCard(f: DatasetCardFacts): string {
   const tasks = [...new Set(f.rows.map((r) => `${r.env}\u0000${r.taskName}`))].sort();
   const versions = [...new Set(f.trajectories.map((t) => JSON.stringify(t.trajectory.envVersions)))];
   const prov = f.trajectories[0]?.provenance;
-  const promptHashes = [...new Set(f.trajectories.flatMap((t) => Object.entries(t.provenance.promptSha256).map(([n, h]) => `${n} \`${h}\``)))];
+  const promptHashes = [
+    ...new Set(
+      f.trajectories.flatMap((t) => Object.entries(t.provenance.promptSha256).map(([n, h]) => `${n} \`${h}\``)),
+    ),
+  ];
   const teacherModels = [...new Set(f.trajectories.map((t) => t.provenance.teacherModel).filter(Boolean))];
   const drops = countBy(f.dropped, (d) => `${d.stage}\u0000${d.reason}`);
   return [
@@ -80,7 +84,7 @@ export function renderDatasetCard(f: DatasetCardFacts): string {
     '',
     `Env versions: ${versions.map((v) => `\`${v}\``).join('; ') || 'none'}.`,
     '',
-    'Each row\'s `provenance` holds its trajectory\'s sha256, env versions, segmenter, progress labeller, teacher model and prompt hashes. The trajectories (actions, observations, rewards, scores, source hash) are in `trajectories.jsonl`.',
+    "Each row's `provenance` holds its trajectory's sha256, env versions, segmenter, progress labeller, teacher model and prompt hashes. The trajectories (actions, observations, rewards, scores, source hash) are in `trajectories.jsonl`.",
     '',
     '## Files',
     '',

@@ -83,7 +83,11 @@ export async function collectExpertTrajectory(url: string, spec: EnvSpec): Promi
 }
 
 /** Replays a given expert action sequence for `spec` (see {@link collectExpertTrajectory}). */
-export async function replayExpertActions(url: string, spec: EnvSpec, actions: readonly string[]): Promise<ReplayResult> {
+export async function replayExpertActions(
+  url: string,
+  spec: EnvSpec,
+  actions: readonly string[],
+): Promise<ReplayResult> {
   const id = trajectoryId(spec);
   const kind: ExpertSourceKind = spec.env === 'scienceworld' ? 'scienceworld-gold' : 'alfworld-walkthrough';
   const drop = (reason: string, detail: string): ReplayResult => ({
@@ -103,17 +107,30 @@ export async function replayExpertActions(url: string, spec: EnvSpec, actions: r
     const steps: TrajectoryStep[] = [];
     for (const [i, action] of actions.entries()) {
       const r = await env.step(action, { stepIndex: i });
-      steps.push({ action, observation: kept(r.observation), reward: r.reward, score: r.score, done: r.done, won: r.won });
+      steps.push({
+        action,
+        observation: kept(r.observation),
+        reward: r.reward,
+        score: r.score,
+        done: r.done,
+        won: r.won,
+      });
       // ScienceWorld gold paths often hold a few actions after the win (the simulator ends the
       // episode there): the trajectory ends at the win. Ending before the last action any other way
       // means the replay diverged.
       if (r.done && r.won) break;
       if (r.done && i < actions.length - 1)
-        return drop('ended-early', `the env ended the episode after action ${i + 1} of ${actions.length} (score ${r.score})`);
+        return drop(
+          'ended-early',
+          `the env ended the episode after action ${i + 1} of ${actions.length} (score ${r.score})`,
+        );
     }
     const last = steps.at(-1)!;
     if (!last.won)
-      return drop('not-won', `after all ${actions.length} expert actions the score is ${last.score} and the task is not won`);
+      return drop(
+        'not-won',
+        `after all ${actions.length} expert actions the score is ${last.score} and the task is not won`,
+      );
     return {
       ok: true,
       trajectory: {

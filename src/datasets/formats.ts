@@ -86,11 +86,26 @@ export function parquetBytes(rows: readonly DatasetRow[]): Uint8Array {
     env: utf8(rows.map((r) => r.env)),
     task: utf8(rows.map((r) => r.taskName)),
     split: utf8(rows.map((r) => r.split)),
-    subtask_index: vectorFromArray(rows.map((r) => r.subtaskIndex), new Int32()),
-    step_index: vectorFromArray(rows.map((r) => r.stepIndex), new Int32()),
-    reward: vectorFromArray(rows.map((r) => r.reward), new Float64()),
-    score: vectorFromArray(rows.map((r) => r.score), new Float64()),
-    done: vectorFromArray(rows.map((r) => r.done), new Bool()),
+    subtask_index: vectorFromArray(
+      rows.map((r) => r.subtaskIndex),
+      new Int32(),
+    ),
+    step_index: vectorFromArray(
+      rows.map((r) => r.stepIndex),
+      new Int32(),
+    ),
+    reward: vectorFromArray(
+      rows.map((r) => r.reward),
+      new Float64(),
+    ),
+    score: vectorFromArray(
+      rows.map((r) => r.score),
+      new Float64(),
+    ),
+    done: vectorFromArray(
+      rows.map((r) => r.done),
+      new Bool(),
+    ),
     next_prompt: utf8(rows.map((r) => inputText(r.next))),
     raw_target: utf8(rows.map((r) => r.rawTarget ?? null)),
     provenance: utf8(rows.map((r) => JSON.stringify(r.provenance))),

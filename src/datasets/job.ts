@@ -55,7 +55,13 @@ export interface LabelJobOptions {
 
 /** The teacher client: every role on the one endpoint, behind the response cache. */
 export function teacherClient(t: TeacherEndpoint, cacheDir: string): LlmClient {
-  const role: RoleConfig = { baseURL: t.baseURL, apiKey: t.apiKey, apiKeyVar: 'teacher key', model: t.model, modelVar: '--teacher-model' };
+  const role: RoleConfig = {
+    baseURL: t.baseURL,
+    apiKey: t.apiKey,
+    apiKeyVar: 'teacher key',
+    model: t.model,
+    modelVar: '--teacher-model',
+  };
   const config: OpenAiClientConfig = {
     roles: Object.fromEntries(POLICY_ROLES.map((r) => [r, role])) as OpenAiClientConfig['roles'],
     timeoutMs: t.timeoutMs ?? 120_000,

@@ -7,7 +7,10 @@ import type { ExpertTrajectory, LabelProvenance, LabelledTrajectory, ProgressLab
 
 /** Labels a trajectory with the rule-based segmenter and progress labeller. */
 export function labelByRules(trajectory: ExpertTrajectory): LabelledTrajectory {
-  const segments = segmentByRules(trajectory.spec.env, trajectory.steps.map((s) => s.action));
+  const segments = segmentByRules(
+    trajectory.spec.env,
+    trajectory.steps.map((s) => s.action),
+  );
   return {
     trajectory,
     segments,

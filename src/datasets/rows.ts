@@ -95,7 +95,11 @@ export function trajectoryRows(lt: LabelledTrajectory, options: RowOptions): Dat
   const provenance = { ...lt.provenance, trajectorySha256: trajectorySha256(t), envVersions: t.envVersions };
   const base = { trajectoryId: t.id, env, taskName: taskNameOf(t), split, provenance };
   const last = t.steps.at(-1);
-  const placeholder = last?.done ? (last.won ? END_PLACEHOLDERS.won : END_PLACEHOLDERS.lost) : END_PLACEHOLDERS.unfinished;
+  const placeholder = last?.done
+    ? last.won
+      ? END_PLACEHOLDERS.won
+      : END_PLACEHOLDERS.lost
+    : END_PLACEHOLDERS.unfinished;
 
   const high: Omit<DatasetRow, 'next'>[] = [];
   const low: Omit<DatasetRow, 'next'>[] = [];

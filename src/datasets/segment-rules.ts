@@ -80,7 +80,10 @@ export function progressMode(actions: readonly string[]): ProgressMode {
 
 /** The reference's cleanup of a stored progress target: a trailing `" || [Checked: ]"` or `" ||"` goes. */
 export function stripProgressSuffix(text: string): string {
-  return text.replace(/\s*\|\|\s*\[Checked:\s*\]\s*$/, '').replace(/\s*\|\|\s*$/, '').trim();
+  return text
+    .replace(/\s*\|\|\s*\[Checked:\s*\]\s*$/, '')
+    .replace(/\s*\|\|\s*$/, '')
+    .trim();
 }
 
 /** The rule label after `done` of the segment's actions (1-based count; the last done is `actions[done-1]`). */

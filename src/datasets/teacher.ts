@@ -13,7 +13,7 @@ import { stripProgressSuffix } from './segment-rules';
 import type { ProgressLabel, Segment } from './types';
 
 /** The teacher prompt files, by purpose (bump the file name's version when the text changes). */
-export const TEACHER_PROMPT_FILES = { segment: 'segment-v1.md', progress: 'progress-v1.md' } as const;
+export const TEACHER_PROMPT_FILES = { segment: 'segment-v1.txt', progress: 'progress-v1.txt' } as const;
 
 /** A loaded teacher prompt template. */
 export interface TeacherPrompt {
@@ -57,7 +57,11 @@ const PROGRESS_TEMPERATURE = 0.15;
 const PROGRESS_MAX_TOKENS = 150;
 
 /** The segmentation request for a trajectory (one user message, as a chat model is asked). */
-export function segmentRequest(task: string, actions: readonly string[], template = loadTeacherPrompt('segment')): LlmRequest {
+export function segmentRequest(
+  task: string,
+  actions: readonly string[],
+  template = loadTeacherPrompt('segment'),
+): LlmRequest {
   const content = fill(template.text, { task, actions: actions.map((a, i) => `${i + 1}. ${a}`).join('\n') });
   return { role: 'high', messages: [{ role: 'user', content }], maxTokens: SEGMENT_MAX_TOKENS, temperature: 0 };
 }
@@ -96,7 +100,7 @@ export function parseSegmentation(reply: string, gold: readonly string[]): Teach
     segments.push({ subtask: m[2].replace(/_/g, ' ').trim(), actions });
   }
   if (segments.length === 0)
-    return { ok: false, reason: 'invalid-structure', detail: 'no line of the form `1- <subtask> : {\'action\', ...}`' };
+    return { ok: false, reason: 'invalid-structure', detail: "no line of the form `1- <subtask> : {'action', ...}`" };
   if (segments.some((s) => s.actions.length === 0 || s.subtask === ''))
     return { ok: false, reason: 'invalid-structure', detail: 'a subtask has no text or no actions' };
   const flat = segments.flatMap((s) => s.actions);
@@ -124,6 +128,7 @@ export function parseProgressLabel(reply: string): TeacherParse<ProgressLabel> {
     .find((l) => l.length > 0);
   if (!line) return { ok: false, reason: 'empty-label', detail: 'the teacher answered no progress text' };
   const label = stripProgressSuffix(line);
-  if (!label) return { ok: false, reason: 'empty-label', detail: `the label ${JSON.stringify(line)} is only bookkeeping` };
+  if (!label)
+    return { ok: false, reason: 'empty-label', detail: `the label ${JSON.stringify(line)} is only bookkeeping` };
   return { ok: true, value: { raw: line, label } };
 }

@@ -93,8 +93,16 @@ const envActs = proxyActivities<LabellingActivities>({
   heartbeatTimeout: '30 seconds',
   retry: { maximumAttempts: 5, initialInterval: '1 second' },
 });
+// Per-trajectory file work is quick: a short start-to-close, so a call in flight when the
+// labelling process was killed is retried within a minute of the re-run.
 const fileActs = proxyActivities<LabellingActivities>({
-  startToCloseTimeout: '30 minutes',
+  startToCloseTimeout: '1 minute',
+  retry: { maximumAttempts: 3 },
+});
+// The final build may take long on thousands of trajectories: it heartbeats.
+const buildActs = proxyActivities<LabellingActivities>({
+  startToCloseTimeout: '2 hours',
+  heartbeatTimeout: '1 minute',
   retry: { maximumAttempts: 3 },
 });
 // Teacher calls: bounded attempts with backoff (a 500 or a timeout is retried); when they run out
@@ -176,7 +184,8 @@ export async function labelTrajectoryWorkflow(input: LabelTrajectoryInput): Prom
           }
           count(out.call);
           if (out.label) label = out.label;
-          else if (attempt === 1) return dropped('progress', out.reason ?? 'invalid', `step ${step}: ${out.detail ?? ''}`);
+          else if (attempt === 1)
+            return dropped('progress', out.reason ?? 'invalid', `step ${step}: ${out.detail ?? ''}`);
           else previous = { raw: out.call.raw, detail: out.detail ?? '' };
         }
         progress.push(label!);
@@ -244,7 +253,7 @@ export async function labelDatasetWorkflow(input: LabelDatasetInput): Promise<La
   }
 
   building = true;
-  const datasets = await fileActs.buildDatasets({
+  const datasets = await buildActs.buildDatasets({
     selection: input.selection,
     workDir: input.workDir,
     outDir: input.outDir,

@@ -19,15 +19,26 @@ import { openTemporal, withTemporalOptions, type TemporalCliOptions } from '../t
 
 const label = program.command('label').description('Build step-level training datasets from expert trajectories');
 
-const list = (text: string) => text.split(',').map((s) => s.trim()).filter(Boolean);
+const list = (text: string) =>
+  text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 withTemporalOptions(label.command('build'))
   .description('Replay expert trajectories, segment them and label local progress, and write the datasets')
   .requiredOption('--env <env>', 'scienceworld | alfworld')
   .requiredOption('--out <dir>', 'output folder: one dataset folder per rendering, and .work/ (resumable state)')
-  .option('--split <split>', 'ALFWorld split folder (train, train_sample, valid_seen, valid_unseen); ScienceWorld variation split', undefined)
+  .option(
+    '--split <split>',
+    'ALFWorld split folder (train, train_sample, valid_seen, valid_unseen); ScienceWorld variation split',
+    undefined,
+  )
   .option('--tasks <names>', "ScienceWorld tasks, comma-separated (default: the paper's 24)")
-  .option('--cap-per-task <n>', `ScienceWorld variations per task, the first of the split (0 = all; default ${DEFAULT_SCIENCEWORLD_CAP_PER_TASK})`)
+  .option(
+    '--cap-per-task <n>',
+    `ScienceWorld variations per task, the first of the split (0 = all; default ${DEFAULT_SCIENCEWORLD_CAP_PER_TASK})`,
+  )
   .option('--limit <n>', 'ALFWorld: the first N games of the split (sorted by path)')
   .option('--segmenter <kind>', 'rules | teacher', 'rules')
   .option('--progress <kind>', 'rules | teacher', 'rules')
@@ -46,13 +57,19 @@ withTemporalOptions(label.command('build'))
       const int = (flag: string, text: string | undefined) => {
         if (text === undefined) return undefined;
         const n = Number(text);
-        if (!Number.isInteger(n) || n < 0) throw new Error(`${flag} ${JSON.stringify(text)} must be a non-negative integer`);
+        if (!Number.isInteger(n) || n < 0)
+          throw new Error(`${flag} ${JSON.stringify(text)} must be a non-negative integer`);
         return n;
       };
       let selection: ExpertSelection;
       if (env === 'alfworld') {
-        if (!flags.split) throw new Error('--env alfworld needs --split (train, train_sample, valid_seen or valid_unseen)');
-        selection = { env, split: flags.split, ...(flags.limit !== undefined && { limit: int('--limit', flags.limit) }) };
+        if (!flags.split)
+          throw new Error('--env alfworld needs --split (train, train_sample, valid_seen or valid_unseen)');
+        selection = {
+          env,
+          split: flags.split,
+          ...(flags.limit !== undefined && { limit: int('--limit', flags.limit) }),
+        };
       } else {
         const split = oneOf('--split', flags.split ?? 'train', ['train', 'dev', 'test'] as const);
         selection = {
@@ -69,14 +86,19 @@ withTemporalOptions(label.command('build'))
         const baseURL = flags.teacherBaseUrl ?? process.env.OPENAI_BASE_URL;
         const model = flags.teacherModel ?? process.env.STEP_HRL_TEACHER_MODEL;
         if (!baseURL || !model)
-          throw new Error('a teacher needs --teacher-base-url (or OPENAI_BASE_URL) and --teacher-model (or STEP_HRL_TEACHER_MODEL)');
+          throw new Error(
+            'a teacher needs --teacher-base-url (or OPENAI_BASE_URL) and --teacher-model (or STEP_HRL_TEACHER_MODEL)',
+          );
         teacher = { baseURL, model, apiKey: process.env[flags.teacherApiKeyEnv] ?? 'no-key' };
       }
       const profiles = list(flags.profile).map((p) => oneOf('--profile', p, ['paper', 'chat'] as const));
       const obs = list(flags.obs).map((o) => oneOf('--obs', o, OBSERVATION_FORMATS));
-      const renderings = profiles.flatMap((profile: PromptProfile) => obs.map((o: ObservationFormat) => ({ profile, obs: o })));
+      const renderings = profiles.flatMap((profile: PromptProfile) =>
+        obs.map((o: ObservationFormat) => ({ profile, obs: o })),
+      );
       const devFraction = Number(flags.devFraction);
-      if (!(devFraction >= 0 && devFraction < 1)) throw new Error(`--dev-fraction ${flags.devFraction} must be in [0, 1)`);
+      if (!(devFraction >= 0 && devFraction < 1))
+        throw new Error(`--dev-fraction ${flags.devFraction} must be in [0, 1)`);
       const out = path.resolve(flags.out);
       const input: Omit<LabelDatasetInput, 'state'> = {
         name: flags.name ?? `step-hrl ${env} ${selection.split ?? 'train'} dataset`,
@@ -98,7 +120,8 @@ withTemporalOptions(label.command('build'))
       const bar =
         process.stderr.isTTY && !flags.json
           ? new SingleBar({
-              format: 'labelling |{bar}| {value}/{total} trajectories | labelled {labelled} | dropped {dropped} | teacher calls {calls} | tokens {tokens}',
+              format:
+                'labelling |{bar}| {value}/{total} trajectories | labelled {labelled} | dropped {dropped} | teacher calls {calls} | tokens {tokens}',
               hideCursor: true,
             })
           : undefined;
@@ -143,7 +166,9 @@ withTemporalOptions(label.command('build'))
             `(${result.cachedCalls} cached, ${result.promptTokens + result.completionTokens} tokens) in ${seconds.toFixed(1)} s`,
         );
         for (const d of result.datasets)
-          console.log(`${d.dir}: high ${d.rows.high}, low ${d.rows.low}, progress ${d.rows.progress} rows (card: README.md)`);
+          console.log(
+            `${d.dir}: high ${d.rows.high}, low ${d.rows.low}, progress ${d.rows.progress} rows (card: README.md)`,
+          );
       } finally {
         bar?.stop();
         await temporal.close();

@@ -4,7 +4,13 @@
  * action kept in order; labels in the reference's three modes, starting at None per subtask,
  * none on the terminal step; the stored target strips only the empty bookkeeping suffix.
  */
-import { progressMode, ruleProgressLabel, ruleProgressLabels, segmentByRules, stripProgressSuffix } from '../../src/datasets/segment-rules';
+import {
+  progressMode,
+  ruleProgressLabel,
+  ruleProgressLabels,
+  segmentByRules,
+  stripProgressSuffix,
+} from '../../../src/datasets/segment-rules';
 
 const ALF = [
   'go to countertop 1',
@@ -40,9 +46,9 @@ describe('segmentByRules', () => {
   });
 
   test('ALFWorld: actions before the first "go to" join the first subtask', () => {
-    expect(segmentByRules('alfworld', ['look', 'go to desk 1', 'take pen 1 from desk 1']).map((s) => s.actions)).toEqual([
-      ['look', 'go to desk 1', 'take pen 1 from desk 1'],
-    ]);
+    expect(
+      segmentByRules('alfworld', ['look', 'go to desk 1', 'take pen 1 from desk 1']).map((s) => s.actions),
+    ).toEqual([['look', 'go to desk 1', 'take pen 1 from desk 1']]);
   });
 
   test('ScienceWorld: move runs are navigation subtasks and "focus on" closes a subtask', () => {
@@ -81,7 +87,9 @@ describe('rule progress labels', () => {
     expect(ruleProgressLabel(search, 5).raw).toBe(
       'Done 5 of 5 actions; last: open drawer 2. || [Checked: drawer 1, drawer 2]',
     );
-    expect(ruleProgressLabel(ALF.slice(0, 2), 2).raw).toBe('Done 2 of 2 actions; last: take apple 1 from countertop 1.');
+    expect(ruleProgressLabel(ALF.slice(0, 2), 2).raw).toBe(
+      'Done 2 of 2 actions; last: take apple 1 from countertop 1.',
+    );
   });
 
   test('one label per step but the terminal one, and each subtask counts from its own start', () => {

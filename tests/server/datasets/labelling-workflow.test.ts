@@ -10,14 +10,14 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { listExpertSpecs } from '../../src/datasets/expert-trajectories';
-import { runLabelJob } from '../../src/datasets/job';
-import { segmentByRules } from '../../src/datasets/segment-rules';
-import { connectEnvServer, type EnvServerHandle } from '../../src/envs/env-server';
-import { getExpertActions } from '../../src/envs/expert';
-import type { LabelDatasetInput } from '../../src/workflows/labelling';
-import { MockOpenAiServer, type MockReplyInput } from '../support/mock-openai-server';
-import { connectTestTemporal, type TestTemporal } from '../support/temporal';
+import { listExpertSpecs } from '../../../src/datasets/expert-trajectories';
+import { runLabelJob } from '../../../src/datasets/job';
+import { segmentByRules } from '../../../src/datasets/segment-rules';
+import { connectEnvServer, type EnvServerHandle } from '../../../src/envs/env-server';
+import { getExpertActions } from '../../../src/envs/expert';
+import type { LabelDatasetInput } from '../../../src/workflows/labelling';
+import { MockOpenAiServer, type MockReplyInput } from '../../support/mock-openai-server';
+import { connectTestTemporal, type TestTemporal } from '../../support/temporal';
 
 jest.setTimeout(600_000);
 
@@ -49,7 +49,9 @@ async function files(dir: string): Promise<Record<string, string>> {
   for (const name of (await readdir(dir, { recursive: true })).sort()) {
     const full = path.join(dir, name);
     try {
-      out[name] = createHash('sha256').update(await readFile(full)).digest('hex');
+      out[name] = createHash('sha256')
+        .update(await readFile(full))
+        .digest('hex');
     } catch {
       // a folder
     }
@@ -68,7 +70,10 @@ test('a scripted teacher labels ALFWorld games durably; bad output is retried or
     const repair = prompt.includes('That answer is invalid');
     if (prompt.includes('Split the action sequence')) {
       const listed = lastMatch(prompt, /Actions:\n((?:\d+\. .*\n)+)Answer:/g)!;
-      const actions = listed.trim().split('\n').map((l) => l.replace(/^\d+\. /, ''));
+      const actions = listed
+        .trim()
+        .split('\n')
+        .map((l) => l.replace(/^\d+\. /, ''));
       if (key(actions) === badStructure) return 'Sorry, I cannot split this.';
       if (key(actions) === mismatchOnce && !repair) return goodSegmentation(actions.slice(0, -1));
       return goodSegmentation(actions);
@@ -119,8 +124,11 @@ test('a scripted teacher labels ALFWorld games durably; bad output is retried or
     expect(card).toContain('| segment | invalid-structure | 1 |');
     expect(card).toContain('| progress | empty-label | 1 |');
     expect(card).toContain('teacher model scripted-teacher');
-    expect(card).toMatch(/progress-v1\.md `[0-9a-f]{64}`/);
-    const dropped = (await readFile(path.join(dir, 'dropped.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    expect(card).toMatch(/progress-v1\.txt `[0-9a-f]{64}`/);
+    const dropped = (await readFile(path.join(dir, 'dropped.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(dropped.map((d) => [d.stage, d.reason])).toEqual(
       expect.arrayContaining([
         ['segment', 'invalid-structure'],
@@ -138,7 +146,11 @@ test('a scripted teacher labels ALFWorld games durably; bad output is retried or
     expect(retried).toHaveLength(walks[1].length - 1);
     const did = retried.find((r) => r.raw_target.startsWith('Did'));
     expect(did.completion).toBe(did.raw_target.replace(' || [Checked: ]', ''));
-    expect(did.provenance).toMatchObject({ segmenter: 'teacher', progress: 'teacher', teacherModel: 'scripted-teacher' });
+    expect(did.provenance).toMatchObject({
+      segmenter: 'teacher',
+      progress: 'teacher',
+      teacherModel: 'scripted-teacher',
+    });
 
     const before = await files(dir);
     const requestsBefore = teacher.requests.length;

@@ -15,7 +15,7 @@ import {
   progressRequest,
   segmentRequest,
   teacherPromptHashes,
-} from '../../src/datasets/teacher';
+} from '../../../src/datasets/teacher';
 
 const GOLD = ['open door to kitchen', 'go to kitchen', 'pick up thermometer', 'focus on thermometer'];
 
@@ -24,7 +24,9 @@ describe('segmentation', () => {
     const req = segmentRequest('Your task is to measure the temperature.', GOLD);
     const text = req.messages![0].content;
     expect(text.match(/^Example$/gm)).toHaveLength(1);
-    expect(text).toContain('Task: Your task is to measure the temperature.\nActions:\n1. open door to kitchen\n2. go to kitchen\n3. pick up thermometer\n4. focus on thermometer\nAnswer:');
+    expect(text).toContain(
+      'Task: Your task is to measure the temperature.\nActions:\n1. open door to kitchen\n2. go to kitchen\n3. pick up thermometer\n4. focus on thermometer\nAnswer:',
+    );
     expect(req.temperature).toBe(0);
   });
 
@@ -47,7 +49,8 @@ describe('segmentation', () => {
       reason: 'segment-mismatch',
       detail: 'segmented 3 actions, the gold sequence has 4',
     });
-    const reordered = "1- Go : {'go to kitchen', 'open door to kitchen'}\n2- Take : {'pick up thermometer', 'focus on thermometer'}";
+    const reordered =
+      "1- Go : {'go to kitchen', 'open door to kitchen'}\n2- Take : {'pick up thermometer', 'focus on thermometer'}";
     expect(parseSegmentation(reordered, GOLD)).toMatchObject({
       ok: false,
       reason: 'segment-mismatch',
@@ -59,7 +62,12 @@ describe('segmentation', () => {
 
 describe('progress labels', () => {
   test('the request carries subtask, previous progress, action and observation at temperature 0.15', () => {
-    const req = progressRequest({ subtask: 'Locate the apple', previous: 'None', action: 'go to fridge 1', observation: 'The fridge 1 is closed.\n' });
+    const req = progressRequest({
+      subtask: 'Locate the apple',
+      previous: 'None',
+      action: 'go to fridge 1',
+      observation: 'The fridge 1 is closed.\n',
+    });
     expect(req.messages![0].content).toContain(
       'Subtask: Locate the apple\nPrevious local progress: None\nCurrent action: go to fridge 1\nResulting observation: The fridge 1 is closed.\n\nUpdated local progress:',
     );
@@ -81,8 +89,8 @@ describe('progress labels', () => {
 });
 
 test('prompt files are versioned and their sha256 is the file content hash', () => {
-  const file = path.join(__dirname, '../../src/datasets/prompts/segment-v1.md');
+  const file = path.join(__dirname, '../../../src/datasets/prompts/segment-v1.txt');
   const sha = createHash('sha256').update(readFileSync(file)).digest('hex');
-  expect(loadTeacherPrompt('segment')).toMatchObject({ name: 'segment-v1.md', sha256: sha });
-  expect(Object.keys(teacherPromptHashes())).toEqual(['segment-v1.md', 'progress-v1.md']);
+  expect(loadTeacherPrompt('segment')).toMatchObject({ name: 'segment-v1.txt', sha256: sha });
+  expect(Object.keys(teacherPromptHashes())).toEqual(['segment-v1.txt', 'progress-v1.txt']);
 });

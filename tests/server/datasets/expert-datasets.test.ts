@@ -11,20 +11,20 @@ import os from 'node:os';
 import path from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
 import { readParquet } from 'parquet-wasm';
-import { prepareAlfWorldTrainData } from '../../src/datasets/alfworld-train';
-import { buildDataset } from '../../src/datasets/build';
+import { prepareAlfWorldTrainData } from '../../../src/datasets/alfworld-train';
+import { buildDataset } from '../../../src/datasets/build';
 import {
   actionsSha256,
   collectExpertTrajectory,
   listExpertSpecs,
   replayExpertActions,
   trajectoryId,
-} from '../../src/datasets/expert-trajectories';
-import { labelByRules } from '../../src/datasets/label';
-import { trajectoryRows, type DatasetRow } from '../../src/datasets/rows';
-import type { ExpertTrajectory } from '../../src/datasets/types';
-import { getExpertActions } from '../../src/envs/expert';
-import { connectEnvServer, type EnvServerHandle } from '../../src/envs/env-server';
+} from '../../../src/datasets/expert-trajectories';
+import { labelByRules } from '../../../src/datasets/label';
+import { trajectoryRows, type DatasetRow } from '../../../src/datasets/rows';
+import type { ExpertTrajectory } from '../../../src/datasets/types';
+import { getExpertActions } from '../../../src/envs/expert';
+import { connectEnvServer, type EnvServerHandle } from '../../../src/envs/env-server';
 
 jest.setTimeout(300_000);
 
@@ -41,7 +41,10 @@ afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
-async function collect(spec: Parameters<typeof collectExpertTrajectory>[1], url = server.url): Promise<ExpertTrajectory> {
+async function collect(
+  spec: Parameters<typeof collectExpertTrajectory>[1],
+  url = server.url,
+): Promise<ExpertTrajectory> {
   const r = await collectExpertTrajectory(url, spec);
   if (!r.ok) throw new Error(`${trajectoryId(spec)} dropped: ${r.dropped.reason} ${r.dropped.detail}`);
   trajectories.push(r.trajectory);
@@ -67,8 +70,11 @@ describe('expert trajectories', () => {
     for (const t of trajectories) {
       const spec = t.spec;
       // The recorded actions are the game file's walkthrough (its hash is the source's).
-      const game = spec.split === 'train' ? path.join(dataDir, 'json_2.1.1', spec.split, spec.task, 'game.tw-pddl') : undefined;
-      const walkthrough = game ? (JSON.parse(await readFile(game, 'utf8')) as { walkthrough: string[] }).walkthrough : await getExpertActions(server.url, spec);
+      const game =
+        spec.split === 'train' ? path.join(dataDir, 'json_2.1.1', spec.split, spec.task, 'game.tw-pddl') : undefined;
+      const walkthrough = game
+        ? (JSON.parse(await readFile(game, 'utf8')) as { walkthrough: string[] }).walkthrough
+        : await getExpertActions(server.url, spec);
       expect(t.steps.map((s) => s.action)).toEqual(walkthrough);
       expect(t.source.actionsSha256).toBe(actionsSha256(walkthrough));
       expect(t.steps.at(-1)).toMatchObject({ done: true, won: true, score: 1, reward: 1 });
@@ -82,7 +88,11 @@ describe('expert trajectories', () => {
   });
 
   test('ScienceWorld: train variations capped per task; gold paths replay to score 100', async () => {
-    const specs = await listExpertSpecs(server.url, { env: 'scienceworld', tasks: ['find-animal', 'boil'], capPerTask: 2 });
+    const specs = await listExpertSpecs(server.url, {
+      env: 'scienceworld',
+      tasks: ['find-animal', 'boil'],
+      capPerTask: 2,
+    });
     expect(specs.map((s) => [s.task, s.split])).toEqual([
       ['find-animal', 'train'],
       ['find-animal', 'train'],
@@ -99,7 +109,11 @@ describe('expert trajectories', () => {
   });
 
   test('ScienceWorld: a gold path that wins before its last action ends at the win; the rest is counted', async () => {
-    const [spec] = await listExpertSpecs(server.url, { env: 'scienceworld', tasks: ['lifespan-longest-lived'], capPerTask: 1 });
+    const [spec] = await listExpertSpecs(server.url, {
+      env: 'scienceworld',
+      tasks: ['lifespan-longest-lived'],
+      capPerTask: 1,
+    });
     const gold = await getExpertActions(server.url, spec);
     const r = await collectExpertTrajectory(server.url, spec);
     if (!r.ok) throw new Error(r.dropped.detail);
@@ -155,7 +169,11 @@ describe('datasets from the trajectories', () => {
     for (const seg of lt.segments)
       for (const [j, action] of seg.actions.entries()) {
         const last = j === seg.actions.length - 1;
-        expect(low[i]).toMatchObject({ target: `${action}; ${last ? 'True' : 'False'}`, reward: last ? 1 : 0, done: last });
+        expect(low[i]).toMatchObject({
+          target: `${action}; ${last ? 'True' : 'False'}`,
+          reward: last ? 1 : 0,
+          done: last,
+        });
         if (j === 0) expect(low[i].input.prompt).toContain('Local Progress: None\n');
         i++;
       }
@@ -184,7 +202,9 @@ describe('datasets from the trajectories', () => {
     const dropped = [{ id: 'alfworld/train/x', stage: 'replay' as const, reason: 'not-won', detail: 'score 0' }];
     const dir = path.join(tmp, 'paper');
     const summary = await buildDataset(dir, labelled, dropped, { profile: 'paper', obs: 'raw', devFraction: 0.3 });
-    const rows: DatasetRow[] = labelled.flatMap((lt) => trajectoryRows(lt, { profile: 'paper', obs: 'raw', devFraction: 0.3 }));
+    const rows: DatasetRow[] = labelled.flatMap((lt) =>
+      trajectoryRows(lt, { profile: 'paper', obs: 'raw', devFraction: 0.3 }),
+    );
     expect(summary.rows).toEqual({
       high: rows.filter((r) => r.role === 'high').length,
       low: rows.filter((r) => r.role === 'low').length,
@@ -200,9 +220,15 @@ describe('datasets from the trajectories', () => {
     expect(Object.keys(ref)).toEqual(['obs', 'action', 'next_obs', 'reward', 'score', 'done']);
     expect(ref.obs).toEqual(lowTrain.map((r) => r.input.prompt));
     expect(ref.action).toEqual(lowTrain.map((r) => r.target));
-    const jsonl = (await readFile(path.join(dir, 'low.train.prompt.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    const jsonl = (await readFile(path.join(dir, 'low.train.prompt.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(jsonl.map((l) => [l.prompt, l.completion])).toEqual(lowTrain.map((r) => [r.input.prompt, r.target]));
-    const chat = (await readFile(path.join(dir, 'low.train.chat.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    const chat = (await readFile(path.join(dir, 'low.train.chat.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(chat[0]).toEqual({
       messages: [
         { role: 'user', content: lowTrain[0].input.prompt },
@@ -224,7 +250,11 @@ describe('datasets from the trajectories', () => {
     expect(card).toMatch(/"alfworld":"/);
 
     // Deterministic: a second build is byte-identical.
-    const again = await buildDataset(path.join(tmp, 'paper2'), labelled, dropped, { profile: 'paper', obs: 'raw', devFraction: 0.3 });
+    const again = await buildDataset(path.join(tmp, 'paper2'), labelled, dropped, {
+      profile: 'paper',
+      obs: 'raw',
+      devFraction: 0.3,
+    });
     expect(again.files.map((f) => f.sha256)).toEqual(summary.files.map((f) => f.sha256));
   });
 });

@@ -9,11 +9,11 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { runLabelJob, type LabelJobOptions } from '../../src/datasets/job';
-import { segmentByRules } from '../../src/datasets/segment-rules';
-import { connectEnvServer, type EnvServerHandle } from '../../src/envs/env-server';
-import { MockOpenAiServer, type MockReplyInput } from '../support/mock-openai-server';
-import { connectTestTemporal, type TestTemporal } from '../support/temporal';
+import { runLabelJob, type LabelJobOptions } from '../../../src/datasets/job';
+import { segmentByRules } from '../../../src/datasets/segment-rules';
+import { connectEnvServer, type EnvServerHandle } from '../../../src/envs/env-server';
+import { MockOpenAiServer, type MockReplyInput } from '../../support/mock-openai-server';
+import { connectTestTemporal, type TestTemporal } from '../../support/temporal';
 
 jest.setTimeout(900_000);
 
@@ -37,7 +37,10 @@ const lastMatch = (text: string, re: RegExp) => [...text.matchAll(re)].at(-1)?.[
 function teacherReply({ prompt }: MockReplyInput): string {
   if (prompt.includes('Split the action sequence')) {
     const listed = lastMatch(prompt, /Actions:\n((?:\d+\. .*\n)+)Answer:/g)!;
-    const actions = listed.trim().split('\n').map((l) => l.replace(/^\d+\. /, ''));
+    const actions = listed
+      .trim()
+      .split('\n')
+      .map((l) => l.replace(/^\d+\. /, ''));
     return segmentByRules('alfworld', actions)
       .map((s, i) => `${i + 1}- ${s.subtask} : {${s.actions.map((a) => `'${a}'`).join(', ')}}`)
       .join('\n');
@@ -49,7 +52,9 @@ async function hashes(dir: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const name of (await readdir(dir, { recursive: true })).sort()) {
     try {
-      out[name] = createHash('sha256').update(await readFile(path.join(dir, name))).digest('hex');
+      out[name] = createHash('sha256')
+        .update(await readFile(path.join(dir, name)))
+        .digest('hex');
     } catch {
       // a folder
     }
@@ -125,7 +130,9 @@ test('three kill -9s at random moments, each followed by the same job: byte-iden
     // Only a call in flight at a kill (answered, reply lost with the process) is asked again.
     expect(repeated).toBeLessThanOrEqual(3 * job.input.concurrency);
     expect(new Set(asked).size).toBe(expected);
-    console.log(`kills after ${kills.join(', ')} requests; ${asked.length} requests, ${repeated} repeated, ${expected} uninterrupted`);
+    console.log(
+      `kills after ${kills.join(', ')} requests; ${asked.length} requests, ${repeated} repeated, ${expected} uninterrupted`,
+    );
   } finally {
     await reference.stop();
     await killed.stop();

@@ -4,8 +4,8 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import { runLabelJob, type LabelJobOptions } from '../../../src/datasets/job';
-import '../../support/quiet-runtime';
+import { runLabelJob, type LabelJobOptions } from '../../../../src/datasets/job';
+import '../../../support/quiet-runtime';
 
 async function main(): Promise<void> {
   const o = JSON.parse(process.env.LABEL_JOB!) as Omit<LabelJobOptions, 'client' | 'native' | 'namespace'>;

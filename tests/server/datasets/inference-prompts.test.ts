@@ -5,18 +5,18 @@
  * exact prompt, every high, low and progress prompt the episode sent is byte-equal to the
  * dataset's input at the same position, and the episode replays the expert to a win.
  */
-import { labelByRules } from '../../src/datasets/label';
-import { collectExpertTrajectory, listExpertSpecs } from '../../src/datasets/expert-trajectories';
-import { trajectoryRows, type DatasetRow } from '../../src/datasets/rows';
-import type { ExpertTrajectory } from '../../src/datasets/types';
-import { fetchEpisodeRecord, startEpisode } from '../../src/client';
-import { isCompleteTransition } from '../../src/agent/records';
-import { connectEnvServer, type EnvServerHandle } from '../../src/envs/env-server';
-import { createHttpTextEnv } from '../../src/envs/http-text-env';
-import { OpenAiLlmClient } from '../../src/llm/openai-client';
-import { mockConfig, TEST_KEY } from '../llm/mock-config';
-import { MockOpenAiServer } from '../support/mock-openai-server';
-import { connectTestTemporal, queueFor, withWorker, type TestTemporal } from '../support/temporal';
+import { labelByRules } from '../../../src/datasets/label';
+import { collectExpertTrajectory, listExpertSpecs } from '../../../src/datasets/expert-trajectories';
+import { trajectoryRows, type DatasetRow } from '../../../src/datasets/rows';
+import type { ExpertTrajectory } from '../../../src/datasets/types';
+import { fetchEpisodeRecord, startEpisode } from '../../../src/client';
+import { isCompleteTransition } from '../../../src/agent/records';
+import { connectEnvServer, type EnvServerHandle } from '../../../src/envs/env-server';
+import { createHttpTextEnv } from '../../../src/envs/http-text-env';
+import { OpenAiLlmClient } from '../../../src/llm/openai-client';
+import { mockConfig, TEST_KEY } from '../../support/mock-config';
+import { MockOpenAiServer } from '../../support/mock-openai-server';
+import { connectTestTemporal, queueFor, withWorker, type TestTemporal } from '../../support/temporal';
 
 jest.setTimeout(600_000);
 
@@ -73,7 +73,13 @@ test('paper rows are byte-equal to the prompts real episodes send', async () => 
             await startEpisode(t.client, {
               episodeId,
               taskQueue,
-              config: { spec: traj.spec, profile: 'paper', obs: 'raw', highLevelWindow: 0, maxSteps: traj.steps.length + 5 },
+              config: {
+                spec: traj.spec,
+                profile: 'paper',
+                obs: 'raw',
+                highLevelWindow: 0,
+                maxSteps: traj.steps.length + 5,
+              },
             })
           ).result(),
       );
