@@ -24,7 +24,6 @@ import {
   type ExpertSelection,
 } from '../datasets/expert-trajectories';
 import { labelByRules, labelledStepCount } from '../datasets/label';
-import type { ObservationFormat } from '../agent/prompts';
 import { RULES_VERSION, ruleProgressLabels, segmentByRules } from '../datasets/segment-rules';
 import { formatObservation } from '../agent/prompts';
 import {
@@ -44,8 +43,25 @@ import type {
   Segment,
 } from '../datasets/types';
 import { asApplicationFailure } from '../llm/to-application-failure';
-import type { ChatMessage, LlmClient, LlmRequest } from '../llm/types';
-import type { PromptProfile } from '../agent/vocabulary';
+import type { LlmClient, LlmRequest } from '../llm/types';
+import type {
+  CollectOutcome,
+  DatasetRendering,
+  LabellingActivityTypes,
+  LabelSpec,
+  ProgressOutcome,
+  SegmentOutcome,
+  TeacherCallRecord,
+} from '../episode/labelling-records';
+
+export type {
+  CollectOutcome,
+  DatasetRendering,
+  LabelSpec,
+  ProgressOutcome,
+  SegmentOutcome,
+  TeacherCallRecord,
+} from '../episode/labelling-records';
 
 /** What the labelling activities need from the worker. */
 export interface LabellingDeps {
@@ -53,55 +69,6 @@ export interface LabellingDeps {
   envUrl(spec: EnvSpec): Promise<string>;
   /** The teacher, wrapped in the response cache; absent for rule-only jobs. */
   teacher?: LlmClient;
-}
-
-/** One spec to label, with its trajectory id (workflow code cannot compute it). */
-export interface LabelSpec {
-  id: string;
-  spec: EnvSpec;
-}
-
-/** Result of {@link LabellingActivities.collectTrajectory}. */
-export interface CollectOutcome {
-  id: string;
-  /** Already labelled or dropped by an earlier run: nothing left to do. */
-  finished: boolean;
-  dropped?: DroppedTrajectory;
-  /** Actions per step, and which steps get a progress label (all but the terminal one). */
-  actions?: string[];
-  labelledSteps?: number;
-}
-
-/** One teacher call as recorded in the history: prompt, raw reply, tokens. */
-export interface TeacherCallRecord {
-  messages: ChatMessage[];
-  raw: string;
-  model: string;
-  promptTokens: number;
-  completionTokens: number;
-  cached: boolean;
-}
-
-/** Result of a segmentation call. */
-export interface SegmentOutcome {
-  call: TeacherCallRecord;
-  segments?: Segment[];
-  reason?: string;
-  detail?: string;
-}
-
-/** Result of a progress call. */
-export interface ProgressOutcome {
-  call: TeacherCallRecord;
-  label?: ProgressLabel;
-  reason?: string;
-  detail?: string;
-}
-
-/** One dataset rendering. */
-export interface DatasetRendering {
-  profile: PromptProfile;
-  obs: ObservationFormat;
 }
 
 const fileName = (id: string) => `${encodeURIComponent(id)}.json`;
@@ -364,3 +331,8 @@ export function createLabellingActivities(deps: LabellingDeps) {
 
 /** The labelling activities' type, for `proxyActivities`. */
 export type LabellingActivities = ReturnType<typeof createLabellingActivities>;
+
+/** The implementations answer what the labelling workflows call (a compile-time check, no code). */
+export type ImplementsLabellingActivityTypes = LabellingActivities extends LabellingActivityTypes ? true : never;
+const implementsLabellingActivityTypes: ImplementsLabellingActivityTypes = true;
+void implementsLabellingActivityTypes;

@@ -12,13 +12,8 @@ import { DATASET_ROLES, trajectoryRows, type DatasetRow, type RowOptions } from 
 import type { DroppedTrajectory, LabelledTrajectory } from './types';
 
 /** What a build wrote. */
-export interface BuildSummary {
-  dir: string;
-  trajectories: number;
-  dropped: number;
-  rows: Record<string, number>;
-  files: { name: string; rows: number; sha256: string }[];
-}
+export type { BuildSummary } from '../episode/labelling-records';
+import type { BuildSummary } from '../episode/labelling-records';
 
 /** Builds the dataset under `dir` from labelled trajectories (sorted by id here). */
 export async function buildDataset(

@@ -26,9 +26,8 @@ import {
 export const DEFAULT_SCIENCEWORLD_CAP_PER_TASK = 10;
 
 /** What to collect. */
-export type ExpertSelection =
-  | { env: 'scienceworld'; tasks?: readonly string[]; capPerTask?: number; split?: 'train' | 'dev' | 'test' }
-  | { env: 'alfworld'; split: string; limit?: number };
+export type { ExpertSelection } from '../episode/labelling-records';
+import type { ExpertSelection } from '../episode/labelling-records';
 
 /** Stable id of a spec's trajectory. */
 export function trajectoryId(spec: EnvSpec): string {

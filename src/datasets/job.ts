@@ -17,12 +17,12 @@ import { POLICY_ROLES, type OpenAiClientConfig, type RoleConfig } from '../llm/c
 import { OpenAiLlmClient } from '../llm/openai-client';
 import type { LlmClient } from '../llm/types';
 import {
-  labelDatasetWorkflow,
   labelProgressQuery,
   type LabelDatasetInput,
   type LabelDatasetResult,
+  type LabelDatasetWorkflow,
   type LabelProgress,
-} from '../workflows/labelling';
+} from '../episode/labelling-records';
 import { prepareAlfWorldTrainData } from './alfworld-train';
 
 /** The teacher endpoint (any OpenAI-compatible server); the key stays in this process. */
@@ -98,7 +98,7 @@ export async function runLabelJob(o: LabelJobOptions): Promise<LabelDatasetResul
   });
   try {
     return await worker.runUntil(async () => {
-      const handle = await o.client.workflow.start(labelDatasetWorkflow, {
+      const handle = await o.client.workflow.start<LabelDatasetWorkflow>('labelDatasetWorkflow', {
         workflowId: o.workflowId,
         taskQueue,
         args: [o.input],

@@ -11,81 +11,32 @@
  */
 import {
   continueAsNew,
-  defineQuery,
   executeChild,
   proxyActivities,
   setHandler,
   workflowInfo,
   ActivityFailure,
 } from '@temporalio/workflow';
-import type { DatasetRendering, LabelSpec, LabellingActivities } from '../activities/labelling';
-import type { ExpertSelection } from '../datasets/expert-trajectories';
-import type { DroppedTrajectory, ProgressLabel, Segment } from '../datasets/types';
-import type { BuildSummary } from '../datasets/build';
+import type { DroppedTrajectory, ProgressLabel, Segment } from '../episode/dataset-records';
+import {
+  labelProgressQuery,
+  type LabelDatasetInput,
+  type LabelDatasetResult,
+  type LabellingActivityTypes as LabellingActivities,
+  type LabelState,
+  type LabelTrajectoryInput,
+  type LabelTrajectoryResult,
+} from '../episode/labelling-records';
 
-/** Input of {@link labelDatasetWorkflow}. */
-export interface LabelDatasetInput {
-  name: string;
-  selection: ExpertSelection;
-  workDir: string;
-  outDir: string;
-  segmenter: 'rules' | 'teacher';
-  progress: 'rules' | 'teacher';
-  teacherModel?: string;
-  renderings: DatasetRendering[];
-  devFraction: number;
-  concurrency: number;
-  /** Children per workflow run before continue-as-new. @default 500 */
-  trajectoriesPerRun?: number;
-  /** Carried across continue-as-new. */
-  state?: LabelState;
-}
-
-/** Totals of a job so far. */
-export interface LabelState {
-  cursor: number;
-  labelled: number;
-  dropped: number;
-  teacherCalls: number;
-  cachedCalls: number;
-  promptTokens: number;
-  completionTokens: number;
-}
-
-/** What the progress query answers. */
-export interface LabelProgress extends LabelState {
-  total: number;
-  building: boolean;
-}
-
-/** Result of the job. */
-export interface LabelDatasetResult extends LabelState {
-  total: number;
-  datasets: BuildSummary[];
-}
-
-/** Live totals of a labelling job. */
-export const labelProgressQuery = defineQuery<LabelProgress>('labelProgress');
-
-/** Input of {@link labelTrajectoryWorkflow}. */
-export interface LabelTrajectoryInput {
-  item: LabelSpec;
-  workDir: string;
-  segmenter: 'rules' | 'teacher';
-  progress: 'rules' | 'teacher';
-  teacherModel?: string;
-}
-
-/** Result of one trajectory. */
-export interface LabelTrajectoryResult {
-  id: string;
-  labelled: boolean;
-  dropped?: DroppedTrajectory;
-  teacherCalls: number;
-  cachedCalls: number;
-  promptTokens: number;
-  completionTokens: number;
-}
+export {
+  labelProgressQuery,
+  type LabelDatasetInput,
+  type LabelDatasetResult,
+  type LabelProgress,
+  type LabelState,
+  type LabelTrajectoryInput,
+  type LabelTrajectoryResult,
+} from '../episode/labelling-records';
 
 // Env replays and teacher calls heartbeat: a killed worker's calls are retried after 30 s.
 const envActs = proxyActivities<LabellingActivities>({

@@ -12,7 +12,7 @@ import type { PromptProfile } from '../../agent/vocabulary';
 import { DEFAULT_SCIENCEWORLD_CAP_PER_TASK, type ExpertSelection } from '../../datasets/expert-trajectories';
 import { runLabelJob, type TeacherEndpoint } from '../../datasets/job';
 import { canonicalJson } from '../../llm/cache';
-import type { LabelDatasetInput, LabelProgress } from '../../workflows/labelling';
+import type { LabelDatasetInput, LabelProgress } from '../../episode/labelling-records';
 import { oneOf } from '../episode-options';
 import { action, program } from '../program';
 import { openTemporal, withTemporalOptions, type TemporalCliOptions } from '../temporal';

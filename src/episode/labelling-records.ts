@@ -1,0 +1,177 @@
+/**
+ * The persisted records of a labelling job (the durable dataset build): its input, carried totals,
+ * result and progress, one trajectory's input and result, and the labelling activities' signatures.
+ * Type-only plus the progress query, so the labelling workflows, the CLI and the job runner share
+ * them without importing a workflow or an activity implementation.
+ */
+import { defineQuery } from '@temporalio/workflow';
+import type { ObservationFormat } from '../agent/observation';
+import type { ChatMessage, EnvSpec, PromptProfile } from '../agent/vocabulary';
+import type { DroppedTrajectory, ProgressLabel, Segment } from './dataset-records';
+
+/** Which expert trajectories a job labels. */
+export type ExpertSelection =
+  | { env: 'scienceworld'; tasks?: readonly string[]; capPerTask?: number; split?: 'train' | 'dev' | 'test' }
+  | { env: 'alfworld'; split: string; limit?: number };
+
+/** What one dataset folder holds after a build. */
+export interface BuildSummary {
+  dir: string;
+  trajectories: number;
+  dropped: number;
+  rows: Record<string, number>;
+  files: { name: string; rows: number; sha256: string }[];
+}
+
+/** One spec to label, with its trajectory id (workflow code cannot compute it). */
+export interface LabelSpec {
+  id: string;
+  spec: EnvSpec;
+}
+
+/** Result of `collectTrajectory`. */
+export interface CollectOutcome {
+  id: string;
+  /** Already labelled or dropped by an earlier run: nothing left to do. */
+  finished: boolean;
+  dropped?: DroppedTrajectory;
+  /** Actions per step, and which steps get a progress label (all but the terminal one). */
+  actions?: string[];
+  labelledSteps?: number;
+}
+
+/** One teacher call as recorded in the history: prompt, raw reply, tokens. */
+export interface TeacherCallRecord {
+  messages: ChatMessage[];
+  raw: string;
+  model: string;
+  promptTokens: number;
+  completionTokens: number;
+  cached: boolean;
+}
+
+/** Result of a segmentation call. */
+export interface SegmentOutcome {
+  call: TeacherCallRecord;
+  segments?: Segment[];
+  reason?: string;
+  detail?: string;
+}
+
+/** Result of a progress call. */
+export interface ProgressOutcome {
+  call: TeacherCallRecord;
+  label?: ProgressLabel;
+  reason?: string;
+  detail?: string;
+}
+
+/** One dataset rendering. */
+export interface DatasetRendering {
+  profile: PromptProfile;
+  obs: ObservationFormat;
+}
+
+/** Input of the dataset job workflow. */
+export interface LabelDatasetInput {
+  name: string;
+  selection: ExpertSelection;
+  workDir: string;
+  outDir: string;
+  segmenter: 'rules' | 'teacher';
+  progress: 'rules' | 'teacher';
+  teacherModel?: string;
+  renderings: DatasetRendering[];
+  devFraction: number;
+  concurrency: number;
+  /** Children per workflow run before continue-as-new. @default 500 */
+  trajectoriesPerRun?: number;
+  /** Carried across continue-as-new. */
+  state?: LabelState;
+}
+
+/** Totals of a job so far. */
+export interface LabelState {
+  cursor: number;
+  labelled: number;
+  dropped: number;
+  teacherCalls: number;
+  cachedCalls: number;
+  promptTokens: number;
+  completionTokens: number;
+}
+
+/** What the progress query answers. */
+export interface LabelProgress extends LabelState {
+  total: number;
+  building: boolean;
+}
+
+/** Result of the job. */
+export interface LabelDatasetResult extends LabelState {
+  total: number;
+  datasets: BuildSummary[];
+}
+
+/** Live totals of a labelling job. */
+export const labelProgressQuery = defineQuery<LabelProgress>('labelProgress');
+
+/** Input of the trajectory workflow. */
+export interface LabelTrajectoryInput {
+  item: LabelSpec;
+  workDir: string;
+  segmenter: 'rules' | 'teacher';
+  progress: 'rules' | 'teacher';
+  teacherModel?: string;
+}
+
+/** Result of one trajectory. */
+export interface LabelTrajectoryResult {
+  id: string;
+  labelled: boolean;
+  dropped?: DroppedTrajectory;
+  teacherCalls: number;
+  cachedCalls: number;
+  promptTokens: number;
+  completionTokens: number;
+}
+
+/** The labelling activities as the workflows call them (the worker's implementation is checked against it). */
+export interface LabellingActivityTypes {
+  listLabelSpecs(input: { selection: ExpertSelection }): Promise<LabelSpec[]>;
+  collectTrajectory(input: { workDir: string; id: string; spec: EnvSpec }): Promise<CollectOutcome>;
+  ruleSegments(input: { workDir: string; id: string }): Promise<Segment[]>;
+  teacherSegment(input: {
+    workDir: string;
+    id: string;
+    previous?: { raw: string; detail: string };
+  }): Promise<SegmentOutcome>;
+  teacherProgress(input: {
+    workDir: string;
+    id: string;
+    step: number;
+    subtask: string;
+    previousProgress: string;
+    previous?: { raw: string; detail: string };
+  }): Promise<ProgressOutcome>;
+  saveLabelled(input: {
+    workDir: string;
+    id: string;
+    segments?: Segment[];
+    progress?: (ProgressLabel | null)[];
+    teacherModel?: string;
+  }): Promise<void>;
+  saveDropped(input: { workDir: string; dropped: DroppedTrajectory }): Promise<void>;
+  buildDatasets(input: {
+    selection?: ExpertSelection;
+    workDir: string;
+    outDir: string;
+    renderings: DatasetRendering[];
+    devFraction: number;
+    name: string;
+    teacher: { calls: number; cachedCalls: number; promptTokens: number; completionTokens: number };
+  }): Promise<BuildSummary[]>;
+}
+
+/** The dataset job workflow's signature (`labelDatasetWorkflow`). */
+export type LabelDatasetWorkflow = (input: LabelDatasetInput) => Promise<LabelDatasetResult>;
