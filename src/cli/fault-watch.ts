@@ -75,6 +75,16 @@ export class FaultReporter {
     }
   }
 
+  /**
+   * The episode ended: a re-drive still shown as in progress did finish (the episode went on to
+   * its end, faster than the next look), so its end line is said; other faults are left to the
+   * summary.
+   */
+  ended(): void {
+    for (const [kind, attempts] of this.active) if (kind === 'redrive') this.say(endLine(kind, attempts));
+    this.active.clear();
+  }
+
   /** Kinds of fault in progress. */
   activeKinds(): FaultKind[] {
     return [...this.active.keys()];
@@ -103,6 +113,8 @@ async function pendingCalls(client: Client, description: WorkflowExecutionDescri
 /** A running {@link watchFaults}. */
 export interface FaultWatch {
   stop(): void;
+  /** Stops after the episode ended normally (closes a re-drive line the last look left open). */
+  ended(): void;
 }
 
 /**
@@ -141,10 +153,15 @@ export function watchFaults(
       });
   };
   timer = setTimeout(loop, FAULT_POLL_MS);
+  const stop = (): void => {
+    stopped = true;
+    clearTimeout(timer);
+  };
   return {
-    stop() {
-      stopped = true;
-      clearTimeout(timer);
+    stop,
+    ended() {
+      stop();
+      reporter.ended();
     },
   };
 }

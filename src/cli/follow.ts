@@ -83,6 +83,7 @@ export async function followToEnd(options: FollowToEndOptions): Promise<void> {
       throw new ExitNow(INTERRUPTED_EXIT_CODE);
     }
     if (ended) {
+      faults?.ended();
       agent.printSummary(ended, out);
       failOnErrorStatus(ended);
     }
