@@ -5,6 +5,7 @@
  * transition readable; a step budget above the documented maximum is rejected with a clear error.
  */
 import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
+import { PART_RESULT_BYTE_BUDGET } from '../../../src/episode/subtask-state';
 import { DEFAULT_EPISODE_CONFIG, MAX_EPISODE_STEPS } from '../../../src/agent/config';
 import { fetchTransitions, startEpisode } from '../../../src/client';
 import type { EnvSpec } from '../../../src/envs/text-env';
@@ -58,12 +59,23 @@ test('a 1,000-step episode spent in one subtask completes, in bounded parts, wit
   // The local progress runs on across parts: the last step knows every look before it.
   expect(transitions.at(-1)!.progressAfter).toMatch(/^Looked 1000 times /);
   expect(Buffer.byteLength(JSON.stringify(transitions))).toBeGreaterThan(2 * 1024 * 1024);
-  // Ten parts of the default size, no more.
-  const parts = 1000 / DEFAULT_EPISODE_CONFIG.maxStepsPerChildRun;
-  await t.client.workflow.getHandle(subtaskWorkflowId(episodeId, 0, parts - 1)).describe();
-  await expect(t.client.workflow.getHandle(subtaskWorkflowId(episodeId, 0, parts)).describe()).rejects.toThrow(
-    WorkflowNotFoundError,
-  );
+  // Parts of at most the default step count, each returning at most the byte budget (plus the
+  // one transition that crossed it): these verbose steps fill the budget before 100 steps.
+  const largest: number[] = [];
+  for (let part = 0; ; part++) {
+    const handle = t.client.workflow.getHandle(subtaskWorkflowId(episodeId, 0, part));
+    const exists = await handle.describe().then(
+      () => true,
+      (err: unknown) => (err instanceof WorkflowNotFoundError ? false : Promise.reject(err)),
+    );
+    if (!exists) break;
+    const history = await handle.fetchHistory();
+    const completed = history.events!.at(-1)!.workflowExecutionCompletedEventAttributes!;
+    largest.push(completed.result!.payloads![0]!.data!.length);
+  }
+  expect(largest.length).toBeGreaterThanOrEqual(1000 / DEFAULT_EPISODE_CONFIG.maxStepsPerChildRun);
+  expect(largest.length).toBeLessThan(30);
+  for (const bytes of largest) expect(bytes).toBeLessThan(PART_RESULT_BYTE_BUDGET + 64 * 1024);
 }, 600_000);
 
 test('a step budget above the documented maximum is rejected with an error naming it', async () => {
