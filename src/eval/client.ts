@@ -16,7 +16,8 @@ import { fetchDecodedHistory } from '../codec/history';
 import { evalStartAttributes, evalStartFacts, SUMMARY_MEMO } from '../search-attributes';
 import { explainSearchAttributeError } from '../server/errors';
 import { currentBuildId, DEFAULT_TASK_QUEUE } from '../worker';
-import { addOutcome, boundedState, rangesOf, type EvalState } from './eval-state';
+import { EvalBook } from '../episode/eval-book';
+import { hasIndex, type EvalState } from './eval-state';
 import { evalResultsOf, outcomeOfFailure, outcomeOfResult, type SlimOutcome } from './outcome';
 import { evalEpisodeId, planEpisodes, type EvalInput, type EvalWorkflowResult } from './records';
 import type { EvalResults } from './types';
@@ -125,25 +126,10 @@ export async function openExistingEval(client: Client, evalId: string): Promise<
  * that run recorded (new outcomes only), linked to it so results can still read its outcomes.
  */
 function stateAfter(input: EvalInput, recorded: readonly SlimOutcome[], runId: string): EvalState {
-  const carried = boundedState(input.state);
-  const known = new Set(recorded.filter((o) => carried.finished.some(([a, b]) => o.index >= a && o.index < b)));
-  const fresh = recorded.filter((o) => !known.has(o));
-  return {
-    runs: carried.runs + 1,
-    finished: rangesOf([...recorded.map((o) => o.index), ...carried.finished.flatMap(([a, b]) => range(a, b))]),
-    failed: rangesOf([
-      ...fresh.filter((o) => o.status === 'failed').map((o) => o.index),
-      ...carried.failed.flatMap(([a, b]) => range(a, b)),
-    ]),
-    totals: fresh.reduce(addOutcome, carried.totals),
-    paused: carried.paused,
-    ...(carried.concurrency !== undefined && { concurrency: carried.concurrency }),
-    previousRunId: runId,
-  };
-}
-
-function range(start: number, end: number): number[] {
-  return Array.from({ length: end - start }, (_, k) => start + k);
+  // The same book a run keeps: the outcomes it had not carried yet are counted once.
+  const book = new EvalBook(planEpisodes(input).length, input.state, input.concurrency, Infinity);
+  for (const outcome of recorded) if (!hasIndex(book.finished, outcome.index)) book.record(outcome.index, outcome);
+  return { ...book.carried(), previousRunId: runId };
 }
 
 /**
