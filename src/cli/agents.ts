@@ -7,19 +7,17 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { ArchivedRun } from '../archive/read';
 import { startEpisode, startEpisodeRerun, startReact, type StartEpisodeOptions } from '../client';
-import { AGENT_KINDS, type AgentKind } from '../eval/types';
+import { REACT_AGENT, STEP_HRL_AGENT, type EpisodeAgent } from '../episode/agent-kind';
+import { AGENT_KINDS } from '../episode/eval-types';
 import type { HistorySource } from '../history-source';
 import { printEpisodeSummary, showArchivedStepHrlEpisode, showStepHrlEpisode, type EndedEpisode } from './episode-view';
 import { followEpisode } from './live';
 import type { Output } from './output';
-import { followReact, printReactSummary, REACT_WORKFLOW_TYPE, showReactEpisode } from './react-view';
+import { followReact, printReactSummary, showReactEpisode } from './react-view';
 import type { EpisodeResult, ReactResult } from '../episode/records';
 
-/** An agent kind as the CLI runs and shows it. */
-export interface CliAgent<R extends EndedEpisode = EndedEpisode> {
-  kind: AgentKind;
-  /** Its workflow type (as `describe().type` reports it). */
-  workflowType: string;
+/** An agent kind as the CLI runs and shows it: the core's {@link EpisodeAgent} plus what it prints. */
+export interface CliAgent<R extends EndedEpisode = EndedEpisode> extends EpisodeAgent<R> {
   /** How `run` names what it started ("episode", "react episode"). */
   noun: string;
   /** Added to `run`'s `policy:` line. */
@@ -42,8 +40,7 @@ export interface ShowView {
 }
 
 const STEP_HRL: CliAgent<EpisodeResult> = {
-  kind: 'step-hrl',
-  workflowType: 'episodeWorkflow',
+  ...STEP_HRL_AGENT,
   noun: 'episode',
   policyNote: '',
   start: (client, options, rerun) => (rerun ? startEpisodeRerun(client, options) : startEpisode(client, options)),
@@ -55,8 +52,7 @@ const STEP_HRL: CliAgent<EpisodeResult> = {
 };
 
 const REACT: CliAgent<ReactResult> = {
-  kind: 'react',
-  workflowType: REACT_WORKFLOW_TYPE,
+  ...REACT_AGENT,
   noun: 'react episode',
   policyNote: ' (agent: react, full-history baseline)',
   start: (client, options, rerun) =>
