@@ -17,12 +17,7 @@ import { mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { EnvSpec } from '../agent/vocabulary';
 import { buildDataset, type BuildSummary } from '../datasets/build';
-import {
-  collectExpertTrajectory,
-  listExpertSpecs,
-  trajectoryId,
-  type ExpertSelection,
-} from '../datasets/expert-trajectories';
+import { collectExpertTrajectory, listExpertSpecs, trajectoryId } from '../datasets/expert-trajectories';
 import { labelByRules, labelledStepCount } from '../datasets/label';
 import { RULES_VERSION, ruleProgressLabels, segmentByRules } from '../datasets/segment-rules';
 import { formatObservation } from '../agent/prompts';
@@ -34,25 +29,10 @@ import {
   segmentRequest,
   teacherPromptHashes,
 } from '../datasets/teacher';
-import type {
-  DroppedTrajectory,
-  ExpertTrajectory,
-  LabelProvenance,
-  LabelledTrajectory,
-  ProgressLabel,
-  Segment,
-} from '../datasets/types';
+import type { DroppedTrajectory, ExpertTrajectory, LabelProvenance, LabelledTrajectory } from '../datasets/types';
 import { asApplicationFailure } from '../llm/to-application-failure';
 import type { LlmClient, LlmRequest } from '../llm/types';
-import type {
-  CollectOutcome,
-  DatasetRendering,
-  LabellingActivityTypes,
-  LabelSpec,
-  ProgressOutcome,
-  SegmentOutcome,
-  TeacherCallRecord,
-} from '../episode/labelling-records';
+import type { LabellingActivityTypes, TeacherCallRecord } from '../episode/labelling-records';
 
 export type {
   CollectOutcome,
@@ -112,7 +92,7 @@ async function beating<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 /** Creates the labelling activities. */
-export function createLabellingActivities(deps: LabellingDeps) {
+export function createLabellingActivities(deps: LabellingDeps): LabellingActivityTypes {
   const trajectories = new Map<string, ExpertTrajectory>();
   const trajectory = async (workDir: string, id: string): Promise<ExpertTrajectory> => {
     const key = `${workDir}\u0000${id}`;
@@ -161,7 +141,7 @@ export function createLabellingActivities(deps: LabellingDeps) {
 
   return {
     /** The specs of a selection with their trajectory ids, in a stable order. */
-    async listLabelSpecs(input: { selection: ExpertSelection }): Promise<LabelSpec[]> {
+    async listLabelSpecs(input) {
       const probe: EnvSpec =
         input.selection.env === 'alfworld'
           ? { env: 'alfworld', task: '', split: input.selection.split }
@@ -172,7 +152,7 @@ export function createLabellingActivities(deps: LabellingDeps) {
     },
 
     /** Replays the expert trajectory of `spec` once (kept in the work folder) or says it is already done. */
-    async collectTrajectory(input: { workDir: string; id: string; spec: EnvSpec }): Promise<CollectOutcome> {
+    async collectTrajectory(input) {
       const d = dirs(input.workDir);
       const name = fileName(input.id);
       if (existsSync(path.join(d.labelled, name))) return { id: input.id, finished: true };
@@ -199,7 +179,7 @@ export function createLabellingActivities(deps: LabellingDeps) {
     },
 
     /** The rule segmentation of a collected trajectory. */
-    async ruleSegments(input: { workDir: string; id: string }): Promise<Segment[]> {
+    async ruleSegments(input) {
       const t = await trajectory(input.workDir, input.id);
       return segmentByRules(
         t.spec.env,
@@ -208,11 +188,7 @@ export function createLabellingActivities(deps: LabellingDeps) {
     },
 
     /** Asks the teacher to segment a collected trajectory (`previous`: the rejected try, for the one retry). */
-    async teacherSegment(input: {
-      workDir: string;
-      id: string;
-      previous?: { raw: string; detail: string };
-    }): Promise<SegmentOutcome> {
+    async teacherSegment(input) {
       const t = await trajectory(input.workDir, input.id);
       const gold = t.steps.map((s) => s.action);
       const call = await callTeacher(withRepair(segmentRequest(t.task, gold), input.previous));
@@ -221,14 +197,7 @@ export function createLabellingActivities(deps: LabellingDeps) {
     },
 
     /** Asks the teacher for the progress label after step `step` of a collected trajectory. */
-    async teacherProgress(input: {
-      workDir: string;
-      id: string;
-      step: number;
-      subtask: string;
-      previousProgress: string;
-      previous?: { raw: string; detail: string };
-    }): Promise<ProgressOutcome> {
+    async teacherProgress(input) {
       const t = await trajectory(input.workDir, input.id);
       const s = t.steps[input.step];
       const observation = formatObservation(t.spec.env, s.observation);
@@ -244,13 +213,7 @@ export function createLabellingActivities(deps: LabellingDeps) {
     },
 
     /** Saves a labelled trajectory; `progress` absent = rule labels, `segments` absent = rule segments. */
-    async saveLabelled(input: {
-      workDir: string;
-      id: string;
-      segments?: Segment[];
-      progress?: (ProgressLabel | null)[];
-      teacherModel?: string;
-    }): Promise<void> {
+    async saveLabelled(input) {
       const t = await trajectory(input.workDir, input.id);
       const rules = labelByRules(t);
       const segments = input.segments ?? rules.segments;
@@ -275,21 +238,12 @@ export function createLabellingActivities(deps: LabellingDeps) {
     },
 
     /** Records a trajectory dropped while labelling. */
-    async saveDropped(input: { workDir: string; dropped: DroppedTrajectory }): Promise<void> {
+    async saveDropped(input) {
       await writeAtomic(path.join(dirs(input.workDir).dropped, fileName(input.dropped.id)), input.dropped);
     },
 
     /** Builds one dataset folder per rendering from every labelled and dropped trajectory of the job. */
-    async buildDatasets(input: {
-      /** Only this selection's trajectories are built (a work folder may hold more). */
-      selection?: ExpertSelection;
-      workDir: string;
-      outDir: string;
-      renderings: DatasetRendering[];
-      devFraction: number;
-      name: string;
-      teacher: { calls: number; cachedCalls: number; promptTokens: number; completionTokens: number };
-    }): Promise<BuildSummary[]> {
+    async buildDatasets(input) {
       return beating(async () => {
         const d = dirs(input.workDir);
         let wanted: Set<string> | undefined;
@@ -329,10 +283,5 @@ export function createLabellingActivities(deps: LabellingDeps) {
   };
 }
 
-/** The labelling activities' type, for `proxyActivities`. */
-export type LabellingActivities = ReturnType<typeof createLabellingActivities>;
-
-/** The implementations answer what the labelling workflows call (a compile-time check, no code). */
-export type ImplementsLabellingActivityTypes = LabellingActivities extends LabellingActivityTypes ? true : never;
-const implementsLabellingActivityTypes: ImplementsLabellingActivityTypes = true;
-void implementsLabellingActivityTypes;
+/** The labelling activities' type, for `proxyActivities`: the episode core's signatures, implemented above. */
+export type LabellingActivities = LabellingActivityTypes;
