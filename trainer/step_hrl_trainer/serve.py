@@ -303,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         engine = load_engine(args.checkpoint, args.base, threads=args.threads)
-    except ServeSetupError as err:
+    except (ServeSetupError, FileNotFoundError, ValueError) as err:  # load_base names a missing or bad base model
         print(f"step-hrl serve: {err}", file=sys.stderr)
         return 2
     import uvicorn

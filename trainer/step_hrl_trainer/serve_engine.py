@@ -75,6 +75,10 @@ def read_base_spec(base: str | None, checkpoint: Path | None) -> dict[str, Any]:
         )
     if not isinstance(spec, dict) or "kind" not in spec:
         raise ServeSetupError(f"the base spec must be a JSON object with a 'kind' field, got {spec!r}")
+    if spec["kind"] == "gguf" and "path" not in spec:
+        from .config import DEFAULTS  # the model the project installs (SmolLM2-135M-Instruct)
+
+        spec = {**DEFAULTS["base"], **spec}
     return spec
 
 
