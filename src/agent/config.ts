@@ -61,6 +61,14 @@ export interface EpisodeConfig {
    * schedule-to-close timeout. @default 1800
    */
   llmOutageBudgetSeconds: number;
+  /**
+   * ReAct's context budget, in prompt characters: past it the transcript drops its oldest turns (as
+   * a model's context window forces), keeping the instruction, task and first observation. The
+   * default is about 32K tokens, above any 50-step episode's prompt, so it bounds only long
+   * episodes (and what each continue-as-new carries). At most {@link MAX_REACT_CONTEXT_CHARS}.
+   * @default 131072
+   */
+  reactContextChars: number;
   decoding: Record<PolicyRole, RoleDecoding>;
 }
 
@@ -93,6 +101,7 @@ export const DEFAULT_EPISODE_CONFIG: Omit<EpisodeConfig, 'spec' | 'highLevelWind
   envPingTimeoutSeconds: 5,
   maxStepsPerChildRun: 100,
   llmOutageBudgetSeconds: 1800,
+  reactContextChars: 131_072,
   decoding: {
     high: { maxTokens: 64, temperature: 0 },
     low: { maxTokens: 64, temperature: 0 },
@@ -107,6 +116,12 @@ export const DEFAULT_EPISODE_CONFIG: Omit<EpisodeConfig, 'spec' | 'highLevelWind
  * step) is carried in its state, so the budget itself is bounded too.
  */
 export const MAX_EPISODE_STEPS = 10_000;
+
+/**
+ * Largest accepted `reactContextChars`: the transcript window is carried across continue-as-new
+ * next to the re-drive log, and together they stay under 1 MB at {@link MAX_EPISODE_STEPS}.
+ */
+export const MAX_REACT_CONTEXT_CHARS = 262_144;
 
 /** Largest accepted `maxStepsPerChildRun` (about 2 MB of transitions per child result above it). */
 export const MAX_STEPS_PER_CHILD_RUN = 500;
@@ -132,6 +147,14 @@ export function configProblems(config: EpisodeConfig): string[] {
   if (!Number.isInteger(config.highLevelWindow) || config.highLevelWindow < 0)
     problems.push(
       `highLevelWindow must be an integer >= 0 (0 = list every subtask), got ${JSON.stringify(config.highLevelWindow)}`,
+    );
+  if (
+    !Number.isInteger(config.reactContextChars) ||
+    config.reactContextChars < 1 ||
+    config.reactContextChars > MAX_REACT_CONTEXT_CHARS
+  )
+    problems.push(
+      `reactContextChars must be an integer from 1 to ${MAX_REACT_CONTEXT_CHARS} (prompt characters), got ${JSON.stringify(config.reactContextChars)}`,
     );
   if (!(config.llmOutageBudgetSeconds >= 1))
     problems.push(`llmOutageBudgetSeconds must be at least 1 (seconds), got ${config.llmOutageBudgetSeconds}`);

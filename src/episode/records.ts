@@ -6,6 +6,7 @@
 import type { RecordedStep } from '../activities/types';
 import type { EpisodeConfig } from '../agent/config';
 import type { LowDecision, ObservationContext } from '../agent/prompts';
+import type { ReactTurn } from '../agent/prompts/react';
 import type { AugmentedTransition, CallRecord, EpisodeStatus, SubtaskStatus } from '../agent/records';
 import type { EnvSpec, Observation } from '../agent/vocabulary';
 import type { LevelTokens } from './eval-types';
@@ -124,6 +125,11 @@ export interface SubtaskInput {
    */
   highCall?: CallRecord;
   /**
+   * The last progress the high-level call showed; set when `highCall` holds its prompt by hash
+   * (readers render the prompt again from this input, see `highCallOf`).
+   */
+  lastProgress?: string;
+  /**
    * Look and inventory of the observation before `observation` in this subtask (a later part of a
    * long subtask); absent when the subtask starts. The `compact` format shows what changed.
    */
@@ -196,8 +202,12 @@ export interface ReactResult {
   task: string;
   score: number;
   won: boolean;
+  /**
+   * The step records of the episode's last run (every step when it never continued as new; the
+   * earlier runs' are in their continue-as-new inputs: read them with `readReactRecord`).
+   */
   steps: ReactStep[];
-  /** Env steps taken (`steps.length`). */
+  /** Env steps the episode took, every run's. */
   stepCount: number;
   tokens: number;
   /** Tokens actually spent (response-cache hits cost none). */
@@ -207,7 +217,42 @@ export interface ReactResult {
   redrives: number;
   /** Versions of the env packages the episode ran on. */
   envVersions: Record<string, string>;
+  /** Workflow runs of the episode, continue-as-new included (absent in results from before 0.2.0: 1). */
+  runs?: number;
+  /** Oldest transcript turns the context budget dropped from the prompt by the end (absent when none). */
+  droppedTurns?: number;
   error?: string;
+}
+
+/**
+ * Bounded state of a ReAct episode that survives continue-as-new: counts, the env session, the
+ * re-drive log and the transcript window the next prompt shows (not the step records: each run's
+ * close its run, see {@link ReactInput.previousRunSteps}).
+ */
+export interface ReactState {
+  task: string;
+  /** The env's first observation as the prompt shows it (the header, never dropped). */
+  initialObservation: string;
+  envQueue: string;
+  resetObsHash: string;
+  envVersions: Record<string, string>;
+  /** The newest transcript turns, within `reactContextChars`. */
+  turns: ReactTurn[];
+  /** Oldest turns dropped from the transcript so far. */
+  droppedTurns: number;
+  /** Episode index of the next env step (= steps taken). */
+  stepIndex: number;
+  score: number;
+  won: boolean;
+  tokens: number;
+  /** Tokens actually spent (response-cache hits cost none). */
+  spentTokens: number;
+  level: LevelTokens;
+  redrives: number;
+  /** Workflow runs so far (continue-as-new count + 1). */
+  runs: number;
+  /** Actions + observation hashes of every step so far: what a re-drive replays. */
+  log: RecordedStep[];
 }
 
 /** Live view of an episode. */
@@ -225,4 +270,11 @@ export interface EpisodeProgress {
 /** Input of the ReAct workflow. */
 export interface ReactInput {
   config: Partial<EpisodeConfig> & { spec: EnvSpec };
+  /** Set only by continue-as-new. */
+  state?: ReactState;
+  /**
+   * Set only by continue-as-new: the step records of the run that continued (read back by the
+   * record, shown by the live query; the workflow does not use them).
+   */
+  previousRunSteps?: ReactStep[];
 }

@@ -1,99 +1,127 @@
 /**
- * Full-history ReAct baseline on the same activities and envs: each call sees the whole transcript,
- * so its prompt grows with every step. Used to measure what STEP-HRL's bounded prompts save.
- * Durable like the STEP-HRL episode: cancel (signal or Temporal) ends it `cancelled` with its
- * record, a lost env session is re-driven through the recorded steps on a fresh one, a model that
- * cannot answer ends it `llm-error`, and the env session is closed on every way out.
+ * Full-history ReAct baseline on the same activities and envs: each call sees the transcript (every
+ * past step, or the newest ones within the context budget `reactContextChars`), so its prompt grows
+ * with every step. Used to measure what STEP-HRL's bounded prompts save. Durable like the STEP-HRL
+ * episode: cancel (signal or Temporal) ends it `cancelled` with its record, a lost env session is
+ * re-driven through the recorded steps on a fresh one, a model that cannot answer ends it
+ * `llm-error`, the env session is closed on every way out, and a long episode continues as new
+ * (bounded histories and payloads) with its session open. The state transitions live in the
+ * episode core (`src/episode/react-state.ts`).
  */
-import { CancellationScope, isCancellation, setHandler, workflowInfo } from '@temporalio/workflow';
-import type { RecordedStep } from '../activities/types';
-import { withDefaults } from '../agent/config';
-import { buildReactCall, reactInitialObservation, type ReactTurn } from '../agent/prompts/react';
+import {
+  ApplicationFailure,
+  CancellationScope,
+  ContinueAsNew,
+  continueAsNew,
+  isCancellation,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { configProblems, withDefaults } from '../agent/config';
+import { buildReactCall } from '../agent/prompts/react';
 import type { EpisodeStatus } from '../agent/records';
-import { callTokens } from '../agent/record-tokens';
-import type { LevelTokens } from '../episode/eval-types';
 import { cancelSignal, episodeProgressQuery, reactStepsQuery } from '../episode/messages';
-import type { EpisodeProgress, ReactInput, ReactResult, ReactStep } from '../episode/records';
-import { episodeOutcomeUpdates } from '../episode/search-attributes';
+import type { EpisodeProgress, ReactInput, ReactResult, ReactState, ReactStep } from '../episode/records';
+import {
+  absorbReactCall,
+  absorbReactStep,
+  initialReactState,
+  reactBudgetStatus,
+  reactResultOf,
+  reactShouldContinueAsNew,
+  reactStepBytes,
+} from '../episode/react-state';
+import { episodeOutcomeUpdates, StepHrlStatus } from '../episode/search-attributes';
 import { decideOrStop, isLlmStop } from './llm-failure';
 import { recordEndAttributes } from './outcome-attributes';
 import { onPinnedWorker, type PinnedEnv } from './pinned-env';
 import { closeSession, isSessionLoss, openSessionUnlessCancelled, redriveSession } from './session';
+import { reportedToEval } from './report-outcome';
 
 export type { ReactResult, ReactStep } from '../episode/records';
 export { reactStepsQuery } from '../episode/messages';
 
-/** Runs the ReAct baseline for one episode (no continue-as-new: its history is the point). */
+/** Runs the ReAct baseline for one episode (or, after continue-as-new, its next run). */
 export async function reactWorkflow(input: ReactInput): Promise<ReactResult> {
   const config = withDefaults(input.config);
+  const problems = configProblems(config);
+  if (problems.length > 0) {
+    recordEndAttributes([{ key: StepHrlStatus, value: 'failed' }]);
+    throw ApplicationFailure.create({
+      type: 'InvalidEpisodeConfig',
+      nonRetryable: true,
+      message: `invalid episode config: ${problems.join('; ')}`,
+    });
+  }
   const episodeId = workflowInfo().workflowId;
-  const steps: ReactStep[] = [];
-  const log: RecordedStep[] = [];
-  const level: LevelTokens = { calls: 0, prompt: 0, completion: 0 };
+  let state: ReactState | undefined = input.state;
+  const previousRunSteps = input.previousRunSteps ?? [];
+  const runSteps: ReactStep[] = []; // this run's step records: its result, or the next run's input
+  let runStepBytes = 0;
   let status: EpisodeStatus | undefined;
   let error: string | undefined;
   let cancelReason: string | undefined;
-  let score = 0;
-  let won = false;
-  let tokens = 0;
-  let spentTokens = 0;
-  let redrives = 0;
+  const cancelRequested = (): boolean => cancelReason !== undefined || CancellationScope.current().consideredCancelled;
 
   // Handlers before the first await, so no early message is lost.
   setHandler(cancelSignal, (reason?: string) => void (cancelReason = reason ?? 'cancelled'));
-  setHandler(reactStepsQuery, () => steps);
+  setHandler(reactStepsQuery, () => [...previousRunSteps, ...runSteps]);
   setHandler(episodeProgressQuery, (): EpisodeProgress => ({
     status: status ?? 'running',
     subtaskIndex: -1,
-    stepIndex: steps.length,
-    score,
-    tokens,
+    stepIndex: state?.stepIndex ?? 0,
+    score: state?.score ?? 0,
+    tokens: state?.tokens ?? 0,
   }));
 
-  const opened = await openSessionUnlessCancelled(episodeId, config);
-  if (!opened) {
-    recordEndAttributes(episodeOutcomeUpdates({ status: 'cancelled', won, score, steps: 0, tokens }));
-    return reactResultOf('cancelled', '', {});
+  if (!state) {
+    const opened = await openSessionUnlessCancelled(episodeId, config);
+    if (!opened) {
+      recordEndAttributes(episodeOutcomeUpdates({ status: 'cancelled', won: false, score: 0, steps: 0, tokens: 0 }));
+      return reactResultOf(episodeId, undefined, [], { status: 'cancelled' });
+    }
+    state = initialReactState(opened.reset, opened.envQueue);
   }
-  const { reset } = opened;
-  let envQueue = opened.envQueue;
-  const onEnv = <T>(call: (env: PinnedEnv) => Promise<T>): Promise<T> => onPinnedWorker(envQueue, config, call);
-  score = reset.score;
-  const initial = reactInitialObservation(reset.observation.text, reset.taskDescription);
-  const turns: ReactTurn[] = [];
+  const s = state;
+  const onEnv = <T>(call: (env: PinnedEnv) => Promise<T>): Promise<T> => onPinnedWorker(s.envQueue, config, call);
+  const ended = (end: Parameters<typeof episodeOutcomeUpdates>[0]['status']) =>
+    episodeOutcomeUpdates({ status: end, won: s.won, score: s.score, steps: s.stepIndex, tokens: s.tokens });
 
   /** A fresh session on a newly acquired worker, driven through `log`; sets `status` when it gives up. */
   const redrive = async (): Promise<void> => {
-    const outcome = await redriveSession(episodeId, config, { log, resetObsHash: reset.obsHash }, { redrives });
-    redrives = outcome.redrives;
-    if (outcome.envQueue) envQueue = outcome.envQueue;
+    const outcome = await redriveSession(episodeId, config, s, { redrives: s.redrives });
+    s.redrives = outcome.redrives;
+    if (outcome.envQueue) s.envQueue = outcome.envQueue;
     else [status, error] = ['env-error', outcome.error];
   };
 
   try {
-    for (let stepIndex = 0; ; stepIndex++) {
-      if (cancelReason || CancellationScope.current().consideredCancelled) status = 'cancelled';
-      else if (stepIndex >= config.maxSteps) status = 'step-budget';
-      else if (config.maxTokens > 0 && tokens >= config.maxTokens) status = 'token-budget';
+    for (;;) {
+      status = cancelRequested() ? 'cancelled' : reactBudgetStatus(s, config);
       if (status) break;
+      if (runSteps.length > 0 && reactShouldContinueAsNew(workflowInfo(), runStepBytes, config)) {
+        // Nothing after continueAsNew runs: the next run starts from `state`, its session still open.
+        await continueAsNew<typeof reactWorkflow>({
+          config,
+          state: { ...s, runs: s.runs + 1 },
+          previousRunSteps: runSteps,
+        });
+      }
 
-      const call = buildReactCall(reset.taskDescription, initial, turns, config.profile, config.decoding.react);
+      const call = buildReactCall(s.task, s.initialObservation, s.turns, config.profile, config.decoding.react);
       const decision = await decideOrStop(call, config);
       if (isLlmStop(decision)) {
         [status, error] = ['llm-error', decision.llmError];
         break;
       }
-      tokens += callTokens(decision.record);
-      spentTokens += decision.spentTokens;
-      level.calls += decision.record.repairs.length + (decision.output ? 1 : 0);
-      level.prompt += decision.record.tokens.prompt;
-      level.completion += decision.record.tokens.completion;
-      if (cancelReason || CancellationScope.current().consideredCancelled) {
+      absorbReactCall(s, decision.record, decision.spentTokens, decision.output !== undefined);
+      if (cancelRequested()) {
         status = 'cancelled'; // asked to stop while the model decided: take no further step
         break;
       }
       const output = decision.output?.role === 'react' ? decision.output : undefined;
       const action = output?.action ?? 'None';
+      const stepIndex = s.stepIndex;
 
       let result;
       while (!result && !status) {
@@ -105,9 +133,7 @@ export async function reactWorkflow(input: ReactInput): Promise<ReactResult> {
         }
       }
       if (!result) break;
-      log.push({ action, obsHash: result.obsHash });
-      turns.push({ thought: output?.thought, action, observation: result.observation.text });
-      steps.push({
+      const step: ReactStep = {
         stepIndex,
         action,
         ...(output?.thought ? { thought: output.thought } : {}),
@@ -119,9 +145,11 @@ export async function reactWorkflow(input: ReactInput): Promise<ReactResult> {
         promptChars: decision.record.promptChars,
         promptTokens: decision.record.tokens.prompt,
         completionTokens: decision.record.tokens.completion,
-      });
-      score = result.score;
-      won = result.won;
+      };
+      absorbReactStep(s, step, result.obsHash, config);
+      s.won = result.won;
+      runSteps.push(step);
+      runStepBytes += reactStepBytes(step);
       if (result.done) {
         status = 'env-done';
         break;
@@ -131,31 +159,15 @@ export async function reactWorkflow(input: ReactInput): Promise<ReactResult> {
     if (isCancellation(err)) {
       status = 'cancelled'; // Temporal's cancellation: the record so far is the episode's record
     } else {
-      await closeSession(episodeId, envQueue, config);
-      recordEndAttributes(episodeOutcomeUpdates({ status: 'failed', won, score, steps: steps.length, tokens }));
+      if (!(err instanceof ContinueAsNew)) {
+        await closeSession(episodeId, s.envQueue, config);
+        recordEndAttributes(ended('failed'));
+      }
       throw err;
     }
   }
 
-  await closeSession(episodeId, envQueue, config);
-  recordEndAttributes(episodeOutcomeUpdates({ status: status!, won, score, steps: steps.length, tokens }));
-  return reactResultOf(status!, reset.taskDescription, reset.versions ?? {});
-
-  function reactResultOf(end: EpisodeStatus, task: string, envVersions: Record<string, string>): ReactResult {
-    return {
-      episodeId,
-      status: end,
-      task,
-      score,
-      won,
-      steps,
-      stepCount: steps.length,
-      tokens,
-      spentTokens,
-      tokensByLevel: { react: level },
-      redrives,
-      envVersions,
-      error,
-    };
-  }
+  await closeSession(episodeId, s.envQueue, config);
+  recordEndAttributes(ended(status!));
+  return reportedToEval(reactResultOf(episodeId, s, runSteps, { status: status!, error }));
 }

@@ -1,8 +1,9 @@
 /**
  * The full-history ReAct baseline's prompt, in the shape agents are usually compared against
- * (AgentGym's ReAct conversations): the task, then EVERY past `Action:` / `Observation:` pair with
+ * (AgentGym's ReAct conversations): the task, then every past `Action:` / `Observation:` pair with
  * the env's raw observation text. It grows with each step by construction; it exists so the
- * difference with STEP-HRL's bounded prompts is measured, not claimed.
+ * difference with STEP-HRL's bounded prompts is measured, not claimed. Only a model's context
+ * window bounds it: past `reactContextChars` the oldest pairs are dropped, the header stays.
  *
  * - `paper` profile (completions endpoint): one raw-text prompt ending in `Action:`, stop `\n`; the
  *   model's first line is the command.
@@ -48,7 +49,47 @@ export function reactInitialObservation(text: string, task: string): string {
   return (t && text.includes(t) ? text.replace(t, '') : text).trim();
 }
 
-/** Builds the ReAct call from the task, the env's first observation and the full transcript. */
+/**
+ * Characters the prompt's header takes (instruction, task, first observation, and the paper
+ * profile's closing `Action:`): what every prompt holds besides its turns.
+ */
+export function reactHeaderChars(task: string, initialObservation: string, profile: PromptProfile): number {
+  const start = `Task: ${task.trim()}\nObservation: ${initialObservation.trim()}`.length;
+  return profile === 'paper'
+    ? REACT_INSTRUCTION.length + 1 + start + '\nAction:'.length
+    : REACT_INSTRUCTION.length + 1 + REACT_CHAT_FORMAT.length + start;
+}
+
+/** Characters one past step adds to the prompt (the text of its turns, as {@link buildReactCall} writes them). */
+export function reactTurnChars(turn: ReactTurn, profile: PromptProfile): number {
+  const observation = `Observation: ${turn.observation.trim()}`.length;
+  return profile === 'paper'
+    ? `\nAction: ${turn.action}\n`.length + observation
+    : reactAssistantTurn(turn).length + observation;
+}
+
+/**
+ * How many of the oldest turns a transcript drops so that its prompt holds at most `capChars`
+ * characters, as a model's context window forces: the header always stays, and so does the newest
+ * turn (what the last action did), even when it alone is over the cap.
+ */
+export function reactTurnsToDrop(
+  headerChars: number,
+  turns: readonly ReactTurn[],
+  profile: PromptProfile,
+  capChars: number,
+): number {
+  let total = headerChars;
+  for (const turn of turns) total += reactTurnChars(turn, profile);
+  let drop = 0;
+  while (total > capChars && drop < turns.length - 1) total -= reactTurnChars(turns[drop++]!, profile);
+  return drop;
+}
+
+/**
+ * Builds the ReAct call from the task, the env's first observation and the transcript (every past
+ * step, or the newest ones that fit the context budget: see {@link reactTurnsToDrop}).
+ */
 export function buildReactCall(
   task: string,
   initialObservation: string,

@@ -1,0 +1,152 @@
+/**
+ * The ReAct episode's state transitions: the state after reset, absorbing a step (its transcript
+ * turn kept within the context budget), the budget checks before each step, and when a run hands
+ * over to a new one (continue-as-new, by history events or by the bytes of the steps it records).
+ * Pure, so they are unit-tested without a Temporal server and the workflow only orchestrates.
+ */
+import type { EnvResetOutput } from '../activities/types';
+import type { EpisodeConfig } from '../agent/config';
+import { reactHeaderChars, reactInitialObservation, reactTurnsToDrop } from '../agent/prompts/react';
+import type { CallRecord, EpisodeStatus } from '../agent/records';
+import { callTokens } from '../agent/record-tokens';
+import type { PromptProfile } from '../agent/vocabulary';
+import type { ReactResult, ReactState, ReactStep } from './records';
+
+/**
+ * JSON bytes of step records one run may hold before it continues as new: they close the run (in
+ * its continue-as-new input or its result), next to the carried state, under the 1 MB a payload
+ * should stay below.
+ */
+export const REACT_RUN_STEPS_BYTE_BUDGET = 128 * 1024;
+
+/**
+ * History events one step may add (policy call with repairs, env step, a liveness ping, workflow
+ * tasks): a run continues as new while this many still fit under `historyEventLimit`.
+ */
+export const REACT_STEP_EVENT_MARGIN = 64;
+
+/** The state of a ReAct episode right after its env reset (on `envQueue`): nothing done yet. */
+export function initialReactState(reset: EnvResetOutput, envQueue: string): ReactState {
+  return {
+    task: reset.taskDescription,
+    initialObservation: reactInitialObservation(reset.observation.text, reset.taskDescription),
+    envQueue,
+    resetObsHash: reset.obsHash,
+    envVersions: reset.versions ?? {},
+    turns: [],
+    droppedTurns: 0,
+    stepIndex: 0,
+    score: reset.score,
+    won: false,
+    tokens: 0,
+    spentTokens: 0,
+    level: { calls: 0, prompt: 0, completion: 0 },
+    redrives: 0,
+    runs: 1,
+    log: [],
+  };
+}
+
+/** The budget that stops the episode before its next step, if one is spent. */
+export function reactBudgetStatus(
+  s: Pick<ReactState, 'stepIndex' | 'tokens'>,
+  config: Pick<EpisodeConfig, 'maxSteps' | 'maxTokens'>,
+): EpisodeStatus | undefined {
+  if (s.stepIndex >= config.maxSteps) return 'step-budget';
+  if (config.maxTokens > 0 && s.tokens >= config.maxTokens) return 'token-budget';
+  return undefined;
+}
+
+/** Counts a policy decision (tokens recorded and spent, calls of the ReAct level, repairs included). */
+export function absorbReactCall(s: ReactState, record: CallRecord, spentTokens: number, answered: boolean): void {
+  s.tokens += callTokens(record);
+  s.spentTokens += spentTokens;
+  s.level.calls += record.repairs.length + (answered ? 1 : 0);
+  s.level.prompt += record.tokens.prompt;
+  s.level.completion += record.tokens.completion;
+}
+
+/**
+ * Appends a taken step: its re-drive entry, its transcript turn (dropping the oldest turns past the
+ * context budget), score and step count.
+ */
+export function absorbReactStep(
+  s: ReactState,
+  step: ReactStep,
+  obsHash: string,
+  config: Pick<EpisodeConfig, 'profile' | 'reactContextChars'>,
+): void {
+  s.log.push({ action: step.action, obsHash });
+  s.turns.push({
+    ...(step.thought ? { thought: step.thought } : {}),
+    action: step.action,
+    observation: step.observation,
+  });
+  const drop = reactTurnsToDrop(
+    reactPromptHeaderChars(s, config.profile),
+    s.turns,
+    config.profile,
+    config.reactContextChars,
+  );
+  if (drop > 0) {
+    s.turns.splice(0, drop);
+    s.droppedTurns += drop;
+  }
+  s.stepIndex = step.stepIndex + 1;
+  s.score = step.score;
+}
+
+/** Characters of the prompt's header for this episode. */
+function reactPromptHeaderChars(s: Pick<ReactState, 'task' | 'initialObservation'>, profile: PromptProfile): number {
+  return reactHeaderChars(s.task, s.initialObservation, profile);
+}
+
+/** JSON bytes of one step record, as a run's closing payload will hold it. */
+export function reactStepBytes(step: ReactStep): number {
+  return JSON.stringify(step).length;
+}
+
+/**
+ * Whether the run should hand over to a new one before its next step: Temporal's suggestion, the
+ * config's event limit (less a step's worth of events), or the bytes of the steps it holds.
+ */
+export function reactShouldContinueAsNew(
+  history: { continueAsNewSuggested: boolean; historyLength: number },
+  runStepBytes: number,
+  config: Pick<EpisodeConfig, 'historyEventLimit'>,
+): boolean {
+  return (
+    history.continueAsNewSuggested ||
+    history.historyLength + REACT_STEP_EVENT_MARGIN >= config.historyEventLimit ||
+    runStepBytes >= REACT_RUN_STEPS_BYTE_BUDGET
+  );
+}
+
+/**
+ * The episode's result: `steps` holds this run's steps only (the earlier runs' close their runs;
+ * see `readReactRecord`), `stepCount` every step of the episode.
+ */
+export function reactResultOf(
+  episodeId: string,
+  s: ReactState | undefined,
+  runSteps: ReactStep[],
+  end: { status: EpisodeStatus; error?: string },
+): ReactResult {
+  return {
+    episodeId,
+    status: end.status,
+    task: s?.task ?? '',
+    score: s?.score ?? 0,
+    won: s?.won ?? false,
+    steps: runSteps,
+    stepCount: s?.stepIndex ?? 0,
+    tokens: s?.tokens ?? 0,
+    spentTokens: s?.spentTokens ?? 0,
+    tokensByLevel: { react: s?.level ?? { calls: 0, prompt: 0, completion: 0 } },
+    redrives: s?.redrives ?? 0,
+    envVersions: s?.envVersions ?? {},
+    runs: s?.runs ?? 1,
+    ...(s && s.droppedTurns > 0 && { droppedTurns: s.droppedTurns }),
+    error: end.error,
+  };
+}
