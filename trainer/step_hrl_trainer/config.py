@@ -35,7 +35,8 @@ DEFAULTS: dict[str, Any] = {
     "device": "cpu",
     "dtype": "float32",  # float32 | bfloat16 (GPU)
     "gradient_checkpointing": False,
-    "lora": {"r": 16, "alpha": 32, "dropout": 0.05, "target_modules": ["q_proj", "k_proj", "v_proj", "o_proj"]},
+    "lora": {"r": 16, "alpha": 32, "dropout": 0.05, "target_modules": ["q_proj", "k_proj", "v_proj", "o_proj"],
+             "modules_to_save": []},  # fully trained extra modules (PEFT); the reference trains LoRA only
     "bc": {
         "lr": 1e-4,
         "epochs": 5,
@@ -199,6 +200,8 @@ def _validate(cfg: dict) -> None:
     _fraction(cfg, "lora.dropout", closed=False)
     if not isinstance(cfg["lora"]["target_modules"], list) or not cfg["lora"]["target_modules"]:
         raise ConfigError("config field 'lora.target_modules' must be a non-empty list of module names")
+    if not isinstance(cfg["lora"]["modules_to_save"], list):
+        raise ConfigError("config field 'lora.modules_to_save' must be a list of module names (usually empty)")
     for stage, lrs in (("bc", ("lr",)), ("rl", ("actor_lr", "critic_lr"))):
         for lr in lrs:
             _positive_number(cfg, f"{stage}.{lr}")
