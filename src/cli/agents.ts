@@ -59,9 +59,9 @@ const REACT: CliAgent<ReactResult> = {
     rerun ? startEpisodeRerun(client, options, startReact) : startReact(client, options),
   follow: (_client, handle, out) => followReact(handle, out),
   printSummary: printReactSummary,
-  async show(_client, handle, status, out, view) {
+  async show(client, handle, status, out, view) {
     if (view.step !== undefined) throw reactStepError(handle.workflowId);
-    await showReactEpisode(handle, status, out, view.json);
+    await showReactEpisode(client, handle, status, out, view.json);
   },
   async showArchived(_source, run, episodeId, out, view) {
     if (view.step !== undefined) throw reactStepError(episodeId);

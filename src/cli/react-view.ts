@@ -1,9 +1,10 @@
 /**
  * How a ReAct baseline episode is printed: live (polling its `reactSteps` query), its summary, and
- * what `show` and `export` do with one: its record is the workflow's result (one entry per step),
- * not subtask children, so it has no augmented transitions.
+ * what `show` and `export` do with one: its record is its runs' step records (see
+ * `src/react-record.ts`), not subtask children, so it has no augmented transitions.
  */
-import type { WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { mergeReactSteps, readReactRecord } from '../react-record';
 import { printEnvAndError, printFailure, printStepLine } from './episode-view';
 import type { Output } from './output';
 import { retryWhileTemporalAway } from './temporal-outage';
@@ -15,16 +16,23 @@ export const REACT_WORKFLOW_TYPE = 'reactWorkflow';
 
 const POLL_MS = 300;
 
-/** Follows a ReAct episode until it ends, printing each step once, in order; returns its result. */
+/**
+ * Follows a ReAct episode until it ends, printing each step once, in order; returns its result.
+ * Steps are told apart by index: after a continue-as-new the query answers the new run's steps
+ * (and the previous run's, so none is missed between two polls).
+ */
 export async function followReact(handle: WorkflowHandle, out: Output): Promise<ReactResult> {
-  let printed = 0;
+  let printed = 0; // steps [0, printed) are printed
   let done = false;
   const result = retryWhileTemporalAway(() => handle.result() as Promise<ReactResult>, {
     windowMs: Infinity,
   }).finally(() => (done = true));
   const print = (steps: readonly ReactStep[]): void => {
-    for (const step of steps.slice(printed)) printReactStep(step, out);
-    printed = Math.max(printed, steps.length);
+    for (const step of steps) {
+      if (step.stepIndex < printed) continue;
+      printReactStep(step, out);
+      printed = step.stepIndex + 1;
+    }
   };
   while (!done) {
     await handle
@@ -38,20 +46,23 @@ export async function followReact(handle: WorkflowHandle, out: Output): Promise<
   return final;
 }
 
-/** Prints a ReAct episode's summary (when finished) and its steps as a table. */
+/**
+ * Prints a ReAct episode's summary (when finished) and its steps as a table: every run's steps, read
+ * from its run chain (a running episode's current run from its query).
+ */
 export async function showReactEpisode(
+  client: Client,
   handle: WorkflowHandle,
   status: string,
   out: Output,
   json: boolean,
 ): Promise<void> {
-  let steps: ReactStep[] = [];
+  const record = await readReactRecord(client, handle.workflowId);
+  let steps = record.steps;
   if (status === 'COMPLETED') {
-    const result = (await handle.result()) as ReactResult;
-    printReactSummary(result, out);
-    steps = result.steps;
+    printReactSummary({ ...((record.result ?? (await handle.result())) as ReactResult), steps }, out);
   } else if (status === 'RUNNING') {
-    steps = await handle.query(reactStepsQuery).catch(() => []);
+    steps = mergeReactSteps(steps, await handle.query(reactStepsQuery).catch(() => []));
   } else if (status === 'FAILED') {
     await printFailure(handle, out);
   }
@@ -104,13 +115,13 @@ export function printReactSummary(result: ReactResult, out: Output): void {
     result.status ?? 'unknown',
     result.won ? 'yes' : 'no',
     result.score,
-    result.steps.length,
+    result.stepCount ?? result.steps.length,
     result.tokensByLevel?.react.calls ?? result.steps.length,
     result.tokens,
     result.spentTokens,
     result.redrives ?? 0,
   ]);
   const { steps, ...summary } = result;
-  out.event('result', { ...summary, agent: 'react', steps: steps.length }, table.toString());
+  out.event('result', { ...summary, agent: 'react', steps: result.stepCount ?? steps.length }, table.toString());
   printEnvAndError(result, out);
 }
