@@ -17,6 +17,7 @@ import { mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { EnvSpec } from '../agent/vocabulary';
 import { buildDataset, type BuildSummary } from '../datasets/build';
+import { readRollouts } from '../datasets/rollouts';
 import { collectExpertTrajectory, listExpertSpecs, trajectoryId } from '../datasets/expert-trajectories';
 import { labelByRules, labelledStepCount } from '../datasets/label';
 import { RULES_VERSION, ruleProgressLabels, segmentByRules } from '../datasets/segment-rules';
@@ -32,7 +33,7 @@ import {
 import type { DroppedTrajectory, ExpertTrajectory, LabelProvenance, LabelledTrajectory } from '../datasets/types';
 import { asApplicationFailure } from '../llm/to-application-failure';
 import type { LlmClient, LlmRequest } from '../llm/types';
-import type { LabellingActivityTypes, TeacherCallRecord } from '../episode/labelling-records';
+import type { LabellingActivityTypes, SegmentedRecord, TeacherCallRecord } from '../episode/labelling-records';
 
 export type {
   CollectOutcome,
@@ -56,6 +57,7 @@ const dirs = (workDir: string) => ({
   trajectories: path.join(workDir, 'trajectories'),
   labelled: path.join(workDir, 'labelled'),
   dropped: path.join(workDir, 'dropped'),
+  segmented: path.join(workDir, 'segmented'),
 });
 
 async function writeAtomic(file: string, value: unknown): Promise<void> {
@@ -242,6 +244,28 @@ export function createLabellingActivities(deps: LabellingDeps): LabellingActivit
       await writeAtomic(path.join(dirs(input.workDir).dropped, fileName(input.dropped.id)), input.dropped);
     },
 
+    /** Saves the segmentation of the `segment` stage. */
+    async saveSegmented(input) {
+      await writeAtomic(path.join(dirs(input.workDir).segmented, fileName(input.record.id)), input.record);
+    },
+
+    /** The segmentation a `segment` stage saved, or null. */
+    async loadSegmented(input) {
+      const file = path.join(dirs(input.workDir).segmented, fileName(input.id));
+      return existsSync(file) ? readJson<SegmentedRecord>(file) : null;
+    },
+
+    /** The ids that are neither segmented, labelled nor dropped. */
+    async unsegmented(input) {
+      const d = dirs(input.workDir);
+      const done = async (dir: string) => new Set(existsSync(dir) ? await readdir(dir) : []);
+      const [segmented, labelled, dropped] = await Promise.all([done(d.segmented), done(d.labelled), done(d.dropped)]);
+      return input.ids.filter((id) => {
+        const name = fileName(id);
+        return !segmented.has(name) && !labelled.has(name) && !dropped.has(name);
+      });
+    },
+
     /** Builds one dataset folder per rendering from every labelled and dropped trajectory of the job. */
     async buildDatasets(input) {
       return beating(async () => {
@@ -265,6 +289,10 @@ export function createLabellingActivities(deps: LabellingDeps): LabellingActivit
         const dropped = await Promise.all(
           (await list(d.dropped)).map((f) => readJson<DroppedTrajectory>(path.join(d.dropped, f))),
         );
+        const env = input.selection?.env ?? labelled[0]?.trajectory.spec.env ?? 'alfworld';
+        const rollouts = input.rollouts?.length
+          ? await readRollouts(input.rollouts, env, labelled.length, input.rolloutRatio)
+          : undefined;
         const summaries: BuildSummary[] = [];
         for (const r of input.renderings) {
           const dir = path.join(input.outDir, `${r.profile}-${r.obs}`);
@@ -274,6 +302,7 @@ export function createLabellingActivities(deps: LabellingDeps): LabellingActivit
             devFraction: input.devFraction,
             name: `${input.name} (${r.profile}, ${r.obs})`,
             teacher: input.teacher,
+            ...(rollouts && { rollouts }),
           });
           summaries.push({ ...summary, files: [] });
         }

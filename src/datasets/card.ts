@@ -1,4 +1,5 @@
 /** The dataset card written beside a dataset: counts, sources, labelling, drops and the split rule. */
+import type { RolloutSet } from './rollouts';
 import type { DatasetRow } from './rows';
 import { DATASET_ROLES } from './rows';
 import type { DroppedTrajectory, LabelledTrajectory } from './types';
@@ -15,6 +16,38 @@ export interface DatasetCardFacts {
   files: readonly { name: string; rows: number; sha256: string }[];
   /** Teacher calls and tokens (zero for a rule-based build). */
   teacher: { calls: number; cachedCalls: number; promptTokens: number; completionTokens: number };
+  /** Rollouts read from audit exports, when any were given. */
+  rollouts?: RolloutSet;
+}
+
+/** The card's section on rollouts: rows by source, what was read, chosen, left out and skipped. */
+function rolloutSection(f: DatasetCardFacts): string[] {
+  const r = f.rollouts;
+  if (!r) return [];
+  const bySource = (source: string) => f.rows.filter((row) => row.provenance.source === source);
+  const line = (source: string, trajectories: number) => {
+    const rows = bySource(source);
+    const c = (role: string) => rows.filter((row) => row.role === role).length;
+    return `| ${source} | ${trajectories} | ${c('high')} | ${c('low')} | ${c('progress')} |`;
+  };
+  const skipped = Object.entries(r.skipped).sort(([a], [b]) => (a < b ? -1 : 1));
+  return [
+    '## Rollouts',
+    '',
+    `Recorded STEP-HRL episodes from audit exports (\`step-hrl export\`), mixed in ${r.ratio === undefined ? 'all' : `at ${r.ratio} rollout trajectories per expert trajectory, the first by sha256("rollout\\0" + episode id)`}: ${r.episodes.length} used of ${r.available} found (${r.leftOut} left out by the ratio). The policy's own subtasks, actions (with its subtask-done flag) and progress are the targets; rewards and done follow the expert rows' rules. A rollout is in the split of the expert trajectory of the same game or variation (matched by task and first observation), else of a hash of those (\`rollouts.jsonl\` says which).`,
+    '',
+    '| source | trajectories | high | low | progress |',
+    '| --- | --- | --- | --- | --- |',
+    line('expert', f.trajectories.length),
+    line('rollout', r.episodes.length),
+    '',
+    `Skipped episodes: ${skipped.map(([reason, n]) => `${reason} ${n}`).join(', ') || 'none'} (\`react\`: ReAct episodes have no subtasks; \`other-env\`: another env than the dataset's; \`duplicate\`: in several exports).`,
+    '',
+    '| export sha256 | final hash | episodes |',
+    '| --- | --- | --- |',
+    ...r.sources.map((s) => `| \`${s.sha256}\` | \`${s.finalHash}\` | ${s.episodes} |`),
+    '',
+  ];
 }
 
 const cell = (text: string) => text.replace(/\|/g, '\\|');
@@ -42,7 +75,7 @@ export function renderDatasetCard(f: DatasetCardFacts): string {
   return [
     `# ${f.name}`,
     '',
-    `STEP-HRL step-level datasets from ${f.trajectories.length} expert trajectories (${f.dropped.length} dropped), prompts in the \`${f.profile}\` profile with \`${f.obs}\` observations.`,
+    `STEP-HRL step-level datasets from ${f.trajectories.length} expert trajectories (${f.dropped.length} dropped)${f.rollouts ? ` and ${f.rollouts.episodes.length} rollouts` : ''}, prompts in the \`${f.profile}\` profile with \`${f.obs}\` observations.`,
     '',
     '## Rows',
     '',
@@ -59,6 +92,7 @@ export function renderDatasetCard(f: DatasetCardFacts): string {
       return `| ${env} | ${cell(task)} | ${n} | ${c('high')} | ${c('low')} | ${c('progress')} |`;
     }),
     '',
+    ...rolloutSection(f),
     '## Train/dev split',
     '',
     `Held out by trajectory, never by row: a ScienceWorld variation or an ALFWorld game is \`dev\` when the first 4 bytes of sha256(trajectory id), read as a fraction of 2^32, are below ${f.devFraction}; every row of that trajectory is then in \`dev\`.`,

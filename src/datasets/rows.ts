@@ -48,8 +48,16 @@ export interface DatasetRow {
   score: number;
   done: boolean;
   next: PolicyCallInput | string;
-  provenance: LabelProvenance & { trajectorySha256: string; envVersions: Record<string, string> };
+  provenance: RowProvenance;
 }
+
+/**
+ * Where a row came from: an expert trajectory (how it was labelled, its sha256 and env versions) or
+ * a recorded rollout (its episode id and the export it was read from).
+ */
+export type RowProvenance =
+  | ({ source: 'expert' } & LabelProvenance & { trajectorySha256: string; envVersions: Record<string, string> })
+  | { source: 'rollout'; episodeId: string; exportSha256: string; exportFinalHash: string };
 
 /** How rows are rendered. */
 export interface RowOptions {
@@ -92,7 +100,12 @@ export function trajectoryRows(lt: LabelledTrajectory, options: RowOptions): Dat
   const env = t.spec.env;
   const scale = rewardScale(env);
   const split = splitOf(t.id, options.devFraction ?? 0.1);
-  const provenance = { ...lt.provenance, trajectorySha256: trajectorySha256(t), envVersions: t.envVersions };
+  const provenance: RowProvenance = {
+    source: 'expert',
+    ...lt.provenance,
+    trajectorySha256: trajectorySha256(t),
+    envVersions: t.envVersions,
+  };
   const base = { trajectoryId: t.id, env, taskName: taskNameOf(t), split, provenance };
   const last = t.steps.at(-1);
   const placeholder = last?.done

@@ -17,7 +17,10 @@ export type ExpertSelection =
 /** What one dataset folder holds after a build. */
 export interface BuildSummary {
   dir: string;
+  /** Expert trajectories. */
   trajectories: number;
+  /** Rollout trajectories mixed in (when rollouts were given). */
+  rollouts?: number;
   dropped: number;
   rows: Record<string, number>;
   files: { name: string; rows: number; sha256: string }[];
@@ -72,17 +75,31 @@ export interface DatasetRendering {
   obs: ObservationFormat;
 }
 
+/**
+ * Which stages a job runs: `segment` collects and segments the trajectories and stops (the work
+ * folder keeps them); `progress` labels progress on trajectories segmented before and builds the
+ * datasets; absent: everything (`label build`).
+ */
+export type LabelStage = 'segment' | 'progress';
+
 /** Input of the dataset job workflow. */
 export interface LabelDatasetInput {
   name: string;
   selection: ExpertSelection;
   workDir: string;
   outDir: string;
+  /** @default both stages and the build */
+  stage?: LabelStage;
+  /** The segmenter (the `progress` stage takes each trajectory's from its segmented file). */
   segmenter: 'rules' | 'teacher';
   progress: 'rules' | 'teacher';
   teacherModel?: string;
   renderings: DatasetRendering[];
   devFraction: number;
+  /** Audit export files (absolute paths) whose STEP-HRL episodes are mixed in as rollouts. */
+  rollouts?: string[];
+  /** Rollout trajectories per expert trajectory; absent: every rollout found. */
+  rolloutRatio?: number;
   concurrency: number;
   /** Children per workflow run before continue-as-new. @default 500 */
   trajectoriesPerRun?: number;
@@ -99,6 +116,9 @@ export interface LabelState {
   cachedCalls: number;
   promptTokens: number;
   completionTokens: number;
+  /** Tokens of calls the endpoint answered (not the response cache): what was paid for. */
+  paidPromptTokens?: number;
+  paidCompletionTokens?: number;
 }
 
 /** What the progress query answers. */
@@ -120,6 +140,7 @@ export const labelProgressQuery = defineQuery<LabelProgress>('labelProgress');
 export interface LabelTrajectoryInput {
   item: LabelSpec;
   workDir: string;
+  stage?: LabelStage;
   segmenter: 'rules' | 'teacher';
   progress: 'rules' | 'teacher';
   teacherModel?: string;
@@ -134,6 +155,17 @@ export interface LabelTrajectoryResult {
   cachedCalls: number;
   promptTokens: number;
   completionTokens: number;
+  paidPromptTokens?: number;
+  paidCompletionTokens?: number;
+}
+
+/** A segmentation saved by the `segment` stage, for the `progress` stage to label. */
+export interface SegmentedRecord {
+  id: string;
+  segmenter: 'rules' | 'teacher';
+  /** The teacher's segments; absent for rules (recomputed, deterministic). */
+  segments?: Segment[];
+  teacherModel?: string;
 }
 
 /** The labelling activities as the workflows call them (the worker's implementation is checked against it). */
@@ -162,6 +194,10 @@ export interface LabellingActivityTypes {
     teacherModel?: string;
   }): Promise<void>;
   saveDropped(input: { workDir: string; dropped: DroppedTrajectory }): Promise<void>;
+  saveSegmented(input: { workDir: string; record: SegmentedRecord }): Promise<void>;
+  loadSegmented(input: { workDir: string; id: string }): Promise<SegmentedRecord | null>;
+  /** The ids among `ids` that are neither segmented nor finished (labelled or dropped). */
+  unsegmented(input: { workDir: string; ids: string[] }): Promise<string[]>;
   buildDatasets(input: {
     selection?: ExpertSelection;
     workDir: string;
@@ -170,6 +206,8 @@ export interface LabellingActivityTypes {
     devFraction: number;
     name: string;
     teacher: { calls: number; cachedCalls: number; promptTokens: number; completionTokens: number };
+    rollouts?: string[];
+    rolloutRatio?: number;
   }): Promise<BuildSummary[]>;
 }
 

@@ -16,6 +16,7 @@ import {
   setHandler,
   workflowInfo,
   ActivityFailure,
+  ApplicationFailure,
 } from '@temporalio/workflow';
 import type { DroppedTrajectory, ProgressLabel, Segment } from '../episode/dataset-records';
 import {
@@ -23,6 +24,7 @@ import {
   type LabelDatasetInput,
   type LabelDatasetResult,
   type LabellingActivityTypes as LabellingActivities,
+  type SegmentedRecord,
   type LabelState,
   type LabelTrajectoryInput,
   type LabelTrajectoryResult,
@@ -33,6 +35,7 @@ export {
   type LabelDatasetInput,
   type LabelDatasetResult,
   type LabelProgress,
+  type LabelStage,
   type LabelState,
   type LabelTrajectoryInput,
   type LabelTrajectoryResult,
@@ -72,12 +75,23 @@ function failureText(err: unknown): string {
 /** Labels one trajectory: replay, segmentation, progress labels, saved to the work folder. */
 export async function labelTrajectoryWorkflow(input: LabelTrajectoryInput): Promise<LabelTrajectoryResult> {
   const { item, workDir } = input;
-  const totals = { teacherCalls: 0, cachedCalls: 0, promptTokens: 0, completionTokens: 0 };
+  const totals = {
+    teacherCalls: 0,
+    cachedCalls: 0,
+    promptTokens: 0,
+    completionTokens: 0,
+    paidPromptTokens: 0,
+    paidCompletionTokens: 0,
+  };
   const count = (call: { promptTokens: number; completionTokens: number; cached: boolean }) => {
     totals.teacherCalls++;
     if (call.cached) totals.cachedCalls++;
     totals.promptTokens += call.promptTokens;
     totals.completionTokens += call.completionTokens;
+    if (!call.cached) {
+      totals.paidPromptTokens += call.promptTokens;
+      totals.paidCompletionTokens += call.completionTokens;
+    }
   };
   const dropped = async (stage: DroppedTrajectory['stage'], reason: string, detail: string) => {
     const d: DroppedTrajectory = { id: item.id, stage, reason, detail };
@@ -88,8 +102,20 @@ export async function labelTrajectoryWorkflow(input: LabelTrajectoryInput): Prom
   const collected = await envActs.collectTrajectory({ workDir, id: item.id, spec: item.spec });
   if (collected.finished) return { id: item.id, labelled: !collected.dropped, dropped: collected.dropped, ...totals };
 
-  let segments: Segment[] | undefined;
-  if (input.segmenter === 'teacher') {
+  // The `progress` stage labels the segmentation a `segment` stage saved (the parent checked there is one).
+  let saved: SegmentedRecord | null = null;
+  if (input.stage) {
+    saved = await fileActs.loadSegmented({ workDir, id: item.id });
+    if (input.stage === 'segment' && saved) return { id: item.id, labelled: true, ...totals };
+    if (input.stage === 'progress' && !saved)
+      throw ApplicationFailure.nonRetryable(
+        `${item.id} is not segmented: run \`step-hrl label segment\` with the same flags first`,
+        'NotSegmented',
+      );
+  }
+
+  let segments: Segment[] | undefined = saved?.segments;
+  if (input.segmenter === 'teacher' && input.stage !== 'progress') {
     let previous: { raw: string; detail: string } | undefined;
     for (let attempt = 0; attempt < 2 && !segments; attempt++) {
       let out;
@@ -103,6 +129,17 @@ export async function labelTrajectoryWorkflow(input: LabelTrajectoryInput): Prom
       else if (attempt === 1) return dropped('segment', out.reason ?? 'invalid', out.detail ?? '');
       else previous = { raw: out.call.raw, detail: out.detail ?? '' };
     }
+  }
+
+  if (input.stage === 'segment') {
+    const record: SegmentedRecord = {
+      id: item.id,
+      segmenter: segments ? 'teacher' : 'rules',
+      ...(segments && { segments }),
+      ...(segments && input.teacherModel && { teacherModel: input.teacherModel }),
+    };
+    await fileActs.saveSegmented({ workDir, record });
+    return { id: item.id, labelled: true, ...totals };
   }
 
   let progress: (ProgressLabel | null)[] | undefined;
@@ -145,7 +182,8 @@ export async function labelTrajectoryWorkflow(input: LabelTrajectoryInput): Prom
       }
     }
   }
-  await fileActs.saveLabelled({ workDir, id: item.id, segments, progress, teacherModel: input.teacherModel });
+  const teacherModel = input.teacherModel ?? saved?.teacherModel;
+  await fileActs.saveLabelled({ workDir, id: item.id, segments, progress, teacherModel });
   return { id: item.id, labelled: true, ...totals };
 }
 
@@ -157,6 +195,8 @@ const EMPTY_STATE: LabelState = {
   cachedCalls: 0,
   promptTokens: 0,
   completionTokens: 0,
+  paidPromptTokens: 0,
+  paidCompletionTokens: 0,
 };
 
 /** The whole job; see the file header. */
@@ -168,6 +208,15 @@ export async function labelDatasetWorkflow(input: LabelDatasetInput): Promise<La
 
   const items = await envActs.listLabelSpecs({ selection: input.selection });
   total = items.length;
+  if (input.stage === 'progress') {
+    const missing = await fileActs.unsegmented({ workDir: input.workDir, ids: items.map((i) => i.id) });
+    if (missing.length > 0)
+      throw ApplicationFailure.nonRetryable(
+        `${missing.length} of ${items.length} trajectories are not segmented yet (first: ${missing[0]}): ` +
+          'run `step-hrl label segment` with the same flags first',
+        'NotSegmented',
+      );
+  }
   const perRun = input.trajectoriesPerRun ?? 500;
   const stopAt = Math.min(items.length, state.cursor + perRun);
   const parent = workflowInfo().workflowId;
@@ -182,6 +231,7 @@ export async function labelDatasetWorkflow(input: LabelDatasetInput): Promise<La
           {
             item,
             workDir: input.workDir,
+            ...(input.stage && { stage: input.stage }),
             segmenter: input.segmenter,
             progress: input.progress,
             teacherModel: input.teacherModel,
@@ -194,6 +244,8 @@ export async function labelDatasetWorkflow(input: LabelDatasetInput): Promise<La
       state.cachedCalls += r.cachedCalls;
       state.promptTokens += r.promptTokens;
       state.completionTokens += r.completionTokens;
+      state.paidPromptTokens = (state.paidPromptTokens ?? 0) + (r.paidPromptTokens ?? 0);
+      state.paidCompletionTokens = (state.paidCompletionTokens ?? 0) + (r.paidCompletionTokens ?? 0);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, input.concurrency) }, worker));
@@ -202,6 +254,8 @@ export async function labelDatasetWorkflow(input: LabelDatasetInput): Promise<La
     // Every child of this run has finished (none outlives it): only the cursor and totals carry over.
     await continueAsNew<typeof labelDatasetWorkflow>({ ...input, state });
   }
+
+  if (input.stage === 'segment') return { ...state, total, datasets: [] }; // no datasets yet
 
   building = true;
   const datasets = await buildActs.buildDatasets({
@@ -217,6 +271,7 @@ export async function labelDatasetWorkflow(input: LabelDatasetInput): Promise<La
       promptTokens: state.promptTokens,
       completionTokens: state.completionTokens,
     },
+    ...(input.rollouts?.length && { rollouts: input.rollouts, rolloutRatio: input.rolloutRatio }),
   });
   return { ...state, total, datasets };
 }
