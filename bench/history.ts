@@ -75,6 +75,7 @@ async function main(): Promise<void> {
   try {
     const games = await listAlfWorldGames(envServer.url, 'valid_seen');
     const quick = process.argv.includes('--quick'); // one episode per env, for a smoke run
+    const onlyEnv = arg('env'); // --env scienceworld: one env only (a probe of one place)
     const specs: EnvSpec[] = [
       ...SCIENCEWORLD.slice(0, quick ? 1 : undefined),
       ...ALFWORLD_TYPES.slice(0, quick ? 1 : undefined).map((type) => {
@@ -82,7 +83,8 @@ async function main(): Promise<void> {
         if (!g) throw new Error(`no valid_seen ALFWorld game of type ${type}`);
         return { env: 'alfworld' as const, task: g.task, split: g.split };
       }),
-    ];
+    ].filter((s) => onlyEnv === undefined || s.env === onlyEnv);
+    const agents = AGENTS.filter((a) => arg('agent') === undefined || a.id === arg('agent'));
     const specOf = new Map<string, EnvSpec>();
     const taskQueue = `bench-history-${Date.now()}`;
     const worker = await createStepHrlWorker({
@@ -103,7 +105,7 @@ async function main(): Promise<void> {
       let n = 0;
       for (const spec of specs) {
         const name = spec.env === 'alfworld' ? spec.task.split('/')[0]! : `${spec.task} v${spec.variation}`;
-        for (const agent of AGENTS) {
+        for (const agent of agents) {
           const episodeId = `${agent.id}-${name}-${n++}`.replace(/[^A-Za-z0-9_.-]/g, '-');
           specOf.set(episodeId, spec);
           const handle = await agent.start(client, { episodeId, taskQueue, config: { spec, profile, maxSteps: 100 } });
@@ -129,8 +131,24 @@ async function main(): Promise<void> {
             payloadBytes: cost.payloadBytes,
           });
           const r = rows.at(-1)!;
+          if (process.argv.includes('--probe')) {
+            // A probe also writes the decoded tree (inputs and results by place) for a look.
+            const tree = await historyTree(liveHistories(client), episodeId);
+            writeFileSync(path.join(os.tmpdir(), `${episodeId}.histories.json`), JSON.stringify(tree, null, 1));
+          }
+          if (process.argv.includes('--probe'))
+            console.error(
+              JSON.stringify({
+                copies: r.copiesPerObservation,
+                payloadBytesPerStep: Object.fromEntries(
+                  Object.entries(r.payloadBytes)
+                    .map(([k, v]) => [k, Math.round(v / r.steps)] as const)
+                    .sort((a, b) => b[1] - a[1]),
+                ),
+              }),
+            );
           console.error(
-            `[${rows.length}/${specs.length * AGENTS.length}] ${agent.id} ${name}: ${r.steps} steps, ${r.eventsPerStep.toFixed(1)} events and ${(r.bytesPerStep / 1024).toFixed(1)} KB per step (${((Date.now() - t0) / 1000).toFixed(0)} s)`,
+            `[${rows.length}/${specs.length * agents.length}] ${agent.id} ${name}: ${r.steps} steps, ${r.eventsPerStep.toFixed(1)} events and ${(r.bytesPerStep / 1024).toFixed(1)} KB per step (${((Date.now() - t0) / 1000).toFixed(0)} s)`,
           );
         }
       }
@@ -139,6 +157,7 @@ async function main(): Promise<void> {
       await running;
     }
 
+    if (process.argv.includes('--probe')) return; // a probe writes nothing
     mkdirSync(outDir, { recursive: true });
     const jsonPath = path.join(outDir, 'history.json');
     const previous = existsSync(jsonPath)

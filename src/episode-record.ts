@@ -7,15 +7,11 @@
 import type { Client } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import { formatObservation } from './agent/observation';
-import {
-  HIGH_LEVEL_VERSION,
-  type CallRecord,
-  type HighLevelTransition,
-  type RecordedTransition,
-} from './agent/records';
+import { HIGH_LEVEL_VERSION, type HighLevelTransition, type RecordedTransition } from './agent/records';
 import { decode as decodeFirst } from './history-payloads';
 import { historySourceOf, type HistorySource } from './history-source';
 import { expandOutcome } from './episode/outcome-compaction';
+import { highCallOf } from './episode/policy-calls';
 import type { EpisodeInput, SubtaskInput, SubtaskOutcome } from './episode/records';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
@@ -168,7 +164,7 @@ export function highLevelTransitions(episodeId: string, parts: readonly Recorded
       status: last.status,
       done: last.envDone,
       won: last.won,
-      ...(input.highCall && { call: input.highCall as CallRecord }),
+      ...(input.highCall && { call: highCallOf(input)! }),
     };
     lastProgress = last.finalProgress;
     return high;

@@ -6,12 +6,38 @@
  * with the child's input, so every reader still sees whole transitions. Only copies of recorded
  * data are left out, never text a formatter would have to rebuild: an expanded record cannot change
  * when the observation formatting changes in a later version. Pure, workflow-safe.
+ *
+ * With the child's config in the context, a transition's low-level and progress call records also
+ * store their prompt by hash (see `prompt-ref.ts`) when the transition's own fields render it again
+ * exactly (the `paper` profile, and `chat` calls that list no valid actions); readers re-render
+ * and check it, so the prompt text is kept once, in the policy activity's input.
  */
+import type { EpisodeConfig } from '../agent/config';
 import type { AugmentedTransition } from '../agent/records';
+import { lowLevelCall, progressCall } from './policy-calls';
+import { promptByHash, promptFromHash, type StoredCallRecord } from './prompt-ref';
 import type { SubtaskInput, SubtaskOutcome } from './records';
 
-/** The parts of a child's input a compacted result leaves out of its transitions. */
-export type OutcomeContext = Pick<SubtaskInput, 'task' | 'completedSubtasks'>;
+/** The parts of a child's input a compacted result leaves out of its transitions (config: its prompts). */
+export type OutcomeContext = Pick<SubtaskInput, 'task' | 'completedSubtasks'> & {
+  config?: Partial<Record<keyof EpisodeConfig, unknown>>;
+};
+
+/** The config prompts are rendered with, when the context holds a whole one (a child's input does). */
+function promptConfig(context: OutcomeContext): EpisodeConfig | undefined {
+  const c = context.config;
+  return c?.spec !== undefined && c.profile !== undefined && c.decoding !== undefined
+    ? (c as unknown as EpisodeConfig)
+    : undefined;
+}
+
+/** The calls a reader rebuilds from a whole transition's fields. */
+function renderedCalls(config: EpisodeConfig, t: AugmentedTransition) {
+  return {
+    low: () => lowLevelCall(config, t.subtask, t.observation, { text: '' }, t.progressBefore),
+    progress: () => progressCall(config, t.subtask, t.progressBefore, t.action, t.nextObservation),
+  };
+}
 
 type Derivable = 'task' | 'completedSubtasks' | 'observation';
 /** A transition as a compacted result stores it: the fields left out are optional. */
@@ -19,9 +45,15 @@ type StoredTransition = Omit<AugmentedTransition, Derivable> & Partial<Pick<Augm
 
 /** Leaves out of each transition the fields its input or the previous transition already holds. */
 export function compactOutcome(context: OutcomeContext, outcome: SubtaskOutcome): SubtaskOutcome {
+  const config = promptConfig(context);
   const transitions = outcome.transitions.map((t, k): StoredTransition => {
     const { task, completedSubtasks, observation, ...rest } = t;
     const before = k === 0 ? undefined : outcome.transitions[k - 1]!.nextObservation;
+    if (config) {
+      const render = renderedCalls(config, t);
+      rest.low = promptByHash(rest.low, render.low()) as AugmentedTransition['low'];
+      if (rest.progress) rest.progress = promptByHash(rest.progress, render.progress()) as AugmentedTransition['low'];
+    }
     return {
       ...rest,
       ...(task !== context.task && { task }),
@@ -35,6 +67,7 @@ export function compactOutcome(context: OutcomeContext, outcome: SubtaskOutcome)
 /** The outcome with whole transitions (a no-op on results recorded whole). */
 export function expandOutcome(context: OutcomeContext, outcome: SubtaskOutcome): SubtaskOutcome {
   if (!outcome.compacted) return outcome;
+  const config = promptConfig(context);
   const stored = outcome.transitions as StoredTransition[];
   let previous: AugmentedTransition | undefined;
   const transitions = stored.map((t): AugmentedTransition => {
@@ -47,6 +80,11 @@ export function expandOutcome(context: OutcomeContext, outcome: SubtaskOutcome):
       completedSubtasks: completedSubtasks ?? context.completedSubtasks,
       observation: observation ?? previous?.nextObservation ?? '',
     } as AugmentedTransition;
+    if (config) {
+      const render = renderedCalls(config, whole);
+      whole.low = promptFromHash(whole.low as StoredCallRecord, render.low);
+      if (whole.progress) whole.progress = promptFromHash(whole.progress as StoredCallRecord, render.progress);
+    }
     previous = whole;
     return whole;
   });

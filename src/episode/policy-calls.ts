@@ -6,10 +6,15 @@ import type { PolicyCallInput } from '../activities/types';
 import { promptOptionsOf, type EpisodeConfig } from '../agent/config';
 import { buildPolicyCall, formatObservation } from '../agent/prompts';
 import type { Observation } from '../agent/vocabulary';
-import type { EpisodeState } from './records';
+import type { CallRecord } from '../agent/records';
+import { promptByHash, promptFromHash, type StoredCallRecord } from './prompt-ref';
+import type { EpisodeState, SubtaskInput } from './records';
+
+/** What the high-level call is built from. */
+type HighCallState = Pick<EpisodeState, 'task' | 'subtasks' | 'lastProgress' | 'observation' | 'stepIndex'>;
 
 /** The high-level call at a subtask boundary: the whole observation (the reset one as the reference shows it). */
-export function highLevelCall(s: EpisodeState, config: EpisodeConfig): PolicyCallInput {
+export function highLevelCall(s: HighCallState, config: EpisodeConfig): PolicyCallInput {
   const observation = formatObservation(config.spec.env, s.observation, {
     format: config.obs,
     initial: s.stepIndex === 0,
@@ -51,5 +56,38 @@ export function progressCall(
     config.profile,
     config.decoding.progress,
     promptOptionsOf(config),
+  );
+}
+
+/**
+ * The high-level call record as a subtask's first part records it: the prompt by hash (with the
+ * last progress it showed, so a reader renders it again from the child's input), or whole when the
+ * input could not render it. `s` is the state the call was built from.
+ */
+export function recordedHighCall(
+  record: CallRecord,
+  s: HighCallState,
+  config: EpisodeConfig,
+): Pick<SubtaskInput, 'highCall' | 'lastProgress'> {
+  const stored = promptByHash(record, highLevelCall(s, config));
+  return stored === record ? { highCall: record } : { highCall: stored as CallRecord, lastProgress: s.lastProgress };
+}
+
+/** The high-level call record of a subtask's input with its prompt back (see {@link recordedHighCall}). */
+export function highCallOf(input: SubtaskInput): CallRecord | undefined {
+  const stored = input.highCall as StoredCallRecord | undefined;
+  if (!stored || input.lastProgress === undefined) return stored as CallRecord | undefined;
+  const lastProgress = input.lastProgress;
+  return promptFromHash(stored, () =>
+    highLevelCall(
+      {
+        task: input.task,
+        subtasks: input.completedSubtasks,
+        lastProgress,
+        observation: input.observation,
+        stepIndex: input.stepIndex,
+      },
+      input.config,
+    ),
   );
 }
