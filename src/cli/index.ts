@@ -16,6 +16,7 @@ import './commands/archive';
 import './commands/fork';
 import './commands/list';
 import './commands/label';
+import './commands/train';
 
 exitQuietlyOnClosedStdout();
 

@@ -6,6 +6,7 @@ export { episodeWorkflow, subtaskWorkflowId } from './episode';
 export { subtaskWorkflow } from './subtask';
 export { reactWorkflow } from './react';
 export { evalWorkflow } from './eval';
+export { trainingWorkflow } from './training';
 export { cancelSignal, episodeProgressQuery, transitionsQuery } from './messages';
 // Declares each workflow type's Worker Versioning behaviour (PINNED episodes, AUTO_UPGRADE eval).
 import './versioning';

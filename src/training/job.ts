@@ -1,0 +1,131 @@
+/**
+ * Runs a training run (src/workflows/training.ts) from a process: an in-process worker with the
+ * training workflow on the run's own workflow task queue, and (unless the training activities are
+ * served elsewhere) a supervised Python training worker on the training task queue; then starts
+ * the run under its id or attaches to the running one, reporting progress until it ends. Re-running
+ * the same run after a crash or Ctrl-C resumes it from its last checkpoint.
+ */
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { defaultPayloadConverter, type DataConverter } from '@temporalio/common';
+import { bundleWorkflowCode, type NativeConnection, Worker } from '@temporalio/worker';
+import {
+  trainingProgressQuery,
+  trainingStartAttributes,
+  type TrainingInput,
+  type TrainingProgress,
+  type TrainingResult,
+  type TrainingWorkflow,
+} from '../episode/training-records';
+import { SUMMARY_MEMO } from '../episode/search-attributes';
+import { superviseTrainingWorker, type SupervisedWorker } from './python';
+
+/** Options of {@link runTrainingJob}. */
+export interface TrainingJobOptions {
+  client: Client;
+  native: NativeConnection;
+  namespace: string;
+  /** Address the Python worker connects to. */
+  address: string;
+  dataConverter?: DataConverter;
+  workflowId: string;
+  input: TrainingInput;
+  /** Run a local Python worker on `input.trainingTaskQueue` (false: a shared queue served elsewhere). */
+  localWorker: boolean;
+  /** Called about twice a second; `live` is the chunk in flight's latest heartbeat, when there is one. */
+  onProgress?: (p: TrainingProgress, live?: Record<string, unknown>) => void;
+  /** One line per supervisor event. */
+  onEvent?: (line: string) => void;
+  /** The supervised Python worker, once started (tests kill it). */
+  onWorker?: (w: SupervisedWorker) => void;
+}
+
+/** The workflow task queue of a run (its own, like a labelling job's). */
+export function trainingWorkflowQueue(workflowId: string): string {
+  return `train-${workflowId}`;
+}
+
+/** The memo a run starts with: what `train show` needs when no process answers its query. */
+export function trainingMemo(input: TrainingInput): Record<string, unknown> {
+  return {
+    [SUMMARY_MEMO]: {
+      kind: 'training',
+      status: 'running',
+      runDir: input.runDir,
+      trainingTaskQueue: input.trainingTaskQueue,
+      config: input.configSource.path,
+      configSha256: input.configSource.sha256,
+    },
+  };
+}
+
+/** The latest heartbeat of the chunk in flight, decoded with the client's codec. */
+export async function liveChunk(
+  handle: WorkflowHandle,
+  dataConverter?: DataConverter,
+): Promise<Record<string, unknown> | undefined> {
+  const description = await handle.describe();
+  const payloads = description.raw.pendingActivities?.[0]?.heartbeatDetails?.payloads;
+  if (!payloads?.length) return undefined;
+  let decoded = payloads;
+  for (const codec of [...(dataConverter?.payloadCodecs ?? [])].reverse()) decoded = await codec.decode(decoded);
+  return defaultPayloadConverter.fromPayload<Record<string, unknown>>(decoded[0]!);
+}
+
+/** Runs (or resumes) a training run to its end. */
+export async function runTrainingJob(o: TrainingJobOptions): Promise<TrainingResult> {
+  const taskQueue = trainingWorkflowQueue(o.workflowId);
+  const python = o.localWorker
+    ? superviseTrainingWorker({
+        taskQueue: o.input.trainingTaskQueue,
+        address: o.address,
+        namespace: o.namespace,
+        onEvent: o.onEvent,
+      })
+    : undefined;
+  if (python) o.onWorker?.(python);
+  try {
+    const worker = await Worker.create({
+      connection: o.native,
+      namespace: o.namespace,
+      taskQueue,
+      dataConverter: o.dataConverter,
+      workflowBundle: await bundleWorkflowCode({
+        workflowsPath: require.resolve('../workflows/training'),
+        logger: {
+          trace: () => {},
+          debug: () => {},
+          info: () => {},
+          warn: () => {},
+          error: console.error,
+          log: () => {},
+        },
+      }),
+    });
+    return await worker.runUntil(async () => {
+      const handle = await o.client.workflow.start<TrainingWorkflow>('trainingWorkflow', {
+        workflowId: o.workflowId,
+        taskQueue,
+        args: [o.input],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        typedSearchAttributes: trainingStartAttributes(o.input),
+        memo: trainingMemo(o.input),
+      });
+      const current = o.client.workflow.getHandle(o.workflowId);
+      const timer = o.onProgress
+        ? setInterval(() => {
+            Promise.all([current.query(trainingProgressQuery), liveChunk(current, o.dataConverter)])
+              .then(([p, live]) => o.onProgress?.(p, live))
+              .catch(() => undefined);
+          }, 500)
+        : undefined;
+      try {
+        const result = handle.result() as Promise<TrainingResult>;
+        return await (python ? Promise.race([result, python.failed]) : result);
+      } finally {
+        if (timer) clearInterval(timer);
+      }
+    });
+  } finally {
+    await python?.stop();
+  }
+}
