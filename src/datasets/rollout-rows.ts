@@ -44,11 +44,9 @@ export function expertIndex(labelled: readonly LabelledTrajectory[]): Map<string
   return index;
 }
 
-/** The task and first observation a rollout's episode was started with. */
+/** The task and first observation (as the first prompt showed it) a rollout's episode was started with. */
 function firstView(e: RolloutEpisode): { task: string; observation: string } {
-  const first = e.steps[0];
-  const high = e.high.get(first.subtaskIndex);
-  return { task: first.task, observation: high?.observation ?? first.observation };
+  return { task: e.steps[0].task, observation: e.steps[0].observation };
 }
 
 /**
@@ -111,7 +109,8 @@ export function rolloutRows(e: RolloutEpisode, options: RowOptions, match: Rollo
     const first = group[0];
     const end = group.at(-1)!;
     const record = e.high.get(first.subtaskIndex);
-    // What the high level saw when it issued the subtask (its record), else the steps' copy of it.
+    // What the high level saw when it issued the subtask: its record's subtask list and progress,
+    // and the observation as the subtask's first prompt showed it (the record keeps it unformatted).
     high.push({
       ...base,
       role: 'high',
@@ -124,7 +123,7 @@ export function rolloutRows(e: RolloutEpisode, options: RowOptions, match: Rollo
             task: first.task,
             subtasks: record?.completedSubtasks ?? first.completedSubtasks,
             lastProgress: record?.lastProgress ?? finalProgress,
-            observation: record?.observation ?? first.observation,
+            observation: first.observation,
           },
         },
         config.profile,

@@ -118,6 +118,9 @@ test('a scripted teacher labels ALFWorld games durably; bad output is retried or
     // Every request the endpoint answered (the 500 included) was one teacher-call attempt.
     expect(first.teacherCalls).toBe(completions.length - 1);
     expect(first.promptTokens).toBeGreaterThan(0);
+    // Nothing was cached on the first run: every token was paid for (what --teacher-price prices).
+    expect(first.paidPromptTokens).toBe(first.promptTokens);
+    expect(first.paidCompletionTokens).toBe(first.completionTokens);
 
     const dir = path.join(tmp, 'out', 'paper-raw');
     const card = await readFile(path.join(dir, 'README.md'), 'utf8');
@@ -156,7 +159,15 @@ test('a scripted teacher labels ALFWorld games durably; bad output is retried or
     const requestsBefore = teacher.requests.length;
     const second = await job();
     expect(teacher.requests.length).toBe(requestsBefore); // nothing asked again
-    expect(second).toMatchObject({ total: 4, labelled: 2, dropped: 2, promptTokens: 0, completionTokens: 0 });
+    expect(second).toMatchObject({
+      total: 4,
+      labelled: 2,
+      dropped: 2,
+      promptTokens: 0,
+      completionTokens: 0,
+      paidPromptTokens: 0,
+      paidCompletionTokens: 0,
+    });
     expect(await files(dir)).toEqual(before);
   } finally {
     await teacher.stop();
