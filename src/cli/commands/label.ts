@@ -152,8 +152,9 @@ const holdsFiles = (dir: string) => existsSync(dir) && readdirSync(dir).some((f)
 /** The message of a failed job: the workflow's own reason (e.g. trajectories not segmented yet). */
 function jobError(err: unknown): unknown {
   if (!(err instanceof WorkflowFailedError)) return err;
+  // The deepest cause says why (a child's or an activity's failure wraps it).
   let cause: unknown = err.cause;
-  while (cause instanceof Error && cause.cause instanceof Error && !cause.message) cause = cause.cause;
+  while (cause instanceof Error && cause.cause instanceof Error) cause = cause.cause;
   return cause instanceof Error ? new Error(cause.message) : err;
 }
 

@@ -3,6 +3,8 @@
  * Temporal server and env server with the rules segmenter on ALFWorld train_sample games:
  * - `progress` before `segment` is refused, naming the command to run first; `segment` keeps the
  *   segmentations and writes no dataset; `progress` then writes datasets byte-identical to `build`'s.
+ * - The commands refuse bad input (`--teacher-price`, `--rollouts`, progress before segment)
+ *   before the job starts.
  * - A real STEP-HRL episode, exported as `step-hrl export` writes it, mixed in as a rollout: its
  *   rows' inputs are byte-equal to the prompts the episode sent, it is in the split of its game,
  *   and the card counts expert and rollout trajectories.
@@ -24,9 +26,10 @@ import { collectEpisodes, headerFields } from '../../../src/export/collect';
 import { chainLines } from '../../../src/export/hash-chain';
 import { liveHistories } from '../../../src/history-source';
 import { OpenAiLlmClient } from '../../../src/llm/openai-client';
+import { cleanEnv, ensureBuilt, runCli } from '../../support/cli-harness';
 import { mockConfig, TEST_KEY } from '../../support/mock-config';
 import { MockOpenAiServer } from '../../support/mock-openai-server';
-import { connectTestTemporal, queueFor, withWorker, type TestTemporal } from '../../support/temporal';
+import { connectTestTemporal, queueFor, testAddress, withWorker, type TestTemporal } from '../../support/temporal';
 
 jest.setTimeout(600_000);
 
@@ -193,4 +196,31 @@ test('a recorded episode mixed in as a rollout: its rows are the prompts it sent
   expect(await jsonl(path.join(dir, 'rollouts.jsonl'))).toEqual([
     expect.objectContaining({ episode_id: episodeId, split, split_by: trajectoryId(spec) }),
   ]);
+});
+
+test('the commands refuse bad input before the job starts, naming the flag or the command to run first', async () => {
+  ensureBuilt();
+  const out = path.join(tmp, 'empty');
+  const base = ['--env', 'alfworld', '--split', 'train_sample', '--out', out];
+  const env = cleanEnv({ TEMPORAL_ADDRESS: testAddress() });
+  const refused = async (args: string[]) => {
+    const r = await runCli(['label', ...args], env, 90_000);
+    expect(r.code).toBe(1);
+    return r.stderr.trim();
+  };
+  expect(await refused(['progress', ...base])).toMatch(
+    /^Error: nothing is segmented in .*empty: run `step-hrl label segment` with the same --env, --split and --out first$/,
+  );
+  expect(await refused(['build', ...base, '--teacher-price', 'cheap'])).toMatch(
+    /^Error: --teacher-price "cheap" must be two non-negative numbers/,
+  );
+  expect(await refused(['build', ...base, '--rollouts', path.join(tmp, 'no-such-export')])).toMatch(
+    /^Error: --rollouts .*no-such-export: no such file or folder/,
+  );
+  expect(await refused(['build', ...base, '--rollout-ratio', '2'])).toBe(
+    'Error: --rollout-ratio needs --rollouts <export file or folder>',
+  );
+  const help = await runCli(['label', 'segment', '--help'], env);
+  expect(help.stdout).toContain('--segmenter');
+  expect(help.stdout).not.toContain('--rollouts');
 });
