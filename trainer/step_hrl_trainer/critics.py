@@ -4,6 +4,7 @@ the Q and expectile V losses, soft updates, and the two actor weightings."""
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 
@@ -59,3 +60,18 @@ def actor_weights(adv: torch.Tensor, kind: str, beta: float, max_weight: float) 
     if kind == "awr":
         return torch.exp(adv / beta).clamp(max=max_weight)
     raise ValueError(f"rl.advantage must be linear or awr (got {kind!r})")
+
+
+def critic_losses(
+    critics: Critics, role: str, x: dict[str, torch.Tensor], gamma: float, expectile: float
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """One role's (q_loss, v_loss, advantage Q - V detached) on a batch of features:
+    x["s"] (state's last token), x["sa"] (action's end), x["next"] (s'), x["reward"], x["done"].
+    Q regresses to r + gamma (1 - d) V_target(s'); V regresses to Q_target(s, a) by the expectile loss."""
+    online, target = critics.online[role], critics.target[role]
+    q = online.q(x["sa"]).squeeze(-1)
+    v = online.v(x["s"]).squeeze(-1)
+    with torch.no_grad():
+        y = td_target(x["reward"], x["done"], target.v(x["next"]).squeeze(-1), gamma)
+        q_t = target.q(x["sa"]).squeeze(-1)
+    return F.mse_loss(q, y), expectile_loss(v, q_t, expectile), (q - v).detach()

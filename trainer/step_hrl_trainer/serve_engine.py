@@ -16,8 +16,13 @@ from typing import Any, Sequence
 import torch
 from transformers import StoppingCriteria, StoppingCriteriaList
 
+from .data import Encoder
+
 #: The file a training stage's ``final/`` folder names its base model in (written by ``run.finalize``).
 BASE_SPEC_FILE = "base.json"
+
+#: The repository root (trainer/step_hrl_trainer/ is two levels below it).
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 #: Written by PEFT's ``save_pretrained`` in every adapter folder.
 ADAPTER_CONFIG_FILE = "adapter_config.json"
@@ -79,6 +84,10 @@ def read_base_spec(base: str | None, checkpoint: Path | None) -> dict[str, Any]:
         from .config import DEFAULTS  # the model the project installs (SmolLM2-135M-Instruct)
 
         spec = {**DEFAULTS["base"], **spec}
+    path = spec.get("path")
+    if isinstance(path, str) and not Path(path).is_absolute() and not Path(path).exists():
+        # A relative path as the config docs write it (.tools/models/...) means the project root's.
+        spec = {**spec, "path": str(PROJECT_ROOT / path)}
     return spec
 
 
@@ -130,8 +139,8 @@ def cut_at_stop(text: str, stop: Sequence[str]) -> tuple[str, bool]:
 class Engine:
     """A causal LM (base, or base + LoRA adapter) that completes raw prompts and chat messages.
 
-    ``encode_prompt`` adds the tokenizer's BOS to a raw prompt and applies no chat template: the ``paper``
-    profile's prompts are trained that way (issue 19). Chat messages go through the tokenizer's chat template.
+    Prompts are encoded by the trainer's ``data.Encoder``: a raw ``paper`` prompt is BOS + the text with no chat
+    template, chat messages go through the tokenizer's chat template (issue 19 item 1).
     """
 
     def __init__(self, model: Any, tokenizer: Any, *, description: dict[str, Any]) -> None:
@@ -142,17 +151,17 @@ class Engine:
         self._lock = threading.Lock()
         if getattr(tokenizer, "chat_template", None) is None:
             tokenizer.chat_template = FALLBACK_CHAT_TEMPLATE
+        # The trainer's own encoder, so a served prompt is tokenized exactly as its training rows were.
+        self._paper = Encoder(tokenizer, "paper", self.max_context)
+        self._chat = Encoder(tokenizer, "chat", self.max_context)
 
     def encode_prompt(self, prompt: str) -> list[int]:
         """Token ids of a raw prompt: BOS (when the tokenizer has one) then the text, no template."""
-        ids = self.tokenizer(prompt, add_special_tokens=False)["input_ids"]
-        bos = self.tokenizer.bos_token_id
-        return ids if bos is None or (ids and ids[0] == bos) else [bos, *ids]
+        return self._paper.prompt_ids(prompt)
 
     def encode_messages(self, messages: list[dict[str, str]]) -> list[int]:
         """Token ids of chat messages through the tokenizer's chat template, ending in the assistant's turn."""
-        text = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
-        return self.tokenizer(text, add_special_tokens=False)["input_ids"]
+        return self._chat.prompt_ids(messages)
 
     def generate(
         self,

@@ -10,11 +10,10 @@ import time
 from typing import Any, Callable, Optional
 
 import torch
-import torch.nn.functional as F
 from safetensors.torch import load_file
 
 from .checkpoint import rng_state, seed_all, set_rng_state
-from .critics import Critics, actor_weights, expectile_loss, td_target
+from .critics import Critics, actor_weights, critic_losses
 from .data import Encoder, Encoded, RoleStream, encode_rows, load_all, main_role, steps_per_epoch
 from .model import load_base
 
@@ -239,14 +238,7 @@ class Stage:
                 "reward": t([r.reward for r in rows]), "done": t([float(r.done) for r in rows])}
 
     def _critic_losses(self, role: str, x: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(q_loss, v_loss, advantage Q - V detached) of one role's online critic on a batch."""
-        online, target = self.critics.online[role], self.critics.target[role]
-        q = online.q(x["sa"]).squeeze(-1)
-        v = online.v(x["s"]).squeeze(-1)
-        with torch.no_grad():
-            y = td_target(x["reward"], x["done"], target.v(x["next"]).squeeze(-1), self.s["gamma"])
-            q_t = target.q(x["sa"]).squeeze(-1)
-        return F.mse_loss(q, y), expectile_loss(v, q_t, self.s["expectile"]), (q - v).detach()
+        return critic_losses(self.critics, role, x, self.s["gamma"], self.s["expectile"])
 
     def _actor_loss(self, rows: list[Encoded], adv: torch.Tensor, backward: bool) -> float:
         w = actor_weights(adv, self.s["advantage"], self.s["awr_beta"], self.s["awr_max_weight"])

@@ -217,8 +217,8 @@ def test_chat_completions_use_the_chat_template(adapter_server, reference):
         {"model": "tiny-policy", "messages": messages, "max_tokens": 12, "temperature": 0},
     )
     assert status == 200, out
-    text = tok.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
-    want, n = greedy(reference["adapted"], tok, tok(text, add_special_tokens=False)["input_ids"], 12, [])
+    ids = list(tok.apply_chat_template(messages, add_generation_prompt=True, tokenize=True))
+    want, n = greedy(reference["adapted"], tok, ids, 12, [])
     assert out["choices"][0]["message"] == {"role": "assistant", "content": want}
     assert out["usage"]["completion_tokens"] == n and out["object"] == "chat.completion"
 
