@@ -11,6 +11,7 @@ import {
   boundedState,
   hasIndex,
   indexesOf,
+  rangesOf,
   removeIndexes,
   type EvalState,
   type EvalTotals,
@@ -28,6 +29,10 @@ export class EvalBook {
   cancelled = false;
   /** Planned episodes not started in this run, in plan order (retried ones at the end). */
   readonly queue: number[];
+  /** Episodes in flight: started by this run, or carried from an earlier one (their outcome is awaited). */
+  readonly running = new Set<number>();
+  /** Of {@link running}, those an earlier run started (carried over continue-as-new). */
+  readonly carriedRunning: readonly number[];
   private finishedThisRun = 0;
   readonly runs: number;
 
@@ -45,7 +50,33 @@ export class EvalBook {
     this.totals = carried.totals;
     this.paused = carried.paused;
     this.concurrency = carried.concurrency ?? concurrency;
-    this.queue = Array.from({ length: total }, (_, i) => i).filter((i) => !hasIndex(this.finished, i));
+    this.carriedRunning = indexesOf(carried.running).filter((i) => !hasIndex(this.finished, i));
+    for (const i of this.carriedRunning) this.running.add(i);
+    this.queue = Array.from({ length: total }, (_, i) => i).filter(
+      (i) => !hasIndex(this.finished, i) && !this.running.has(i),
+    );
+  }
+
+  /** Takes the next queued episode and counts it running. */
+  start(): number {
+    const index = this.queue.shift()!;
+    this.running.add(index);
+    return index;
+  }
+
+  /**
+   * Counts the outcome of a running episode once: an outcome for an episode not running (already
+   * counted, from the child's completion, its signal or the poll) is ignored. Answers whether it counted.
+   */
+  settle(index: number, outcome: SlimOutcome): boolean {
+    if (!this.running.delete(index)) return false;
+    this.record(index, outcome);
+    return true;
+  }
+
+  /** Forgets a running episode that never started (cancelled before its start): it stays unplayed. */
+  unstarted(index: number): void {
+    this.running.delete(index);
   }
 
   /** @throws when the eval no longer takes operator changes (it was cancelled). */
@@ -102,14 +133,32 @@ export class EvalBook {
     return running === 0 && (this.cancelled || this.runFull(continueAsNewSuggested) || this.queue.length === 0);
   }
 
-  /** Whether a new run must take over (episodes left, not cancelled). */
+  /**
+   * Whether this run hands over to a new one now, running episodes and all (they outlive it): it
+   * has played its share with episodes left to start, or Temporal suggests it with some running.
+   */
+  handsOver(continueAsNewSuggested: boolean): boolean {
+    return (
+      !this.cancelled &&
+      this.runFull(continueAsNewSuggested) &&
+      (this.queue.length > 0 || (continueAsNewSuggested && this.running.size > 0))
+    );
+  }
+
+  /** Whether the eval is over: nothing running, and cancelled or nothing left to start. */
+  over(): boolean {
+    return this.running.size === 0 && (this.cancelled || this.queue.length === 0);
+  }
+
+  /** Whether a new run must take over (episodes left or still running, not cancelled). */
   needsNextRun(): boolean {
-    return this.queue.length > 0 && !this.cancelled;
+    return (this.queue.length > 0 || this.running.size > 0) && !this.cancelled;
   }
 
   /** What the next run carries. */
   carried(): EvalState {
     const { runs, finished, failed, totals, paused, concurrency } = this;
-    return { runs, finished, failed, totals, paused, concurrency };
+    const running = rangesOf([...this.running]);
+    return { runs, finished, failed, ...(running.length > 0 && { running }), totals, paused, concurrency };
   }
 }

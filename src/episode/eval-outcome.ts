@@ -15,7 +15,8 @@ export type { SlimOutcome } from './eval-types';
 export function outcomeOfResult(index: number, result: EpisodeResult | ReactResult): SlimOutcome {
   const byLevel = (result as { tokensByLevel?: LevelTokenTotals }).tokensByLevel;
   const status = (result as { status?: string }).status;
-  const steps: unknown = result.steps; // a count (STEP-HRL) or the step records (ReAct)
+  // A count (STEP-HRL), or the step records of the last run (ReAct: `stepCount` counts every run's).
+  const steps: unknown = (result as ReactResult).stepCount ?? result.steps;
   return {
     index,
     episodeId: result.episodeId,
@@ -69,7 +70,7 @@ export function evalProgressOf(
   running: readonly string[],
   runs: number,
   cancelled: boolean,
-  operator: Pick<EvalProgress, 'paused' | 'concurrency'> = {},
+  operator: Pick<EvalProgress, 'paused' | 'concurrency' | 'version'> = {},
 ): EvalProgress {
   return {
     status: cancelled ? 'cancelled' : totals.done === total ? 'completed' : 'running',

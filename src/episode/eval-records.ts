@@ -6,7 +6,7 @@
 import type { EpisodeConfig } from '../agent/config';
 import type { EnvSpec } from '../agent/vocabulary';
 import { expandPlan, type EvalState, type EvalTotals, type PlanRun } from './eval-state';
-import type { AgentKind, EvalPlanEpisode, EvalResults } from './eval-types';
+import type { AgentKind, EvalPlanEpisode, EvalResults, SlimOutcome } from './eval-types';
 
 /** The episode config an eval shares with every episode (each gets its own spec). */
 export type SharedEpisodeConfig = Omit<EpisodeConfig, 'spec'>;
@@ -33,6 +33,11 @@ export interface EvalInput {
   concurrency: number;
   /** Episodes finished per run before continue-as-new. @default DEFAULT_EPISODES_PER_RUN */
   episodesPerRun?: number;
+  /**
+   * Seconds between looks at episodes an earlier run started that have not reported their outcome
+   * (terminated, timed out, failed hard: they never signal it). @default STRAGGLER_POLL_SECONDS
+   */
+  stragglerPollSeconds?: number;
   /** Set only by continue-as-new and by a client continuing a closed run. */
   state?: EvalState;
 }
@@ -54,6 +59,23 @@ export interface EvalWorkflowResult extends Omit<EvalResults, 'outcomes'> {
   runs: number;
   totals?: EvalTotals;
   outcomes?: EvalResults['outcomes'];
+}
+
+/** How often a run looks at the episodes an earlier run started (see {@link EvalInput.stragglerPollSeconds}). */
+export const STRAGGLER_POLL_SECONDS = 60;
+
+/** Index of `episodeId` in eval `evalId` (the inverse of `evalEpisodeId`), or undefined when it is not one of its episodes. */
+export function evalEpisodeIndex(evalId: string, episodeId: string): number | undefined {
+  const prefix = `${evalId}/ep-`;
+  if (!episodeId.startsWith(prefix)) return undefined;
+  const digits = episodeId.slice(prefix.length);
+  return /^\d+$/.test(digits) ? Number(digits) : undefined;
+}
+
+/** The activity an eval runs to read the outcome of episodes that ended without reporting it. */
+export interface EvalActivityTypes {
+  /** Outcomes of those of `indexes` whose workflow has closed (still running ones are left out). */
+  endedEvalEpisodes(input: { evalId: string; indexes: number[] }): Promise<SlimOutcome[]>;
 }
 
 export { evalEpisodeId } from './ids';

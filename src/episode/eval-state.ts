@@ -109,6 +109,11 @@ export interface EvalState {
   finished?: IndexRanges;
   /** Of those, the episodes whose workflow failed (what `retry-failed` plays again). */
   failed?: IndexRanges;
+  /**
+   * Episodes still running when the run continued as new (abandoned children of an earlier run):
+   * the next run awaits their outcomes (signal or poll) and never starts them again.
+   */
+  running?: IndexRanges;
   totals?: EvalTotals;
   /** Operator settings that outlive a run. */
   paused?: boolean;
@@ -133,6 +138,7 @@ export function boundedState(
       ...base,
       finished: state?.finished ?? [],
       failed: state?.failed ?? [],
+      running: state?.running ?? [],
       totals: state?.totals ?? NO_TOTALS,
     };
   }
@@ -141,6 +147,7 @@ export function boundedState(
     ...base,
     finished: rangesOf(outcomes.map((o) => o.index)),
     failed: rangesOf(outcomes.filter((o) => o.status === 'failed').map((o) => o.index)),
+    running: [],
     totals: outcomes.reduce(addOutcome, NO_TOTALS),
   };
 }

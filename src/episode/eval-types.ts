@@ -96,4 +96,6 @@ export interface EvalProgress {
   paused?: boolean;
   /** Episodes allowed at once now (the `setConcurrency` update changes it). */
   concurrency?: number;
+  /** Changes whenever the progress does (`waitForEvalChange` waits for a different one). */
+  version?: string;
 }

@@ -5,7 +5,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { AugmentedTransition } from '../agent/records';
 import type { EvalInput, EvalWorkflowResult } from './eval-records';
-import type { EvalProgress } from './eval-types';
+import type { EvalProgress, SlimOutcome } from './eval-types';
 import type {
   EpisodeInput,
   EpisodeProgress,
@@ -47,4 +47,11 @@ export const cancelEvalUpdate = defineUpdate<EvalProgress, [reason: string]>('ca
 export const setConcurrencyUpdate = defineUpdate<EvalProgress, [concurrency: number]>('setConcurrency');
 /** Plays the episodes whose workflow failed again; answers how many were queued. */
 export const retryFailedUpdate = defineUpdate<number>('retryFailed');
+/**
+ * Answers the eval's progress once its `version` differs from `sinceVersion` (at once when it
+ * already does), or after a bounded wait: the long-poll `eval show --follow` and `eval` follow with.
+ */
+export const waitForEvalChangeUpdate = defineUpdate<EvalProgress, [sinceVersion: string]>('waitForEvalChange');
+/** An eval episode's outcome, sent by the episode to its eval at its end (whichever eval run is current). */
+export const evalEpisodeOutcomeSignal = defineSignal<[outcome: SlimOutcome]>('evalEpisodeOutcome');
 export { MAX_EVAL_CONCURRENCY } from './limits';

@@ -11,17 +11,19 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
-import { decode, type HistoryEvent } from '../history-payloads';
+import { temporal } from '@temporalio/proto';
+import { decode, num, type HistoryEvent } from '../history-payloads';
 import { fetchDecodedHistory } from '../codec/history';
 import { evalStartAttributes, evalStartFacts, SUMMARY_MEMO } from '../search-attributes';
 import { explainSearchAttributeError } from '../server/errors';
 import { currentBuildId, DEFAULT_TASK_QUEUE } from '../worker';
 import { EvalBook } from '../episode/eval-book';
-import { hasIndex, type EvalState } from './eval-state';
+import { hasIndex, rangesOf, type EvalState } from './eval-state';
 import { evalResultsOf, outcomeOfFailure, outcomeOfResult, type SlimOutcome } from './outcome';
 import { evalEpisodeId, planEpisodes, type EvalInput, type EvalWorkflowResult } from './records';
 import type { EvalResults } from './types';
-import type { EvalWorkflow } from '../episode/messages';
+import { evalEpisodeOutcomeSignal, type EvalWorkflow } from '../episode/messages';
+import type { EvalActivityTypes } from '../episode/eval-records';
 import type { EpisodeResult, ReactResult } from '../episode/records';
 
 /** The task queue of one eval: only a process running that eval polls it. */
@@ -110,7 +112,8 @@ export async function openExistingEval(client: Client, evalId: string): Promise<
   if (status === 'RUNNING') return { handle, state: 'attached', input, taskQueue };
   if (status === 'COMPLETED') return { handle, state: 'finished', input, taskQueue };
   // FAILED, TERMINATED, TIMED_OUT, CANCELLED: continue from what the dead run recorded.
-  const state = stateAfter(input, recordedOutcomes(events, input, evalId), description.runId);
+  const recorded = recordedOutcomes(events, input, evalId);
+  const state = stateAfter(input, recorded, unendedChildren(events, input, evalId), description.runId);
   const continued = await client.workflow.start<EvalWorkflow>('evalWorkflow', {
     workflowId: evalId,
     taskQueue,
@@ -125,22 +128,81 @@ export async function openExistingEval(client: Client, evalId: string): Promise<
  * The state a new run continues a closed run `runId` with: the carried state plus every episode
  * that run recorded (new outcomes only), linked to it so results can still read its outcomes.
  */
-function stateAfter(input: EvalInput, recorded: readonly SlimOutcome[], runId: string): EvalState {
+function stateAfter(
+  input: EvalInput,
+  recorded: readonly SlimOutcome[],
+  started: readonly number[],
+  runId: string,
+): EvalState {
   // The same book a run keeps: the outcomes it had not carried yet are counted once.
   const book = new EvalBook(planEpisodes(input).length, input.state, input.concurrency, Infinity);
-  for (const outcome of recorded) if (!hasIndex(book.finished, outcome.index)) book.record(outcome.index, outcome);
-  return { ...book.carried(), previousRunId: runId };
+  for (const outcome of recorded)
+    if (!hasIndex(book.finished, outcome.index)) {
+      book.running.add(outcome.index); // settled below, whether the dead run carried it or started it
+      book.settle(outcome.index, outcome);
+    }
+  // Started by the dead run and not ended there: abandoned children may still run; awaited, not restarted.
+  const running = rangesOf([...book.running, ...started.filter((i) => !hasIndex(book.finished, i))]);
+  return { ...book.carried(), running, previousRunId: runId };
 }
 
 /**
- * Outcomes one eval run recorded: every child that completed or failed in its history (the latest
- * per episode, so a retried episode counts once), plus the outcome list an eval started before
- * 0.2.0 carried in its input.
+ * Episodes a run started abandoned (they outlive it) that its history shows no end of; children
+ * started before abandoning (runs recorded before 0.2.0's change) died with the run and are played again.
+ */
+export function unendedChildren(events: readonly HistoryEvent[], input: EvalInput, evalId: string): number[] {
+  const indexOf = new Map(planEpisodes(input).map((_, index) => [evalEpisodeId(evalId, index), index]));
+  const abandoned = new Set<string>();
+  const open = new Set<number>();
+  for (const e of events) {
+    const initiated = e.startChildWorkflowExecutionInitiatedEventAttributes;
+    if (initiated?.parentClosePolicy === temporal.api.enums.v1.ParentClosePolicy.PARENT_CLOSE_POLICY_ABANDON)
+      abandoned.add(initiated.workflowId ?? '');
+    const startedChild = e.childWorkflowExecutionStartedEventAttributes?.workflowExecution?.workflowId;
+    const ended = (
+      e.childWorkflowExecutionCompletedEventAttributes ??
+      e.childWorkflowExecutionFailedEventAttributes ??
+      e.childWorkflowExecutionCanceledEventAttributes ??
+      e.childWorkflowExecutionTerminatedEventAttributes ??
+      e.childWorkflowExecutionTimedOutEventAttributes
+    )?.workflowExecution?.workflowId;
+    const s = startedChild && abandoned.has(startedChild) ? indexOf.get(startedChild) : undefined;
+    if (s !== undefined) open.add(s);
+    const x = ended ? indexOf.get(ended) : undefined;
+    if (x !== undefined) open.delete(x);
+  }
+  return [...open];
+}
+
+/** The activity by which a run reads the outcome of episodes that never reported it. */
+const ENDED_EPISODES_ACTIVITY: keyof EvalActivityTypes = 'endedEvalEpisodes';
+
+/**
+ * Outcomes one eval run recorded: every child that completed or failed in its history, every
+ * outcome an episode signalled to it and every one it read from a closed execution (the latest per
+ * episode, so a retried episode counts once), plus the outcome list an eval started before 0.2.0
+ * carried in its input.
  */
 export function recordedOutcomes(events: readonly HistoryEvent[], input: EvalInput, evalId: string): SlimOutcome[] {
   const outcomes = new Map<number, SlimOutcome>((input.state?.outcomes ?? []).map((o) => [o.index, o]));
   const indexOf = new Map(planEpisodes(input).map((_, index) => [evalEpisodeId(evalId, index), index]));
+  const activityTypes = new Map<number, string>();
   for (const e of events) {
+    // Outcomes an episode reported itself (it may have outlived the run that started it) ...
+    const signalled = e.workflowExecutionSignaledEventAttributes;
+    if (signalled?.signalName === evalEpisodeOutcomeSignal.name) {
+      const outcome = decode<SlimOutcome>(signalled.input);
+      if (outcome) outcomes.set(outcome.index, outcome);
+      continue;
+    }
+    // ... or the run read from a closed execution that never reported.
+    const scheduled = e.activityTaskScheduledEventAttributes;
+    if (scheduled) activityTypes.set(num(e.eventId), scheduled.activityType?.name ?? '');
+    const read = e.activityTaskCompletedEventAttributes;
+    if (read && activityTypes.get(num(read.scheduledEventId)) === ENDED_EPISODES_ACTIVITY) {
+      for (const outcome of decode<SlimOutcome[]>(read.result) ?? []) outcomes.set(outcome.index, outcome);
+      continue;
+    }
     const completed = e.childWorkflowExecutionCompletedEventAttributes;
     const failed = e.childWorkflowExecutionFailedEventAttributes;
     const canceled = e.childWorkflowExecutionCanceledEventAttributes;

@@ -1,35 +1,55 @@
 /**
  * An evaluation as one durable workflow: starts one episode workflow (STEP-HRL or ReAct) per
  * planned episode as a child, at most `concurrency` at a time, and counts each outcome in an
- * {@link EvalBook} (the episode core). It continues as new after `episodesPerRun` episodes (letting
- * the running ones finish first, so no child outlives the run that started it), carrying only
- * totals and compact index sets: its input stays a few KB however many episodes it plays.
- * Per-episode outcomes stay in the runs' histories. A finished episode is never started again.
+ * {@link EvalBook} (the episode core). It continues as new after `episodesPerRun` episodes at once,
+ * never waiting for a slow episode: children are abandoned by the run that started them
+ * (`ParentClosePolicy.ABANDON`), the running ones are carried as indexes, and each reports its
+ * outcome to the eval id at its end (a signal to whichever run is current); one that ends without
+ * reporting (terminated, timed out, failed hard) is found by a periodic look at its execution (an
+ * activity). It carries only totals and compact index sets: its input stays a few KB however many
+ * episodes it plays. Per-episode outcomes stay in the runs' histories. An outcome counts once (by
+ * index) and a finished or running episode is never started again.
  *
  * Cancellation, by Temporal (UI, `temporal workflow cancel`, `step-hrl cancel`) or by our `cancel`
- * signal or update, stops launching, cancels the running episodes (each closes its env session and
- * ends `cancelled` with its record) and waits for them before the eval returns, so the parent-close
- * policy never terminates a child mid-close. Long-lived, so it upgrades to new builds
- * (AUTO_UPGRADE) and guards later changes to its commands with `patched()` (./patches.ts).
+ * signal or update, stops launching, cancels the running episodes, earlier runs' ones included
+ * (each closes its env session and ends `cancelled` with its record), and waits for their outcomes
+ * before the eval returns. Long-lived, so it upgrades to new builds (AUTO_UPGRADE) and guards
+ * changes to its commands with `patched()` (./patches.ts): runs recorded before
+ * {@link EVAL_ABANDONED_STRAGGLERS} wait for their running episodes before continuing as new.
  */
 import {
+  allHandlersFinished,
   CancellationScope,
   CancelledFailure,
   ChildWorkflowFailure,
   condition,
   continueAsNew,
-  executeChild,
-  isCancellation,
   deprecatePatch,
+  getExternalWorkflowHandle,
+  isCancellation,
+  ParentClosePolicy,
+  patched,
+  proxyActivities,
   setHandler,
+  sleep,
+  startChild,
   workflowInfo,
 } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { resolveSharedConfig } from '../agent/config';
 import { EvalBook } from '../episode/eval-book';
-import { evalHeaderOf, evalProgressOf, outcomeOfFailure, outcomeOfResult } from '../episode/eval-outcome';
+import {
+  evalHeaderOf,
+  evalProgressOf,
+  outcomeOfFailure,
+  outcomeOfResult,
+  type SlimOutcome,
+} from '../episode/eval-outcome';
 import {
   DEFAULT_EPISODES_PER_RUN,
   planEpisodes,
+  STRAGGLER_POLL_SECONDS,
+  type EvalActivityTypes,
   type EvalInput,
   type EvalWorkflowResult,
 } from '../episode/eval-records';
@@ -38,13 +58,15 @@ import { evalEpisodeId } from '../episode/ids';
 import {
   cancelEvalUpdate,
   cancelSignal,
+  evalEpisodeOutcomeSignal,
   evalProgressQuery,
   pauseEvalUpdate,
   resumeEvalUpdate,
   retryFailedUpdate,
   setConcurrencyUpdate,
+  waitForEvalChangeUpdate,
 } from '../episode/messages';
-import type { EpisodeInput, EpisodeResult, ReactResult } from '../episode/records';
+import type { EpisodeInput, EpisodeResult, ReactInput, ReactResult } from '../episode/records';
 import {
   episodeStartAttributes,
   episodeStartFacts,
@@ -54,7 +76,7 @@ import {
 } from '../episode/search-attributes';
 import { episodeWorkflow } from './episode';
 import { recordEndAttributes } from './outcome-attributes';
-import { EVAL_SEARCH_ATTRIBUTES } from './patches';
+import { EVAL_ABANDONED_STRAGGLERS, EVAL_SEARCH_ATTRIBUTES } from './patches';
 import { reactWorkflow } from './react';
 
 export {
@@ -73,7 +95,17 @@ export {
   resumeEvalUpdate,
   retryFailedUpdate,
   setConcurrencyUpdate,
+  waitForEvalChangeUpdate,
 } from '../episode/messages';
+
+/** The longest a `waitForEvalChange` long-poll waits before answering unchanged progress. */
+const LONG_POLL_WAIT = '30 seconds';
+
+/** The look at episodes that ended without reporting their outcome: quick, retried until it answers. */
+const { endedEvalEpisodes } = proxyActivities<EvalActivityTypes>({
+  startToCloseTimeout: '1 minute',
+  retry: { maximumInterval: '1 minute' },
+});
 
 /** Runs an evaluation (see the module comment). */
 export async function evalWorkflow(input: EvalInput): Promise<EvalWorkflowResult> {
@@ -81,22 +113,44 @@ export async function evalWorkflow(input: EvalInput): Promise<EvalWorkflowResult
   const episodes = planEpisodes(input);
   const config = resolveSharedConfig(input.config); // a no-op on configs recorded complete
   const perRun = Math.max(1, input.episodesPerRun ?? DEFAULT_EPISODES_PER_RUN);
+  // Before any handler runs: a run recorded before the change keeps waiting for its running episodes.
+  const handsOver = patched(EVAL_ABANDONED_STRAGGLERS);
   const book = new EvalBook(episodes.length, input.state, input.concurrency, perRun);
-  const running = new Map<string, CancellationScope>();
+  /** Children this run started (or is starting), each in its own cancellation scope. */
+  const scopes = new Map<number, CancellationScope>();
+  /** Of those, the ones whose start is not confirmed yet (a run hands over only once they are). */
+  const starting = new Set<number>();
+  /** Running episodes whose outcome comes by their signal or the poll only (an earlier run started them). */
+  const stragglers = new Set<number>(book.carriedRunning);
   let fatal: unknown;
+  let changes = 0;
+  let closing = false;
 
+  const version = () => `${book.runs}.${changes}`;
+  const changed = (): void => void (changes += 1);
   const progress = () =>
-    evalProgressOf(episodes.length, book.totals, [...running.keys()], book.runs, book.cancelled, {
-      paused: book.paused,
-      concurrency: book.concurrency,
-    });
+    evalProgressOf(
+      episodes.length,
+      book.totals,
+      [...book.running].map((i) => evalEpisodeId(evalId, i)),
+      book.runs,
+      book.cancelled,
+      { paused: book.paused, concurrency: book.concurrency, version: version() },
+    );
+  const settle = (index: number, outcome: SlimOutcome): void => void (book.settle(index, outcome) && changed());
+  const cancelStraggler = (index: number): void =>
+    void CancellationScope.nonCancellable(() => getExternalWorkflowHandle(evalEpisodeId(evalId, index)).cancel()).catch(
+      () => undefined, // it has closed already: its outcome comes by signal or the poll
+    );
   const cancel = (): void => {
+    if (!book.cancelled) changed();
     book.cancelled = true;
     // Each episode closes its env session and ends `cancelled`; a child not started yet is never started.
-    for (const scope of running.values()) scope.cancel();
+    for (const scope of scopes.values()) scope.cancel();
+    for (const index of stragglers) if (book.running.has(index)) cancelStraggler(index);
   };
   const open = () => book.assertOpen(evalId);
-  const answer = (change: () => void) => () => (change(), progress());
+  const answer = (change: () => void) => () => (change(), changed(), progress());
 
   // Handlers are registered before the first await so no early message is lost.
   setHandler(evalProgressQuery, progress);
@@ -112,10 +166,17 @@ export async function evalWorkflow(input: EvalInput): Promise<EvalWorkflowResult
     { validator: open },
   );
   setHandler(cancelEvalUpdate, (_reason: string) => (cancel(), progress()), { validator: (_: string) => open() });
-  setHandler(setConcurrencyUpdate, (value: number) => ((book.concurrency = value), progress()), {
+  setHandler(setConcurrencyUpdate, (value: number) => ((book.concurrency = value), changed(), progress()), {
     validator: (value: number) => (open(), EvalBook.assertConcurrency(value)),
   });
-  setHandler(retryFailedUpdate, () => book.retryFailed(), { validator: open });
+  setHandler(retryFailedUpdate, () => (changed(), book.retryFailed()), { validator: open });
+  // Counted once: an outcome for an episode not running (counted already) is ignored.
+  setHandler(evalEpisodeOutcomeSignal, (outcome: SlimOutcome) => settle(outcome.index, outcome));
+  setHandler(waitForEvalChangeUpdate, async (since: string) => {
+    if (version() === since && !closing)
+      await CancellationScope.nonCancellable(() => condition(() => version() !== since || closing, LONG_POLL_WAIT));
+    return progress();
+  });
   // Temporal's cancellation reaches the children through their own scopes (below), never by the
   // root scope cancelling the scheduler mid-way.
   void CancellationScope.current().cancelRequested.catch(cancel);
@@ -129,7 +190,9 @@ export async function evalWorkflow(input: EvalInput): Promise<EvalWorkflowResult
       typedSearchAttributes: episodeStartAttributes(childConfig, context),
       memo: { [SUMMARY_MEMO]: episodeStartFacts(childConfig, context) },
     };
-    return { workflowId, args: [{ config: childConfig }] as [EpisodeInput], ...metadata };
+    // Abandoned: it outlives this run when the run continues as new, and reports to the eval id.
+    const abandon = handsOver && { parentClosePolicy: ParentClosePolicy.ABANDON };
+    return { workflowId, args: [{ config: childConfig }] as [EpisodeInput & ReactInput], ...metadata, ...abandon };
   };
 
   const playOne = async (index: number): Promise<void> => {
@@ -137,36 +200,67 @@ export async function evalWorkflow(input: EvalInput): Promise<EvalWorkflowResult
     const options = childOptions(workflowId, { ...config, spec: episodes[index]!.spec });
     // Its own scope, under the scheduler's non-cancellable one: only `cancel` above cancels an episode.
     const scope = new CancellationScope({ cancellable: true });
-    running.set(workflowId, scope);
+    scopes.set(index, scope);
+    starting.add(index);
     try {
-      const result = await scope.run<EpisodeResult | ReactResult>(() =>
-        input.agent === 'react' ? executeChild(reactWorkflow, options) : executeChild(episodeWorkflow, options),
-      );
-      book.record(index, outcomeOfResult(index, result));
+      const result = await scope.run(async (): Promise<EpisodeResult | ReactResult> => {
+        const child =
+          input.agent === 'react'
+            ? await startChild(reactWorkflow, options)
+            : await startChild(episodeWorkflow, options);
+        starting.delete(index);
+        return child.result();
+      });
+      settle(index, outcomeOfResult(index, result));
     } catch (err) {
       if (err instanceof ChildWorkflowFailure) {
         const outcome = outcomeOfFailure(index, workflowId, err.cause?.message ?? err.message);
-        book.record(index, err.cause instanceof CancelledFailure ? { ...outcome, status: 'cancelled' } : outcome);
+        settle(index, err.cause instanceof CancelledFailure ? { ...outcome, status: 'cancelled' } : outcome);
+      } else if (handsOver && err instanceof WorkflowExecutionAlreadyStartedError) {
+        // Still running from a run that closed (failed, terminated): awaited like a carried one.
+        stragglers.add(index);
+        if (book.cancelled) cancelStraggler(index);
       } else if (!isCancellation(err)) {
         fatal ??= err;
-      } // else: cancelled before it started; it stays unplayed
+      } else {
+        book.unstarted(index); // cancelled before it started: it stays unplayed
+        changed();
+      }
     } finally {
-      running.delete(workflowId);
+      scopes.delete(index);
+      starting.delete(index);
+    }
+  };
+
+  /** Looks every `stragglerPollSeconds` at the stragglers that have not reported, and counts the ended ones. */
+  const pollStragglers = async (): Promise<void> => {
+    const waiting = () => [...stragglers].filter((i) => book.running.has(i));
+    for (;;) {
+      await condition(() => waiting().length > 0);
+      await sleep((input.stragglerPollSeconds ?? STRAGGLER_POLL_SECONDS) * 1000);
+      const indexes = waiting();
+      if (indexes.length === 0) continue;
+      for (const outcome of await endedEvalEpisodes({ evalId, indexes })) settle(outcome.index, outcome);
     }
   };
 
   const suggested = () => workflowInfo().continueAsNewSuggested;
+  // Runs recorded before the change count only the children they started, and wait for them.
+  const inFlight = () => (handsOver ? book.running.size : scopes.size);
+  const done = () =>
+    handsOver
+      ? (starting.size === 0 && book.handsOver(suggested())) || book.over()
+      : book.settled(inFlight(), suggested());
   try {
     await CancellationScope.nonCancellable(async () => {
+      if (handsOver) void pollStragglers().catch((err: unknown) => void (fatal ??= err));
       for (;;) {
         // Paused with episodes left, nothing running: waits for `resume` (or a cancel).
-        await condition(
-          () =>
-            fatal !== undefined || book.mayLaunch(running.size, suggested()) || book.settled(running.size, suggested()),
-        );
+        await condition(() => fatal !== undefined || book.mayLaunch(inFlight(), suggested()) || done());
         if (fatal !== undefined) throw fatal;
-        if (!book.mayLaunch(running.size, suggested())) break;
-        void playOne(book.queue.shift()!);
+        if (!book.mayLaunch(inFlight(), suggested())) break;
+        changed();
+        void playOne(book.start());
       }
     });
   } catch (err) {
@@ -174,6 +268,9 @@ export async function evalWorkflow(input: EvalInput): Promise<EvalWorkflowResult
     throw err;
   }
 
+  // Long-polls answer now, before the run closes under them.
+  closing = true;
+  if (!allHandlersFinished()) await condition(allHandlersFinished);
   if (book.needsNextRun()) {
     const { episodes: _list, ...rest } = input;
     const plan = input.plan ?? compactPlan(episodes);

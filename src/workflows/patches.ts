@@ -8,8 +8,14 @@
  * id moves to {@link DEPRECATED_EVAL_PATCHES}.
  */
 
-/** Eval changes guarded by `patched()` now (none at 1.0: 0.2.0 collapsed the stack). */
-export const EVAL_PATCHES: readonly string[] = [];
+/**
+ * The eval continues as new at once, its running episodes abandoned to the next run (which awaits
+ * their signalled or polled outcomes), instead of waiting for them first.
+ */
+export const EVAL_ABANDONED_STRAGGLERS = 'eval-abandoned-stragglers';
+
+/** Eval changes guarded by `patched()` now (0.2.0 collapsed the stack before them). */
+export const EVAL_PATCHES: readonly string[] = [EVAL_ABANDONED_STRAGGLERS];
 
 /** An eval started with step-hrl's search attributes starts its episodes with theirs and upserts its own end. */
 export const EVAL_SEARCH_ATTRIBUTES = 'eval-search-attributes';

@@ -43,7 +43,8 @@ import { DATA_DIR_WITH_CACHE, withTemporalOptions, type TemporalCliOptions } fro
 import type { EvalInput, EvalWorkflowResult } from '../../episode/eval-records';
 import type { EvalProgress } from '../../episode/eval-types';
 import { evalEpisodeId } from '../../episode/ids';
-import { type EvalWorkflow, evalProgressQuery } from '../../episode/messages';
+import type { EvalWorkflow } from '../../episode/messages';
+import { evalProgressFeed } from './eval-follow';
 
 /** Raw flags of `step-hrl eval`. */
 interface EvalFlags extends TemporalCliOptions {
@@ -239,7 +240,7 @@ async function followEval(
     };
     process.on('SIGINT', onSigint);
     try {
-      const finished = await worker.run(follow(session.temporal.client, opened, view.update, out));
+      const finished = await worker.run(follow(session.temporal.client, evalId, view.update, out));
       if (!finished)
         throw new Error(
           `the worker stopped before eval ${evalId} finished; \`step-hrl resume ${evalId}\` continues it`,
@@ -256,16 +257,16 @@ async function followEval(
 }
 
 /**
- * Polls the eval's progress until its result is in. A Temporal server that is away (restarting)
- * for less than the outage window is waited out, as `run` does.
+ * Follows the eval's progress (long-poll, see ./eval-follow.ts) until its result is in. A Temporal
+ * server that is away (restarting) for less than the outage window is waited out, as `run` does.
  */
 async function follow(
   client: Client,
-  opened: OpenedEval,
+  evalId: string,
   onProgress: (p: EvalProgress) => void,
   out: Output,
 ): Promise<EvalWorkflowResult> {
-  const handle = client.workflow.getHandle<EvalWorkflow>(opened.handle.workflowId);
+  const handle = client.workflow.getHandle<EvalWorkflow>(evalId);
   const windowMs = temporalOutageWindowMs();
   let finished = false;
   const resultPromise = retryWhileTemporalAway(() => handle.result(), {
@@ -274,20 +275,20 @@ async function follow(
       out.line(`Temporal unreachable, retrying for up to ${Math.round(windowMs / 1000)} s (${TEMPORAL_OUTAGE_VAR})...`),
     onRecovered: () => out.line('Temporal reachable again; following the eval'),
   }).finally(() => (finished = true));
+  const next = evalProgressFeed(client, evalId);
+  const ended = resultPromise.then(
+    () => undefined,
+    () => undefined,
+  );
   while (!finished) {
-    const progress = await queryProgress(client, opened.handle.workflowId).catch(() => undefined);
-    if (progress) onProgress(progress);
-    await Promise.race([resultPromise.catch(() => undefined), new Promise((r) => setTimeout(r, 1000))]);
+    const progress = await Promise.race([next(), ended]);
+    if (progress && !finished) onProgress(progress);
   }
   const result = await resultPromise;
   onProgress(
     evalProgressOf(result.total, result.totals ?? totalsOf(result.outcomes ?? []), [], result.runs, result.cancelled),
   );
   return result;
-}
-
-function queryProgress(client: Client, evalId: string) {
-  return client.workflow.getHandle(evalId).query(evalProgressQuery);
 }
 
 function printEvalSummary(result: EvalResults, cancelled: boolean, out: Output, outDir: string): void {
@@ -360,12 +361,15 @@ export const evalCommand = withTemporalOptions(program.command('eval'), DATA_DIR
 withTemporalOptions(evalCommand.command('show'))
   .description("Print an evaluation's results (a running one: the episodes finished so far)")
   .argument('<eval-id>', 'id of the evaluation')
+  .option('--follow', 'follow a running eval live from its workflow until it ends, then print its results')
   .option('--json', 'print the results as JSON')
   .action(
     action(async (evalId, flags) =>
       withSession(flags, async (session) => {
         const out = createOutput(Boolean(flags.json));
-        const { results, finished } = await fetchEvalResults(session.temporal.client, evalId);
+        const client = session.temporal.client;
+        if (flags.follow) await followRunning(client, evalId, out, Boolean(flags.json));
+        const { results, finished } = await fetchEvalResults(client, evalId);
         const state = finished
           ? 'finished'
           : `not finished: ${results.outcomes.length}/${results.total} episodes so far`;
@@ -373,6 +377,21 @@ withTemporalOptions(evalCommand.command('show'))
       }),
     ),
   );
+
+/** `eval show --follow`: the live progress of a running eval (another process runs it) until it ends. */
+async function followRunning(client: Client, evalId: string, out: Output, json: boolean): Promise<void> {
+  const description = await client.workflow
+    .getHandle(evalId)
+    .describe()
+    .catch(() => undefined);
+  if (description?.status.name !== 'RUNNING') return; // ended (or no such eval: the results say so)
+  const view = createProgressView(out, json);
+  try {
+    await follow(client, evalId, view.update, out).catch(() => undefined); // a failed eval: its results so far
+  } finally {
+    view.stop();
+  }
+}
 
 withTemporalOptions(evalCommand.command('compare'))
   .description(
