@@ -224,3 +224,24 @@ test('the commands refuse bad input before the job starts, naming the flag or th
   expect(help.stdout).toContain('--segmenter');
   expect(help.stdout).not.toContain('--rollouts');
 });
+
+test('`label segment` then `label progress` through the bin: JSON summaries, the cost at the given price', async () => {
+  ensureBuilt();
+  const out = path.join(tmp, 'cli');
+  const base = ['--env', 'alfworld', '--split', 'train_sample', '--limit', '2', '--out', out, '--json'];
+  const env = cleanEnv({ TEMPORAL_ADDRESS: testAddress() });
+  const last = (stdout: string) => JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
+
+  const segment = await runCli(['label', 'segment', ...base], env, 300_000);
+  expect(segment.code).toBe(0);
+  expect(last(segment.stdout)).toMatchObject({ stage: 'segment', total: 2, labelled: 2, dropped: 0, datasets: [] });
+  expect((await readdir(path.join(out, '.work', 'segmented'))).length).toBe(2);
+
+  const progress = await runCli(['label', 'progress', ...base, '--teacher-price', '1,2'], env, 300_000);
+  expect(progress.code).toBe(0);
+  // Rules only: no teacher token was paid for.
+  const summary = last(progress.stdout);
+  expect(summary).toMatchObject({ stage: 'progress', total: 2, labelled: 2, cost: 0 });
+  expect((summary.datasets as { rows: { low: number } }[])[0].rows.low).toBeGreaterThan(0);
+  expect(await readdir(path.join(out, 'paper-raw'))).toContain('README.md');
+});
