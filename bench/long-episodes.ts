@@ -8,7 +8,7 @@
  * Usage: `npx ts-node --transpile-only bench/long-episodes.ts [--steps 10000] [--agents react,step-hrl]`;
  * writes bench/results/long-episodes.{json,md}.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -101,8 +101,17 @@ async function main(): Promise<void> {
   }
 }
 
-/** Writes bench/results/long-episodes.{json,md} from the episodes measured so far. */
-function write(runs: LongEpisodeRun[], steps: number): void {
+/**
+ * Writes bench/results/long-episodes.{json,md} from the episodes measured so far, keeping the other
+ * agent's episode of the same length already there (the two kinds may be measured by two processes).
+ */
+function write(measured: LongEpisodeRun[], steps: number): void {
+  const file = path.join(__dirname, 'results', 'long-episodes.json');
+  const before = existsSync(file)
+    ? (JSON.parse(readFileSync(file, 'utf8')) as { steps: number; runs: LongEpisodeRun[] })
+    : undefined;
+  const kept = before?.steps === steps ? before.runs.filter((r) => !measured.some((m) => m.agent === r.agent)) : [];
+  const runs = [...kept, ...measured].sort((a, b) => a.agent.localeCompare(b.agent));
   const machine = `${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown CPU'}), load average ${os
     .loadavg()
     .map((l) => l.toFixed(1))

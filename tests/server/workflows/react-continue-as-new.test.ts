@@ -2,7 +2,8 @@
  * A long ReAct episode continues as new with its env session open and its transcript capped (issue
  * 17 item 6): 500 steps of a looping policy under a low event limit and a small context budget run
  * in several runs, each history under the limit; one env session serves them all; every prompt fits
- * the budget while keeping the task header; and the record reads back all 500 steps across the chain.
+ * the budget while keeping the task header; and the record reads back all 500 steps across the chain,
+ * as `step-hrl show` prints them.
  */
 import type { EnvFactory } from '../../../src/activities';
 import { startReact } from '../../../src/client';
@@ -12,10 +13,14 @@ import { requestText } from '../../../src/llm/request-utils';
 import { readReactRecord } from '../../../src/react-record';
 import type { ReactResult } from '../../../src/workflows/react';
 import { longEpisodeSpec, loopingLlm, weighEpisode } from '../../support/long-episodes';
-import { connectTestTemporal, queueFor, withWorker, type TestTemporal } from '../../support/temporal';
+import { cleanEnv, ensureBuilt, runCli } from '../../support/cli-harness';
+import { connectTestTemporal, queueFor, testAddress, withWorker, type TestTemporal } from '../../support/temporal';
 
 let t: TestTemporal;
-beforeAll(async () => (t = await connectTestTemporal()));
+beforeAll(async () => {
+  ensureBuilt();
+  t = await connectTestTemporal();
+}, 120_000);
 afterAll(async () => t?.close());
 
 const STEPS = 500;
@@ -70,4 +75,14 @@ test('500 ReAct steps: several runs under the event limit, one env session, capp
   for (const prompt of prompts) expect(prompt).toContain('Task: ');
   // The first observation stays in the header while the oldest turns are gone.
   expect(prompts.at(-1)!.split('Observation:').length).toBeLessThan(STEPS / 4);
+
+  // `show` prints every run's steps and the episode's step count.
+  const show = await runCli(['show', episodeId, '--json'], cleanEnv({ TEMPORAL_ADDRESS: testAddress() }));
+  expect(show.code).toBe(0);
+  const shown = show.stdout
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as { type: string; stepIndex?: number; steps?: number });
+  expect(shown.find((e) => e.type === 'result')).toMatchObject({ steps: STEPS });
+  expect(shown.filter((e) => e.type === 'react-step').map((e) => e.stepIndex)).toEqual([...Array(STEPS).keys()]);
 }, 240_000);
