@@ -8,6 +8,11 @@
  * reply, or a teacher that keeps failing past its retries, drops that trajectory with the reason
  * (counted in the card), never the job. It continues as new every `trajectoriesPerRun` children
  * (after the running ones finish), carrying only a cursor and totals.
+ *
+ * Stages (`input.stage`): `segment` stops each trajectory after its segmentation (saved to the work
+ * folder) and builds nothing; `progress` first checks every trajectory is segmented (else fails,
+ * naming `step-hrl label segment`) and labels from the saved segmentation. Without a stage the
+ * workflows issue the same commands as before stages existed.
  */
 import {
   continueAsNew,
