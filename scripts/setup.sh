@@ -52,8 +52,9 @@ PY
   "$cli" --version >&2
 fi
 
-# 3. Optional components, each with its own idempotent script.
-for part in setup-envserver setup-model; do
+# 3. Optional components, each with its own idempotent script (setup-trainer: the trainer's venv,
+# ~3 GB once; STEP_HRL_SKIP_TRAINER=1 skips it).
+for part in setup-envserver setup-model setup-trainer; do
   if [ -f "scripts/$part.sh" ]; then bash "scripts/$part.sh"; fi
 done
 

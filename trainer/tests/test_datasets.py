@@ -4,6 +4,7 @@ kept in tests/data/alfworld-4), and both formats give the same rows to the train
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 
@@ -47,12 +48,21 @@ def test_both_formats_give_the_trainer_the_same_rows(profile: str, tmp_path) -> 
             assert isinstance(row["prompt"], str if profile == "paper" else list)
 
 
-def test_row_counts_match_the_dataset_card(tmp_path) -> None:
-    card = open(os.path.join(REAL, "paper-raw", "README.md"), encoding="utf-8").read()
-    for role in ROLES:
-        train = len(load_rows(cfg_for("paper", "jsonl"), role, "train", str(tmp_path)))
-        dev = len(load_rows(cfg_for("paper", "jsonl"), role, "dev", str(tmp_path)))
-        assert f"| {role} | {train} | {dev} |" in card
+@pytest.mark.parametrize("profile", ["paper", "chat"])
+def test_files_are_the_jobs_output_and_row_counts_match_its_manifest(profile: str, tmp_path) -> None:
+    folder = os.path.join(REAL, f"{profile}-raw")
+    manifest = json.load(open(os.path.join(folder, "manifest.json"), encoding="utf-8"))
+    checked = 0
+    for entry in manifest["files"]:
+        path = os.path.join(folder, entry["name"])
+        if not os.path.isfile(path):
+            continue  # only the prompt-completion JSONL and the Parquet files are kept here
+        assert hashlib.sha256(open(path, "rb").read()).hexdigest() == entry["sha256"], entry["name"]
+        role, split = entry["name"].split(".")[:2]
+        fmt = "parquet" if entry["name"].endswith(".parquet") else "jsonl"
+        assert len(load_rows(cfg_for(profile, fmt), role, split, str(tmp_path))) == entry["rows"]
+        checked += 1
+    assert checked == 12
 
 
 def test_missing_file_names_the_file_and_the_fix(tmp_path) -> None:
