@@ -167,3 +167,5 @@ export async function fetchTransitions(from: Client | HistorySource, episodeId: 
 }
 
 export { fetchEpisodeRecord, type EpisodeRecord, type RecordMarker, type RecordedPart } from './episode-record';
+/** Every step of a ReAct episode, across the runs it continued as new into. */
+export { readReactRecord, type ReactRecord } from './react-record';
