@@ -22,7 +22,7 @@ import { ExpertRouterClient } from '../src/llm/expert-router';
 import { startDevServer } from '../src/server/dev-server';
 import { freePort } from '../src/server/ports';
 import { bundleWorkflows, createStepHrlWorker } from '../src/worker';
-import { copiesPerObservation, historyCost, historyTree } from './support/history-stats';
+import { copiesByPlace, copiesPerObservation, historyCost, historyTree } from './support/history-stats';
 
 /** The agents measured: adding one is one entry (how to start it on an episode id and config). */
 const AGENTS = [
@@ -52,6 +52,8 @@ interface EpisodeRow {
   copiesPerObservation: number;
   copiesPerRoomDescription: number;
   payloadBytes: Record<string, number>;
+  /** Copies per observation (step feedback) by place; absent in runs recorded before it was measured. */
+  copiesByPlace?: Record<string, number>;
 }
 
 function arg(name: string): string | undefined {
@@ -129,13 +131,9 @@ async function main(): Promise<void> {
             copiesPerObservation: copiesPerObservation(cost, 'text'),
             copiesPerRoomDescription: copiesPerObservation(cost, 'look'),
             payloadBytes: cost.payloadBytes,
+            copiesByPlace: copiesByPlace(cost),
           });
           const r = rows.at(-1)!;
-          if (process.argv.includes('--probe')) {
-            // A probe also writes the decoded tree (inputs and results by place) for a look.
-            const tree = await historyTree(liveHistories(client), episodeId);
-            writeFileSync(path.join(os.tmpdir(), `${episodeId}.histories.json`), JSON.stringify(tree, null, 1));
-          }
           if (process.argv.includes('--probe'))
             console.error(
               JSON.stringify({
@@ -261,6 +259,21 @@ function markdown(
         .join('; ');
       lines.push(`- ${s.agent} on ${s.env}: ${top}`);
     }
+    const withPlaces = run.episodes.filter((e) => e.copiesByPlace);
+    if (withPlaces.length > 0) {
+      lines.push('', 'Copies per observation (step feedback) by place, mean over episodes:', '');
+      for (const s of run.summary) {
+        const mine = withPlaces.filter((e) => e.agent === s.agent && e.env === s.env);
+        const places: Record<string, number> = {};
+        for (const e of mine)
+          for (const [k, v] of Object.entries(e.copiesByPlace!)) places[k] = (places[k] ?? 0) + v / mine.length;
+        const top = Object.entries(places)
+          .sort((a, b) => b[1] - a[1])
+          .map(([k, v]) => `${k} ${v.toFixed(1)}`)
+          .join('; ');
+        lines.push(`- ${s.agent} on ${s.env}: ${top}`);
+      }
+    }
     lines.push(
       '',
       '| agent | episode | steps | won | histories | events / step | KB / step |',
@@ -286,6 +299,8 @@ const RUN_NOTES: Record<string, string> = {
     'same code as "before", `compact-subtask-outcome` on, first version of the compaction (the committed earlier run)',
   'after-merged':
     'main with everything merged (v2 call records that hold each prompt and reply, reference-exact `paper` prompts, the high-level call record in each child input) and the revised compaction (leaves out only task, completedSubtasks and an observation equal to the previous nextObservation)',
+  'after-1.0':
+    "0.2.0 code: the call records in a subtask's result and input hold each prompt as its SHA-256 and the prompt builder version (re-rendered and checked when read; the text stays once, in the policy activity's input), ReAct continues as new",
 };
 
 /** One row per agent and env, one column group per run: KB, events and observation copies per step. */
@@ -298,7 +313,7 @@ function comparisonLines(runs: Parameters<typeof markdown>[0]): string[] {
   const lines = [
     '## Comparison',
     '',
-    'Before/after on one code version is no longer possible (a `patched()` change is on for every new history), so "before" and "after" are the committed numbers of the earlier run on the earlier code, and "after-merged" is the run on the merged code:',
+    'Before/after on one code version is no longer possible (a `patched()` change is on for every new history), so each column is the committed run of the code it names:',
     '',
     ...labels.map((l) => `- **${l}**: ${RUN_NOTES[l] ?? `run labelled ${l}`}.`),
     '',
@@ -314,7 +329,8 @@ function comparisonLines(runs: Parameters<typeof markdown>[0]): string[] {
       `| ${agent} | ${env} | ${cells((s) => s.bytesPerStep / 1024)} | ${cells((s) => s.eventsPerStep)} | ${cells((s) => s.copiesPerObservation)} |`,
     );
   }
-  lines.push('', ...growthLines(runs, labels[0]!, labels.at(-1)!), '');
+  // Against the run before the last: what the latest change did.
+  lines.push('', ...growthLines(runs, labels.at(-2)!, labels.at(-1)!), '');
   return lines;
 }
 

@@ -32,6 +32,8 @@ export interface HistoryCost {
   payloadBytes: Record<string, number>;
   /** Every payload's data as text (JSON), to search for stored observation texts. */
   payloadText: string;
+  /** The same text by place (see `payloadBytes`), to say where the copies sit. */
+  payloadTextByPlace: Record<string, string>;
   /** Decoded results of the `envStep` activity, in order. */
   envSteps: { observation?: { text?: string; look?: string; inventory?: string } }[];
 }
@@ -44,14 +46,19 @@ export function historyCost(histories: readonly History[], converter: PayloadCon
     bytes: 0,
     payloadBytes: {},
     payloadText: '',
+    payloadTextByPlace: {},
     envSteps: [],
   };
   const texts: string[] = [];
+  const byPlace: Record<string, string[]> = {};
   const add = (place: string, payloads: Payloads) => {
     for (const p of payloads?.payloads ?? []) {
       const n = p.data?.byteLength ?? 0;
       cost.payloadBytes[place] = (cost.payloadBytes[place] ?? 0) + n;
-      if (p.data) texts.push(Buffer.from(p.data).toString('utf8'));
+      if (!p.data) continue;
+      const text = Buffer.from(p.data).toString('utf8');
+      texts.push(text);
+      (byPlace[place] ??= []).push(text);
     }
   };
   for (const h of histories) {
@@ -96,6 +103,7 @@ export function historyCost(histories: readonly History[], converter: PayloadCon
     }
   }
   cost.payloadText = texts.join('\n');
+  cost.payloadTextByPlace = Object.fromEntries(Object.entries(byPlace).map(([k, v]) => [k, v.join('\n')]));
   return cost;
 }
 
@@ -112,7 +120,12 @@ export function occurrences(haystack: string, needle: string): number {
  * `minLength` long that the env returned (a step's feedback, or its room description), the times it
  * occurs in the payloads (as JSON-escaped text) divided by the times the env returned it.
  */
-export function copiesPerObservation(cost: HistoryCost, field: 'text' | 'look', minLength = 20): number {
+export function copiesPerObservation(
+  cost: HistoryCost,
+  field: 'text' | 'look',
+  minLength = 20,
+  haystack = cost.payloadText,
+): number {
   const returned = new Map<string, number>();
   for (const s of cost.envSteps) {
     const t = s.observation?.[field];
@@ -120,6 +133,16 @@ export function copiesPerObservation(cost: HistoryCost, field: 'text' | 'look', 
   }
   if (returned.size === 0) return NaN;
   let ratio = 0;
-  for (const [t, n] of returned) ratio += occurrences(cost.payloadText, JSON.stringify(t).slice(1, -1)) / n;
+  for (const [t, n] of returned) ratio += occurrences(haystack, JSON.stringify(t).slice(1, -1)) / n;
   return ratio / returned.size;
+}
+
+/** {@link copiesPerObservation} of the step feedback split by place (places holding none left out); sums to the total. */
+export function copiesByPlace(cost: HistoryCost, field: 'text' | 'look' = 'text'): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [place, text] of Object.entries(cost.payloadTextByPlace)) {
+    const n = copiesPerObservation(cost, field, 20, text);
+    if (n > 0) out[place] = n;
+  }
+  return Object.fromEntries(Object.entries(out).sort((a, b) => b[1] - a[1]));
 }
