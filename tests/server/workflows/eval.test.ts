@@ -59,8 +59,8 @@ test('plays every episode once at bounded concurrency, across continue-as-new, w
       return opened.handle.result();
     },
   );
-  // 12 episodes, a new run after 4 finish (the 2 then still running finish first): 6 per run.
-  expect(result.runs).toBe(2);
+  // 12 episodes, a new run each time 4 finish, at once (the running ones go on into the next run).
+  expect(result.runs).toBeGreaterThanOrEqual(3);
   expect(result.outcomes).toBeUndefined(); // outcomes stay in the runs' histories
   expect(result.totals).toMatchObject({ done: 12, won: 12, failed: 0 });
   const { results } = await fetchEvalResults(t.client, evalId);
