@@ -36,7 +36,10 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "train":
             from .run import train_chunk
 
-            out = train_chunk(args.run_dir, args.stage, args.max_steps)
+            def progress(p: dict) -> None:  # one JSON line per heartbeat on stderr; the result goes to stdout
+                print(json.dumps(p, sort_keys=True), file=sys.stderr, flush=True)
+
+            out = train_chunk(args.run_dir, args.stage, args.max_steps, heartbeat=progress)
         else:
             from .run import finalize
 

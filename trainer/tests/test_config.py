@@ -68,3 +68,18 @@ def test_cli_prints_the_resolved_config(tmp_path) -> None:
     bad = subprocess.run([sys.executable, "-m", "step_hrl_trainer", "resolve-config", str(tmp_path / "none.yaml")],
                          cwd=TRAINER, capture_output=True, text=True)
     assert bad.returncode == 2 and "not found" in bad.stderr
+
+
+def test_prepare_run_is_idempotent_and_keeps_its_config(tmp_path, tiny_cfg: dict) -> None:
+    from step_hrl_trainer.run import prepare_run
+
+    run = str(tmp_path / "run")
+    first = prepare_run(run, tiny_cfg)
+    assert first == prepare_run(run, tiny_cfg)
+    assert first["rows"]["low.train"] == 48 and first["total_steps"] == {"bc": 18, "rl": 12}
+    changed = {**tiny_cfg, "seed": 1}
+    with pytest.raises(ConfigError, match="different config"):
+        prepare_run(run, changed)
+    missing = {**tiny_cfg, "data": {**tiny_cfg["data"], "dataset": str(tmp_path / "none")}}
+    with pytest.raises(FileNotFoundError, match=r"high\.train\.prompt\.jsonl.*label build"):
+        prepare_run(str(tmp_path / "run2"), missing)
