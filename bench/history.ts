@@ -138,6 +138,7 @@ async function main(): Promise<void> {
             console.error(
               JSON.stringify({
                 copies: r.copiesPerObservation,
+                copiesByPlace: r.copiesByPlace,
                 payloadBytesPerStep: Object.fromEntries(
                   Object.entries(r.payloadBytes)
                     .map(([k, v]) => [k, Math.round(v / r.steps)] as const)
