@@ -17,7 +17,7 @@ import {
 } from '@temporalio/workflow';
 import { configProblems, recordedConfig } from '../agent/config';
 import type { ObservationContext } from '../agent/prompts';
-import { highLevelCall } from '../episode/policy-calls';
+import { highLevelCall, recordedHighCall } from '../episode/policy-calls';
 import type { EpisodeStatus } from '../agent/records';
 import {
   absorbHighCall,
@@ -43,6 +43,7 @@ import { episodeOutcomeUpdates, StepHrlStatus } from '../episode/search-attribut
 import { decideOrStop, isLlmStop } from './llm-failure';
 import { recordEndAttributes } from './outcome-attributes';
 import { closeSession, openSessionUnlessCancelled, redriveSession } from './session';
+import { reportedToEval } from './report-outcome';
 import { subtaskWorkflow } from './subtask';
 
 export { subtaskWorkflowId } from '../episode/ids';
@@ -118,7 +119,8 @@ export async function episodeWorkflow(input: EpisodeInput): Promise<EpisodeResul
       status = cancelRequested() ? 'cancelled' : budgetStatus(s, config);
       if (status) break;
 
-      const high = await decideOrStop(highLevelCall(s, config), config);
+      const highState = { ...s, subtasks: [...s.subtasks] }; // what the call is built from, for its record
+      const high = await decideOrStop(highLevelCall(highState, config), config);
       if (isLlmStop(high)) {
         [status, error] = ['llm-error', high.llmError];
         break;
@@ -166,7 +168,7 @@ export async function episodeWorkflow(input: EpisodeInput): Promise<EpisodeResul
                 score: s.score,
                 pending: carry.pending,
                 // The record of the decision that issued the subtask (read back as its high-level transition).
-                ...(part === 0 && { highCall: high.record }),
+                ...(part === 0 && recordedHighCall(high.record, highState, config)),
                 ...(carry.previous !== undefined && { previous: carry.previous }),
               },
             ],
@@ -221,5 +223,5 @@ export async function episodeWorkflow(input: EpisodeInput): Promise<EpisodeResul
   recordEndAttributes(
     episodeOutcomeUpdates({ status: status!, won: s.won, score: s.score, steps: s.stepIndex, tokens: s.tokens }),
   );
-  return episodeResultOf(episodeId, s, { status: status!, redrives, error }, input.forkOf);
+  return reportedToEval(episodeResultOf(episodeId, s, { status: status!, redrives, error }, input.forkOf));
 }
