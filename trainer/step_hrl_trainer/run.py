@@ -169,7 +169,8 @@ def select_snapshot(sdir: str, metric: str) -> tuple[int, dict | None]:
 
 def finalize(run_dir: str, stage: str) -> dict:
     """Exports the snapshot with the best dev metric (dev split only) to `<stage>/final/`: the PEFT adapter
-    (save_pretrained), critics.safetensors (rl), base.json, curves.png. Returns {"final": path,
+    (save_pretrained), critics.safetensors (rl), base.json (the base spec load_base takes), selection.json
+    (selected step, dev metrics, profile, LoRA), curves.png. Returns {"final": path,
     "sha256": {"adapter": ..., "critics": ... or None}, "selected_step": n, "dev": {...}}. Idempotent."""
     cfg = read_config(run_dir)
     sdir = _stage_dir(run_dir, stage)
@@ -184,10 +185,10 @@ def finalize(run_dir: str, stage: str) -> dict:
     set_peft_model_state_dict(st.model, load_file(os.path.join(snap, "adapter.safetensors")))
     files: dict[str, Any] = {
         "adapter": lambda p: st.model.save_pretrained(p),
-        "base.json": dump({"base": cfg["base"], "profile": cfg["data"]["profile"], "obs": cfg["data"]["obs"],
-                           "lora": cfg["lora"], "dtype": cfg["dtype"]}),
+        "base.json": dump(cfg["base"]),  # the spec load_base takes (what a server loads the adapter onto)
         "selection.json": dump({"stage": stage, "selected_step": step, "metric": cfg["selection"][stage],
-                                "split": "dev", "dev": dev}),
+                                "split": "dev", "dev": dev, "profile": cfg["data"]["profile"],
+                                "obs": cfg["data"]["obs"], "lora": cfg["lora"], "dtype": cfg["dtype"]}),
         "curves.png": lambda p: _plot(os.path.join(sdir, "metrics.jsonl"), p, stage),
     }
     if stage == "rl":

@@ -60,6 +60,6 @@ def test_finalize_selects_on_dev_and_exports(bc_run: str) -> None:
 
     from step_hrl_trainer.model import load_base
 
-    base = json.load(open(os.path.join(final, "base.json")))["base"]
+    base = json.load(open(os.path.join(final, "base.json")))
     model = PeftModel.from_pretrained(load_base(base)[0], os.path.join(final, "adapter"))  # what a server does
     assert any("lora_A" in n for n, _ in model.named_parameters())
