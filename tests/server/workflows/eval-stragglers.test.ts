@@ -14,8 +14,9 @@ import { ExpertRouterClient } from '../../../src/llm/expert-router';
 import type { CallOptions, LlmClient, LlmRequest, LlmResponse } from '../../../src/llm/types';
 import { evalProgressFeed } from '../../../src/cli/commands/eval-follow';
 import { evalEpisodeId, evalProgressQuery } from '../../../src/workflows/eval';
+import { cleanEnv, ensureBuilt, runCli } from '../../support/cli-harness';
 import { countingFactory } from '../../support/counting-envs';
-import { connectTestTemporal, queueFor, withWorker, type TestTemporal } from '../../support/temporal';
+import { connectTestTemporal, queueFor, testAddress, withWorker, type TestTemporal } from '../../support/temporal';
 
 let t: TestTemporal;
 beforeAll(async () => (t = await connectTestTemporal()));
@@ -174,4 +175,30 @@ test('the progress of a running eval is followed by the long-poll, each change a
     (e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'waitForEvalChange',
   );
   expect(polls.length).toBeGreaterThanOrEqual(seen.length - 1);
+}, 300_000);
+
+test('`eval show --follow` follows a running eval from another process to its end, then prints its results', async () => {
+  ensureBuilt();
+  const taskQueue = queueFor('eval-show-follow');
+  const evalId = `eval-${taskQueue}`;
+  const episodes = plan();
+  const llm = expertWithStraggler(evalId, episodes, 300);
+  const show = await withWorker(t, { taskQueue, llm }, async () => {
+    await startOrAttachEval(t.client, evalId, input(episodes, { episodesPerRun: 100, concurrency: 1 }), taskQueue);
+    return runCli(['eval', 'show', evalId, '--follow', '--address', testAddress(), '--json'], cleanEnv(), 240_000);
+  });
+  expect(show.code).toBe(0);
+  const events = show.stdout
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as { type: string; done?: number; finished?: boolean });
+  const progress = events.filter((e) => e.type === 'eval-progress').map((e) => e.done!);
+  expect(progress.length).toBeGreaterThan(1); // seen live, episode by episode
+  expect(progress.at(-1)).toBe(episodes.length);
+  expect(events.at(-1)).toMatchObject({ type: 'eval-results', finished: true });
+  const history = await t.client.workflow.getHandle(evalId).fetchHistory();
+  const polls = history.events!.filter(
+    (e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'waitForEvalChange',
+  );
+  expect(polls.length).toBeGreaterThanOrEqual(progress.length - 1); // by the long-poll, not a query a second
 }, 300_000);
