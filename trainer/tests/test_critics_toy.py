@@ -5,7 +5,7 @@ States A, B; every transition is in the data equally often:
   (B, win)  r 1, done       (B, lose) r 0, done
 With expectile weight w on overestimates, V of two equally likely action values hi >= lo is the minimiser of
 (1-w)(hi-V)^2 + w(V-lo)^2: V = (1-w) hi + w lo. So V(B) = 1-w, Q(A, go) = gamma V(B), V(A) = (1-w) Q(A, go).
-Tolerance: 0.02 absolute on every value."""
+Tolerance: 0.01 absolute on every value (reached within 300 steps; 400 run)."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def test_critics_reach_the_analytic_values(w: float) -> None:
     torch.manual_seed(0)
     critics = Critics(["low"], 8, 32)
     opt = torch.optim.Adam(critics.online.parameters(), lr=1e-2)
-    for _ in range(1500):  # the RL step's critic update: one Adam step, then the soft target update
+    for _ in range(400):  # the RL step's critic update: one Adam step, then the soft target update
         q_loss, v_loss, _ = critic_losses(critics, "low", BATCH, GAMMA, w)
         opt.zero_grad()
         (q_loss + v_loss).backward()
@@ -49,5 +49,5 @@ def test_critics_reach_the_analytic_values(w: float) -> None:
     with torch.no_grad():
         q = critics.online.low.q(BATCH["sa"]).squeeze(-1).tolist()
         v = critics.online.low.v(BATCH["s"]).squeeze(-1).tolist()
-    assert q == pytest.approx([q_a_go, 0.0, 1.0, 0.0], abs=0.02)
-    assert v == pytest.approx([v_a, v_a, v_b, v_b], abs=0.02)
+    assert q == pytest.approx([q_a_go, 0.0, 1.0, 0.0], abs=0.01)
+    assert v == pytest.approx([v_a, v_a, v_b, v_b], abs=0.01)

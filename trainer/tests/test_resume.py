@@ -91,7 +91,7 @@ def test_sigkill_mid_chunk_then_rerun_equals_uninterrupted(tmp_path, dataset_dir
     kill_mid_chunk(run, "bc", after_step=5)  # lines for steps 4-5 exist, no checkpoint after step 3
     assert max(int(d.split("-")[1]) for d in os.listdir(os.path.join(run, "bc", "checkpoints"))) == 3
     bc = run_chunks(run, "bc", [1000])
-    kill_mid_chunk(run, "rl", after_step=2)  # killed before its first checkpoint: restarts from scratch
+    kill_mid_chunk(run, "rl", after_step=3)  # at rl's first epoch boundary, before any checkpoint: from scratch
     rl = run_chunks(run, "rl", [4, 1000])
     assert bc["sha256"] == reference["bc"] and rl["sha256"] == reference["rl"]
     assert outcome(run) == {k: v for k, v in reference.items() if k.endswith(".metrics")}
