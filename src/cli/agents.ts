@@ -15,6 +15,7 @@ import { followEpisode } from './live';
 import type { Output } from './output';
 import { followReact, printReactSummary, showReactEpisode } from './react-view';
 import type { EpisodeResult, ReactResult } from '../episode/records';
+import { readReactRecord } from '../react-record';
 
 /** An agent kind as the CLI runs and shows it: the core's {@link EpisodeAgent} plus what it prints. */
 export interface CliAgent<R extends EndedEpisode = EndedEpisode> extends EpisodeAgent<R> {
@@ -63,9 +64,12 @@ const REACT: CliAgent<ReactResult> = {
     if (view.step !== undefined) throw reactStepError(handle.workflowId);
     await showReactEpisode(client, handle, status, out, view.json);
   },
-  async showArchived(_source, run, episodeId, out, view) {
+  async showArchived(source, run, episodeId, out, view) {
     if (view.step !== undefined) throw reactStepError(episodeId);
-    out.event('result', { ...(run.result as object) }, JSON.stringify(run.result));
+    // The result holds the last run's steps; every run's are read across the archived chain.
+    const { steps } = await readReactRecord(source, episodeId);
+    const result = { ...(run.result as object), ...(steps.length > 0 && { steps }) };
+    out.event('result', result, JSON.stringify(result));
   },
 };
 

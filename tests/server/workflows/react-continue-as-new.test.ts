@@ -3,15 +3,18 @@
  * 17 item 6): 500 steps of a looping policy under a low event limit and a small context budget run
  * in several runs, each history under the limit; one env session serves them all; every prompt fits
  * the budget while keeping the task header; and the record reads back all 500 steps across the chain,
- * as `step-hrl show` prints them.
+ * as `step-hrl show` prints them, live and from an archive bundle.
  */
+import { mkdtempSync } from 'node:fs';
+import * as os from 'node:os';
+import path from 'node:path';
 import type { EnvFactory } from '../../../src/activities';
 import { startReact } from '../../../src/client';
 import { BuiltinTextEnv } from '../../../src/envs/builtin';
 import type { EnvSpec } from '../../../src/envs/text-env';
 import { requestText } from '../../../src/llm/request-utils';
 import { readReactRecord } from '../../../src/react-record';
-import type { ReactResult } from '../../../src/workflows/react';
+import type { ReactResult, ReactStep } from '../../../src/workflows/react';
 import { longEpisodeSpec, loopingLlm, weighEpisode } from '../../support/long-episodes';
 import { cleanEnv, ensureBuilt, runCli } from '../../support/cli-harness';
 import { connectTestTemporal, queueFor, testAddress, withWorker, type TestTemporal } from '../../support/temporal';
@@ -24,6 +27,13 @@ beforeAll(async () => {
 afterAll(async () => t?.close());
 
 const STEPS = 500;
+
+/** The JSON events a `--json` command printed. */
+const jsonLines = (stdout: string) =>
+  stdout
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as { type: string; stepIndex?: number; steps?: unknown });
 const EVENT_LIMIT = 800;
 const CONTEXT_CHARS = 2_000;
 
@@ -77,12 +87,22 @@ test('500 ReAct steps: several runs under the event limit, one env session, capp
   expect(prompts.at(-1)!.split('Observation:').length).toBeLessThan(STEPS / 4);
 
   // `show` prints every run's steps and the episode's step count.
-  const show = await runCli(['show', episodeId, '--json'], cleanEnv({ TEMPORAL_ADDRESS: testAddress() }));
+  const online = cleanEnv({ TEMPORAL_ADDRESS: testAddress() });
+  const show = await runCli(['show', episodeId, '--json'], online);
   expect(show.code).toBe(0);
-  const shown = show.stdout
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as { type: string; stepIndex?: number; steps?: number });
+  const shown = jsonLines(show.stdout);
   expect(shown.find((e) => e.type === 'result')).toMatchObject({ steps: STEPS });
   expect(shown.filter((e) => e.type === 'react-step').map((e) => e.stepIndex)).toEqual([...Array(STEPS).keys()]);
+
+  // So does `show --archive` from a bundle of every run, with no server.
+  const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'step-hrl-react-can-')), 'bundle');
+  const archived = await runCli(['archive', episodeId, '--out', dir], online, 120_000);
+  expect(archived.code).toBe(0);
+  const offline = await runCli(
+    ['show', episodeId, '--archive', dir, '--json'],
+    cleanEnv({ TEMPORAL_ADDRESS: '127.0.0.1:1' }),
+  );
+  expect(offline.code).toBe(0);
+  const archivedResult = jsonLines(offline.stdout).find((e) => e.type === 'result') as { steps?: ReactStep[] };
+  expect(archivedResult.steps!.map((step) => step.stepIndex)).toEqual([...Array(STEPS).keys()]);
 }, 240_000);
