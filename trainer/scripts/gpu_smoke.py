@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -65,7 +66,7 @@ def main() -> int:
             if args.device.startswith("cuda"):
                 torch.cuda.synchronize()
                 torch.cuda.reset_peak_memory_stats()
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             metrics = st.bc_step() if stage == "bc" else st.rl_step()
             if args.device.startswith("cuda"):
                 torch.cuda.synchronize()
@@ -76,6 +77,8 @@ def main() -> int:
                 "samples_per_s": round(st.samples / dt, 2),
                 "peak_memory_gib": round(torch.cuda.max_memory_allocated() / 2**30, 2)
                 if args.device.startswith("cuda") else None,
+                "cpu_seconds": round(time.process_time() - c0, 3),  # this process's CPU time (load-independent)
+                "peak_rss_gib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2),
                 "metrics": metrics,
             }
             del st

@@ -45,10 +45,13 @@ class Stage:
         self.run_dir, self.cfg, self.stage, self.s = run_dir, cfg, stage, cfg[stage]
         self.roles: list[str] = cfg["data"]["roles"]
         self.heartbeat, self.last_beat, self.started = heartbeat, 0.0, time.monotonic()
-        self.samples = 0
+        self.samples, self.phase, self.step, self.total, self.spe = 0, "loading data", 0, 0, 1
+        self.beat(force=True)
         configure_torch(cfg)
         self.device = torch.device(cfg["device"])
         rows = load_all(cfg, os.path.join(run_dir, ".cache", "datasets"))  # before seeding: it may touch RNGs
+        self.phase = "loading model"
+        self.beat(force=True)
         seed_all(cfg["seed"] + STAGE_SEED[stage])
         model, self.tok = load_base(cfg["base"])
         self.model = self._with_lora(model)
@@ -72,6 +75,7 @@ class Stage:
             )
             self.critic_sched = torch.optim.lr_scheduler.LambdaLR(self.critic_opt, self._schedule)
         self.step = 0
+        self.phase = "training"
 
     # ---- construction -------------------------------------------------------------------------------
     def _with_lora(self, model: Any) -> Any:
@@ -290,14 +294,20 @@ class Stage:
         roles = [r for r in self.roles if self.dev_rows[r]]
         if not roles:
             return None
+        self.phase = "dev evaluation"
         self.model.eval()
         out: dict[str, float] = {}
         for role in roles:
             rows = self.dev_rows[role]
-            out[f"nll_{role}"] = -sum(self.logprob_mean(c).sum().item() for c in self.micro(rows)) / len(rows)
+            total = 0.0
+            for c in self.micro(rows):
+                total += self.logprob_mean(c).sum().item()
+                self.beat()
+            out[f"nll_{role}"] = -total / len(rows)
         out["nll"] = sum(out[f"nll_{r}"] for r in roles) / len(roles)
         if self.stage == "bc":
             out["loss"] = out["nll"]
+            self.phase = "training"
             return out
         critic, actor = 0.0, 0.0
         for role in roles:
@@ -309,6 +319,7 @@ class Stage:
             critic += q_loss.item() + v_loss.item()
             actor += a
         out.update(critic_loss=critic, actor_loss=actor, loss=critic + actor)
+        self.phase = "training"
         return out
 
     # ---- progress ----------------------------------------------------------------------------------------
@@ -317,7 +328,8 @@ class Stage:
 
     def progress(self) -> dict:
         elapsed = time.monotonic() - self.started
-        return {"stage": self.stage, "step": self.step, "total_steps": self.total, "epoch": self.epoch(),
+        return {"stage": self.stage, "phase": self.phase, "step": self.step, "total_steps": self.total,
+                "epoch": self.epoch(),
                 "samples": self.samples, "samples_per_s": self.samples / elapsed if elapsed > 0 else 0.0}
 
     def beat(self, force: bool = False) -> None:

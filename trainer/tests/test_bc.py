@@ -63,3 +63,16 @@ def test_finalize_selects_on_dev_and_exports(bc_run: str) -> None:
     base = json.load(open(os.path.join(final, "base.json")))
     model = PeftModel.from_pretrained(load_base(base)[0], os.path.join(final, "adapter"))  # what a server does
     assert any("lora_A" in n for n, _ in model.named_parameters())
+
+
+def test_heartbeat_reports_progress_through_loading_and_training(tmp_path, tiny_cfg: dict) -> None:
+    tiny_cfg["stages"] = ["bc"]
+    tiny_cfg["data"]["max_rows"] = 16
+    prepare_run(str(tmp_path), tiny_cfg)
+    beats: list[dict] = []
+    out = train_chunk(str(tmp_path), "bc", 2, heartbeat=beats.append)
+    phases = [b["phase"] for b in beats]
+    assert phases[:2] == ["loading data", "loading model"] and "training" in phases
+    assert [b["step"] for b in beats if b["phase"] == "training"][-2:] == [1, 2]
+    assert beats[-1]["total_steps"] == out["total_steps"] == 6 and not out["done"]
+    assert {"epoch", "samples", "samples_per_s", "stage"} <= set(beats[-1])
