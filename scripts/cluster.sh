@@ -205,8 +205,9 @@ start_postgres() {
   mkdir -p "$log_dir"
   touch "$log_dir/postgres.log"
   if [ "$(id -u)" -eq 0 ]; then chown postgres: "$log_dir/postgres.log"; fi
+  # 9>&-: the server must not inherit (and hold) the lock.
   as_pg "$pg_bin/pg_ctl" -D "$pg_data" -l "$log_dir/postgres.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $pg_port -c unix_socket_directories= -c max_connections=200" start >/dev/null ||
+    -o "-c listen_addresses=127.0.0.1 -p $pg_port -c unix_socket_directories= -c max_connections=200" start >/dev/null 9>&- ||
     die "PostgreSQL did not start: see $log_dir/postgres.log (is port $pg_port taken? set STEP_HRL_CLUSTER_PG_PORT)"
 }
 

@@ -4,7 +4,8 @@
  * first time builds the server with Go: minutes; later runs reuse the binaries and stamps), plays
  * an episode through `step-hrl run`, an eval through `step-hrl eval` and an episode served by a
  * separate `step-hrl worker`, all with `--address`, finds them with `list` by step-hrl search
- * attributes, and checks the data survives `down` + `up`.
+ * attributes, checks the data survives `down` + `up`, and that with `STEP_HRL_CLUSTER_TLS=1` the
+ * frontend serves TLS that step-hrl reaches through the standard envconfig TLS variables alone.
  *
  * Opt-in (`STEP_HRL_CLUSTER_TEST=1`): on a fresh machine the Go build and the PostgreSQL install
  * alone take longer than CI's budget for one file (docs/testing.md). The cluster lives in a temp
@@ -18,6 +19,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { startEpisode } from '../../../src/client';
 import { BIN, cleanEnv, ensureBuilt, ROOT, runCli, type CliResult } from '../../support/cli-harness';
+import { endpointEnv, expertEndpoint } from '../../support/expert-endpoint-process';
 
 const enabled = process.env.STEP_HRL_CLUSTER_TEST === '1';
 const PORT = Number(process.env.STEP_HRL_CLUSTER_TEST_PORT ?? 27233);
@@ -28,7 +30,11 @@ let work: string;
 let clusterDir: string;
 
 /** Runs `scripts/cluster.sh <command>` on the test's cluster; resolves with its output and exit code. */
-function cluster(command: 'up' | 'down' | 'status' | 'reset', timeoutMs: number): Promise<CliResult & { ms: number }> {
+function cluster(
+  command: 'up' | 'down' | 'status' | 'reset',
+  timeoutMs: number,
+  extraEnv: Record<string, string> = {},
+): Promise<CliResult & { ms: number }> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const child = spawn('bash', [path.join(ROOT, 'scripts', 'cluster.sh'), command], {
@@ -38,6 +44,7 @@ function cluster(command: 'up' | 'down' | 'status' | 'reset', timeoutMs: number)
         STEP_HRL_CLUSTER_DIR: clusterDir,
         STEP_HRL_CLUSTER_PORT: String(PORT),
         STEP_HRL_CLUSTER_PG_PORT: String(PORT - 1801),
+        ...extraEnv,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -55,7 +62,8 @@ function cluster(command: 'up' | 'down' | 'status' | 'reset', timeoutMs: number)
 }
 
 /** The CLI's environment: nothing inherited that picks a cluster; results under the test's folder. */
-const cliEnv = () => cleanEnv({ STEP_HRL_DATA_DIR: path.join(work, 'data') });
+const cliEnv = (extra: Record<string, string> = {}) =>
+  cleanEnv({ STEP_HRL_DATA_DIR: path.join(work, 'data'), ...extra });
 
 interface Listed {
   type: string;
@@ -166,7 +174,9 @@ describeCluster('scripts/cluster.sh', () => {
       args.push('--llm', 'expert', '--max-steps', '6', '--concurrency', '2', '--eval-id', evalId, '--out', out);
       const run = await runCli([...args, '--address', ADDRESS, '--json'], cliEnv(), 8 * MINUTE);
       expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: expect.any(String) });
-      const results = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as { outcomes: unknown[] };
+      const { results } = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as {
+        results: { outcomes: unknown[] };
+      };
       expect(results.outcomes).toHaveLength(2);
 
       const rows = await listUntil(['--eval', evalId, '--kind', 'episode'], (r) => r.length >= 2);
@@ -179,10 +189,14 @@ describeCluster('scripts/cluster.sh', () => {
     'a separate `step-hrl worker` process serves an episode started on its queue',
     async () => {
       const taskQueue = `cluster-test-${stamp}`;
+      const spec = { env: 'builtin', task: 'boil-water', variation: 0 } as const;
+      // A long-lived worker has no scripted policy of its own: it calls an OpenAI-compatible endpoint,
+      // here one that answers as the expert.
+      const endpoint = await expertEndpoint(spec);
       worker = spawn(
         process.execPath,
-        [BIN, 'worker', '--llm', 'expert', '--task-queue', taskQueue, '--address', ADDRESS],
-        { cwd: ROOT, env: cliEnv(), stdio: 'ignore' },
+        [BIN, 'worker', '--llm', 'openai', '--task-queue', taskQueue, '--address', ADDRESS],
+        { cwd: ROOT, env: endpointEnv(endpoint, { STEP_HRL_DATA_DIR: path.join(work, 'data') }), stdio: 'ignore' },
       );
       const connection = await Connection.connect({ address: ADDRESS });
       try {
@@ -190,16 +204,18 @@ describeCluster('scripts/cluster.sh', () => {
         const handle = await startEpisode(client, {
           episodeId: workerEpisodeId,
           taskQueue,
-          config: { spec: { env: 'builtin', task: 'boil-water', variation: 0 }, maxSteps: 6 },
-          model: 'expert',
+          config: { spec, maxSteps: 6 },
+          model: 'mock-model',
         });
-        const result = (await handle.result()) as { status: string; steps?: number };
-        expect(result.status).toBeDefined();
+        const result = await handle.result();
+        expect(result).toMatchObject({ status: 'step-budget' });
+        expect(endpoint.requestCount).toBeGreaterThan(0);
       } finally {
         await connection.close();
         worker.kill('SIGTERM');
         await new Promise((resolve) => worker!.once('exit', resolve));
         worker = undefined;
+        await endpoint.stop();
       }
     },
     5 * MINUTE,
@@ -225,11 +241,34 @@ describeCluster('scripts/cluster.sh', () => {
       const show = await runCli(['show', episodeId, '--address', ADDRESS], cliEnv(), 2 * MINUTE);
       expect({ code: show.code, stderr: show.stderr }).toEqual({ code: 0, stderr: expect.any(String) });
       expect(show.stdout).toContain(episodeId);
-
-      const finalDown = await cluster('down', 3 * MINUTE);
-      expect(finalDown.code).toBe(0);
     },
     12 * MINUTE,
+  );
+
+  test(
+    'STEP_HRL_CLUSTER_TLS=1 serves the frontend over TLS; step-hrl reaches it through the envconfig TLS settings only',
+    async () => {
+      expect((await cluster('down', 3 * MINUTE)).code).toBe(0);
+      const up = await cluster('up', 5 * MINUTE, { STEP_HRL_CLUSTER_TLS: '1' });
+      expect({ code: up.code, stderr: up.stderr }).toEqual({ code: 0, stderr: expect.stringContaining('ready') });
+      const ca = path.join(clusterDir, 'tls', 'ca.pem');
+      expect(up.stderr).toContain(`TEMPORAL_TLS_SERVER_CA_CERT_PATH=${ca}`);
+      // status keeps the TLS choice of the last up without being told again.
+      expect((await cluster('status', MINUTE)).stdout).toContain(`frontend ${ADDRESS}: SERVING`);
+
+      const plain = await runCli(['list', '--address', ADDRESS], cliEnv(), MINUTE);
+      expect(plain.code).toBe(1);
+      expect(plain.stderr).toContain(`Temporal at ${ADDRESS}`);
+
+      const tlsEnv = cliEnv({ TEMPORAL_ADDRESS: ADDRESS, TEMPORAL_TLS_SERVER_CA_CERT_PATH: ca });
+      const listed = await runCli(['list', '--kind', 'episode', '--json'], tlsEnv, MINUTE);
+      expect({ code: listed.code, stderr: listed.stderr }).toEqual({ code: 0, stderr: expect.any(String) });
+      expect(listed.stdout).toContain(`"id":"${episodeId}"`);
+
+      const down = await cluster('down', 3 * MINUTE);
+      expect(down.code).toBe(0);
+    },
+    10 * MINUTE,
   );
 });
 
