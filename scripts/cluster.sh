@@ -526,10 +526,10 @@ up() {
 
 down() {
   find_postgres
-  [ -d "$dir" ] || {
+  if [ ! -f "$marker" ]; then
     say "nothing to stop: no cluster in $dir"
     return 0
-  }
+  fi
   lock
   local i
   for ((i = ${#services[@]} - 1; i >= 0; i--)); do stop_service "${services[$i]}"; done
@@ -565,9 +565,9 @@ status() {
 }
 
 reset() {
-  down
   [ -d "$dir" ] || return 0
   [ -f "$marker" ] || die "$dir holds no cluster made by this script (no $(basename "$marker")); not deleting it"
+  down
   say "deleting $dir"
   rm -rf "$dir"
 }
