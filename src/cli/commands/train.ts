@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { SingleBar } from 'cli-progress';
-import type { Client } from '@temporalio/client';
+import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { canonicalJson } from '../../llm/cache';
 import { defaultDataDir } from '../../server/paths';
 import {
@@ -142,6 +142,13 @@ train.action(
           barStarted = false;
           console.error(line);
         },
+      }).catch((err: unknown) => {
+        if (!(err instanceof WorkflowFailedError)) throw err;
+        const cause = err.cause?.cause instanceof Error ? err.cause.cause : err.cause;
+        throw new Error(
+          `training run ${workflowId} failed: ${cause?.message ?? err.message}; fix the cause and run the same ` +
+            'command again to resume it from its last checkpoint',
+        );
       });
       bar?.stop();
       printResult(workflowId, result, Boolean(flags.json));
