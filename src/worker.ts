@@ -19,6 +19,7 @@ import {
   type EnvCounters,
   type EnvFactory,
 } from './activities';
+import { createEvalActivities } from './activities/eval-episodes';
 import type { LlmClient } from './llm/types';
 import { dataConverterFromEnv } from './codec/data-converter';
 import { stopOnUndecryptable } from './codec/worker-guard';
@@ -274,6 +275,7 @@ export async function createStepHrlWorker(options: StepHrlWorkerOptions): Promis
     activities: {
       ...createPolicyActivities(options.llm, options.counters?.calls),
       acquireEnvQueue: envActivities.acquireEnvQueue,
+      ...createEvalActivities(),
     },
     interceptors,
     maxHeartbeatThrottleInterval,
