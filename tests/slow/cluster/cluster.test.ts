@@ -271,4 +271,3 @@ describeCluster('scripts/cluster.sh', () => {
     10 * MINUTE,
   );
 });
-
