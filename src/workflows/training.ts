@@ -118,8 +118,12 @@ export async function trainingWorkflow(input: TrainingInput): Promise<TrainingRe
   } catch (err) {
     if (isCancellation(err)) return CancellationScope.nonCancellable(async () => end('cancelled'));
     recordTrainingEnd(trainingEndUpdates('failed', state));
-    if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.nonRetryable)
-      throw ApplicationFailure.nonRetryable(err.cause.message, err.cause.type ?? 'TrainingFailed');
+    // The activity's own message (a bad config names the field), not the SDK's "Activity task failed".
+    if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure)
+      throw ApplicationFailure.nonRetryable(
+        `${err.activityType}: ${err.cause.message}`,
+        err.cause.type ?? 'TrainingFailed',
+      );
     throw err;
   }
 }
