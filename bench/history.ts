@@ -301,7 +301,7 @@ const RUN_NOTES: Record<string, string> = {
   'after-merged':
     'main with everything merged (v2 call records that hold each prompt and reply, reference-exact `paper` prompts, the high-level call record in each child input) and the revised compaction (leaves out only task, completedSubtasks and an observation equal to the previous nextObservation)',
   'after-1.0':
-    "0.2.0 code: the call records in a subtask's result and input hold each prompt as its SHA-256 and the prompt builder version (re-rendered and checked when read; the text stays once, in the policy activity's input), ReAct continues as new",
+    "0.2.0 code: the call records in a subtask's result and input hold each prompt as its SHA-256 and the prompt builder version, and the result holds its first observation as a SHA-256 too (re-rendered from the child's input and checked when read; each prompt's text stays once, in the policy activity's input); ReAct continues as new",
 };
 
 /** One row per agent and env, one column group per run: KB, events and observation copies per step. */

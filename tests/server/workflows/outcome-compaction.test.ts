@@ -46,13 +46,14 @@ test('an episode stores compacted child results, and the record reads back whole
   expect(multiStep.length).toBeGreaterThan(0);
   for (const { outcome } of stored) {
     expect(outcome.compacted).toBe(true);
-    // Only copies of recorded data are left out: the task and completed subtasks (the child's
-    // input) and every observation but the first (the previous transition's next observation).
+    // Left out: the task and completed subtasks (the child's input), every observation but the
+    // first (the previous transition's next observation), and the first, which the child's input
+    // renders again (stored as its hash).
     outcome.transitions.forEach((tr, k) => {
       expect(tr).not.toHaveProperty('task');
       expect(tr).not.toHaveProperty('completedSubtasks');
-      if (k === 0) expect(typeof tr.observation).toBe('string');
-      else expect(tr).not.toHaveProperty('observation');
+      expect(tr).not.toHaveProperty('observation');
+      if (k === 0) expect((tr as { observationHash?: string }).observationHash).toMatch(/^[0-9a-f]{64}$/);
       expect(typeof tr.nextObservation).toBe('string');
     });
   }
