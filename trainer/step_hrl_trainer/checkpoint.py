@@ -57,10 +57,14 @@ def write_dir_atomic(final: str, files: dict[str, Any]) -> str:
             with open(path, "wb" if isinstance(content, bytes) else "w") as f:
                 f.write(content)
     _fsync_dir(tmp)
+    old = None
     if os.path.exists(final):  # a re-run of a killed chunk rewrites the same content
-        shutil.rmtree(final)
+        old = f"{final}.tmp-old-{os.getpid()}"  # renamed away whole, never left half deleted under its name
+        os.rename(final, old)
     os.rename(tmp, final)
     _fsync_dir(parent)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
     return final
 
 
