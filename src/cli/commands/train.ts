@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { SingleBar } from 'cli-progress';
-import { WorkflowFailedError, type Client } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { canonicalJson } from '../../llm/cache';
 import { defaultDataDir } from '../../server/paths';
 import {
@@ -165,7 +165,10 @@ async function describeRun(client: Client, id: string) {
   const d = await client.workflow
     .getHandle(id)
     .describe()
-    .catch(() => undefined);
+    .catch((err: unknown) => {
+      if (err instanceof WorkflowNotFoundError) return undefined;
+      throw err;
+    });
   if (d && d.type !== 'trainingWorkflow')
     throw new Error(`${id} is a ${d.type}, not a training run; pass another --id`);
   return d ? { status: d.status.name, memo: d.memo } : undefined;
