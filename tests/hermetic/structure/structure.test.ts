@@ -13,7 +13,7 @@ const files = [...graph.keys()];
 const under = (dir: string) => (file: string) => file.startsWith(`src/${dir}/`);
 const ACTIVITY_TYPES = 'src/activities/types.ts';
 /** Packages the cores may use: schemas, a tokenizer, Temporal's data types and message definitions. */
-const PURE_PACKAGES = new Set(['zod', 'js-tiktoken', '@temporalio/common', '@temporalio/workflow']);
+const PURE_PACKAGES = new Set(['zod', 'js-tiktoken', '@noble/hashes', '@temporalio/common', '@temporalio/workflow']);
 const NODE_BUILTINS = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
 
 function offending(filter: (file: string) => boolean, allowed: (target: string, imports: FileImports) => boolean) {
