@@ -15,6 +15,7 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { BuiltinTextEnv } from '../src/envs/builtin';
 import type { AgentKind } from '../src/episode/eval-types';
+import { RECORD_READER_CHANNEL_ARGS } from '../src/history-source';
 import { startDevServer } from '../src/server/dev-server';
 import { freePort } from '../src/server/ports';
 import { bundleWorkflows, createStepHrlWorker } from '../src/worker';
@@ -68,7 +69,7 @@ async function main(): Promise<void> {
   const agents = arg('agents', 'react,step-hrl').split(',') as AgentKind[];
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'step-hrl-bench-long-episodes-'));
   const temporal = await startDevServer({ dataDir, port: await freePort() });
-  const connection = await Connection.connect({ address: temporal.address });
+  const connection = await Connection.connect({ address: temporal.address, channelArgs: RECORD_READER_CHANNEL_ARGS });
   const client = new Client({ connection, namespace: temporal.namespace });
   const workerConnection = await NativeConnection.connect({ address: temporal.address });
   const workflowBundle = await bundleWorkflows();
