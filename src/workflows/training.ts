@@ -15,6 +15,7 @@ import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
+  ContinueAsNew,
   continueAsNew,
   executeChild,
   isCancellation,
@@ -116,6 +117,7 @@ export async function trainingWorkflow(input: TrainingInput): Promise<TrainingRe
     phase = 'done';
     return end('finished', evaluation);
   } catch (err) {
+    if (err instanceof ContinueAsNew) throw err; // not an end: the next run carries the state on
     if (isCancellation(err)) return CancellationScope.nonCancellable(async () => end('cancelled'));
     recordTrainingEnd(trainingEndUpdates('failed', state));
     // The activity's own message (a bad config names the field), not the SDK's "Activity task failed".

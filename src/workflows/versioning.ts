@@ -17,6 +17,7 @@ import { episodeWorkflow } from './episode';
 import { subtaskWorkflow } from './subtask';
 import { reactWorkflow } from './react';
 import { evalWorkflow } from './eval';
+import { trainingWorkflow } from './training';
 
 /** The behaviour each workflow type declares to a versioned worker. */
 export const VERSIONING_BEHAVIOURS = {
@@ -24,6 +25,8 @@ export const VERSIONING_BEHAVIOURS = {
   subtaskWorkflow: 'PINNED',
   reactWorkflow: 'PINNED',
   evalWorkflow: 'AUTO_UPGRADE',
+  // Days long, its state in the run dir's checkpoints: it moves to new builds like the eval.
+  trainingWorkflow: 'AUTO_UPGRADE',
 } as const satisfies Record<string, VersioningBehavior>;
 
 function declared(behaviour: VersioningBehavior): () => WorkflowDefinitionOptions {
@@ -34,3 +37,4 @@ setWorkflowOptions(declared(VERSIONING_BEHAVIOURS.episodeWorkflow), episodeWorkf
 setWorkflowOptions(declared(VERSIONING_BEHAVIOURS.subtaskWorkflow), subtaskWorkflow);
 setWorkflowOptions(declared(VERSIONING_BEHAVIOURS.reactWorkflow), reactWorkflow);
 setWorkflowOptions(declared(VERSIONING_BEHAVIOURS.evalWorkflow), evalWorkflow);
+setWorkflowOptions(declared(VERSIONING_BEHAVIOURS.trainingWorkflow), trainingWorkflow);

@@ -2,15 +2,16 @@
  * `step-hrl cancel <episode|eval>`: Temporal's own cancellation, the same as the Web UI's Cancel
  * button or `temporal workflow cancel`. An episode stops at its next decision point, closes its env
  * session and ends `cancelled` with its record; an eval cancels its running episodes that way and
- * ends `cancelled` with its results so far.
+ * ends `cancelled` with its results so far; a training run abandons the chunk in flight (its last
+ * checkpoint stays) and ends `cancelled`.
  */
 import { createOutput } from '../output';
 import { action, program } from '../program';
 import { openTemporal, withTemporalOptions, type TemporalCliOptions } from '../temporal';
 
 withTemporalOptions(program.command('cancel'))
-  .description('Cancel a running episode or eval (as the Temporal UI does); the record so far stays')
-  .argument('<id>', 'episode or eval id')
+  .description('Cancel a running episode, eval or training run (as the Temporal UI does); the record so far stays')
+  .argument('<id>', 'episode, eval or training run id')
   .option('--json', 'print a JSON line')
   .action(
     action(async (id: string, flags: TemporalCliOptions & { json?: boolean }) => {
@@ -20,7 +21,9 @@ withTemporalOptions(program.command('cancel'))
         const handle = temporal.client.workflow.getHandle(id);
         const description = await handle.describe().catch(() => undefined);
         if (!description)
-          throw new Error(`no episode or eval with id ${JSON.stringify(id)}; \`step-hrl list\` lists them`);
+          throw new Error(
+            `no episode, eval or training run with id ${JSON.stringify(id)}; \`step-hrl list\` lists them`,
+          );
         if (description.status.name !== 'RUNNING') {
           out.event(
             'cancel',
@@ -30,15 +33,25 @@ withTemporalOptions(program.command('cancel'))
           return;
         }
         await handle.cancel();
-        const kind = description.type === 'evalWorkflow' ? 'eval' : 'episode';
-        out.event(
-          'cancel',
-          { id, kind, requested: true },
-          `cancel requested: the ${kind} stops at its next decision point and ends \`cancelled\` with its record ` +
-            `(\`step-hrl show ${id}\`${kind === 'eval' ? ` or \`step-hrl eval show ${id}\`` : ''})`,
-        );
+        const kind = KIND_OF_TYPE[description.type] ?? 'episode';
+        out.event('cancel', { id, kind, requested: true }, cancelLine(kind, id));
       } finally {
         await temporal.close();
       }
     }),
   );
+
+const KIND_OF_TYPE: Record<string, 'eval' | 'training'> = { evalWorkflow: 'eval', trainingWorkflow: 'training' };
+
+/** What happens next, in one line, for the kind of workflow cancelled. */
+function cancelLine(kind: 'episode' | 'eval' | 'training', id: string): string {
+  if (kind === 'training')
+    return (
+      `cancel requested: the training run abandons the chunk in flight (its last checkpoint stays) and ends ` +
+      `\`cancelled\` (\`step-hrl train show ${id}\`)`
+    );
+  return (
+    `cancel requested: the ${kind} stops at its next decision point and ends \`cancelled\` with its record ` +
+    `(\`step-hrl show ${id}\`${kind === 'eval' ? ` or \`step-hrl eval show ${id}\`` : ''})`
+  );
+}

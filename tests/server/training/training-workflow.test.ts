@@ -103,6 +103,14 @@ test('chunks until each stage is done, finalizes, continues as new with its stat
     const r = (await handle.result()) as TrainingResult;
     const d = await temporal.client.workflow.getHandle(id).describe();
     expect(d.runId).not.toBe(handle.firstExecutionRunId); // continued as new (2 chunks per run)
+    // A run that continues as new records no end status (a continue-as-new is not a failure).
+    const first = await temporal.client.workflow.getHandle(id, handle.firstExecutionRunId).fetchHistory();
+    const statuses = first.events!.flatMap((e) =>
+      Object.entries(e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {})
+        .filter(([key]) => key === 'StepHrlStatus')
+        .map(([, payload]) => Buffer.from(payload.data!).toString()),
+    );
+    expect(statuses).toEqual([]);
     expect(d.typedSearchAttributes.get(StepHrlKind)).toBe('training');
     expect(d.typedSearchAttributes.get(StepHrlStatus)).toBe('finished');
     expect(d.typedSearchAttributes.get(StepHrlSteps)).toBe(10);
