@@ -26,7 +26,10 @@ import { freePort } from '../../src/server/ports';
 import { cancelSignal, episodeProgressQuery, subtaskWorkflowId, transitionsQuery } from '../../src/workflows';
 import { evalEpisodeId, evalProgressQuery } from '../../src/workflows/eval';
 import { reactStepsQuery } from '../../src/workflows/react';
+import { Worker } from '@temporalio/worker';
+import type { TrainingInput } from '../../src/episode/training-records';
 import { loopingPolicyRules } from './looping-policy';
+import { fakeTrainingActivities } from './training-fakes';
 import { connectTestTemporal, queueFor, withWorker, type TestTemporal } from './temporal';
 
 /** Where the fixtures of every history version live. */
@@ -474,7 +477,63 @@ export async function recordScenarios(t: TestTemporal, version: string): Promise
     covers: 'ReAct episode cancelled by signal',
     history: await history(t, reactCancelId),
   });
+
+  // A training run (fake activities on its training queue, no Python): two stages, continue-as-new.
+  const trainingId = id('training');
+  const trainingQueue = queueFor('fixture-training');
+  const trainingInput: TrainingInput = {
+    config: { seed: 0 },
+    configSource: { path: 'fixture.yaml', sha256: 'fixture' },
+    runDir: 'runs/fixture',
+    trainingTaskQueue: `${trainingQueue}-py`,
+    chunkSteps: 2,
+    chunksPerRun: 2,
+    model: 'tiny',
+  };
+  const trainer = await Worker.create({
+    connection: t.nativeConnection,
+    taskQueue: trainingInput.trainingTaskQueue,
+    activities: fakeTrainingActivities(5).acts,
+  });
+  const firstTrainingRun = await withWorker(t, { taskQueue: trainingQueue, llm: new ScriptedLlmClient([]) }, () =>
+    trainer.runUntil(async () => {
+      const handle = await t.client.workflow.start('trainingWorkflow', {
+        workflowId: trainingId,
+        taskQueue: trainingQueue,
+        args: [trainingInput],
+      });
+      await handle.result();
+      return handle.firstExecutionRunId;
+    }),
+  );
+  const trainingRuns = await runChain(t, trainingId, firstTrainingRun);
+  if (trainingRuns.length < 2) throw new Error('training scenario did not continue as new');
+  out.push({
+    file: 'training-first-run.json',
+    workflowId: trainingId,
+    covers: 'training run: prepare, chunks, continue-as-new',
+    history: trainingRuns[0]!,
+  });
+  out.push({
+    file: 'training-last-run.json',
+    workflowId: trainingId,
+    covers: 'training run continued from carried state: chunks, finalize both stages',
+    history: trainingRuns.at(-1)!,
+  });
   return out;
+}
+
+/** The histories of every run of `workflowId`, first to last (following continue-as-new). */
+async function runChain(t: TestTemporal, workflowId: string, firstRunId: string): Promise<History[]> {
+  const runs: History[] = [];
+  let runId: string | undefined = firstRunId;
+  while (runId) {
+    const h = await history(t, workflowId, runId);
+    runs.push(h);
+    const last = h.events?.at(-1);
+    runId = last?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
+  }
+  return runs;
 }
 
 /**

@@ -5,19 +5,18 @@
  * Temporal's cancel ends the run `cancelled` with its progress, in the result and the search attributes.
  */
 import { randomUUID } from 'node:crypto';
-import { ApplicationFailure } from '@temporalio/common';
 import { bundleWorkflowCode, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { WorkflowFailedError } from '@temporalio/client';
 import { StepHrlKind, StepHrlStatus, StepHrlSteps } from '../../../src/episode/search-attributes';
 import {
   trainingProgressQuery,
   trainingStartAttributes,
-  type ChunkResult,
   type TrainingActivityTypes,
   type TrainingInput,
   type TrainingResult,
 } from '../../../src/episode/training-records';
 import { connectTestTemporal, type TestTemporal } from '../../support/temporal';
+import { fakeTrainingActivities } from '../../support/training-fakes';
 
 let temporal: TestTemporal;
 let bundle: WorkflowBundle;
@@ -30,42 +29,6 @@ beforeAll(async () => {
   });
 });
 afterAll(() => temporal.close());
-
-/** Fake activities: `total` steps per stage, a step counter per stage, optional slow chunks. */
-function fakes(total: number, o: { slowMs?: number; badConfig?: boolean } = {}) {
-  const steps: Record<string, number> = {};
-  const calls: string[] = [];
-  const acts: TrainingActivityTypes = {
-    async prepareRun() {
-      calls.push('prepare');
-      if (o.badConfig)
-        throw ApplicationFailure.create({ message: 'data.dataset is missing', type: 'BadTrainingConfig' });
-      return { stages: ['bc', 'rl'], totalSteps: { bc: total, rl: total }, rows: {} };
-    },
-    async trainChunk({ stage, maxSteps }) {
-      calls.push(`chunk ${stage}`);
-      if (o.slowMs) await new Promise((r) => setTimeout(r, o.slowMs));
-      const step = Math.min(total, (steps[stage] ?? 0) + maxSteps);
-      steps[stage] = step;
-      const r: ChunkResult = {
-        stage,
-        step,
-        totalSteps: total,
-        epoch: 0,
-        done: step >= total,
-        metrics: { loss: 1 / step },
-        dev: null,
-        checkpoint: `ckpt-${step}`,
-      };
-      return r;
-    },
-    async finalizeStage({ stage }) {
-      calls.push(`finalize ${stage}`);
-      return { final: `${stage}/final`, sha256: { adapter: `sha-${stage}` }, selectedStep: total, dev: null };
-    },
-  };
-  return { acts, calls };
-}
 
 async function withWorkers<T>(acts: TrainingActivityTypes, id: string, body: (input: TrainingInput) => Promise<T>) {
   const input: TrainingInput = {
@@ -92,7 +55,7 @@ async function withWorkers<T>(acts: TrainingActivityTypes, id: string, body: (in
 
 test('chunks until each stage is done, finalizes, continues as new with its state', async () => {
   const id = `train-wf-${randomUUID()}`;
-  const { acts, calls } = fakes(5);
+  const { acts, calls } = fakeTrainingActivities(5);
   const result = await withWorkers(acts, id, async (input) => {
     const handle = await temporal.client.workflow.start('trainingWorkflow', {
       workflowId: id,
@@ -128,7 +91,7 @@ test('chunks until each stage is done, finalizes, continues as new with its stat
 
 test('a bad config fails the run once, not retried', async () => {
   const id = `train-wf-${randomUUID()}`;
-  const { acts, calls } = fakes(5, { badConfig: true });
+  const { acts, calls } = fakeTrainingActivities(5, { badConfig: true });
   const err = await withWorkers(acts, id, async (input) => {
     const handle = await temporal.client.workflow.start('trainingWorkflow', {
       workflowId: id,
@@ -147,7 +110,7 @@ test('a bad config fails the run once, not retried', async () => {
 
 test("Temporal's cancel ends the run cancelled with its progress", async () => {
   const id = `train-wf-${randomUUID()}`;
-  const { acts } = fakes(1000, { slowMs: 300 });
+  const { acts } = fakeTrainingActivities(1000, { slowMs: 300 });
   const result = await withWorkers(acts, id, async (input) => {
     const handle = await temporal.client.workflow.start('trainingWorkflow', {
       workflowId: id,
