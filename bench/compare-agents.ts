@@ -10,7 +10,7 @@ import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { compareEvals, renderCompareMarkdown } from '../src/eval/compare';
-import type { EvalResults, EpisodeOutcome } from '../src/eval/types';
+import type { EvalResults, EpisodeOutcome } from '../src/episode/eval-types';
 import { readResults, writeComparison } from '../src/eval/write';
 
 const key = (o: EpisodeOutcome): string =>

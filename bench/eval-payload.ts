@@ -21,10 +21,10 @@ import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { startOrAttachEval } from '../src/eval/client';
-import { addOutcome, NO_TOTALS, rangesOf, type EvalState } from '../src/eval/eval-state';
-import type { SlimOutcome } from '../src/eval/outcome';
-import { evalEpisodeId, type EvalInput } from '../src/eval/records';
-import type { EvalPlanEpisode } from '../src/eval/types';
+import { addOutcome, NO_TOTALS, rangesOf, type EvalState } from '../src/episode/eval-state';
+import type { SlimOutcome } from '../src/episode/eval-outcome';
+import { evalEpisodeId, type EvalInput } from '../src/episode/eval-records';
+import type { EvalPlanEpisode } from '../src/episode/eval-types';
 import { BuiltinTextEnv, BUILTIN_TASKS, goldSubtasks } from '../src/envs/builtin';
 import { ExpertRouterClient } from '../src/llm/expert-router';
 import { startDevServer } from '../src/server/dev-server';
@@ -32,7 +32,7 @@ import { freePort } from '../src/server/ports';
 import { bundleWorkflows, createStepHrlWorker } from '../src/worker';
 import { evalProgressQuery } from '../src/workflows/eval';
 import { resolveSharedConfig } from '../src/agent/config';
-import { compactPlan } from '../src/eval/eval-state';
+import { compactPlan } from '../src/episode/eval-state';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);

@@ -10,7 +10,12 @@ import type { EnvSpec } from './envs/text-env';
 import { readRunChain } from './episode-record';
 import { historySourceOf, type HistorySource } from './history-source';
 import { currentBuildId, DEFAULT_TASK_QUEUE } from './worker';
-import { episodeStartAttributes, episodeStartFacts, SUMMARY_MEMO, type EpisodeStartContext } from './search-attributes';
+import {
+  episodeStartAttributes,
+  episodeStartFacts,
+  SUMMARY_MEMO,
+  type EpisodeStartContext,
+} from './episode/search-attributes';
 import { explainSearchAttributeError } from './server/errors';
 import type { EpisodeWorkflow, ReactWorkflow } from './episode/messages';
 import type { SubtaskOutcome } from './episode/records';

@@ -14,7 +14,7 @@ import type { Client, WorkflowExecutionDescription, WorkflowHandle } from '@temp
 import { decode, num, type HistoryEvent } from './history-payloads';
 import { fetchDecodedHistory } from './codec/history';
 import type { EnvResetOutput } from './activities/types';
-import { restartedAttributes, StepHrlBuildId } from './search-attributes';
+import { restartedAttributes, StepHrlBuildId } from './episode/search-attributes';
 import { fetchTransitions } from './client';
 import { currentBuildId } from './worker';
 import { BuildMismatchError } from './versioning';

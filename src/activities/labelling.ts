@@ -30,7 +30,12 @@ import {
   segmentRequest,
   teacherPromptHashes,
 } from '../datasets/teacher';
-import type { DroppedTrajectory, ExpertTrajectory, LabelProvenance, LabelledTrajectory } from '../datasets/types';
+import type {
+  DroppedTrajectory,
+  ExpertTrajectory,
+  LabelProvenance,
+  LabelledTrajectory,
+} from '../episode/dataset-records';
 import { asApplicationFailure } from '../llm/to-application-failure';
 import type { LlmClient, LlmRequest } from '../llm/types';
 import type { LabellingActivityTypes, SegmentedRecord, TeacherCallRecord } from '../episode/labelling-records';

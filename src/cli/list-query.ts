@@ -15,7 +15,7 @@ import {
   StepHrlStatus,
   StepHrlTask,
   StepHrlWon,
-} from '../search-attributes';
+} from '../episode/search-attributes';
 
 /** The filters of `step-hrl list`, as the flags give them (strings). */
 export interface ListFilters {

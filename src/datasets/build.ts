@@ -11,7 +11,7 @@ import { writeDatasetFiles } from './formats';
 import { expertIndex, rolloutRows, rolloutSplitKey, rolloutTrajectoryId } from './rollout-rows';
 import type { RolloutSet } from './rollouts';
 import { DATASET_ROLES, splitOf, trajectoryRows, type DatasetRow, type RowOptions } from './rows';
-import type { DroppedTrajectory, LabelledTrajectory } from './types';
+import type { DroppedTrajectory, LabelledTrajectory } from '../episode/dataset-records';
 
 /** What a build wrote. */
 export type { BuildSummary } from '../episode/labelling-records';

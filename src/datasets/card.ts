@@ -2,7 +2,7 @@
 import type { RolloutSet } from './rollouts';
 import type { DatasetRow } from './rows';
 import { DATASET_ROLES } from './rows';
-import type { DroppedTrajectory, LabelledTrajectory } from './types';
+import type { DroppedTrajectory, LabelledTrajectory } from '../episode/dataset-records';
 
 /** Everything the card states. */
 export interface DatasetCardFacts {

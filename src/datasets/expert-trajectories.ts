@@ -16,7 +16,7 @@ import {
   type ExpertSourceKind,
   type ExpertTrajectory,
   type TrajectoryStep,
-} from './types';
+} from '../episode/dataset-records';
 
 /**
  * Train variations per ScienceWorld task when no cap is given: the first 10 of the simulator's

@@ -3,7 +3,13 @@
  * segmentation and labels. Pure.
  */
 import { RULES_VERSION, ruleProgressLabels, segmentByRules } from './segment-rules';
-import type { ExpertTrajectory, LabelProvenance, LabelledTrajectory, ProgressLabel, Segment } from './types';
+import type {
+  ExpertTrajectory,
+  LabelProvenance,
+  LabelledTrajectory,
+  ProgressLabel,
+  Segment,
+} from '../episode/dataset-records';
 
 /** Labels a trajectory with the rule-based segmenter and progress labeller. */
 export function labelByRules(trajectory: ExpertTrajectory): LabelledTrajectory {

@@ -15,7 +15,7 @@ import { lowLevelCall, progressCall } from '../episode/policy-calls';
 import { END_PLACEHOLDERS, feedbackOf, rewardScale, UNKNOWN_ACTION_TEXT } from '../export/training-rows';
 import type { RolloutEpisode } from './rollouts';
 import { splitOf, taskNameOf, type DatasetRow, type RowOptions, type RowProvenance } from './rows';
-import type { LabelledTrajectory } from './types';
+import type { LabelledTrajectory } from '../episode/dataset-records';
 
 /** Trajectory id of a rollout's rows (apart from the expert ids, which name a game or variation). */
 export const rolloutTrajectoryId = (episodeId: string) => `rollout/${episodeId}`;

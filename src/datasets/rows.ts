@@ -20,7 +20,7 @@ import type { PolicyCallInput, PromptProfile } from '../agent/vocabulary';
 import type { EpisodeState } from '../episode/records';
 import { highLevelCall, lowLevelCall, progressCall } from '../episode/policy-calls';
 import { END_PLACEHOLDERS, feedbackOf, rewardScale, UNKNOWN_ACTION_TEXT } from '../export/training-rows';
-import type { LabelledTrajectory, LabelProvenance } from './types';
+import type { LabelledTrajectory, LabelProvenance } from '../episode/dataset-records';
 
 /** The three roles. */
 export type DatasetRole = 'high' | 'low' | 'progress';

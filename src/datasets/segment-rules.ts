@@ -25,7 +25,7 @@
  */
 import { subtaskLabel } from '../llm/expert-plan';
 import type { EnvKind } from '../agent/vocabulary';
-import type { ProgressLabel, Segment } from './types';
+import type { ProgressLabel, Segment } from '../episode/dataset-records';
 
 /** Version of these rules, recorded in provenance. */
 export const RULES_VERSION = 'rules-v1';

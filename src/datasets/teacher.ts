@@ -10,7 +10,7 @@ import path from 'node:path';
 import { projectRoot } from '../project';
 import type { LlmRequest } from '../llm/types';
 import { stripProgressSuffix } from './segment-rules';
-import type { ProgressLabel, Segment } from './types';
+import type { ProgressLabel, Segment } from '../episode/dataset-records';
 
 /** The teacher prompt files, by purpose (bump the file name's version when the text changes). */
 export const TEACHER_PROMPT_FILES = { segment: 'segment-v1.txt', progress: 'progress-v1.txt' } as const;

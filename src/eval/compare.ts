@@ -6,7 +6,7 @@ import Table from 'cli-table3';
 import { evalLabel } from './plot';
 import { fixed, markdownCell, markdownTable, metricDescription } from './render';
 import { MEAN_ROW_LABEL, ResultsRow, ResultsTable, buildResultsTable } from './table';
-import type { EvalResults } from './types';
+import type { EvalResults } from '../episode/eval-types';
 
 /** One group of the comparison; `a`/`b` absent when that eval has no episode of the group. */
 export interface CompareRow {

@@ -12,7 +12,7 @@ import {
   SCIENCEWORLD_PAPER_VARIATIONS,
 } from '../envs/splits';
 import type { EnvKind, EnvSpec } from '../envs/text-env';
-import type { EvalPlanEpisode } from './types';
+import type { EvalPlanEpisode } from '../episode/eval-types';
 
 /** The paper's evaluation splits as presets. */
 export const EVAL_PRESETS = {

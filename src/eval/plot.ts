@@ -4,7 +4,7 @@
  */
 import { BarFigure, SERIES_COLORS, barFigureSvg, svgToPng } from './chart';
 import { MEAN_ROW_LABEL, ResultsTable, buildResultsTable } from './table';
-import type { EvalResults } from './types';
+import type { EvalResults } from '../episode/eval-types';
 
 /** The bars of one eval: score by group (plus the split mean), tokens per step stacked by level. */
 export function resultsFigure(results: EvalResults, table: ResultsTable = buildResultsTable(results)): BarFigure {

@@ -4,7 +4,7 @@
  */
 import Table from 'cli-table3';
 import { LevelMeans, MACRO_MEAN_LABEL, PaperMetric, ResultsRow, ResultsTable, buildResultsTable } from './table';
-import type { EvalResults, TokenLevel } from './types';
+import type { EvalResults, TokenLevel } from '../episode/eval-types';
 
 /** One CSV field, quoted per RFC 4180 when it holds a comma, a quote or a line break. */
 export function csvField(value: string | number): string {

@@ -4,7 +4,7 @@
  * the CLI, the writers and, if needed, workflows can call it; works on partial results (an eval in
  * progress, or with failed episodes).
  */
-import type { AgentKind, EpisodeOutcome, EvalResults, TokenLevel } from './types';
+import type { AgentKind, EpisodeOutcome, EvalResults, TokenLevel } from '../episode/eval-types';
 
 /** The levels in the order tables list them. */
 export const TOKEN_LEVEL_ORDER: readonly TokenLevel[] = ['high', 'low', 'progress', 'react'];

@@ -9,7 +9,7 @@ import { Comparison, compareEvals, renderCompareMarkdown } from './compare';
 import { renderComparePng, renderResultsPng } from './plot';
 import { renderResultsCsv, renderResultsMarkdown } from './render';
 import { ResultsTable, buildResultsTable } from './table';
-import type { EvalResults } from './types';
+import type { EvalResults } from '../episode/eval-types';
 
 /** Version of the `results.json` layout; bump when a field changes meaning or goes away. */
 export const RESULTS_SCHEMA_VERSION = 1;

@@ -16,7 +16,7 @@ import { configProblems, withDefaults, type EpisodeConfig } from '../agent/confi
 import type { HistoryEvent } from '../history-payloads';
 import { liveHistories, type HistorySource } from '../history-source';
 import { prefixState } from '../resume';
-import { episodeStartAttributes, episodeStartFacts, SUMMARY_MEMO } from '../search-attributes';
+import { episodeStartAttributes, episodeStartFacts, SUMMARY_MEMO } from '../episode/search-attributes';
 import { explainSearchAttributeError } from '../server/errors';
 import { currentBuildId, DEFAULT_TASK_QUEUE } from '../worker';
 import type { EpisodeWorkflow } from '../episode/messages';

@@ -13,7 +13,7 @@ import { Connection, type ConnectionOptions } from '@temporalio/client';
 import { DataDirError, DevServerStartError, PortInUseError } from './errors';
 import { isPortFree } from './ports';
 import { temporalCliPath } from './temporal-cli';
-import { searchAttributeRegistrations } from '../search-attributes';
+import { searchAttributeRegistrations } from '../episode/search-attributes';
 import { ensureSearchAttributes } from './register-search-attributes';
 
 /** Options for {@link startDevServer}. */

@@ -6,7 +6,7 @@
  */
 import { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { STEP_HRL_SEARCH_ATTRIBUTES, StepHrlKind } from '../search-attributes';
+import { STEP_HRL_SEARCH_ATTRIBUTES, StepHrlKind } from '../episode/search-attributes';
 
 /** Adds the step-hrl attributes `address`'s namespace lacks; returns their names (empty when none was missing). */
 export async function ensureSearchAttributes(

@@ -3,7 +3,7 @@
  * preset bench; and the reset count that shows no episode was played twice.
  */
 import { spawn } from 'node:child_process';
-import type { EpisodeOutcome } from '../../src/eval/types';
+import type { EpisodeOutcome } from '../../src/episode/eval-types';
 import { BIN, ROOT, runCli, type CliResult } from './cli-harness';
 
 /** What {@link killAndRerunEval} saw. */

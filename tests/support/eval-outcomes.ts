@@ -1,5 +1,5 @@
 /** Hand-made evaluation outcomes with known aggregates, for the results-table tests. */
-import type { EpisodeOutcome, EvalResults, LevelTokens, TokenLevel } from '../../src/eval/types';
+import type { EpisodeOutcome, EvalResults, LevelTokens, TokenLevel } from '../../src/episode/eval-types';
 
 /** One outcome; tokens given per level as [calls, prompt, completion]. */
 export function outcome(

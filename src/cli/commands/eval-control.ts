@@ -5,7 +5,7 @@
  * process (`step-hrl eval`, `resume`, or a `worker`) must be running to take it.
  */
 import { WorkflowUpdateStage, type Client, type WorkflowHandle } from '@temporalio/client';
-import type { EvalProgress } from '../../eval/types';
+import type { EvalProgress } from '../../episode/eval-types';
 import { int } from '../episode-options';
 import { createOutput, type Output } from '../output';
 import { action } from '../program';

@@ -12,9 +12,9 @@ import {
   resolveSharedConfig,
   type EpisodeConfig,
 } from '../../agent/config';
-import { addOutcome, compactPlan, NO_TOTALS, type EvalTotals } from '../../eval/eval-state';
-import type { SlimOutcome } from '../../eval/outcome';
-import { planEpisodes } from '../../eval/records';
+import { addOutcome, compactPlan, NO_TOTALS, type EvalTotals } from '../../episode/eval-state';
+import type { SlimOutcome } from '../../episode/eval-outcome';
+import { planEpisodes } from '../../episode/eval-records';
 import {
   defaultEvalId,
   fetchEvalResults,
@@ -22,11 +22,11 @@ import {
   startOrAttachEval,
   type OpenedEval,
 } from '../../eval/client';
-import { evalProgressOf } from '../../eval/outcome';
+import { evalProgressOf } from '../../episode/eval-outcome';
 import { EVAL_PRESET_NAMES, resolvePlan, type EvalPresetName } from '../../eval/plan';
 import { compareEvals, renderCompareTerminal } from '../../eval/compare';
 import { renderResultsTerminal } from '../../eval/render';
-import { AGENT_KINDS, type AgentKind, type EvalResults } from '../../eval/types';
+import { AGENT_KINDS, type AgentKind, type EvalResults } from '../../episode/eval-types';
 import { writeComparison, writeResults } from '../../eval/write';
 import type { EnvSpec } from '../../envs/text-env';
 import { assertEnvQueueFree, EnvQueueInUseError } from '../../env-queue-guard';

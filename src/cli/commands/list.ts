@@ -10,7 +10,7 @@ import {
   StepHrlTask,
   StepHrlTokens,
   StepHrlWon,
-} from '../../search-attributes';
+} from '../../episode/search-attributes';
 import { buildListQuery, type ListFilters } from '../list-query';
 import { createOutput } from '../output';
 import { action, program } from '../program';

@@ -17,7 +17,7 @@ import { labelByRules } from '../../../src/datasets/label';
 import { expertIndex, rolloutRows, rolloutSplitKey } from '../../../src/datasets/rollout-rows';
 import { parseExport, readRollouts } from '../../../src/datasets/rollouts';
 import { splitOf } from '../../../src/datasets/rows';
-import type { ExpertTrajectory } from '../../../src/datasets/types';
+import type { ExpertTrajectory } from '../../../src/episode/dataset-records';
 import { chainLines } from '../../../src/export/hash-chain';
 
 const TASK = 'You are in the middle of a room. Your task is to: put a clean apple in fridge.';

@@ -1,6 +1,6 @@
 /** Two evaluations side by side: per-group scores and the ratio of tokens per step. */
 import { compareEvals, ratio, renderCompareMarkdown, renderCompareTerminal } from '../../../src/eval/compare';
-import type { EvalResults } from '../../../src/eval/types';
+import type { EvalResults } from '../../../src/episode/eval-types';
 import { outcome, scienceWorldSample } from '../../support/eval-outcomes';
 
 /** The sample's episodes replayed by ReAct: same scores and steps, 3000 + 100 tokens per step. */

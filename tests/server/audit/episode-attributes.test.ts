@@ -19,7 +19,7 @@ import {
   StepHrlKind,
   STEP_HRL_SEARCH_ATTRIBUTES,
   SUMMARY_MEMO,
-} from '../../../src/search-attributes';
+} from '../../../src/episode/search-attributes';
 import { episodeWorkflow } from '../../../src/workflows';
 import { buildIdOfBundle } from '../../../src/worker';
 import { loopingPolicyRules } from '../../support/looping-policy';

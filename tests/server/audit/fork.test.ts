@@ -21,7 +21,7 @@ import { expertPolicyRules, type ExpertSubtask } from '../../../src/llm/expert-p
 import { ScriptedLlmClient } from '../../../src/llm/scripted-client';
 import { collectHistories } from '../../../src/replay/collect';
 import { replayRecorded } from '../../../src/replay/replay';
-import { StepHrlParent } from '../../../src/search-attributes';
+import { StepHrlParent } from '../../../src/episode/search-attributes';
 import { freePort } from '../../../src/server/ports';
 import type { EpisodeResult } from '../../../src/workflows/episode';
 import { temporal } from '@temporalio/proto';

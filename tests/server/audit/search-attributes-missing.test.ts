@@ -15,7 +15,7 @@ import { isTemporalHealthy, startDevServer } from '../../../src/server/dev-serve
 import { SearchAttributesMissingError } from '../../../src/server/errors';
 import { freePort } from '../../../src/server/ports';
 import { temporalCliPath } from '../../../src/server/temporal-cli';
-import { registrationCommands } from '../../../src/search-attributes';
+import { registrationCommands } from '../../../src/episode/search-attributes';
 
 let server: ChildProcess | undefined;
 let connection: Connection | undefined;

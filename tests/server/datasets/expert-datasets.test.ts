@@ -22,7 +22,7 @@ import {
 } from '../../../src/datasets/expert-trajectories';
 import { labelByRules } from '../../../src/datasets/label';
 import { trajectoryRows, type DatasetRow } from '../../../src/datasets/rows';
-import type { ExpertTrajectory } from '../../../src/datasets/types';
+import type { ExpertTrajectory } from '../../../src/episode/dataset-records';
 import { getExpertActions } from '../../../src/envs/expert';
 import { connectEnvServer, type EnvServerHandle } from '../../../src/envs/env-server';
 

@@ -8,7 +8,7 @@
 import { labelByRules } from '../../../src/datasets/label';
 import { collectExpertTrajectory, listExpertSpecs } from '../../../src/datasets/expert-trajectories';
 import { trajectoryRows, type DatasetRow } from '../../../src/datasets/rows';
-import type { ExpertTrajectory } from '../../../src/datasets/types';
+import type { ExpertTrajectory } from '../../../src/episode/dataset-records';
 import { fetchEpisodeRecord, startEpisode } from '../../../src/client';
 import { isCompleteTransition } from '../../../src/agent/records';
 import { connectEnvServer, type EnvServerHandle } from '../../../src/envs/env-server';

@@ -10,12 +10,12 @@ import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { DEFAULT_EPISODE_CONFIG } from '../../../src/agent/config';
 import { fetchEvalResults, startOrAttachEval } from '../../../src/eval/client';
-import type { EvalInput } from '../../../src/eval/records';
-import type { EvalPlanEpisode } from '../../../src/eval/types';
+import type { EvalInput } from '../../../src/episode/eval-records';
+import type { EvalPlanEpisode } from '../../../src/episode/eval-types';
 import { BUILTIN_TASKS, goldSubtasks } from '../../../src/envs/builtin';
 import { ExpertRouterClient } from '../../../src/llm/expert-router';
 import type { CallOptions, LlmClient, LlmRequest, LlmResponse } from '../../../src/llm/types';
-import { StepHrlStatus } from '../../../src/search-attributes';
+import { StepHrlStatus } from '../../../src/episode/search-attributes';
 import type { EpisodeResult } from '../../../src/workflows/episode';
 import {
   evalEpisodeId,

@@ -6,8 +6,8 @@
  * and the eval's progress is followed live by the `waitForEvalChange` long-poll.
  */
 import { fetchEvalResults, startOrAttachEval, type OpenedEval } from '../../../src/eval/client';
-import type { EvalInput } from '../../../src/eval/records';
-import type { EvalPlanEpisode } from '../../../src/eval/types';
+import type { EvalInput } from '../../../src/episode/eval-records';
+import type { EvalPlanEpisode } from '../../../src/episode/eval-types';
 import type { EvalProgress } from '../../../src/episode/eval-types';
 import { BUILTIN_TASKS, goldSubtasks } from '../../../src/envs/builtin';
 import { ExpertRouterClient } from '../../../src/llm/expert-router';

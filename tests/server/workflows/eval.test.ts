@@ -5,7 +5,7 @@
  * where every reset beyond the first must be a recorded re-drive.
  */
 import { fetchEvalResults, openExistingEval, startOrAttachEval } from '../../../src/eval/client';
-import type { EvalPlanEpisode } from '../../../src/eval/types';
+import type { EvalPlanEpisode } from '../../../src/episode/eval-types';
 import { BUILTIN_TASKS, goldSubtasks } from '../../../src/envs/builtin';
 import { ExpertRouterClient } from '../../../src/llm/expert-router';
 import { evalEpisodeId, evalProgressQuery, type EvalInput } from '../../../src/workflows/eval';

@@ -11,7 +11,7 @@ import type { EnvSpec } from '../../../src/envs/text-env';
 import { decode } from '../../../src/history-payloads';
 import { expertPolicyRules } from '../../../src/llm/expert-policy';
 import { ScriptedLlmClient } from '../../../src/llm/scripted-client';
-import { compactOutcome, expandOutcome } from '../../../src/workflows/outcome-compaction';
+import { compactOutcome, expandOutcome } from '../../../src/episode/outcome-compaction';
 import type { SubtaskInput, SubtaskOutcome } from '../../../src/workflows/subtask';
 import { connectTestTemporal, queueFor, withWorker, type TestTemporal } from '../../support/temporal';
 

@@ -18,7 +18,7 @@ import { ScriptedLlmClient } from '../../../src/llm/scripted-client';
 import type { CallOptions, LlmClient, LlmRequest, LlmResponse } from '../../../src/llm/types';
 import { resumeEpisode } from '../../../src/resume';
 import { evalTaskQueue } from '../../../src/eval/client';
-import { StepHrlBuildId, StepHrlParent } from '../../../src/search-attributes';
+import { StepHrlBuildId, StepHrlParent } from '../../../src/episode/search-attributes';
 import {
   BuildMismatchError,
   buildIdOfCode,

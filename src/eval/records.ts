@@ -1,2 +1,0 @@
-/** Moved to the episode core (src/episode); this re-export keeps old import paths working. */
-export * from '../episode/eval-records';
