@@ -28,6 +28,7 @@ import { evalEpisodeId, evalProgressQuery } from '../../src/workflows/eval';
 import { reactStepsQuery } from '../../src/workflows/react';
 import { Worker } from '@temporalio/worker';
 import type { TrainingInput } from '../../src/episode/training-records';
+import { longEpisodeSpec, loopingLlm } from './long-episodes';
 import { loopingPolicyRules } from './looping-policy';
 import { fakeTrainingActivities } from './training-fakes';
 import { connectTestTemporal, queueFor, withWorker, type TestTemporal } from './temporal';
@@ -478,6 +479,34 @@ export async function recordScenarios(t: TestTemporal, version: string): Promise
     history: await history(t, reactCancelId),
   });
 
+  // A ReAct episode that continues as new (low event limit) with a capped transcript.
+  const reactCanId = id('react-can');
+  const reactCanQueue = queueFor('fixture-react-can');
+  const reactCanConfig = {
+    spec: longEpisodeSpec(120),
+    profile: 'chat' as const,
+    maxSteps: 120,
+    historyEventLimit: 400,
+    reactContextChars: 2_000,
+  };
+  await withWorker(t, { taskQueue: reactCanQueue, llm: loopingLlm() }, async () =>
+    (await startReact(t.client, { episodeId: reactCanId, taskQueue: reactCanQueue, config: reactCanConfig })).result(),
+  );
+  const reactRuns = await runChainBack(t, reactCanId);
+  if (reactRuns.length < 2) throw new Error('react continue-as-new scenario did not continue as new');
+  out.push({
+    file: 'react-can-first-run.json',
+    workflowId: reactCanId,
+    covers: 'ReAct run ending in continue-as-new (transcript window carried)',
+    history: reactRuns[0]!,
+  });
+  out.push({
+    file: 'react-can-last-run.json',
+    workflowId: reactCanId,
+    covers: 'ReAct run started from carried state, to its step budget',
+    history: reactRuns.at(-1)!,
+  });
+
   // A training run (fake activities on its training queue, no Python): two stages, continue-as-new.
   const trainingId = id('training');
   const trainingQueue = queueFor('fixture-training');
@@ -521,6 +550,17 @@ export async function recordScenarios(t: TestTemporal, version: string): Promise
     history: trainingRuns.at(-1)!,
   });
   return out;
+}
+
+/** The histories of every run of `workflowId`, first to last, walked back from the latest run. */
+async function runChainBack(t: TestTemporal, workflowId: string): Promise<History[]> {
+  const runs: History[] = [await history(t, workflowId)];
+  for (;;) {
+    const started = runs[0]!.events?.[0]?.workflowExecutionStartedEventAttributes;
+    const previous = started?.continuedExecutionRunId;
+    if (!previous) return runs;
+    runs.unshift(await history(t, workflowId, previous));
+  }
 }
 
 /** The histories of every run of `workflowId`, first to last (following continue-as-new). */

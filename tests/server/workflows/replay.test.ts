@@ -1,7 +1,7 @@
 /**
  * Replay safety: every history the current workflow code may meet replays on it without
  * nondeterminism. Since 0.2.0 episodes, subtasks and ReAct episodes run PINNED to the build that
- * started them (Worker Versioning), so only the fixtures of the current history version (`v7`,
+ * started them (Worker Versioning), so only the fixtures of the current history version (`v8`,
  * recorded by this code: several subtasks, parts, continue-as-new, a re-drive, repairs, cancel by
  * signal and by Temporal, an `llm-error` end, a resumed run, an eval, an eval child, a cancelled eval
  * and ReAct episodes) and every released EVAL history (evals upgrade across builds) must replay;
@@ -26,9 +26,11 @@ const newest = Object.keys(manifest)
 function workflowTypeOf(version: string, file: string): string {
   return load(version, file).events![0]!.workflowExecutionStartedEventAttributes!.workflowType!.name!;
 }
+/** Workflows that upgrade across builds (AUTO_UPGRADE): every released history of theirs must replay. */
+const UPGRADING = new Set(['evalWorkflow', 'trainingWorkflow']);
 const cases = Object.entries(manifest).flatMap(([version, entries]) =>
   entries
-    .filter((entry) => version === newest || workflowTypeOf(version, entry.file) === 'evalWorkflow')
+    .filter((entry) => version === newest || UPGRADING.has(workflowTypeOf(version, entry.file)))
     .map((entry) => [version, entry.file, entry] as [string, string, FixtureEntry]),
 );
 
@@ -44,13 +46,16 @@ function load(version: string, file: string) {
 }
 
 test('the newest version and every released eval history are replayed', () => {
-  expect(newest).toBe('v7');
+  expect(newest).toBe('v8');
   const evalCases = cases.filter(([version]) => version !== newest);
   expect(evalCases.map(([version, file]) => `${version}/${file}`)).toEqual([
     'v5/eval-first-run.json',
     'v5/eval-last-run.json',
     'v6/eval-first-run.json',
     'v6/eval-last-run.json',
+    'v7/eval-first-run.json',
+    'v7/eval-last-run.json',
+    'v7/eval-cancel.json',
   ]);
 });
 
@@ -88,9 +93,13 @@ test(`the newest version (${newest}) covers continue-as-new, parts, re-drive, re
   expect(covers('eval-cancel.json', 'EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED')).toBe(false);
   expect(covers('react-episode.json', '"name": "reactWorkflow"')).toBe(true);
   expect(covers('react-cancel-episode.json', '"status":"cancelled"')).toBe(true);
+  expect(covers('react-can-first-run.json', 'EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW')).toBe(true);
+  expect(covers('eval-first-run.json', 'eval-abandoned-stragglers')).toBe(true);
+  expect(covers('training-first-run.json', 'EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW')).toBe(true);
+  expect(covers('training-last-run.json', '"name": "finalizeStage"')).toBe(true);
   // 1.0 collapsed the patch stack: no episode, subtask or ReAct history holds a patch marker.
   for (const entry of manifest[newest]!) {
-    if (workflowTypeOf(newest, entry.file) !== 'evalWorkflow')
+    if (!UPGRADING.has(workflowTypeOf(newest, entry.file)))
       expect(contents(newest, entry.file)).not.toContain('core_patch');
   }
 });
