@@ -94,7 +94,7 @@ export async function episodeWorkflow(input: EpisodeInput): Promise<EpisodeResul
     const opened = await openSessionUnlessCancelled(episodeId, config);
     if (!opened) {
       recordEndAttributes(episodeOutcomeUpdates({ status: 'cancelled', won: false, score: 0, steps: 0, tokens: 0 }));
-      return cancelledBeforeReset(episodeId, input.forkOf);
+      return reportedToEval(cancelledBeforeReset(episodeId, input.forkOf));
     }
     state = initialState(opened.reset, opened.envQueue);
   }

@@ -78,7 +78,7 @@ export async function reactWorkflow(input: ReactInput): Promise<ReactResult> {
     const opened = await openSessionUnlessCancelled(episodeId, config);
     if (!opened) {
       recordEndAttributes(episodeOutcomeUpdates({ status: 'cancelled', won: false, score: 0, steps: 0, tokens: 0 }));
-      return reactResultOf(episodeId, undefined, [], { status: 'cancelled' });
+      return reportedToEval(reactResultOf(episodeId, undefined, [], { status: 'cancelled' }));
     }
     state = initialReactState(opened.reset, opened.envQueue);
   }
