@@ -9,7 +9,7 @@ import type { temporal } from '@temporalio/proto';
 import { formatObservation } from './agent/observation';
 import { HIGH_LEVEL_VERSION, type HighLevelTransition, type RecordedTransition } from './agent/records';
 import { decode as decodeFirst } from './history-payloads';
-import { historySourceOf, type HistorySource } from './history-source';
+import { fetchRunChain, historySourceOf, type HistorySource } from './history-source';
 import { expandOutcome } from './episode/outcome-compaction';
 import { highCallOf } from './episode/policy-calls';
 import type { EpisodeInput, SubtaskInput, SubtaskOutcome } from './episode/records';
@@ -83,15 +83,7 @@ export async function readRunChain(
 ): Promise<{ parts: RecordedPart[]; runs: number; redrives: number }> {
   const decode = <T>(payloads: temporal.api.common.v1.IPayloads | null | undefined): T | undefined =>
     decodeFirst<T>(payloads, source.payloadConverter);
-  const runs: HistoryEvent[][] = [];
-  let runId = lastRunId;
-  do {
-    const history = await source.fetch(episodeId, runId);
-    if (!history) break; // no such episode (or that run is past retention)
-    const events = history.events ?? [];
-    runs.unshift(events);
-    runId = events[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId || undefined;
-  } while (runId);
+  const runs: HistoryEvent[][] = await fetchRunChain(source, episodeId, lastRunId);
 
   const first = decode<EpisodeInput>(runs[0]?.[0]?.workflowExecutionStartedEventAttributes?.input);
   const resumedFrom = first?.state?.resumedFrom;

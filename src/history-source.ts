@@ -60,3 +60,24 @@ export function isWorkflowMissing(err: unknown): boolean {
 export function historySourceOf(from: Client | HistorySource): HistorySource {
   return 'fetch' in from && 'payloadConverter' in from ? from : liveHistories(from as Client);
 }
+
+/**
+ * The events of every run of `workflowId`, first run first: from `lastRunId` (default: the latest)
+ * back along `continuedExecutionRunId`. Stops at a run the source no longer has (past retention).
+ */
+export async function fetchRunChain(
+  source: HistorySource,
+  workflowId: string,
+  lastRunId?: string,
+): Promise<temporal.api.history.v1.IHistoryEvent[][]> {
+  const runs: temporal.api.history.v1.IHistoryEvent[][] = [];
+  let runId = lastRunId;
+  do {
+    const history = await source.fetch(workflowId, runId);
+    if (!history) break;
+    const events = history.events ?? [];
+    runs.unshift(events);
+    runId = events[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId || undefined;
+  } while (runId);
+  return runs;
+}

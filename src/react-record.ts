@@ -7,7 +7,7 @@
 import type { Client } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import { decode as decodeFirst } from './history-payloads';
-import { historySourceOf, type HistorySource } from './history-source';
+import { fetchRunChain, historySourceOf, type HistorySource } from './history-source';
 import type { ReactInput, ReactResult, ReactStep } from './episode/records';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
@@ -33,15 +33,7 @@ export async function readReactRecord(
   lastRunId?: string,
 ): Promise<ReactRecord> {
   const source = historySourceOf(from);
-  const runs: HistoryEvent[][] = [];
-  let runId = lastRunId;
-  do {
-    const history = await source.fetch(episodeId, runId);
-    if (!history) break; // no such episode (or that run is past retention)
-    const events = history.events ?? [];
-    runs.unshift(events);
-    runId = events[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId || undefined;
-  } while (runId);
+  const runs: HistoryEvent[][] = await fetchRunChain(source, episodeId, lastRunId);
 
   let steps: ReactStep[] = [];
   let result: ReactResult | undefined;

@@ -1,6 +1,7 @@
 /**
  * ReAct records from before continue-as-new (one run whose result holds every step) still read
- * back whole through the run-chain reader, for every fixture version that has them; and the merge
+ * back whole through the run-chain reader, for every fixture version that has them; a run continued
+ * from another reads back every run's steps, its own last; and the merge
  * of two step sources keeps each step once, in step order.
  */
 import { readdirSync } from 'node:fs';
@@ -25,9 +26,19 @@ describe.each(versions)('ReAct fixtures of %s', (version) => {
   test.each(completed.map((h) => [h.file, h] as const))('%s reads back every step of its result', async (_f, h) => {
     const result = decode<ReactResult>(h.history.events!.at(-1)!.workflowExecutionCompletedEventAttributes!.result)!;
     const record = await readReactRecord(fixtureHistorySource(version), h.workflowId, h.runId);
-    expect(record.runs).toBe(1);
-    expect(record.steps).toEqual(result.steps);
     expect(record.steps.length).toBeGreaterThan(0);
+    if (!h.history.events![0]!.workflowExecutionStartedEventAttributes!.continuedExecutionRunId) {
+      expect(record.runs).toBe(1);
+      expect(record.steps).toEqual(result.steps);
+      return;
+    }
+    // A run continued from another: its result holds its own steps, the record adds the runs before it
+    // that the source holds (the fixtures keep the first and last runs only), in order, up to the last step.
+    expect(record.steps.slice(-result.steps.length)).toEqual(result.steps);
+    const indexes = record.steps.map((s) => s.stepIndex);
+    expect(record.steps.length).toBeGreaterThan(result.steps.length);
+    expect(indexes).toEqual(indexes.map((_, i) => indexes[0]! + i));
+    expect(indexes.at(-1)).toBe(result.stepCount - 1);
   });
 });
 
