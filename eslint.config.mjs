@@ -48,6 +48,12 @@ export default tseslint.config(
   },
   ...tseslint.configs.recommended,
   {
+    // CommonJS helpers that Python tests run with node (e.g. the TypeScript codec for the trainer's tests).
+    files: ['trainer/**/*.js'],
+    languageOptions: { sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     files: ['**/*.ts'],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {

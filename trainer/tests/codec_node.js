@@ -1,7 +1,10 @@
 // Runs the TypeScript payload codec (src/codec) for trainer/tests/test_codec_compat.py: reads
 // {"op": "encode" | "decode", "payloads": [{"metadata": {k: base64}, "data": base64}]} on stdin and
 // writes the payloads the TypeScript codec returns, in the same shape. Keys come from the environment.
-require('ts-node').register({ transpileOnly: true, project: require('path').join(__dirname, '..', '..', 'tsconfig.json') });
+require('ts-node').register({
+  transpileOnly: true,
+  project: require('path').join(__dirname, '..', '..', 'tsconfig.json'),
+});
 const { AesGcmCodec } = require('../../src/codec/aes-gcm-codec');
 const { loadCodecKeys } = require('../../src/codec/keys');
 
