@@ -249,7 +249,10 @@ export async function evalWorkflow(input: EvalInput): Promise<EvalWorkflowResult
   const inFlight = () => (handsOver ? book.running.size : scopes.size);
   const done = () =>
     handsOver
-      ? (starting.size === 0 && book.handsOver(suggested())) || book.over()
+      ? (starting.size === 0 && book.handsOver(suggested())) ||
+        // At the end, this run's own children have also closed: an episode reports its outcome just
+        // before it completes, and a worker that stops with the eval would leave it open.
+        (book.over() && scopes.size === 0)
       : book.settled(inFlight(), suggested());
   try {
     await CancellationScope.nonCancellable(async () => {

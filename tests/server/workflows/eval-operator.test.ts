@@ -98,6 +98,9 @@ test('an eval cancelled through Temporal ends cancelled, its episodes close thei
   expect(description.status.name).toBe('COMPLETED'); // returned its partial results, not failed
   expect(description.typedSearchAttributes.get(StepHrlStatus)).toBe('cancelled');
 
+  // Every env session opened was closed, and every episode it started had closed, by the time the
+  // eval returned (a worker stopping with the eval must not leave one open).
+  expect(counting.openNow()).toBe(0);
   let cancelledEpisodes = 0;
   let started = 0;
   for (let index = 0; index < episodes.length; index++) {
@@ -105,14 +108,13 @@ test('an eval cancelled through Temporal ends cancelled, its episodes close thei
     const child = await handle.describe().catch(() => undefined);
     if (!child) continue; // never started: stays unplayed
     started += 1;
-    expect(child.status.name).toBe('COMPLETED'); // never TERMINATED by the parent's close
+    expect(child.status.name).toBe('COMPLETED'); // closed, and never TERMINATED by the parent's close
     const episode: EpisodeResult = await handle.result();
     expect(['env-done', 'cancelled']).toContain(episode.status);
     if (episode.status === 'cancelled') cancelledEpisodes += 1;
   }
   expect(cancelledEpisodes).toBeGreaterThanOrEqual(1);
   expect(started).toBeLessThan(episodes.length);
-  expect(counting.openNow()).toBe(0); // every env session opened was closed
   const { results } = await fetchEvalResults(t.client, evalId);
   expect(results.outcomes).toHaveLength(started);
   expect(results.outcomes.filter((o) => o.status === 'cancelled')).toHaveLength(cancelledEpisodes);
