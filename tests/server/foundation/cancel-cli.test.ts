@@ -58,7 +58,7 @@ test('cancel of a running episode: exit 0, the episode ends cancelled with its r
   expect(again.stdout).toContain('already ended');
   const missing = await cli('cancel', 'no-such-episode-anywhere');
   expect(missing.code).toBe(1);
-  expect(missing.stderr).toContain('no episode or eval with id');
+  expect(missing.stderr).toContain('no episode, eval or training run with id');
 }, 180_000);
 
 test('eval pause, set-concurrency (a bad value refused), resume and cancel from another terminal', async () => {
