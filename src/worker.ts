@@ -133,12 +133,16 @@ const bundleFailureConverters = new WeakMap<WorkflowBundle, string | undefined>(
 /**
  * Bundles the workflow code (a few seconds; do it once and pass it to every worker). Workflow
  * failures are converted inside the bundle, so a bundle for workers that encrypt must be built with
- * their data converter (its `failureConverterPath`); replay needs no converter.
+ * their data converter (its `failureConverterPath`); replay needs no converter. `workflowsPath`:
+ * another workflow module for a job's own worker (labelling, training), bundled the same way.
  */
-export async function bundleWorkflows(dataConverter?: DataConverter): Promise<WorkflowBundle> {
+export async function bundleWorkflows(
+  dataConverter?: DataConverter,
+  workflowsPath: string = require.resolve('./workflows'),
+): Promise<WorkflowBundle> {
   const failureConverterPath = dataConverter?.failureConverterPath;
   const bundle = await bundleWorkflowCode({
-    workflowsPath: require.resolve('./workflows'),
+    workflowsPath,
     failureConverterPath,
     logger: quietBundlerLogger,
   });

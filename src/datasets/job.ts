@@ -8,7 +8,8 @@
  */
 import type { Client } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
-import { bundleWorkflowCode, type NativeConnection, Worker } from '@temporalio/worker';
+import { type NativeConnection, Worker } from '@temporalio/worker';
+import { bundleWorkflows } from '../worker';
 import { createLabellingActivities } from '../activities/labelling';
 import type { EnvSpec } from '../agent/vocabulary';
 import { EnvProvider } from '../envs/factory';
@@ -86,10 +87,8 @@ export async function runLabelJob(o: LabelJobOptions): Promise<LabelDatasetResul
     namespace: o.namespace,
     taskQueue,
     dataConverter: o.dataConverter,
-    workflowBundle: await bundleWorkflowCode({
-      workflowsPath: require.resolve('../workflows/labelling'),
-      logger: { trace: () => {}, debug: () => {}, info: () => {}, warn: () => {}, error: console.error, log: () => {} },
-    }),
+    // Built with the data converter's failure converter: with a key, failure messages are encrypted too.
+    workflowBundle: await bundleWorkflows(o.dataConverter, require.resolve('../workflows/labelling')),
     activities: createLabellingActivities({
       envUrl,
       teacher: o.teacher ? teacherClient(o.teacher, o.cacheDir) : undefined,

@@ -7,7 +7,8 @@
  */
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter, type DataConverter } from '@temporalio/common';
-import { bundleWorkflowCode, type NativeConnection, Worker } from '@temporalio/worker';
+import { type NativeConnection, Worker } from '@temporalio/worker';
+import { bundleWorkflows } from '../worker';
 import {
   trainingProgressQuery,
   trainingStartAttributes,
@@ -89,17 +90,8 @@ export async function runTrainingJob(o: TrainingJobOptions): Promise<TrainingRes
       namespace: o.namespace,
       taskQueue,
       dataConverter: o.dataConverter,
-      workflowBundle: await bundleWorkflowCode({
-        workflowsPath: require.resolve('../workflows/training'),
-        logger: {
-          trace: () => {},
-          debug: () => {},
-          info: () => {},
-          warn: () => {},
-          error: console.error,
-          log: () => {},
-        },
-      }),
+      // Built with the data converter's failure converter: with a key, failure messages are encrypted too.
+      workflowBundle: await bundleWorkflows(o.dataConverter, require.resolve('../workflows/training')),
     });
     return await worker.runUntil(async () => {
       const handle = await o.client.workflow.start<TrainingWorkflow>('trainingWorkflow', {
