@@ -6,7 +6,6 @@
  * started it (Worker Versioning), so it carries no `patched()` branches.
  */
 import {
-  ApplicationFailure,
   CancellationScope,
   ContinueAsNew,
   continueAsNew,
@@ -15,7 +14,7 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import { configProblems, recordedConfig } from '../agent/config';
+import { recordedConfig } from '../agent/config';
 import type { ObservationContext } from '../agent/prompts';
 import { highLevelCall, recordedHighCall } from '../episode/policy-calls';
 import type { EpisodeStatus } from '../agent/records';
@@ -39,9 +38,9 @@ import type {
   PendingDecision,
   SubtaskOutcome,
 } from '../episode/records';
-import { episodeOutcomeUpdates, StepHrlStatus } from '../episode/search-attributes';
+import { episodeOutcomeUpdates } from '../episode/search-attributes';
 import { decideOrStop, isLlmStop } from './llm-failure';
-import { recordEndAttributes } from './outcome-attributes';
+import { recordEndAttributes, refuseInvalidConfig } from './outcome-attributes';
 import { closeSession, openSessionUnlessCancelled, redriveSession } from './session';
 import { reportedToEval } from './report-outcome';
 import { subtaskWorkflow } from './subtask';
@@ -57,15 +56,7 @@ export type { EpisodeInput, EpisodeResult, EpisodeState, ForkOf } from '../episo
  */
 export async function episodeWorkflow(input: EpisodeInput): Promise<EpisodeResult> {
   const config = recordedConfig(input.config);
-  const problems = configProblems(config);
-  if (problems.length > 0) {
-    recordEndAttributes([{ key: StepHrlStatus, value: 'failed' }]);
-    throw ApplicationFailure.create({
-      type: 'InvalidEpisodeConfig',
-      nonRetryable: true,
-      message: `invalid episode config: ${problems.join('; ')}`,
-    });
-  }
+  refuseInvalidConfig(config);
   const episodeId = workflowInfo().workflowId;
   let state: EpisodeState | undefined = input.state;
   let status: EpisodeStatus | undefined;

@@ -4,8 +4,14 @@
  * (see {@link startedWithStepHrlAttributes}).
  */
 import { upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import type { SearchAttributeUpdatePair } from '@temporalio/common';
-import { factsOfAttributes, startedWithStepHrlAttributes, SUMMARY_MEMO } from '../episode/search-attributes';
+import { ApplicationFailure, type SearchAttributeUpdatePair } from '@temporalio/common';
+import { configProblems, type EpisodeConfig } from '../agent/config';
+import {
+  factsOfAttributes,
+  startedWithStepHrlAttributes,
+  StepHrlStatus,
+  SUMMARY_MEMO,
+} from '../episode/search-attributes';
 
 /** Upserts `updates` and a memo summarising every step-hrl attribute after them (no-op without step-hrl's attributes). */
 export function recordEndAttributes(updates: SearchAttributeUpdatePair[]): void {
@@ -13,4 +19,19 @@ export function recordEndAttributes(updates: SearchAttributeUpdatePair[]): void 
   if (!startedWithStepHrlAttributes(current)) return;
   upsertSearchAttributes(updates);
   upsertMemo({ [SUMMARY_MEMO]: factsOfAttributes(current.updateCopy(updates)) });
+}
+
+/**
+ * Ends an episode of either agent kind whose config is invalid: `failed` in its search attributes
+ * and a non-retryable `InvalidEpisodeConfig` naming every problem. Returns when the config is valid.
+ */
+export function refuseInvalidConfig(config: EpisodeConfig): void {
+  const problems = configProblems(config);
+  if (problems.length === 0) return;
+  recordEndAttributes([{ key: StepHrlStatus, value: 'failed' }]);
+  throw ApplicationFailure.create({
+    type: 'InvalidEpisodeConfig',
+    nonRetryable: true,
+    message: `invalid episode config: ${problems.join('; ')}`,
+  });
 }

@@ -9,7 +9,6 @@
  * episode core (`src/episode/react-state.ts`).
  */
 import {
-  ApplicationFailure,
   CancellationScope,
   ContinueAsNew,
   continueAsNew,
@@ -17,7 +16,7 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import { configProblems, withDefaults } from '../agent/config';
+import { withDefaults } from '../agent/config';
 import { buildReactCall } from '../agent/prompts/react';
 import type { EpisodeStatus } from '../agent/records';
 import { cancelSignal, episodeProgressQuery, reactStepsQuery } from '../episode/messages';
@@ -31,9 +30,9 @@ import {
   reactShouldContinueAsNew,
   reactStepBytes,
 } from '../episode/react-state';
-import { episodeOutcomeUpdates, StepHrlStatus } from '../episode/search-attributes';
+import { episodeOutcomeUpdates } from '../episode/search-attributes';
 import { decideOrStop, isLlmStop } from './llm-failure';
-import { recordEndAttributes } from './outcome-attributes';
+import { recordEndAttributes, refuseInvalidConfig } from './outcome-attributes';
 import { onPinnedWorker, type PinnedEnv } from './pinned-env';
 import { closeSession, isSessionLoss, openSessionUnlessCancelled, redriveSession } from './session';
 import { reportedToEval } from './report-outcome';
@@ -44,15 +43,7 @@ export { reactStepsQuery } from '../episode/messages';
 /** Runs the ReAct baseline for one episode (or, after continue-as-new, its next run). */
 export async function reactWorkflow(input: ReactInput): Promise<ReactResult> {
   const config = withDefaults(input.config);
-  const problems = configProblems(config);
-  if (problems.length > 0) {
-    recordEndAttributes([{ key: StepHrlStatus, value: 'failed' }]);
-    throw ApplicationFailure.create({
-      type: 'InvalidEpisodeConfig',
-      nonRetryable: true,
-      message: `invalid episode config: ${problems.join('; ')}`,
-    });
-  }
+  refuseInvalidConfig(config);
   const episodeId = workflowInfo().workflowId;
   let state: ReactState | undefined = input.state;
   const previousRunSteps = input.previousRunSteps ?? [];
