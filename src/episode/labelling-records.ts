@@ -107,11 +107,8 @@ export interface LabelDatasetInput {
   state?: LabelState;
 }
 
-/** Totals of a job so far. */
-export interface LabelState {
-  cursor: number;
-  labelled: number;
-  dropped: number;
+/** Teacher calls and tokens, of one trajectory or of a whole job. */
+export interface TeacherTotals {
   teacherCalls: number;
   cachedCalls: number;
   promptTokens: number;
@@ -119,6 +116,13 @@ export interface LabelState {
   /** Tokens of calls the endpoint answered (not the response cache): what was paid for. */
   paidPromptTokens?: number;
   paidCompletionTokens?: number;
+}
+
+/** Totals of a job so far. */
+export interface LabelState extends TeacherTotals {
+  cursor: number;
+  labelled: number;
+  dropped: number;
 }
 
 /** What the progress query answers. */
@@ -147,16 +151,10 @@ export interface LabelTrajectoryInput {
 }
 
 /** Result of one trajectory. */
-export interface LabelTrajectoryResult {
+export interface LabelTrajectoryResult extends TeacherTotals {
   id: string;
   labelled: boolean;
   dropped?: DroppedTrajectory;
-  teacherCalls: number;
-  cachedCalls: number;
-  promptTokens: number;
-  completionTokens: number;
-  paidPromptTokens?: number;
-  paidCompletionTokens?: number;
 }
 
 /** A segmentation saved by the `segment` stage, for the `progress` stage to label. */
