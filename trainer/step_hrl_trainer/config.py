@@ -14,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from .eval_config import resolve_evaluate
+
 ROLES = ("high", "low", "progress")
 STAGES = ("bc", "rl")
 
@@ -135,9 +137,12 @@ def resolve_config(raw: dict) -> dict:
     """Returns the full config: defaults filled, fields validated, paths absolute. Idempotent."""
     if not isinstance(raw, dict):
         raise ConfigError("config must be a mapping")
-    cfg = _merge(copy.deepcopy(DEFAULTS), {k: v for k, v in raw.items() if k != "base"}, "")
+    cfg = _merge(copy.deepcopy(DEFAULTS), {k: v for k, v in raw.items() if k not in ("base", "evaluate")}, "")
     cfg["base"] = _resolve_base(raw.get("base", DEFAULTS["base"]))
     _validate(cfg)
+    # Only when given: a config without the eval stage keeps its resolved form (and its run id).
+    if raw.get("evaluate") is not None:
+        cfg["evaluate"] = resolve_evaluate(raw["evaluate"], cfg["data"]["profile"], cfg["threads"], ConfigError)
     for key in ("dataset",):
         if cfg["data"][key] is not None:
             cfg["data"][key] = os.path.abspath(cfg["data"][key])

@@ -2,7 +2,8 @@
 
 It polls the training task queue (``step-hrl train`` starts one per run, on ``train-<id>-py``; a GPU
 host runs one on a shared queue with ``step-hrl train worker``) and runs ``prepareRun``,
-``trainChunk`` and ``finalizeStage`` (activities.py), one at a time by default. Payloads are encrypted
+``trainChunk`` and ``finalizeStage`` (activities.py), one at a time by default, and ``serveCheckpoint``
+(serve_activity.py: the final checkpoint behind an OpenAI-compatible server while the run's eval stage runs). Payloads are encrypted
 with the same keys and codec as the TypeScript side (codec.py). SIGINT/SIGTERM stop polling and give
 the chunk in flight a grace period; past it the chunk is abandoned and the run resumes from its last
 checkpoint. The first line on stdout (``training worker polling ...``) says it is ready.
@@ -12,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import signal
 import sys
 from datetime import timedelta
@@ -23,6 +23,8 @@ from temporalio.worker import Worker
 
 from .activities import TrainingActivities
 from .codec import CodecKeyConfigError, data_converter_from_env
+from .connect import connect_options
+from .serve_activity import ServeActivities
 
 
 def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
@@ -30,13 +32,11 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     parser.add_argument("--task-queue", required=True, help="training task queue to poll")
     parser.add_argument(
         "--address",
-        default=os.environ.get("TEMPORAL_ADDRESS", "localhost:7233"),
-        help="Temporal frontend host:port (default TEMPORAL_ADDRESS or localhost:7233)",
+        help="Temporal frontend host:port (default: envconfig's TEMPORAL_ADDRESS or profile, else localhost:7233)",
     )
     parser.add_argument(
         "--namespace",
-        default=os.environ.get("TEMPORAL_NAMESPACE", "default"),
-        help="namespace (default TEMPORAL_NAMESPACE or default)",
+        help="namespace (default: envconfig's TEMPORAL_NAMESPACE or profile, else default)",
     )
     parser.add_argument("--max-concurrent", type=int, default=1, help="activities at once (default 1: one run)")
     parser.add_argument(
@@ -47,19 +47,16 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
 
 async def run_worker(args: argparse.Namespace) -> None:
     """Connects, polls until SIGINT/SIGTERM, then shuts down gracefully."""
-    api_key = os.environ.get("TEMPORAL_API_KEY") or None
-    client = await Client.connect(
-        args.address,
-        namespace=args.namespace,
-        data_converter=data_converter_from_env(),
-        api_key=api_key,
-        tls=bool(api_key),
-    )
+    # TLS, API key and profile from envconfig, as the TypeScript side reads them (connect.py).
+    options = connect_options(args.address, args.namespace)
+    args.address, args.namespace = options["target_host"], options["namespace"]
+    client = await Client.connect(**options, data_converter=data_converter_from_env())
     activities = TrainingActivities()
+    serving = ServeActivities()
     worker = Worker(
         client,
         task_queue=args.task_queue,
-        activities=activities.all(),
+        activities=[*activities.all(), *serving.all()],
         max_concurrent_activities=max(1, args.max_concurrent),
         graceful_shutdown_timeout=timedelta(seconds=args.grace_seconds),
     )
@@ -80,6 +77,9 @@ def main(argv: Optional[list[str]] = None) -> int:
         asyncio.run(run_worker(args))
     except CodecKeyConfigError as err:
         print(f"Error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:  # a TLS file or profile file envconfig names is missing or unreadable
+        print(f"Error: Temporal connection settings (TEMPORAL_TLS_*, profile file): {err}", file=sys.stderr)
         return 2
     except RuntimeError as err:
         # Connection failures surface as RuntimeError from the core SDK.
