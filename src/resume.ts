@@ -19,6 +19,7 @@ import { fetchTransitions } from './client';
 import { currentBuildId } from './worker';
 import { BuildMismatchError } from './versioning';
 import { initialState } from './episode/episode-state';
+import { appendRedriveSteps } from './episode/redrive-log';
 import type { EpisodeWorkflow } from './episode/messages';
 import { expandOutcome } from './episode/outcome-compaction';
 import type { EpisodeInput, EpisodeState, SubtaskInput, SubtaskOutcome } from './episode/records';
@@ -185,7 +186,7 @@ export function prefixState(
     if (!last || last.outcome.status === 'session-lost') break;
     s.subtasks.push(mine[0]!.input.subtask);
     for (const { outcome } of mine) {
-      s.log.push(...outcome.steps);
+      s.log = appendRedriveSteps(s.log, outcome.steps);
       s.won = s.won || outcome.won;
       s.spentTokens += outcome.spentTokens ?? 0;
     }

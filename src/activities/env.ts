@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { cancellationSignal, withHeartbeat } from './heartbeat';
+import { obsHashMatches, redriveLogSteps } from '../episode/redrive-log';
 import { EnvError, type EnvSpec, type Observation, type TextEnv } from '../envs/text-env';
 import { ENV_DIVERGENCE, SESSION_LOST, type EnvResetOutput, type EnvStepOutput, type RedriveInput } from './types';
 
@@ -208,16 +209,17 @@ export function createEnvActivities(options: EnvActivitiesOptions) {
       counters.redrives += 1;
       const { session, reset } = await open(input.episodeId, input.spec);
       if (reset.obsHash !== input.resetObsHash) throw divergence(input.episodeId, -1);
-      for (const [index, step] of input.steps.entries()) {
-        const doing = `re-drive step ${index + 1} of ${input.steps.length}`;
+      const steps = redriveLogSteps(input.steps); // compact, or a step list from an older workflow
+      for (const [index, step] of steps.entries()) {
+        const doing = `re-drive step ${index + 1} of ${steps.length}`;
         const result = await using(input.episodeId, session, () =>
           wrap(() => send(session, index, step.action).result, doing),
         );
         session.confirmed.add(index); // a replay, not an application of the agent's step
         counters.redriveSteps += 1;
-        if (result.obsHash !== step.obsHash) throw divergence(input.episodeId, index);
+        if (!obsHashMatches(result.obsHash, step.obsHash)) throw divergence(input.episodeId, index);
       }
-      return { replayed: input.steps.length };
+      return { replayed: steps.length };
     },
 
     /**

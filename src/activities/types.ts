@@ -71,14 +71,32 @@ export interface EnvStepOutput extends StepResult {
 /** One recorded step of the action prefix, enough to re-drive a lost session. */
 export interface RecordedStep {
   action: string;
+  /** The observation's hash, or (from a {@link CompactRedriveLog}) its first characters. */
   obsHash: string;
 }
+
+/**
+ * The re-drive log in compact form, about 10 bytes a step (a list of {@link RecordedStep} costs
+ * about 45): each distinct action once, then per step the index of its action and a short
+ * observation hash. Built and read by `src/episode/redrive-log.ts`.
+ */
+export interface CompactRedriveLog {
+  /** Each distinct action once, in order of first use. */
+  actions: string[];
+  /** Per step, the index of its action in `actions` in base 36; steps separated by `,`. */
+  actionIndexes: string;
+  /** Per step, the first `REDRIVE_HASH_CHARS` (8) hex digits of its observation hash, concatenated. */
+  obsHashes: string;
+}
+
+/** What a re-drive replays: the compact log, or the step list that states recorded before it hold. */
+export type RedriveLog = CompactRedriveLog | RecordedStep[];
 
 /** Input of `envRedrive`: the spec and the whole recorded prefix (only sent after a session loss). */
 export interface RedriveInput {
   episodeId: string;
   spec: EnvSpec;
-  steps: RecordedStep[];
+  steps: RedriveLog;
   resetObsHash: string;
 }
 

@@ -9,6 +9,7 @@ import type { EpisodeConfig } from '../agent/config';
 import type { CallRecord, EpisodeStatus } from '../agent/records';
 import { callTokens } from '../agent/record-tokens';
 import { addCall } from './level-tokens';
+import { appendRedriveSteps } from './redrive-log';
 import type { EpisodeInput, EpisodeResult, EpisodeState, SubtaskOutcome } from './records';
 
 /** The state of an episode right after its env reset (on `envQueue`): nothing done yet. */
@@ -52,7 +53,7 @@ export function absorbHighCall(s: EpisodeState, record: CallRecord, spentTokens:
 
 /** Appends a subtask part's steps and counts to the state. */
 export function absorbSubtask(s: EpisodeState, outcome: SubtaskOutcome): void {
-  s.log.push(...outcome.steps);
+  s.log = appendRedriveSteps(s.log, outcome.steps);
   s.observation = outcome.observation;
   s.stepIndex = outcome.stepIndex;
   s.score = outcome.score;

@@ -11,6 +11,7 @@ import type { CallRecord, EpisodeStatus } from '../agent/records';
 import { callTokens } from '../agent/record-tokens';
 import type { PromptProfile } from '../agent/vocabulary';
 import type { ReactResult, ReactState, ReactStep } from './records';
+import { appendRedriveSteps, emptyRedriveLog } from './redrive-log';
 
 /**
  * JSON bytes of step records one run may hold before it continues as new: they close the run (in
@@ -43,7 +44,7 @@ export function initialReactState(reset: EnvResetOutput, envQueue: string): Reac
     level: { calls: 0, prompt: 0, completion: 0 },
     redrives: 0,
     runs: 1,
-    log: [],
+    log: emptyRedriveLog(),
   };
 }
 
@@ -76,7 +77,7 @@ export function absorbReactStep(
   obsHash: string,
   config: Pick<EpisodeConfig, 'profile' | 'reactContextChars'>,
 ): void {
-  s.log.push({ action: step.action, obsHash });
+  s.log = appendRedriveSteps(s.log, [{ action: step.action, obsHash }]);
   s.turns.push({
     ...(step.thought ? { thought: step.thought } : {}),
     action: step.action,

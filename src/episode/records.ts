@@ -3,7 +3,7 @@
  * carries over continue-as-new and returns. Type-only, so workflows, record readers, the CLI, eval
  * and fork share them without importing a workflow file.
  */
-import type { RecordedStep } from '../activities/types';
+import type { RecordedStep, RedriveLog } from '../activities/types';
 import type { EpisodeConfig } from '../agent/config';
 import type { LowDecision, ObservationContext } from '../agent/prompts';
 import type { ReactTurn } from '../agent/prompts/react';
@@ -25,8 +25,8 @@ export interface EpisodeState {
   tokens: number;
   /** Tokens actually spent (response-cache hits cost none). */
   spentTokens: number;
-  /** Actions + observation hashes of every step so far: what a re-drive replays. */
-  log: RecordedStep[];
+  /** Actions + observation hashes of every step so far: what a re-drive replays (`src/episode/redrive-log.ts`). */
+  log: RedriveLog;
   resetObsHash: string;
   /** Number of workflow runs so far (continue-as-new count + 1). */
   runs: number;
@@ -251,8 +251,8 @@ export interface ReactState {
   redrives: number;
   /** Workflow runs so far (continue-as-new count + 1). */
   runs: number;
-  /** Actions + observation hashes of every step so far: what a re-drive replays. */
-  log: RecordedStep[];
+  /** Actions + observation hashes of every step so far: what a re-drive replays (`src/episode/redrive-log.ts`). */
+  log: RedriveLog;
 }
 
 /** Live view of an episode. */

@@ -21,6 +21,7 @@ import { explainSearchAttributeError } from '../server/errors';
 import { currentBuildId, DEFAULT_TASK_QUEUE } from '../worker';
 import type { EpisodeWorkflow } from '../episode/messages';
 import type { EpisodeInput, EpisodeState, ForkOf } from '../episode/records';
+import { redriveLogLength } from '../episode/redrive-log';
 
 /** Memo key of a fork's link to its parent. */
 export const FORK_OF_MEMO = 'forkOf';
@@ -104,7 +105,7 @@ function subtasksWithin(runs: Run[], steps: number): number {
   let kept = 0;
   for (let k = 1; ; k++) {
     const state = stateAfter(runs, k);
-    if (!state || state.log.length > steps) return kept;
+    if (!state || redriveLogLength(state.log) > steps) return kept;
     kept = k;
   }
 }
@@ -176,7 +177,7 @@ export async function forkEpisode(client: Client, options: ForkOptions): Promise
     });
   const explain = (err: unknown) => explainSearchAttributeError(err, client.options.namespace);
   const handle = await startUnderFreeId(start, options.forkId, `${episodeId}.fork-${fromSubtask}`, explain);
-  return { handle, forkOf, config, prefixSteps: state.log.length, fromSubtask };
+  return { handle, forkOf, config, prefixSteps: redriveLogLength(state.log), fromSubtask };
 }
 
 /** Starts under `forkId` (taken: an error), else under the first free `<base>-<n>`. */

@@ -4,7 +4,7 @@
  * every way out, a cancellation during the reset included.
  */
 import { CancellationScope, isCancellation, type ActivityFailure } from '@temporalio/workflow';
-import type { EnvResetOutput, RecordedStep } from '../activities/types';
+import type { EnvResetOutput, RedriveLog } from '../activities/types';
 import { isDivergence, isSessionLoss } from '../episode/failures';
 import type { EpisodeConfig } from '../agent/config';
 import { redriveRefusal, type RedriveCount } from '../episode/redrive';
@@ -60,7 +60,7 @@ export async function openSessionUnlessCancelled(
 
 /** The recorded prefix a re-drive replays. */
 export interface RecordedPrefix {
-  log: RecordedStep[];
+  log: RedriveLog;
   resetObsHash: string;
 }
 

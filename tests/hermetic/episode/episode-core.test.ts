@@ -23,6 +23,7 @@ import { addIndex, compactPlan, expandPlan, hasIndex, indexesOf, rangesOf } from
 import { evalEpisodeId, subtaskWorkflowId } from '../../../src/episode/ids';
 import type { SubtaskOutcome } from '../../../src/episode/records';
 import { redriveRefusal } from '../../../src/episode/redrive';
+import { redriveLogSteps } from '../../../src/episode/redrive-log';
 import { PART_RESULT_BYTE_BUDGET, subtaskStopStatus } from '../../../src/episode/subtask-state';
 import type { SlimOutcome } from '../../../src/episode/eval-types';
 
@@ -77,7 +78,7 @@ describe('episode budgets and transitions', () => {
     const s = initialState(reset, 'q');
     absorbSubtask(s, outcome({ won: true }));
     absorbSubtask(s, outcome({ stepIndex: 2, steps: [{ action: 'look', obsHash: 'h2' }], won: false }));
-    expect(s.log.map((l) => l.action)).toEqual(['go to stove', 'look']);
+    expect(redriveLogSteps(s.log).map((l) => l.action)).toEqual(['go to stove', 'look']);
     expect(s).toMatchObject({ stepIndex: 2, score: 10, won: true, tokens: 60, spentTokens: 40 });
   });
 
