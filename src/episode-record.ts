@@ -1,6 +1,7 @@
 /**
  * Reads an episode's whole decision record back from its workflow histories: every subtask part
- * (from the ChildWorkflowExecutionCompleted events of the episode's run chain), where a run
+ * (from the ChildWorkflowExecutionCompleted events of the episode's run chain; its steps from the
+ * child's own history, see `subtask-record.ts`), where a run
  * continued as new, was resumed or re-drove its env session, and the high-level transitions
  * assembled from the subtasks' inputs and transitions. Works on any {@link HistorySource}.
  */
@@ -10,9 +11,9 @@ import { formatObservation } from './agent/observation';
 import { HIGH_LEVEL_VERSION, type HighLevelTransition, type RecordedTransition } from './agent/records';
 import { decode as decodeFirst } from './history-payloads';
 import { fetchRunChain, historySourceOf, type HistorySource } from './history-source';
-import { expandOutcome } from './episode/outcome-compaction';
 import { highCallOf } from './episode/policy-calls';
-import type { EpisodeInput, SubtaskInput, SubtaskOutcome } from './episode/records';
+import type { EpisodeInput, SubtaskInput, SubtaskOutcome, SubtaskPartResult } from './episode/records';
+import { readSubtaskOutcome } from './subtask-record';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 
@@ -110,12 +111,19 @@ export async function readRunChain(
       const completed = event.childWorkflowExecutionCompletedEventAttributes;
       if (!completed) continue;
       const input = initiations.get(String(completed.initiatedEventId));
-      const outcome = decode<SubtaskOutcome>(completed.result);
+      const outcome = decode<SubtaskOutcome | SubtaskPartResult>(completed.result);
       if (!input || !outcome) continue;
       const previous = parts.at(-1);
       const part = previous?.subtaskIndex === input.subtaskIndex ? previous.part + 1 : 0;
-      // A compacted result (see outcome-compaction.ts) is expanded to whole transitions here, once.
-      const whole = expandOutcome(input, outcome);
+      // Whole transitions, once: rebuilt from the child's history (a slim result), or expanded from
+      // the child's input (a compacted one, see outcome-compaction.ts).
+      const child = completed.workflowExecution;
+      const whole = await readSubtaskOutcome(
+        source,
+        { workflowId: child?.workflowId ?? '', runId: child?.runId ?? undefined },
+        input,
+        outcome,
+      );
       parts.push({ subtaskIndex: input.subtaskIndex, part, run, input, outcome: whole, markersBefore: markers });
       markers = [];
     }

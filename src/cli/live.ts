@@ -9,7 +9,9 @@ import { printStepLine } from './episode-view';
 import type { Output } from './output';
 import { retryWhileTemporalAway } from './temporal-outage';
 import { type EpisodeWorkflow, episodeProgressQuery, transitionsQuery } from '../episode/messages';
-import type { EpisodeResult, SubtaskOutcome } from '../episode/records';
+import type { EpisodeResult } from '../episode/records';
+import { liveHistories } from '../history-source';
+import { readFinishedSubtask } from '../subtask-record';
 
 const POLL_MS = 300;
 
@@ -60,8 +62,9 @@ export async function followEpisode(
   // A child that finished between two polls may hold steps not printed yet: read its result.
   const flushChild = async (): Promise<void> => {
     if (!child) return;
-    const outcome = (await client.workflow.getHandle(child).result()) as SubtaskOutcome;
-    outcome.transitions.forEach(printStep);
+    await client.workflow.getHandle(child).result();
+    // Its result holds no steps (0.2.0 on): they are read from its history.
+    (await readFinishedSubtask(liveHistories(client), child))?.transitions.forEach(printStep);
   };
   while (!done) {
     try {

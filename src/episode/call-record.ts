@@ -39,3 +39,23 @@ export function foldAttempt(record: CallRecord, result: PolicyCallResult): numbe
   record.cached = result.cached ?? false; // absent in results recorded before the cache existed
   return result.spentTokens;
 }
+
+/**
+ * Adds attempt `attempt` (0-based) of a decision to `record`, as `decide` does: a parsed reply
+ * sets the output, an unparsed one becomes a repair. Returns whether the decision is over (parsed,
+ * or no repair attempt left of `repairAttempts`) and the tokens the attempt spent.
+ */
+export function addAttempt(
+  record: CallRecord,
+  result: PolicyCallResult,
+  attempt: number,
+  repairAttempts: number,
+): { finished: boolean; spentTokens: number } {
+  const spentTokens = foldAttempt(record, result);
+  if (result.parsed.ok) {
+    record.output = result.parsed.value;
+    return { finished: true, spentTokens };
+  }
+  record.repairs.push({ reply: result.text, error: result.parsed.error });
+  return { finished: attempt >= repairAttempts, spentTokens };
+}

@@ -8,9 +8,10 @@ import type { EnvResetOutput } from '../activities/types';
 import type { EpisodeConfig } from '../agent/config';
 import type { CallRecord, EpisodeStatus } from '../agent/records';
 import { callTokens } from '../agent/record-tokens';
-import { addCall } from './level-tokens';
+import type { LevelTokens } from './eval-types';
+import { addCall, type LevelTokenTotals } from './level-tokens';
 import { appendRedriveSteps } from './redrive-log';
-import type { EpisodeInput, EpisodeResult, EpisodeState, SubtaskOutcome } from './records';
+import type { EpisodeInput, EpisodeResult, EpisodeState, SubtaskOutcome, SubtaskPartResult } from './records';
 
 /** The state of an episode right after its env reset (on `envQueue`): nothing done yet. */
 export function initialState(reset: EnvResetOutput, envQueue: string): EpisodeState {
@@ -51,8 +52,11 @@ export function absorbHighCall(s: EpisodeState, record: CallRecord, spentTokens:
   s.levels = addCall(s.levels ?? {}, 'high', record);
 }
 
-/** Appends a subtask part's steps and counts to the state. */
-export function absorbSubtask(s: EpisodeState, outcome: SubtaskOutcome): void {
+/**
+ * Appends a subtask part's steps and counts to the state (a result recorded before 0.2.0's slim
+ * results counts its calls from its transitions).
+ */
+export function absorbSubtask(s: EpisodeState, outcome: SubtaskPartResult | SubtaskOutcome): void {
   s.log = appendRedriveSteps(s.log, outcome.steps);
   s.observation = outcome.observation;
   s.stepIndex = outcome.stepIndex;
@@ -60,14 +64,35 @@ export function absorbSubtask(s: EpisodeState, outcome: SubtaskOutcome): void {
   s.won = s.won || outcome.won;
   s.tokens += outcome.tokens;
   s.spentTokens += outcome.spentTokens ?? 0; // absent in outcomes recorded before this field existed
+  if ('levels' in outcome) {
+    s.levels = addLevels(s.levels ?? {}, outcome.levels);
+    return;
+  }
   for (const t of outcome.transitions) {
     s.levels = addCall(s.levels ?? {}, 'low', t.low);
     s.levels = addCall(s.levels, 'progress', t.progress);
   }
 }
 
+/** `a` plus `b`, level by level (a new object). */
+function addLevels(a: LevelTokenTotals, b: LevelTokenTotals): LevelTokenTotals {
+  const out: LevelTokenTotals = { ...a };
+  for (const [level, t] of Object.entries(b) as [keyof LevelTokenTotals, LevelTokens][]) {
+    const before = out[level] ?? { calls: 0, prompt: 0, completion: 0 };
+    out[level] = {
+      calls: before.calls + t.calls,
+      prompt: before.prompt + t.prompt,
+      completion: before.completion + t.completion,
+    };
+  }
+  return out;
+}
+
 /** What a finished subtask means for the episode: the status it ends with, if any. */
-export function statusAfterSubtask(outcome: SubtaskOutcome): { status?: EpisodeStatus; error?: string } {
+export function statusAfterSubtask(outcome: Pick<SubtaskPartResult, 'envDone' | 'status'> & { error?: string }): {
+  status?: EpisodeStatus;
+  error?: string;
+} {
   if (outcome.envDone) return { status: 'env-done' };
   if (outcome.status === 'cancelled') return { status: 'cancelled' };
   if (outcome.status === 'token-budget') return { status: 'token-budget' };

@@ -14,13 +14,13 @@ import type {
   ReactResult,
   ReactStep,
   SubtaskInput,
-  SubtaskOutcome,
+  SubtaskPartResult,
 } from './records';
 
 /** The STEP-HRL episode workflow's signature (`episodeWorkflow`). */
 export type EpisodeWorkflow = (input: EpisodeInput) => Promise<EpisodeResult>;
 /** A subtask child's signature (`subtaskWorkflow`). */
-export type SubtaskWorkflow = (input: SubtaskInput) => Promise<SubtaskOutcome>;
+export type SubtaskWorkflow = (input: SubtaskInput) => Promise<SubtaskPartResult>;
 /** The ReAct episode workflow's signature (`reactWorkflow`). */
 export type ReactWorkflow = (input: ReactInput) => Promise<ReactResult>;
 /** The eval workflow's signature (`evalWorkflow`). */

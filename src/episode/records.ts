@@ -177,6 +177,26 @@ export interface SubtaskOutcome {
   compacted?: boolean;
 }
 
+/**
+ * What a subtask child run returns to the episode (0.2.0 on): what the episode needs to go on,
+ * without the transitions. They are recorded once, by the child's own history (each policy call's
+ * input and result, each env step's input and result), and readers rebuild them from it
+ * (`rebuildTransitions`, `src/episode/subtask-replay.ts`), so a step is no longer stored again in
+ * the child's result and in the episode's history. Results recorded before hold `transitions`
+ * ({@link SubtaskOutcome}).
+ */
+export interface SubtaskPartResult extends Omit<SubtaskOutcome, 'transitions' | 'compacted'> {
+  /** Marks a result whose transitions are read from the child's history events. */
+  record: 'events';
+  /** Calls and tokens of this run per level (low, progress): what the episode counts. */
+  levels: LevelTokenTotals;
+  /**
+   * Set when the run's last step kept its progress unchanged because the progress call after it
+   * did not finish (LLM outage, cancel): readers then leave any reply of that call out, as the run did.
+   */
+  lastProgressDropped?: true;
+}
+
 /** One ReAct step's record. */
 export interface ReactStep {
   stepIndex: number;

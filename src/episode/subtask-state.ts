@@ -3,11 +3,12 @@
  * outcome from what it did. Pure, so they are unit-tested without a Temporal server.
  */
 import type { EpisodeConfig } from '../agent/config';
-import type { ObservationContext } from '../agent/prompts';
+import { formatObservation, observationContext, type ObservationContext } from '../agent/prompts';
 import type { AugmentedTransition, CallRecord } from '../agent/records';
 import type { Observation } from '../agent/vocabulary';
 import type { EnvStepOutput, RecordedStep } from '../activities/types';
-import type { PendingDecision, SubtaskInput, SubtaskOutcome, SubtaskRunStatus } from './records';
+import { addCall, type LevelTokenTotals } from './level-tokens';
+import type { PendingDecision, SubtaskInput, SubtaskOutcome, SubtaskPartResult, SubtaskRunStatus } from './records';
 
 /**
  * Bytes of transitions (as JSON) one subtask part may return: well under Temporal's 2 MB payload
@@ -59,6 +60,60 @@ export interface SubtaskRunRecord {
   tokens: number;
   spentTokens: number;
   previous?: ObservationContext;
+}
+
+/** The result a run that ended with `status` returns to the episode: no transitions (see {@link SubtaskPartResult}). */
+export function subtaskPartResultOf(
+  run: SubtaskRunRecord,
+  status: SubtaskRunStatus,
+  extra: {
+    won?: boolean;
+    envDone?: boolean;
+    pending?: PendingDecision;
+    error?: string;
+    progressDropped?: boolean;
+  } = {},
+): SubtaskPartResult {
+  const { transitions, ...outcome } = subtaskOutcomeOf(run, status, extra);
+  let levels: LevelTokenTotals = {};
+  for (const t of transitions) levels = addCall(addCall(levels, 'low', t.low), 'progress', t.progress);
+  return { ...outcome, levels, record: 'events', ...(extra.progressDropped && { lastProgressDropped: true }) };
+}
+
+/** The observation the low-level call shows before the run's next step. */
+export function observationText(
+  config: Pick<EpisodeConfig, 'spec' | 'obs'>,
+  run: Pick<SubtaskRunRecord, 'observation' | 'stepIndex' | 'previous'>,
+): string {
+  return formatObservation(config.spec.env, run.observation, {
+    format: config.obs,
+    initial: run.stepIndex === 0,
+    previous: run.previous,
+  });
+}
+
+/** The observation the progress call (and the transition) shows after a step from `before` to `after`. */
+export function nextObservationText(
+  config: Pick<EpisodeConfig, 'spec' | 'obs'>,
+  before: Observation,
+  after: Observation,
+): string {
+  return formatObservation(config.spec.env, after, { format: config.obs, previous: observationContext(before) });
+}
+
+/** Moves the run past an applied step (its transition already recorded). */
+export function advanceRun(
+  run: SubtaskRunRecord,
+  step: { action: string; progressAfter: string; result: EnvStepOutput },
+): void {
+  const { action, progressAfter, result } = step;
+  run.steps.push({ action, obsHash: result.obsHash });
+  run.progress = progressAfter;
+  run.previous = observationContext(run.observation);
+  run.observation = result.observation;
+  run.score = result.score;
+  run.stepIndex += 1;
+  run.stepsInSubtask += 1;
 }
 
 /** The outcome of a run that ended with `status`. */

@@ -36,7 +36,7 @@ import type {
   EpisodeResult,
   EpisodeState,
   PendingDecision,
-  SubtaskOutcome,
+  SubtaskPartResult,
 } from '../episode/records';
 import { episodeOutcomeUpdates } from '../episode/search-attributes';
 import { decideOrStop, isLlmStop } from './llm-failure';
@@ -127,7 +127,7 @@ export async function episodeWorkflow(input: EpisodeInput): Promise<EpisodeResul
       const completedSubtasks = [...s.subtasks];
       s.subtasks.push(subtask); // appended before execution, as in the reference
 
-      let outcome: SubtaskOutcome | undefined;
+      let outcome: SubtaskPartResult | undefined;
       let carry: {
         progress: string;
         stepsInSubtask: number;

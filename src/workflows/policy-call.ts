@@ -6,7 +6,7 @@ import type { PolicyCallInput } from '../activities/types';
 import type { PolicyOutput } from '../agent/schemas';
 import type { CallRecord } from '../agent/records';
 import { buildRepairCall } from '../agent/prompts';
-import { emptyCallRecord, foldAttempt } from '../episode/call-record';
+import { addAttempt, emptyCallRecord } from '../episode/call-record';
 import { DEFAULT_EPISODE_CONFIG } from '../agent/config';
 import { policyFor } from './proxies';
 
@@ -38,13 +38,11 @@ export async function decide(
   let spentTokens = 0;
   for (let attempt = 0; ; attempt++) {
     const result = await llm.callPolicy({ ...current, outageBudgetSeconds });
-    spentTokens += foldAttempt(record, result);
-    if (result.parsed.ok) {
-      record.output = result.parsed.value;
-      return { output: result.parsed.value, lastReply: result.text, record, spentTokens };
-    }
-    record.repairs.push({ reply: result.text, error: result.parsed.error });
-    if (attempt >= repairAttempts) return { lastReply: result.text, record, spentTokens };
+    // The same fold as the record readers' (`rebuildTransitions`), so both see one decision.
+    const step = addAttempt(record, result, attempt, repairAttempts);
+    spentTokens += step.spentTokens;
+    if (result.parsed.ok) return { output: result.parsed.value, lastReply: result.text, record, spentTokens };
+    if (step.finished) return { lastReply: result.text, record, spentTokens };
     current = buildRepairCall(call, result.text, result.parsed.error);
   }
 }

@@ -6,15 +6,16 @@
  */
 import { CancellationScope, isCancellation, setHandler, sleep } from '@temporalio/workflow';
 import type { EnvStepOutput } from '../activities/types';
-import { formatObservation, observationContext } from '../agent/prompts';
 import { lowLevelCall, progressCall } from '../episode/policy-calls';
 import type { CallRecord } from '../agent/records';
 import { callTokens } from '../agent/record-tokens';
 import { cancelSignal, transitionsQuery } from '../episode/messages';
-import { compactOutcome } from '../episode/outcome-compaction';
-import type { PendingDecision, SubtaskInput, SubtaskOutcome, SubtaskRunStatus } from '../episode/records';
+import type { PendingDecision, SubtaskInput, SubtaskPartResult, SubtaskRunStatus } from '../episode/records';
 import {
-  subtaskOutcomeOf,
+  advanceRun,
+  nextObservationText,
+  observationText,
+  subtaskPartResultOf,
   subtaskStopStatus,
   transitionBytes,
   transitionOf,
@@ -24,7 +25,13 @@ import { decideOrStop, isLlmStop } from './llm-failure';
 import { onPinnedWorker } from './pinned-env';
 import { isSessionLoss } from './session';
 
-export type { PendingDecision, SubtaskInput, SubtaskOutcome, SubtaskRunStatus } from '../episode/records';
+export type {
+  PendingDecision,
+  SubtaskInput,
+  SubtaskOutcome,
+  SubtaskPartResult,
+  SubtaskRunStatus,
+} from '../episode/records';
 export { isSessionLoss } from './session';
 
 /**
@@ -33,7 +40,7 @@ export { isSessionLoss } from './session';
  * every step so far. An applied env step is always recorded whole; a cancel during the progress
  * call after it keeps the step with its progress unchanged rather than waiting out an LLM outage.
  */
-export async function subtaskWorkflow(input: SubtaskInput): Promise<SubtaskOutcome> {
+export async function subtaskWorkflow(input: SubtaskInput): Promise<SubtaskPartResult> {
   const { config } = input;
   let cancelled = false;
   const run: SubtaskRunRecord = {
@@ -53,10 +60,10 @@ export async function subtaskWorkflow(input: SubtaskInput): Promise<SubtaskOutco
   let pending = input.pending;
   let stepsThisRun = 0;
   let bytesThisRun = 0;
-  // The result is stored in the child's history and again in the episode's: it leaves out what the
-  // input and the previous transition already hold (readers expand it).
-  const finish = (status: SubtaskRunStatus, extra?: Parameters<typeof subtaskOutcomeOf>[2]): SubtaskOutcome =>
-    compactOutcome(input, subtaskOutcomeOf(run, status, extra));
+  // The result is stored in the child's history and again in the episode's: it holds no transition.
+  // The steps are recorded once, by this history's activity events (readers rebuild them).
+  const finish = (status: SubtaskRunStatus, extra?: Parameters<typeof subtaskPartResultOf>[2]): SubtaskPartResult =>
+    subtaskPartResultOf(run, status, extra);
   const cancelRequested = () => cancelled || CancellationScope.current().consideredCancelled;
 
   try {
@@ -68,11 +75,7 @@ export async function subtaskWorkflow(input: SubtaskInput): Promise<SubtaskOutco
       );
       if (stop) return finish(stop);
 
-      const obsText = formatObservation(config.spec.env, run.observation, {
-        format: config.obs,
-        initial: run.stepIndex === 0,
-        previous: run.previous,
-      });
+      const obsText = observationText(config, run);
       let low: PendingDecision;
       if (pending) {
         low = pending; // decided (and its tokens counted) before the session was lost: never asked twice
@@ -103,11 +106,7 @@ export async function subtaskWorkflow(input: SubtaskInput): Promise<SubtaskOutco
         if (isSessionLoss(err)) return finish('session-lost', { pending: low });
         throw err;
       }
-      run.steps.push({ action, obsHash: result.obsHash });
-      const nextObsText = formatObservation(config.spec.env, result.observation, {
-        format: config.obs,
-        previous: observationContext(run.observation),
-      });
+      const nextObsText = nextObservationText(config, run.observation, result.observation);
 
       let progressAfter = run.progress;
       let progressRecord: CallRecord | undefined;
@@ -140,17 +139,12 @@ export async function subtaskWorkflow(input: SubtaskInput): Promise<SubtaskOutco
         low,
         progressRecord,
       });
-      run.transitions.push(transition);
+      run.transitions.push(transition); // kept for the live query; the result leaves it out
       bytesThisRun += transitionBytes(transition);
-      run.progress = progressAfter;
-      run.previous = observationContext(run.observation);
-      run.observation = result.observation;
-      run.score = result.score;
-      run.stepIndex += 1;
-      run.stepsInSubtask += 1;
+      advanceRun(run, { action, progressAfter, result });
       stepsThisRun += 1;
       if (result.done) return finish('env-done', { won: result.won, envDone: true });
-      if (endAfterStep) return finish(endAfterStep.status, { error: endAfterStep.error });
+      if (endAfterStep) return finish(endAfterStep.status, { error: endAfterStep.error, progressDropped: true });
       if (decision?.subtaskDone) return finish('subtask-done');
     }
   } catch (err) {

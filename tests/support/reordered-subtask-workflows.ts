@@ -7,7 +7,7 @@ import { sleep } from '@temporalio/workflow';
 import {
   subtaskWorkflow as currentSubtaskWorkflow,
   type SubtaskInput,
-  type SubtaskOutcome,
+  type SubtaskPartResult,
 } from '../../src/workflows/subtask';
 
 export {
@@ -20,7 +20,7 @@ export {
 } from '../../src/workflows';
 
 /** The current subtask workflow, one timer earlier: a command the recorded histories do not expect. */
-export async function subtaskWorkflow(input: SubtaskInput): Promise<SubtaskOutcome> {
+export async function subtaskWorkflow(input: SubtaskInput): Promise<SubtaskPartResult> {
   await sleep(1);
   return currentSubtaskWorkflow(input);
 }

@@ -82,6 +82,18 @@ describe('episode budgets and transitions', () => {
     expect(s).toMatchObject({ stepIndex: 2, score: 10, won: true, tokens: 60, spentTokens: 40 });
   });
 
+  test('a slim subtask result counts its calls per level from its levels (it holds no transition)', () => {
+    const s = initialState(reset, 'q');
+    const { transitions: _t, ...rest } = outcome({});
+    const levels = { low: { calls: 3, prompt: 30, completion: 3 }, progress: { calls: 1, prompt: 20, completion: 5 } };
+    absorbSubtask(s, { ...rest, record: 'events', levels });
+    absorbSubtask(s, { ...rest, record: 'events', levels: { low: { calls: 1, prompt: 10, completion: 1 } } });
+    expect(s.levels).toEqual({
+      low: { calls: 4, prompt: 40, completion: 4 },
+      progress: { calls: 1, prompt: 20, completion: 5 },
+    });
+  });
+
   test('what a subtask outcome means for the episode', () => {
     expect(statusAfterSubtask(outcome({ envDone: true, status: 'env-done' }))).toEqual({ status: 'env-done' });
     expect(statusAfterSubtask(outcome({ status: 'cancelled' }))).toEqual({ status: 'cancelled' });

@@ -1,7 +1,8 @@
 /**
- * A subtask child's result leaves out of its transitions what its input and the previous transition
- * already hold (`task`, `completedSubtasks`, `observation`), so the history stores each observation
- * fewer times; the readers of the record expand it, so every reader still sees whole transitions.
+ * A subtask child's result holds no transitions (0.2.0 on): each step is recorded once, by the
+ * child's activity events, and the readers rebuild it. Results recorded before left out of their
+ * transitions what the child's input and the previous transition hold (`task`,
+ * `completedSubtasks`, `observation`); readers still expand those. Every reader sees whole transitions.
  */
 import { formatObservation } from '../../../src/agent/observation';
 import { AugmentedTransition } from '../../../src/agent/records';
@@ -12,66 +13,62 @@ import { decode } from '../../../src/history-payloads';
 import { expertPolicyRules } from '../../../src/llm/expert-policy';
 import { ScriptedLlmClient } from '../../../src/llm/scripted-client';
 import { compactOutcome, expandOutcome } from '../../../src/episode/outcome-compaction';
-import type { SubtaskInput, SubtaskOutcome } from '../../../src/workflows/subtask';
+import type { SubtaskOutcome, SubtaskPartResult } from '../../../src/workflows/subtask';
+import { transitionsQuery } from '../../../src/episode/messages';
 import { connectTestTemporal, queueFor, withWorker, type TestTemporal } from '../../support/temporal';
 
 let t: TestTemporal;
 beforeAll(async () => (t = await connectTestTemporal()));
 afterAll(async () => t?.close());
 
-test('an episode stores compacted child results, and the record reads back whole', async () => {
+test('an episode stores slim child results, and the record rebuilds the steps each child took', async () => {
   const spec: EnvSpec = { env: 'builtin', task: 'boil-water', variation: 3 };
   const plan = goldSubtasks(spec);
   const taskQueue = queueFor('outcome-compaction');
   const episodeId = `ep-${taskQueue}`;
   const llm = new ScriptedLlmClient(expertPolicyRules(plan, 'paper'));
-  const result = await withWorker(t, { taskQueue, llm }, async () =>
-    (await startEpisode(t.client, { episodeId, taskQueue, config: { spec, profile: 'paper' } })).result(),
-  );
-  expect(result.won).toBe(true);
+  await withWorker(t, { taskQueue, llm }, async () => {
+    const result = await (
+      await startEpisode(t.client, { episodeId, taskQueue, config: { spec, profile: 'paper' } })
+    ).result();
+    expect(result.won).toBe(true);
 
-  // As stored: the episode's ChildWorkflowExecutionCompleted results, next to the child inputs.
-  const history = await t.client.workflow.getHandle(episodeId).fetchHistory();
-  const inputs = new Map<string, SubtaskInput>();
-  const stored: { input: SubtaskInput; outcome: SubtaskOutcome }[] = [];
-  for (const e of history.events ?? []) {
-    const initiated = e.startChildWorkflowExecutionInitiatedEventAttributes;
-    if (initiated) inputs.set(String(e.eventId), decode<SubtaskInput>(initiated.input)!);
-    const done = e.childWorkflowExecutionCompletedEventAttributes;
-    if (done)
-      stored.push({ input: inputs.get(String(done.initiatedEventId))!, outcome: decode<SubtaskOutcome>(done.result)! });
-  }
-  expect(stored).toHaveLength(plan.length);
-  const multiStep = stored.filter((s) => s.outcome.transitions.length > 1);
-  expect(multiStep.length).toBeGreaterThan(0);
-  for (const { outcome } of stored) {
-    expect(outcome.compacted).toBe(true);
-    // Left out: the task and completed subtasks (the child's input), every observation but the
-    // first (the previous transition's next observation), and the first, which the child's input
-    // renders again (stored as its hash).
-    outcome.transitions.forEach((tr, k) => {
-      expect(tr).not.toHaveProperty('task');
-      expect(tr).not.toHaveProperty('completedSubtasks');
-      expect(tr).not.toHaveProperty('observation');
-      if (k === 0) expect((tr as { observationHash?: string }).observationHash).toMatch(/^[0-9a-f]{64}$/);
-      expect(typeof tr.nextObservation).toBe('string');
-    });
-  }
+    // As stored: the episode's ChildWorkflowExecutionCompleted results hold no transition (each
+    // step is recorded once, by the child's own activity events).
+    const history = await t.client.workflow.getHandle(episodeId).fetchHistory();
+    const stored: { workflowId: string; result: SubtaskPartResult }[] = [];
+    for (const e of history.events ?? []) {
+      const done = e.childWorkflowExecutionCompletedEventAttributes;
+      if (done)
+        stored.push({
+          workflowId: done.workflowExecution!.workflowId!,
+          result: decode<SubtaskPartResult>(done.result)!,
+        });
+    }
+    expect(stored).toHaveLength(plan.length);
+    for (const { result: r } of stored) {
+      expect(r.record).toBe('events');
+      expect(r).not.toHaveProperty('transitions');
+      expect(r.levels.low?.calls).toBe(r.steps.length);
+    }
+    expect(result.tokensByLevel.low?.calls).toBe(result.steps);
 
-  // As read: whole, valid transitions; each observation is the previous step's next observation.
-  const outcomes = await fetchSubtaskOutcomes(t.client, episodeId);
-  for (const [k, o] of outcomes.entries()) {
-    expect(o.compacted).toBeUndefined();
-    o.transitions.forEach((tr, i) => {
-      expect(AugmentedTransition.parse(tr)).toEqual(tr);
-      expect(tr.task).toBe(stored[k]!.input.task);
-      expect(tr.completedSubtasks).toEqual(plan.slice(0, k).map((p) => p.subtask));
-      if (i > 0) expect(tr.observation).toBe(o.transitions[i - 1]!.nextObservation);
-      else expect(tr.observation).toBe(formatObservation('builtin', stored[k]!.input.observation));
-    });
-    expect(o.transitions.at(-1)!.nextObservation).toBe(formatObservation('builtin', o.observation));
-    expect(o.transitions.at(-1)!.nextObservation.length).toBeGreaterThan(0);
-  }
+    // As read: whole, valid transitions, exactly those each child built (its live query, answered
+    // by replaying its history), each observation the previous step's next observation.
+    const outcomes = await fetchSubtaskOutcomes(t.client, episodeId);
+    expect(outcomes.map((o) => o.transitions.length)).toEqual(stored.map((s) => s.result.steps.length));
+    for (const [k, o] of outcomes.entries()) {
+      const built = await t.client.workflow.getHandle(stored[k]!.workflowId).query(transitionsQuery);
+      expect(o.transitions).toEqual(built);
+      o.transitions.forEach((tr, i) => {
+        expect(AugmentedTransition.parse(tr)).toEqual(tr);
+        expect(tr.completedSubtasks).toEqual(plan.slice(0, k).map((p) => p.subtask));
+        expect(tr.low.prompt?.length).toBeGreaterThan(0);
+        if (i > 0) expect(tr.observation).toBe(o.transitions[i - 1]!.nextObservation);
+      });
+      expect(o.transitions.at(-1)!.nextObservation).toBe(formatObservation('builtin', o.observation));
+    }
+  });
 });
 
 test('compact then expand gives the transitions back exactly, including an observation that differs', () => {
