@@ -17,14 +17,14 @@ import { ExpertRouterClient } from '../../../src/llm/expert-router';
 import type { CallOptions, LlmClient, LlmRequest, LlmResponse } from '../../../src/llm/types';
 import { StepHrlStatus } from '../../../src/episode/search-attributes';
 import type { EpisodeResult } from '../../../src/workflows/episode';
+import { evalEpisodeId } from '../../../src/episode/ids';
 import {
-  evalEpisodeId,
   evalProgressQuery,
   pauseEvalUpdate,
   resumeEvalUpdate,
   retryFailedUpdate,
   setConcurrencyUpdate,
-} from '../../../src/workflows/eval';
+} from '../../../src/episode/messages';
 import { countingFactory } from '../../support/counting-envs';
 import { connectTestTemporal, queueFor, withWorker, type TestTemporal } from '../../support/temporal';
 
