@@ -4,13 +4,16 @@
  * over to a new one (continue-as-new, by history events or by the bytes of the steps it records).
  * Pure, so they are unit-tested without a Temporal server and the workflow only orchestrates.
  */
-import type { EnvResetOutput } from '../activities/types';
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
+import type { EnvResetOutput, EnvStepOutput } from '../activities/types';
 import type { EpisodeConfig } from '../agent/config';
 import { reactHeaderChars, reactInitialObservation, reactTurnsToDrop } from '../agent/prompts/react';
 import type { CallRecord, EpisodeStatus } from '../agent/records';
 import { callTokens } from '../agent/record-tokens';
+import type { PolicyOutput } from '../agent/schemas';
 import type { PromptProfile } from '../agent/vocabulary';
-import type { ReactResult, ReactState, ReactStep } from './records';
+import { episodeOutcomeUpdates } from './search-attributes';
+import type { EpisodeProgress, ReactInput, ReactResult, ReactState, ReactStep } from './records';
 import { appendRedriveSteps, emptyRedriveLog } from './redrive-log';
 
 /**
@@ -67,17 +70,23 @@ export function absorbReactCall(s: ReactState, record: CallRecord, spentTokens: 
   s.level.completion += record.tokens.completion;
 }
 
+/** What the env answered to a step, as the state keeps it. */
+export interface ReactEnvAnswer {
+  obsHash: string;
+  won: boolean;
+}
+
 /**
  * Appends a taken step: its re-drive entry, its transcript turn (dropping the oldest turns past the
- * context budget), score and step count.
+ * context budget), score, win and step count.
  */
 export function absorbReactStep(
   s: ReactState,
   step: ReactStep,
-  obsHash: string,
+  env: ReactEnvAnswer,
   config: Pick<EpisodeConfig, 'profile' | 'reactContextChars'>,
 ): void {
-  s.log = appendRedriveSteps(s.log, [{ action: step.action, obsHash }]);
+  s.log = appendRedriveSteps(s.log, [{ action: step.action, obsHash: env.obsHash }]);
   s.turns.push({
     ...(step.thought ? { thought: step.thought } : {}),
     action: step.action,
@@ -95,6 +104,7 @@ export function absorbReactStep(
   }
   s.stepIndex = step.stepIndex + 1;
   s.score = step.score;
+  s.won = env.won;
 }
 
 /** Characters of the prompt's header for this episode. */
@@ -102,9 +112,85 @@ function reactPromptHeaderChars(s: Pick<ReactState, 'task' | 'initialObservation
   return reactHeaderChars(s.task, s.initialObservation, profile);
 }
 
+/** The step records of the current run and their JSON bytes: what closes the run. */
+export interface ReactRun {
+  steps: ReactStep[];
+  bytes: number;
+}
+
+/** A run with no step yet. */
+export function newReactRun(): ReactRun {
+  return { steps: [], bytes: 0 };
+}
+
+/** Adds a step record to the run, counting the bytes its closing payload will hold. */
+export function recordRunStep(run: ReactRun, step: ReactStep): void {
+  run.steps.push(step);
+  run.bytes += reactStepBytes(step);
+}
+
 /** JSON bytes of one step record, as a run's closing payload will hold it. */
 export function reactStepBytes(step: ReactStep): number {
   return JSON.stringify(step).length;
+}
+
+/**
+ * The step a decision takes: the model's action and thought, or (no valid reply after the repairs)
+ * an invalid step with action `None`, as the reference does.
+ */
+export function reactActionOf(output: PolicyOutput | undefined): Pick<ReactStep, 'action' | 'thought' | 'invalid'> {
+  if (output?.role !== 'react') return { action: 'None', invalid: true };
+  return { action: output.action, ...(output.thought ? { thought: output.thought } : {}), invalid: false };
+}
+
+/** The record of step `stepIndex`: what was decided, what the env answered, what the call cost. */
+export function reactStepOf(
+  stepIndex: number,
+  decided: Pick<ReactStep, 'action' | 'thought' | 'invalid'>,
+  record: CallRecord,
+  result: Pick<EnvStepOutput, 'observation' | 'reward' | 'score' | 'done'>,
+): ReactStep {
+  return {
+    stepIndex,
+    ...decided,
+    observation: result.observation.text,
+    reward: result.reward,
+    score: result.score,
+    done: result.done,
+    promptChars: record.promptChars,
+    promptTokens: record.tokens.prompt,
+    completionTokens: record.tokens.completion,
+  };
+}
+
+/** What the live progress query answers while the episode runs or after it ended. */
+export function reactProgressOf(s: ReactState | undefined, status: EpisodeStatus | undefined): EpisodeProgress {
+  return {
+    status: status ?? 'running',
+    subtaskIndex: -1,
+    stepIndex: s?.stepIndex ?? 0,
+    score: s?.score ?? 0,
+    tokens: s?.tokens ?? 0,
+  };
+}
+
+/** The next run's input: the config as recorded, the state (one more run), this run's step records. */
+export function reactContinueInput(config: EpisodeConfig, s: ReactState, run: ReactRun): ReactInput {
+  return { config, state: { ...s, runs: s.runs + 1 }, previousRunSteps: run.steps };
+}
+
+/** The search attribute updates of an episode that ended with `status` (`failed`: the workflow failed). */
+export function reactEndUpdates(
+  s: ReactState | undefined,
+  status: EpisodeStatus | 'failed',
+): SearchAttributeUpdatePair[] {
+  return episodeOutcomeUpdates({
+    status,
+    won: s?.won ?? false,
+    score: s?.score ?? 0,
+    steps: s?.stepIndex ?? 0,
+    tokens: s?.tokens ?? 0,
+  });
 }
 
 /**

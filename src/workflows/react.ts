@@ -20,17 +20,22 @@ import { withDefaults } from '../agent/config';
 import { buildReactCall } from '../agent/prompts/react';
 import type { EpisodeStatus } from '../agent/records';
 import { cancelSignal, episodeProgressQuery, reactStepsQuery } from '../episode/messages';
-import type { EpisodeProgress, ReactInput, ReactResult, ReactState, ReactStep } from '../episode/records';
+import type { ReactInput, ReactResult, ReactState } from '../episode/records';
 import {
   absorbReactCall,
   absorbReactStep,
   initialReactState,
+  newReactRun,
+  reactActionOf,
   reactBudgetStatus,
+  reactContinueInput,
+  reactEndUpdates,
+  reactProgressOf,
   reactResultOf,
   reactShouldContinueAsNew,
-  reactStepBytes,
+  reactStepOf,
+  recordRunStep,
 } from '../episode/react-state';
-import { episodeOutcomeUpdates } from '../episode/search-attributes';
 import { decideOrStop, isLlmStop } from './llm-failure';
 import { recordEndAttributes, refuseInvalidConfig } from './outcome-attributes';
 import { onPinnedWorker, type PinnedEnv } from './pinned-env';
@@ -42,13 +47,14 @@ export { reactStepsQuery } from '../episode/messages';
 
 /** Runs the ReAct baseline for one episode (or, after continue-as-new, its next run). */
 export async function reactWorkflow(input: ReactInput): Promise<ReactResult> {
+  // Every start path records the complete config; filling defaults here only completes a config
+  // recorded partial by an older client, as it was filled when that episode ran.
   const config = withDefaults(input.config);
   refuseInvalidConfig(config);
   const episodeId = workflowInfo().workflowId;
   let state: ReactState | undefined = input.state;
   const previousRunSteps = input.previousRunSteps ?? [];
-  const runSteps: ReactStep[] = []; // this run's step records: its result, or the next run's input
-  let runStepBytes = 0;
+  const run = newReactRun(); // this run's step records: its result, or the next run's input
   let status: EpisodeStatus | undefined;
   let error: string | undefined;
   let cancelReason: string | undefined;
@@ -56,27 +62,19 @@ export async function reactWorkflow(input: ReactInput): Promise<ReactResult> {
 
   // Handlers before the first await, so no early message is lost.
   setHandler(cancelSignal, (reason?: string) => void (cancelReason = reason ?? 'cancelled'));
-  setHandler(reactStepsQuery, () => [...previousRunSteps, ...runSteps]);
-  setHandler(episodeProgressQuery, (): EpisodeProgress => ({
-    status: status ?? 'running',
-    subtaskIndex: -1,
-    stepIndex: state?.stepIndex ?? 0,
-    score: state?.score ?? 0,
-    tokens: state?.tokens ?? 0,
-  }));
+  setHandler(reactStepsQuery, () => [...previousRunSteps, ...run.steps]);
+  setHandler(episodeProgressQuery, () => reactProgressOf(state, status));
 
   if (!state) {
     const opened = await openSessionUnlessCancelled(episodeId, config);
     if (!opened) {
-      recordEndAttributes(episodeOutcomeUpdates({ status: 'cancelled', won: false, score: 0, steps: 0, tokens: 0 }));
+      recordEndAttributes(reactEndUpdates(undefined, 'cancelled'));
       return reportedToEval(reactResultOf(episodeId, undefined, [], { status: 'cancelled' }));
     }
     state = initialReactState(opened.reset, opened.envQueue);
   }
   const s = state;
   const onEnv = <T>(call: (env: PinnedEnv) => Promise<T>): Promise<T> => onPinnedWorker(s.envQueue, config, call);
-  const ended = (end: Parameters<typeof episodeOutcomeUpdates>[0]['status']) =>
-    episodeOutcomeUpdates({ status: end, won: s.won, score: s.score, steps: s.stepIndex, tokens: s.tokens });
 
   /** A fresh session on a newly acquired worker, driven through `log`; sets `status` when it gives up. */
   const redrive = async (): Promise<void> => {
@@ -90,13 +88,9 @@ export async function reactWorkflow(input: ReactInput): Promise<ReactResult> {
     for (;;) {
       status = cancelRequested() ? 'cancelled' : reactBudgetStatus(s, config);
       if (status) break;
-      if (runSteps.length > 0 && reactShouldContinueAsNew(workflowInfo(), runStepBytes, config)) {
+      if (run.steps.length > 0 && reactShouldContinueAsNew(workflowInfo(), run.bytes, config)) {
         // Nothing after continueAsNew runs: the next run starts from `state`, its session still open.
-        await continueAsNew<typeof reactWorkflow>({
-          config,
-          state: { ...s, runs: s.runs + 1 },
-          previousRunSteps: runSteps,
-        });
+        await continueAsNew<typeof reactWorkflow>(reactContinueInput(config, s, run));
       }
 
       const call = buildReactCall(s.task, s.initialObservation, s.turns, config.profile, config.decoding.react);
@@ -110,37 +104,22 @@ export async function reactWorkflow(input: ReactInput): Promise<ReactResult> {
         status = 'cancelled'; // asked to stop while the model decided: take no further step
         break;
       }
-      const output = decision.output?.role === 'react' ? decision.output : undefined;
-      const action = output?.action ?? 'None';
+      const decided = reactActionOf(decision.output);
       const stepIndex = s.stepIndex;
 
       let result;
       while (!result && !status) {
         try {
-          result = await onEnv((env) => env.envStep({ episodeId, stepIndex, action }));
+          result = await onEnv((env) => env.envStep({ episodeId, stepIndex, action: decided.action }));
         } catch (err) {
           if (!isSessionLoss(err)) throw err;
           await redrive();
         }
       }
       if (!result) break;
-      const step: ReactStep = {
-        stepIndex,
-        action,
-        ...(output?.thought ? { thought: output.thought } : {}),
-        invalid: output === undefined,
-        observation: result.observation.text,
-        reward: result.reward,
-        score: result.score,
-        done: result.done,
-        promptChars: decision.record.promptChars,
-        promptTokens: decision.record.tokens.prompt,
-        completionTokens: decision.record.tokens.completion,
-      };
-      absorbReactStep(s, step, result.obsHash, config);
-      s.won = result.won;
-      runSteps.push(step);
-      runStepBytes += reactStepBytes(step);
+      const step = reactStepOf(stepIndex, decided, decision.record, result);
+      absorbReactStep(s, step, result, config);
+      recordRunStep(run, step);
       if (result.done) {
         status = 'env-done';
         break;
@@ -152,13 +131,13 @@ export async function reactWorkflow(input: ReactInput): Promise<ReactResult> {
     } else {
       if (!(err instanceof ContinueAsNew)) {
         await closeSession(episodeId, s.envQueue, config);
-        recordEndAttributes(ended('failed'));
+        recordEndAttributes(reactEndUpdates(s, 'failed'));
       }
       throw err;
     }
   }
 
   await closeSession(episodeId, s.envQueue, config);
-  recordEndAttributes(ended(status!));
-  return reportedToEval(reactResultOf(episodeId, s, runSteps, { status: status!, error }));
+  recordEndAttributes(reactEndUpdates(s, status!));
+  return reportedToEval(reactResultOf(episodeId, s, run.steps, { status: status!, error }));
 }

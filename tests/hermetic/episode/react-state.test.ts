@@ -10,8 +10,16 @@ import { redriveLogLength } from '../../../src/episode/redrive-log';
 import {
   absorbReactStep,
   initialReactState,
+  newReactRun,
+  reactActionOf,
   reactBudgetStatus,
+  reactContinueInput,
+  reactEndUpdates,
+  reactProgressOf,
   reactShouldContinueAsNew,
+  reactStepBytes,
+  reactStepOf,
+  recordRunStep,
   REACT_RUN_STEPS_BYTE_BUDGET,
   REACT_STEP_EVENT_MARGIN,
 } from '../../../src/episode/react-state';
@@ -41,6 +49,9 @@ const stepOf = (stepIndex: number, observation = `You look around. Step ${stepIn
   completionTokens: 0,
 });
 
+/** The env's answer to step `i`, as the state keeps it. */
+const answer = (i: number) => ({ obsHash: `h${i}`, won: false });
+
 /** Characters of the prompt text a call carries (the paper prompt, or every chat message's content). */
 function promptChars(call: ReturnType<typeof buildReactCall>): number {
   return call.prompt !== undefined
@@ -63,7 +74,7 @@ describe.each(['paper', 'chat'] as const)('the %s transcript', (profile) => {
   test('past the budget the oldest turns go, the header stays, the prompt fits the budget', () => {
     const config = { profile, reactContextChars: 700 };
     const s = initialReactState(reset, 'q');
-    for (let i = 0; i < 40; i++) absorbReactStep(s, stepOf(i), `h${i + 1}`, config);
+    for (let i = 0; i < 40; i++) absorbReactStep(s, stepOf(i), answer(i + 1), config);
     expect(s.stepIndex).toBe(40);
     expect(redriveLogLength(s.log)).toBe(40); // the re-drive log keeps every step
     expect(s.droppedTurns).toBeGreaterThan(0);
@@ -82,15 +93,15 @@ describe.each(['paper', 'chat'] as const)('the %s transcript', (profile) => {
 
   test('under the budget nothing is dropped (the prompt is the full transcript)', () => {
     const s = initialReactState(reset, 'q');
-    for (let i = 0; i < 40; i++) absorbReactStep(s, stepOf(i), `h${i + 1}`, withDefaults({ spec, profile }));
+    for (let i = 0; i < 40; i++) absorbReactStep(s, stepOf(i), answer(i + 1), withDefaults({ spec, profile }));
     expect(s.turns).toHaveLength(40);
     expect(s.droppedTurns).toBe(0);
   });
 
   test('the newest turn stays even when it alone is over the budget', () => {
     const s = initialReactState(reset, 'q');
-    absorbReactStep(s, stepOf(0), 'h1', { profile, reactContextChars: 10 });
-    absorbReactStep(s, stepOf(1, 'x'.repeat(500)), 'h2', { profile, reactContextChars: 10 });
+    absorbReactStep(s, stepOf(0), answer(1), { profile, reactContextChars: 10 });
+    absorbReactStep(s, stepOf(1, 'x'.repeat(500)), answer(2), { profile, reactContextChars: 10 });
     expect(s.turns.map((t) => t.observation)).toEqual(['x'.repeat(500)]);
     expect(s.droppedTurns).toBe(1);
   });
@@ -123,4 +134,54 @@ test('the config refuses a context budget or a step budget beyond what the runti
     /reactContextChars must be an integer from 1 to 262144/,
   );
   expect(configProblems({ ...ok, reactContextChars: 0 }).join()).toMatch(/reactContextChars/);
+});
+
+test('a decision becomes a step: the model’s action and thought, or an invalid `None` step without a reply', () => {
+  expect(reactActionOf({ role: 'react', action: 'look', thought: 'where am I' })).toEqual({
+    action: 'look',
+    thought: 'where am I',
+    invalid: false,
+  });
+  expect(reactActionOf({ role: 'react', action: 'wait' })).toEqual({ action: 'wait', invalid: false });
+  expect(reactActionOf(undefined)).toEqual({ action: 'None', invalid: true });
+  expect(reactActionOf({ role: 'high', subtask: 'boil' })).toEqual({ action: 'None', invalid: true });
+  const record = { promptChars: 120, tokens: { prompt: 30, completion: 4 } } as Parameters<typeof reactStepOf>[2];
+  const result = { observation: { text: 'It is hot.' }, reward: 1, score: 5, done: false };
+  expect(reactStepOf(3, { action: 'look', invalid: false }, record, result)).toEqual({
+    stepIndex: 3,
+    action: 'look',
+    invalid: false,
+    observation: 'It is hot.',
+    reward: 1,
+    score: 5,
+    done: false,
+    promptChars: 120,
+    promptTokens: 30,
+    completionTokens: 4,
+  });
+});
+
+test('absorbing steps counts the run’s record bytes, the win, and hands the next run state, config and steps', () => {
+  const config = withDefaults({ spec });
+  const s = initialReactState(reset, 'q');
+  const run = newReactRun();
+  for (let i = 0; i < 3; i++) {
+    absorbReactStep(s, stepOf(i), { obsHash: `h${i}`, won: i === 2 }, config);
+    recordRunStep(run, stepOf(i));
+  }
+  expect(s.won).toBe(true);
+  expect(run.bytes).toBe([0, 1, 2].reduce((sum, i) => sum + reactStepBytes(stepOf(i)), 0));
+  const next = reactContinueInput(config, s, run);
+  expect(next).toEqual({ config, state: { ...s, runs: 2 }, previousRunSteps: run.steps });
+  expect(s.runs).toBe(1); // the running state is not changed by handing it over
+  expect(reactProgressOf(s, undefined)).toEqual({
+    status: 'running',
+    subtaskIndex: -1,
+    stepIndex: 3,
+    score: 2,
+    tokens: 0,
+  });
+  expect(reactProgressOf(undefined, 'cancelled')).toMatchObject({ status: 'cancelled', stepIndex: 0 });
+  const updates = Object.fromEntries(reactEndUpdates(s, 'env-done').map((u) => [u.key.name, u.value]));
+  expect(updates).toMatchObject({ StepHrlStatus: 'env-done', StepHrlWon: true });
 });
