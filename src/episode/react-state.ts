@@ -18,10 +18,10 @@ import { appendRedriveSteps, emptyRedriveLog } from './redrive-log';
 
 /**
  * JSON bytes of step records one run may hold before it continues as new: they close the run (in
- * its continue-as-new input or its result), next to the carried state, under the 1 MB a payload
- * should stay below.
+ * its continue-as-new input or its result), next to the carried state (transcript window and
+ * re-drive log), so that input stays under the SDK's 512 KB payload warning at 10,000 steps.
  */
-export const REACT_RUN_STEPS_BYTE_BUDGET = 128 * 1024;
+export const REACT_RUN_STEPS_BYTE_BUDGET = 64 * 1024;
 
 /**
  * History events one step may add (policy call with repairs, env step, a liveness ping, workflow

@@ -289,6 +289,11 @@ export interface EpisodeProgress {
 
 /** Input of the ReAct workflow. */
 export interface ReactInput {
+  /**
+   * Complete: every start path (`run`, an eval's child, continue-as-new) resolves the defaults
+   * before it starts the workflow, so a default changed later never reaches a running episode. Only
+   * inputs recorded by older clients lack fields; the workflow fills those as it did then.
+   */
   config: Partial<EpisodeConfig> & { spec: EnvSpec };
   /** Set only by continue-as-new. */
   state?: ReactState;
