@@ -7,7 +7,7 @@
  * workflow or an activity implementation.
  */
 import type { SearchAttributePair, SearchAttributeUpdatePair } from '@temporalio/common';
-import { defineQuery } from '@temporalio/workflow';
+import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { EvalInput } from './eval-records';
 import { StepHrlKind, StepHrlModel, StepHrlStatus, StepHrlSteps } from './search-attributes';
 
@@ -25,19 +25,52 @@ export const DEFAULT_HEARTBEAT_TIMEOUT_MS = 30_000;
 export const DEFAULT_CHUNKS_PER_RUN = 500;
 
 /**
+ * How the eval stage serves the final checkpoint: `serveCheckpoint` on the training task queue
+ * (trainer/step_hrl_trainer/serve_activity.py), from the config's `evaluate` section.
+ */
+export interface TrainingServeSpec {
+  /** The served model's name (the eval worker's `STEP_HRL_MODEL`). */
+  modelName: string;
+  /** Address the server listens on (the eval's worker must reach it). */
+  host: string;
+  /** Torch threads of the server. */
+  threads?: number;
+  /** Longest model load before an attempt fails. */
+  loadTimeoutSeconds: number;
+}
+
+/**
  * The optional last stage: an eval of the final checkpoint, started as a child `evalWorkflow` on
  * the eval workers' task queue, linked to the run by `StepHrlParent` = the training run's id.
- * The starter plans it (the same input `step-hrl eval` builds) against the endpoint serving the
- * trained adapter.
+ * The starter plans it (the same input `step-hrl eval` builds). With `serve`, the run first serves
+ * its final checkpoint (`serveCheckpoint`), waits for the served base URL
+ * ({@link checkpointServedSignal}), runs the eval against it and then stops the server; without
+ * it (runs started before 0.2.0 could not fill it) the eval runs against whatever endpoint the
+ * eval workers of `taskQueue` use.
  */
 export interface TrainingEvaluateStage {
-  /** Task queue of a worker that runs `evalWorkflow` (the main `step-hrl worker` queue). */
+  /** Task queue of a worker that runs `evalWorkflow` (with `serve`: the run's own, `train-<id>-eval`). */
   taskQueue: string;
   /** The eval's workflow id. @default `<training id>/eval` */
   evalId?: string;
   /** The eval's input, complete. */
   input: EvalInput;
+  /** Serve the final checkpoint for the eval (the CLI always sets it). */
+  serve?: TrainingServeSpec;
 }
+
+/** What `serveCheckpoint` signals once its server answers (a retried attempt signals its new URL). */
+export interface ServedCheckpoint {
+  /** The OpenAI-compatible base URL, ending in `/v1`. */
+  baseURL: string;
+  /** The served model's name. */
+  model: string;
+  /** The serve activity's attempt that signalled it. */
+  attempt: number;
+}
+
+/** Sent by the running `serveCheckpoint` activity with its base URL. */
+export const checkpointServedSignal = defineSignal<[ServedCheckpoint]>('checkpointServed');
 
 /** Input of the training workflow. */
 export interface TrainingInput {
@@ -104,6 +137,8 @@ export interface TrainingState {
   finals: Partial<Record<TrainingStage, FinalizedStage>>;
   /** The eval stage's id, once started. */
   evalId?: string;
+  /** The served final checkpoint while the eval stage runs (the eval's workers point at it). */
+  served?: ServedCheckpoint;
 }
 
 /** Status of a run, as the progress query, the result and `StepHrlStatus` say it. */
@@ -115,8 +150,8 @@ export interface TrainingProgress extends TrainingState {
   stage?: TrainingStage;
   runDir: string;
   trainingTaskQueue: string;
-  /** `preparing`, `training`, `finalizing`, `evaluating` or `done`. */
-  phase: 'preparing' | 'training' | 'finalizing' | 'evaluating' | 'done';
+  /** `preparing`, `training`, `finalizing`, `serving` (loading the final checkpoint), `evaluating` or `done`. */
+  phase: 'preparing' | 'training' | 'finalizing' | 'serving' | 'evaluating' | 'done';
 }
 
 /** Result of the training workflow. */
@@ -135,6 +170,19 @@ export interface TrainingActivityTypes {
   prepareRun(input: { runDir: string; config: Record<string, unknown> }): Promise<PreparedRun>;
   trainChunk(input: { runDir: string; stage: TrainingStage; maxSteps: number }): Promise<ChunkResult>;
   finalizeStage(input: { runDir: string; stage: TrainingStage }): Promise<FinalizedStage>;
+  /** Serves `checkpoint` until cancelled, signalling its base URL ({@link checkpointServedSignal}). */
+  serveCheckpoint(input: ServeCheckpointInput): Promise<void>;
+}
+
+/** Input of `serveCheckpoint`. */
+export interface ServeCheckpointInput {
+  runDir: string;
+  /** A stage's `final/` folder. */
+  checkpoint: string;
+  modelName: string;
+  host: string;
+  threads?: number;
+  loadTimeoutSeconds: number;
 }
 
 /** The training workflow's signature (`trainingWorkflow`). */

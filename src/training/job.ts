@@ -16,6 +16,7 @@ import {
   type TrainingProgress,
   type TrainingResult,
   type TrainingWorkflow,
+  type ServedCheckpoint,
 } from '../episode/training-records';
 import { SUMMARY_MEMO } from '../episode/search-attributes';
 import { superviseTrainingWorker, type SupervisedWorker } from './python';
@@ -38,6 +39,11 @@ export interface TrainingJobOptions {
   onEvent?: (line: string) => void;
   /** The supervised Python worker, once started (tests kill it). */
   onWorker?: (w: SupervisedWorker) => void;
+  /**
+   * Called when the run reports a served checkpoint (its eval stage), again when the URL changes;
+   * the eval stage's worker starts here (src/training/eval-stage.ts).
+   */
+  onServed?: (served: ServedCheckpoint) => Promise<void> | void;
 }
 
 /** The workflow task queue of a run (its own, like a labelling job's). */
@@ -103,16 +109,28 @@ export async function runTrainingJob(o: TrainingJobOptions): Promise<TrainingRes
         memo: trainingMemo(o.input),
       });
       const current = o.client.workflow.getHandle(o.workflowId);
-      const timer = o.onProgress
-        ? setInterval(() => {
-            Promise.all([current.query(trainingProgressQuery), liveChunk(current, o.dataConverter)])
-              .then(([p, live]) => o.onProgress?.(p, live))
-              .catch(() => undefined);
-          }, 500)
-        : undefined;
+      let servedUrl: string | undefined;
+      let evalWorkerFailed: ((err: Error) => void) | undefined;
+      const evalWorkerFailure = new Promise<never>((_, reject) => (evalWorkerFailed = reject));
+      evalWorkerFailure.catch(() => undefined);
+      const timer =
+        o.onProgress || o.onServed
+          ? setInterval(() => {
+              Promise.all([current.query(trainingProgressQuery), liveChunk(current, o.dataConverter)])
+                .then(([p, live]) => {
+                  o.onProgress?.(p, live);
+                  if (p.served && p.served.baseURL !== servedUrl && o.onServed) {
+                    servedUrl = p.served.baseURL;
+                    Promise.resolve(o.onServed(p.served)).catch((err: Error) => evalWorkerFailed?.(err));
+                  }
+                })
+                .catch(() => undefined);
+            }, 500)
+          : undefined;
       try {
         const result = handle.result() as Promise<TrainingResult>;
-        return await (python ? Promise.race([result, python.failed]) : result);
+        // A local Python worker that keeps dying, or an eval worker that cannot start, ends the command.
+        return await Promise.race([result, evalWorkerFailure, ...(python ? [python.failed] : [])]);
       } finally {
         if (timer) clearInterval(timer);
       }

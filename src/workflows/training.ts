@@ -2,7 +2,8 @@
  * The durable training run (issue 19): `prepareRun`, then per stage a loop of `trainChunk`
  * activities (each at most `chunkSteps` optimizer steps from the stage's last checkpoint,
  * heartbeating), then `finalizeStage`, and optionally an eval of the final checkpoint as a child
- * `evalWorkflow`. The activities run on a Python worker polling `trainingTaskQueue`; this code only
+ * `evalWorkflow` (with `evaluate.serve`: against the final checkpoint, which the `serveCheckpoint`
+ * activity serves while the eval runs). The activities run on a Python worker polling `trainingTaskQueue`; this code only
  * sequences them. A killed Python worker loses at most its chunk: the chunk's heartbeat times out,
  * the retry (on any worker of that queue) resumes from the last checkpoint. The workflow continues
  * as new every `chunksPerRun` chunks, carrying only {@link TrainingState}.
@@ -12,9 +13,11 @@
  * running `step-hrl train` again with the same id resumes it.
  */
 import {
+  ActivityCancellationType,
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
+  condition,
   ContinueAsNew,
   continueAsNew,
   executeChild,
@@ -26,6 +29,7 @@ import {
 import type { RetryPolicy } from '@temporalio/common';
 import { evalStartAttributes, StepHrlParent } from '../episode/search-attributes';
 import {
+  checkpointServedSignal,
   currentStage,
   DEFAULT_CHUNK_STEPS,
   DEFAULT_CHUNKS_PER_RUN,
@@ -35,6 +39,7 @@ import {
   trainingEndUpdates,
   trainingProgressQuery,
   type TrainingActivityTypes,
+  type TrainingEvaluateStage,
   type TrainingInput,
   type TrainingProgress,
   type TrainingResult,
@@ -67,8 +72,17 @@ function activitiesFor(input: TrainingInput) {
       ...common,
       startToCloseTimeout: input.chunkTimeoutMs ?? 2 * 60 * 60 * 1000,
     }),
+    // Lives as long as the eval; its heartbeats say the server is up. Waiting for its cancellation
+    // means the server has stopped when the run ends.
+    serve: proxyActivities<TrainingActivityTypes>({
+      ...common,
+      startToCloseTimeout: '30 days',
+      cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    }),
   };
 }
+
+type TrainingActivities = ReturnType<typeof activitiesFor>;
 
 /** Runs (or, carried by `input.state`, continues) a training run; see the file header. */
 export async function trainingWorkflow(input: TrainingInput): Promise<TrainingResult> {
@@ -83,6 +97,9 @@ export async function trainingWorkflow(input: TrainingInput): Promise<TrainingRe
     phase,
   });
   setHandler(trainingProgressQuery, () => progress('running'));
+  setHandler(checkpointServedSignal, (served) => {
+    state.served = served;
+  });
   const acts = activitiesFor(input);
   const chunkSteps = Math.max(1, input.chunkSteps ?? DEFAULT_CHUNK_STEPS);
   const chunksPerRun = Math.max(1, input.chunksPerRun ?? DEFAULT_CHUNKS_PER_RUN);
@@ -110,7 +127,10 @@ export async function trainingWorkflow(input: TrainingInput): Promise<TrainingRe
       state.last = undefined;
     }
     let evaluation: unknown;
-    if (input.evaluate) {
+    if (input.evaluate?.serve) {
+      phase = 'serving';
+      evaluation = await evaluateServed(input, input.evaluate, state, acts, () => (phase = 'evaluating'));
+    } else if (input.evaluate) {
       phase = 'evaluating';
       evaluation = await evaluate(input, state);
     }
@@ -127,6 +147,51 @@ export async function trainingWorkflow(input: TrainingInput): Promise<TrainingRe
         err.cause.type ?? 'TrainingFailed',
       );
     throw err;
+  }
+}
+
+/**
+ * The eval stage with `serve`: `serveCheckpoint` serves the last stage's final checkpoint and
+ * signals its base URL; once it has, the child eval runs (its workers, which the starter points at
+ * `state.served`, call that server); then the serve activity is cancelled and awaited, so the
+ * server is gone when the run ends. The serve activity failing for good fails the stage.
+ */
+async function evaluateServed(
+  input: TrainingInput,
+  stage: TrainingEvaluateStage,
+  state: TrainingState,
+  acts: TrainingActivities,
+  onServed: () => void,
+): Promise<unknown> {
+  const stages = state.prepared?.stages ?? [];
+  const last = stages[stages.length - 1];
+  const checkpoint = last ? state.finals[last]?.final : undefined;
+  if (!checkpoint) throw ApplicationFailure.nonRetryable('the eval stage found no final checkpoint to serve');
+  const { modelName, host, threads, loadTimeoutSeconds } = stage.serve!;
+  const scope = new CancellationScope();
+  const serving = scope.run(() =>
+    acts.serve.serveCheckpoint({
+      runDir: input.runDir,
+      checkpoint,
+      modelName,
+      host,
+      ...(threads !== undefined && { threads }),
+      loadTimeoutSeconds,
+    }),
+  );
+  // The activity never returns while serving: its end (a failure, past its retries) ends the stage.
+  const ended = serving.then(() => {
+    throw ApplicationFailure.nonRetryable('serveCheckpoint ended before the eval did', 'ServeEnded');
+  });
+  ended.catch(() => undefined); // raced below; its rejection after the cancel below is expected
+  try {
+    await Promise.race([condition(() => state.served !== undefined), ended]);
+    onServed();
+    return await Promise.race([evaluate(input, state), ended]);
+  } finally {
+    scope.cancel();
+    await serving.catch(() => undefined);
+    state.served = undefined;
   }
 }
 

@@ -1,5 +1,6 @@
 /** Training activities without Python, for workflow tests and replay fixtures of `trainingWorkflow`. */
 import { ApplicationFailure } from '@temporalio/common';
+import { Context } from '@temporalio/activity';
 import type { ChunkResult, TrainingActivityTypes } from '../../src/episode/training-records';
 
 /** Fake activities: `total` steps per stage, a step counter per stage, optional slow chunks. */
@@ -33,6 +34,15 @@ export function fakeTrainingActivities(total: number, o: { slowMs?: number; badC
     async finalizeStage({ stage }) {
       calls.push(`finalize ${stage}`);
       return { final: `${stage}/final`, sha256: { adapter: `sha-${stage}` }, selectedStep: total, dev: null };
+    },
+    async serveCheckpoint({ checkpoint }) {
+      // No server: heartbeats until cancelled, as the Python activity does while its server lives.
+      calls.push(`serve ${checkpoint}`);
+      const ctx = Context.current();
+      for (;;) {
+        ctx.heartbeat();
+        await ctx.sleep(200);
+      }
     },
   };
   return { acts, calls };

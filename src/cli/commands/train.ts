@@ -20,10 +20,14 @@ import {
   type TrainingProgress,
   type TrainingResult,
   type TrainingState,
+  type ServedCheckpoint,
 } from '../../episode/training-records';
 import { runTrainingJob } from '../../training/job';
+import { planEvalStage, servedEvalWorker, type EvaluateSection } from '../../training/eval-stage';
+import { withSession, type CliSession } from '../session';
 import { resolveTrainingConfig, superviseTrainingWorker, trainerPython } from '../../training/python';
 import { SUMMARY_MEMO } from '../../episode/search-attributes';
+import type { EvalWorkflowResult } from '../../episode/eval-records';
 import { action, program } from '../program';
 import { openTemporal, withTemporalOptions, type TemporalCliOptions } from '../temporal';
 
@@ -68,98 +72,114 @@ train.action(
       heartbeatTimeoutMs: positiveInt('--heartbeat-timeout', flags.heartbeatTimeout) * 1000,
       model: modelLabel(config),
     };
-    const temporal = await openTemporal(flags as TemporalCliOptions);
-    const bar =
-      process.stderr.isTTY && !flags.json
-        ? new SingleBar({
-            format: 'training {stage} |{bar}| {value}/{total} steps | epoch {epoch} | {metric} | chunks {chunks}',
-            hideCursor: true,
-          })
-        : undefined;
-    let barStarted = false;
-    const onProgress = (p: TrainingProgress, live?: Record<string, unknown>) => {
-      if (!bar || !p.prepared) return;
-      const { done, total } = stepsOf(p);
-      const liveStep = typeof live?.step === 'number' && live.stage === p.stage ? live.step : undefined;
-      const value =
-        liveStep !== undefined ? done - (p.last?.stage === p.stage ? (p.last?.step ?? 0) : 0) + liveStep : done;
-      const payload = {
-        stage: p.phase === 'training' ? (p.stage ?? '') : p.phase,
-        epoch: (live?.epoch as number | undefined) ?? p.last?.epoch ?? 0,
-        metric: metricText(live ?? p.last?.metrics ?? undefined),
-        chunks: p.chunks,
-      };
-      if (!barStarted) {
-        bar.start(total, value, payload);
-        barStarted = true;
-      }
-      bar.setTotal(total);
-      bar.update(value, payload);
-    };
-    let stopping = false;
-    const onSigint = () => {
-      if (stopping) return;
-      stopping = true;
-      bar?.stop();
-      console.error(`\ninterrupted: run ${workflowId} stays resumable; run the same command again to resume it`);
-      // The Python worker gets SIGINT too (same process group): it abandons its chunk at the next step.
-      setTimeout(() => process.exit(130), 3000).unref();
-    };
-    process.once('SIGINT', onSigint);
-    try {
-      const existing = await describeRun(temporal.client, workflowId);
-      const runningSha = (existing?.memo?.[SUMMARY_MEMO] as { configSha256?: string } | undefined)?.configSha256;
-      if (existing?.status === 'RUNNING' && runningSha && runningSha !== sha256)
-        throw new Error(
-          `run ${workflowId} is running with another config (sha256 ${runningSha.slice(0, 12)}, this one ` +
-            `${sha256.slice(0, 12)}); pass another --id to start a new run, or cancel it first (\`step-hrl cancel ${workflowId}\`)`,
-        );
-      if (existing?.status === 'COMPLETED') {
-        const done = (await temporal.client.workflow.getHandle(workflowId).result()) as TrainingResult;
-        if (done.status === 'finished') {
-          console.error(`run ${workflowId} already finished (\`step-hrl train show ${workflowId}\`)`);
-          printResult(workflowId, done, Boolean(flags.json));
-          return;
-        }
-      }
-      console.error(
-        existing
-          ? `resuming training run ${workflowId} (${existing.status.toLowerCase()}; run dir ${input.runDir})`
-          : `training run ${workflowId} (run dir ${input.runDir}; re-run this command to resume it)`,
-      );
-      const result = await runTrainingJob({
-        client: temporal.client,
-        native: temporal.native,
-        namespace: temporal.target.namespace,
-        address: address(temporal),
-        dataConverter: temporal.dataConverter,
-        workflowId,
-        input,
-        localWorker: !flags.taskQueue,
-        onProgress,
-        onEvent: (line) => {
-          bar?.stop();
-          barStarted = false;
-          console.error(line);
-        },
-      }).catch((err: unknown) => {
-        if (!(err instanceof WorkflowFailedError)) throw err;
-        const cause = err.cause?.cause instanceof Error ? err.cause.cause : err.cause;
-        throw new Error(
-          `training run ${workflowId} failed: ${cause?.message ?? err.message}; fix the cause and run the same ` +
-            'command again to resume it from its last checkpoint',
-        );
-      });
-      bar?.stop();
-      printResult(workflowId, result, Boolean(flags.json));
-      if (result.status !== 'finished') process.exitCode = 1;
-    } finally {
-      bar?.stop();
-      process.removeListener('SIGINT', onSigint);
-      await temporal.close();
-    }
+    await withSession(flags as TemporalCliOptions, (session) => runTraining(session, flags, input, workflowId, sha256));
   }),
 );
+
+/** Starts or resumes the run in an open session (its env provider runs the eval stage's episodes). */
+async function runTraining(
+  session: CliSession,
+  flags: { taskQueue?: string; json?: boolean },
+  input: TrainingInput,
+  workflowId: string,
+  sha256: string,
+): Promise<void> {
+  const { temporal } = session;
+  const section = input.config.evaluate as EvaluateSection | undefined;
+  const evalWorker = section ? servedEvalWorker(session, workflowId, (line) => console.error(line)) : undefined;
+  const bar =
+    process.stderr.isTTY && !flags.json
+      ? new SingleBar({
+          format: 'training {stage} |{bar}| {value}/{total} steps | epoch {epoch} | {metric} | chunks {chunks}',
+          hideCursor: true,
+        })
+      : undefined;
+  let barStarted = false;
+  const onProgress = (p: TrainingProgress, live?: Record<string, unknown>) => {
+    if (!bar || !p.prepared) return;
+    const { done, total } = stepsOf(p);
+    const liveStep = typeof live?.step === 'number' && live.stage === p.stage ? live.step : undefined;
+    const value =
+      liveStep !== undefined ? done - (p.last?.stage === p.stage ? (p.last?.step ?? 0) : 0) + liveStep : done;
+    const payload = {
+      stage: p.phase === 'training' ? (p.stage ?? '') : p.phase,
+      epoch: (live?.epoch as number | undefined) ?? p.last?.epoch ?? 0,
+      metric: metricText(live ?? p.last?.metrics ?? undefined),
+      chunks: p.chunks,
+    };
+    if (!barStarted) {
+      bar.start(total, value, payload);
+      barStarted = true;
+    }
+    bar.setTotal(total);
+    bar.update(value, payload);
+  };
+  let stopping = false;
+  const onSigint = () => {
+    if (stopping) return;
+    stopping = true;
+    bar?.stop();
+    console.error(`\ninterrupted: run ${workflowId} stays resumable; run the same command again to resume it`);
+    // The Python worker gets SIGINT too (same process group): it abandons its chunk at the next step.
+    setTimeout(() => process.exit(130), 3000).unref();
+  };
+  process.once('SIGINT', onSigint);
+  try {
+    const existing = await describeRun(temporal.client, workflowId);
+    const runningSha = (existing?.memo?.[SUMMARY_MEMO] as { configSha256?: string } | undefined)?.configSha256;
+    if (existing?.status === 'RUNNING' && runningSha && runningSha !== sha256)
+      throw new Error(
+        `run ${workflowId} is running with another config (sha256 ${runningSha.slice(0, 12)}, this one ` +
+          `${sha256.slice(0, 12)}); pass another --id to start a new run, or cancel it first (\`step-hrl cancel ${workflowId}\`)`,
+      );
+    if (existing?.status === 'COMPLETED') {
+      const done = (await temporal.client.workflow.getHandle(workflowId).result()) as TrainingResult;
+      if (done.status === 'finished') {
+        console.error(`run ${workflowId} already finished (\`step-hrl train show ${workflowId}\`)`);
+        printResult(workflowId, done, Boolean(flags.json));
+        return;
+      }
+    }
+    console.error(
+      existing
+        ? `resuming training run ${workflowId} (${existing.status.toLowerCase()}; run dir ${input.runDir})`
+        : `training run ${workflowId} (run dir ${input.runDir}; re-run this command to resume it)`,
+    );
+    // Planned every time (cheap): a closed run started again needs its input whole.
+    if (section) input.evaluate = await planEvalStage(section, workflowId, () => session.envs.serverUrl());
+    const result = await runTrainingJob({
+      client: temporal.client,
+      native: temporal.native,
+      namespace: temporal.target.namespace,
+      address: address(temporal),
+      dataConverter: temporal.dataConverter,
+      workflowId,
+      input,
+      localWorker: !flags.taskQueue,
+      onProgress,
+      ...(evalWorker && { onServed: (served: ServedCheckpoint) => evalWorker.onServed(served) }),
+      onEvent: (line) => {
+        bar?.stop();
+        barStarted = false;
+        console.error(line);
+      },
+    }).catch((err: unknown) => {
+      if (!(err instanceof WorkflowFailedError)) throw err;
+      const cause = err.cause?.cause instanceof Error ? err.cause.cause : err.cause;
+      throw new Error(
+        `training run ${workflowId} failed: ${cause?.message ?? err.message}; fix the cause and run the same ` +
+          'command again to resume it from its last checkpoint',
+      );
+    });
+    bar?.stop();
+    printResult(workflowId, result, Boolean(flags.json));
+    if (result.status !== 'finished') process.exitCode = 1;
+  } finally {
+    bar?.stop();
+    process.removeListener('SIGINT', onSigint);
+    await evalWorker?.stop();
+  }
+}
 
 async function describeRun(client: Client, id: string) {
   const d = await client.workflow
@@ -197,6 +217,25 @@ function printResult(id: string, r: TrainingResult, json: boolean): void {
   }
   console.log(`run ${id}: ${r.status}`);
   printStages(r, r.runDir);
+  printEvaluation(r);
+}
+
+/** The eval stage: its totals once it ended, else where it stands. */
+function printEvaluation(s: TrainingState & { evaluation?: unknown; phase?: string }): void {
+  if (!s.evalId) return;
+  const r = s.evaluation as Partial<EvalWorkflowResult> | undefined;
+  const t = r?.totals;
+  if (!t) {
+    const where = s.served ? ` against ${s.served.baseURL}` : s.phase === 'serving' ? ' (loading the checkpoint)' : '';
+    console.log(`  eval ${s.evalId}: running${where}; \`step-hrl eval show ${s.evalId}\` shows it`);
+    return;
+  }
+  const rate = t.done ? (100 * t.won) / t.done : 0;
+  const score = t.done ? t.scoreSum / t.done : 0;
+  console.log(
+    `  eval ${s.evalId} (${r.selection ?? ''}${r.split ? `, split ${r.split}` : ''}): ${t.done}/${r.total} episodes, ` +
+      `won ${t.won} (success ${rate.toFixed(1)}%), mean score ${score.toFixed(2)}${r.cancelled ? ', cancelled' : ''}`,
+  );
 }
 
 function printStages(s: TrainingState, runDir: string): void {
@@ -262,6 +301,7 @@ withTemporalOptions(train.command('show'))
           const { done, total } = stepsOf(state);
           console.log(`  steps: ${done}/${total} over ${state.chunks} chunks`);
           printStages(state, runDir);
+          printEvaluation(state);
         } else if (d.status === 'RUNNING') {
           console.log(
             '  progress unavailable: no `step-hrl train` process runs this workflow now; re-run it to resume',
