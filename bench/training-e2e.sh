@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The whole training loop end to end on CPU with SmolLM2-135M-Instruct (issue 19, "Must show"):
-#   label (ALFWorld train subset, rules segmenter) -> step-hrl train (BC, then offline RL)
-#   -> serve the base model and the trained checkpoint -> step-hrl eval --preset alfworld-seen (a subset)
-#   before and after training -> bench/results/training.{md,json}.
+#   label (ALFWorld train subset, rules segmenter) -> step-hrl train (BC, then offline RL, then its eval stage:
+#   the trained checkpoint served by the training worker and evaluated on the dev games, in the same command)
+#   -> the base model served by hand and evaluated on the same games (before) -> bench/results/training.{md,json}.
 #
 #   bash bench/training-e2e.sh                 # the documented sizes below
 #   GAMES=80 BC_STEPS=40 bash bench/training-e2e.sh
+#   DATASETS=<folder label build wrote> WORK=<new folder> bash bench/training-e2e.sh   # skip labelling
 #
 # Sized for a shared 2-core host (see the md for what one run took). Every size is an env var; the work folder
 # (datasets, run dir, eval results, logs) is $WORK. Re-running resumes the label and train jobs (same ids).
@@ -52,11 +53,16 @@ phase() {
   echo "${name}_peak_rss_kb=$(tail -1 "$WORK/logs/$name.rss")" >>"$TIMES"
 }
 
-# 1. Datasets: rule-based labels of the first $GAMES ALFWorld train games, paper prompts.
-phase label "${CLI[@]}" label build --env alfworld --split train --limit "$GAMES" --out "$WORK/datasets" \
-  --profile paper "${CONN[@]}"
+# 1. Datasets: rule-based labels of the first $GAMES ALFWorld train games, paper prompts (or $DATASETS, reused).
+if [ -n "${DATASETS:-}" ]; then
+  [ -e "$WORK/datasets" ] || ln -s "$(cd "$DATASETS" && pwd)" "$WORK/datasets"
+else
+  phase label "${CLI[@]}" label build --env alfworld --split train --limit "$GAMES" --out "$WORK/datasets" \
+    --profile paper "${CONN[@]}"
+fi
 
-# 2. Training config: the reference recipe (trainer/configs/bc-rl.yaml) with the sizes above.
+# 2. Training config: the reference recipe (trainer/configs/bc-rl.yaml) with the sizes above, and the eval stage
+#    (the dev games: the first valid_seen games of the task type the training games are).
 cat >"$WORK/train.yaml" <<EOF
 base: {kind: gguf, path: $ROOT/.tools/models/smollm2-135m-instruct-q4_1.gguf}
 data: {dataset: $WORK/datasets, profile: paper, obs: raw, max_seq_len: $MAX_SEQ_LEN}
@@ -66,12 +72,20 @@ threads: $THREADS
 bc: {lr: $BC_LR, epochs: 5, global_batch: $BATCH, micro_batch: $BATCH, eval_every: 1000, max_steps: $BC_STEPS}
 rl: {epochs: 3, global_batch: $BATCH, micro_batch: $BATCH, critic_warmup_steps: 1, eval_every: 1000, max_steps: $RL_STEPS}
 selection: {dev_max_rows: $DEV_ROWS}
+evaluate: {env: alfworld, split: valid_seen, tasks: [$EVAL_TASKS], limit: $EVAL_EPISODES, max_steps: $EVAL_MAX_STEPS,
+  profile: paper, concurrency: 1, model_name: smollm2-step-hrl, threads: $THREADS}
 EOF
 RUN_DIR="$WORK/run"
-phase train "${CLI[@]}" train --config "$WORK/train.yaml" --run-dir "$RUN_DIR" --id training-e2e --chunk-steps 2 \
+TRAIN_ID="${TRAIN_ID:-training-e2e-loop}"
+phase train "${CLI[@]}" train --config "$WORK/train.yaml" --run-dir "$RUN_DIR" --id "$TRAIN_ID" --chunk-steps 2 \
   --json "${CONN[@]}"
+# The eval stage's results as files (it finished inside `train`: this only writes them), and its server's counters.
+rm -rf "$WORK/eval-after"
+"${CLI[@]}" eval --eval-id "$TRAIN_ID/eval" --out "$WORK/eval-after" "${CONN[@]}" >"$WORK/logs/eval_after.log" 2>&1
+cp "$RUN_DIR/serve/last.json" "$WORK/serve-after.health.json"
+"${CLI[@]}" train show "$TRAIN_ID" "${CONN[@]}" >"$WORK/logs/train-show.log" 2>&1
 
-# 3-4. Serve (base alone, then base + the RL stage's adapter) and evaluate each with the project's CLI.
+# 3. Serve the base model alone and evaluate it on the same games with the project's CLI (before training).
 serve_and_eval() { # name, model name, serve args...
   local name="$1" model="$2"
   shift 2
@@ -97,9 +111,6 @@ serve_and_eval() { # name, model name, serve args...
   wait "$pid" 2>/dev/null || true
 }
 (cd trainer && serve_and_eval before smollm2-base --base "{\"kind\": \"gguf\"}")
-FINAL="$RUN_DIR/rl/final"
-[ -d "$FINAL" ] || FINAL="$RUN_DIR/bc/final" # a run whose config has no rl stage
-(cd trainer && serve_and_eval after smollm2-step-hrl --checkpoint "$FINAL")
 
 # 5. The report.
 COMMAND="bash bench/training-e2e.sh"
