@@ -182,3 +182,60 @@ export function transitionOf(
     envLatencyMs: step.result.latencyMs,
   };
 }
+
+/** What the episode carries from one part of a subtask to the next (a fresh subtask: {@link FRESH_SUBTASK}). */
+export interface PartCarry {
+  progress: string;
+  stepsInSubtask: number;
+  pending?: PendingDecision;
+  previous?: ObservationContext;
+}
+
+/** The carry of a subtask's first part: no progress, no step taken. */
+export const FRESH_SUBTASK: PartCarry = { progress: 'None', stepsInSubtask: 0 };
+
+/** What the next part of the subtask starts from after `result`. */
+export function carryOf(
+  result: Pick<SubtaskPartResult, 'finalProgress' | 'stepsInSubtask' | 'pending' | 'previous'>,
+): PartCarry {
+  return {
+    progress: result.finalProgress,
+    stepsInSubtask: result.stepsInSubtask,
+    pending: result.pending,
+    previous: result.previous,
+  };
+}
+
+/** True when the subtask goes on in another part (its part cap was reached, or its session was lost). */
+export function continuesInNextPart(result: Pick<SubtaskPartResult, 'status'>): boolean {
+  return result.status === 'part-limit' || result.status === 'session-lost';
+}
+
+/** The input of one part of subtask `subtask.index`, from the episode's state and the part's carry. */
+export function subtaskInputOf(
+  episode: { episodeId: string; config: EpisodeConfig },
+  s: Pick<SubtaskInput, 'envQueue' | 'task' | 'observation' | 'stepIndex' | 'score'> & { tokens: number },
+  subtask: { index: number; text: string; completedSubtasks: string[] },
+  carry: PartCarry,
+  highCall: Partial<Pick<SubtaskInput, 'highCall' | 'lastProgress'>> = {},
+): SubtaskInput {
+  return {
+    episodeId: episode.episodeId,
+    config: episode.config,
+    envQueue: s.envQueue,
+    task: s.task,
+    subtaskIndex: subtask.index,
+    subtask: subtask.text,
+    completedSubtasks: subtask.completedSubtasks,
+    progress: carry.progress,
+    observation: s.observation,
+    stepIndex: s.stepIndex,
+    stepsInSubtask: carry.stepsInSubtask,
+    tokensBefore: s.tokens,
+    score: s.score,
+    pending: carry.pending,
+    // The record of the decision that issued the subtask (first part only; read back as its high-level transition).
+    ...highCall,
+    ...(carry.previous !== undefined && { previous: carry.previous }),
+  };
+}

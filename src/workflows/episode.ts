@@ -15,7 +15,6 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { recordedConfig } from '../agent/config';
-import type { ObservationContext } from '../agent/prompts';
 import { highLevelCall, recordedHighCall } from '../episode/policy-calls';
 import type { EpisodeStatus } from '../agent/records';
 import {
@@ -30,14 +29,8 @@ import {
 } from '../episode/episode-state';
 import { subtaskWorkflowId } from '../episode/ids';
 import { cancelSignal, episodeProgressQuery } from '../episode/messages';
-import type {
-  EpisodeInput,
-  EpisodeProgress,
-  EpisodeResult,
-  EpisodeState,
-  PendingDecision,
-  SubtaskPartResult,
-} from '../episode/records';
+import type { EpisodeInput, EpisodeProgress, EpisodeResult, EpisodeState, SubtaskPartResult } from '../episode/records';
+import { carryOf, continuesInNextPart, FRESH_SUBTASK, subtaskInputOf } from '../episode/subtask-state';
 import { episodeOutcomeUpdates } from '../episode/search-attributes';
 import { decideOrStop, isLlmStop } from './llm-failure';
 import { recordEndAttributes, refuseInvalidConfig } from './outcome-attributes';
@@ -128,51 +121,23 @@ export async function episodeWorkflow(input: EpisodeInput): Promise<EpisodeResul
       s.subtasks.push(subtask); // appended before execution, as in the reference
 
       let outcome: SubtaskPartResult | undefined;
-      let carry: {
-        progress: string;
-        stepsInSubtask: number;
-        pending?: PendingDecision;
-        previous?: ObservationContext;
-      } = { progress: 'None', stepsInSubtask: 0 };
+      let carry = FRESH_SUBTASK;
       for (let part = 0; ; part++) {
         const workflowId = subtaskWorkflowId(episodeId, index, part);
         const scope = new CancellationScope();
         currentChild = { workflowId, scope };
         if (cancelReason) scope.cancel();
-        outcome = await scope.run(() =>
-          executeChild(subtaskWorkflow, {
-            workflowId,
-            args: [
-              {
-                episodeId,
-                config,
-                envQueue: s.envQueue,
-                task: s.task,
-                subtaskIndex: index,
-                subtask,
-                completedSubtasks,
-                progress: carry.progress,
-                observation: s.observation,
-                stepIndex: s.stepIndex,
-                stepsInSubtask: carry.stepsInSubtask,
-                tokensBefore: s.tokens,
-                score: s.score,
-                pending: carry.pending,
-                // The record of the decision that issued the subtask (read back as its high-level transition).
-                ...(part === 0 && recordedHighCall(high.record, highState, config)),
-                ...(carry.previous !== undefined && { previous: carry.previous }),
-              },
-            ],
-          }),
+        const childInput = subtaskInputOf(
+          { episodeId, config },
+          s,
+          { index, text: subtask, completedSubtasks },
+          carry,
+          part === 0 ? recordedHighCall(high.record, highState, config) : {},
         );
+        outcome = await scope.run(() => executeChild(subtaskWorkflow, { workflowId, args: [childInput] }));
         absorbSubtask(s, outcome);
-        carry = {
-          progress: outcome.finalProgress,
-          stepsInSubtask: outcome.stepsInSubtask,
-          pending: outcome.pending,
-          previous: outcome.previous,
-        };
-        if (outcome.status !== 'part-limit' && outcome.status !== 'session-lost') break;
+        carry = carryOf(outcome);
+        if (!continuesInNextPart(outcome)) break;
         if (outcome.status === 'session-lost') await redrive();
         if (status || cancelRequested()) break; // gave up re-driving, or asked to stop: no next part
       }

@@ -24,7 +24,14 @@ import { evalEpisodeId, subtaskWorkflowId } from '../../../src/episode/ids';
 import type { SubtaskOutcome } from '../../../src/episode/records';
 import { redriveRefusal } from '../../../src/episode/redrive';
 import { redriveLogSteps } from '../../../src/episode/redrive-log';
-import { PART_RESULT_BYTE_BUDGET, subtaskStopStatus } from '../../../src/episode/subtask-state';
+import {
+  carryOf,
+  continuesInNextPart,
+  FRESH_SUBTASK,
+  PART_RESULT_BYTE_BUDGET,
+  subtaskInputOf,
+  subtaskStopStatus,
+} from '../../../src/episode/subtask-state';
 import type { SlimOutcome } from '../../../src/episode/eval-types';
 
 const config = recordedConfig({ spec: { env: 'builtin', task: 'boil-water' } });
@@ -92,6 +99,31 @@ describe('episode budgets and transitions', () => {
       low: { calls: 4, prompt: 40, completion: 4 },
       progress: { calls: 1, prompt: 20, completion: 5 },
     });
+  });
+
+  test('a subtask goes on in a next part after its part cap or a lost session, from where the part left', () => {
+    const part = outcome({ status: 'part-limit', finalProgress: 'half', stepsInSubtask: 7, previous: { look: 'L' } });
+    expect(continuesInNextPart(part)).toBe(true);
+    expect(continuesInNextPart(outcome({ status: 'session-lost' }))).toBe(true);
+    expect(continuesInNextPart(outcome({ status: 'subtask-done' }))).toBe(false);
+    const s = initialState(reset, 'q');
+    absorbSubtask(s, part);
+    const next = subtaskInputOf(
+      { episodeId: 'e', config },
+      s,
+      { index: 0, text: 'heat', completedSubtasks: [] },
+      carryOf(part),
+    );
+    expect(next).toMatchObject({ progress: 'half', stepsInSubtask: 7, previous: { look: 'L' }, stepIndex: 1 });
+    expect(next.observation).toEqual(part.observation);
+    const first = subtaskInputOf(
+      { episodeId: 'e', config },
+      s,
+      { index: 1, text: 'x', completedSubtasks: ['heat'] },
+      FRESH_SUBTASK,
+    );
+    expect(first).toMatchObject({ progress: 'None', stepsInSubtask: 0, tokensBefore: s.tokens });
+    expect(first).not.toHaveProperty('previous');
   });
 
   test('what a subtask outcome means for the episode', () => {
