@@ -302,6 +302,8 @@ const RUN_NOTES: Record<string, string> = {
     'main with everything merged (v2 call records that hold each prompt and reply, reference-exact `paper` prompts, the high-level call record in each child input) and the revised compaction (leaves out only task, completedSubtasks and an observation equal to the previous nextObservation)',
   'after-1.0':
     "0.2.0 code: the call records in a subtask's result and input hold each prompt as its SHA-256 and the prompt builder version, and the result holds its first observation as a SHA-256 too (re-rendered from the child's input and checked when read; each prompt's text stays once, in the policy activity's input); ReAct continues as new",
+  'after-diet':
+    'a subtask child returns a slim result (status, counts, score, last observation, calls per level) and no transitions: each step is recorded once, by the child\'s own activity events, and readers rebuild the transitions from the child\'s history. Measured on a working tree that also held another change (a worker identity naming its incarnation, host and pid, written in every event that names the worker), which adds about 100 B to each such event: the "payload KB/step" columns show this change alone',
 };
 
 /** One row per agent and env, one column group per run: KB, events and observation copies per step. */
@@ -318,8 +320,8 @@ function comparisonLines(runs: Parameters<typeof markdown>[0]): string[] {
     '',
     ...labels.map((l) => `- **${l}**: ${RUN_NOTES[l] ?? `run labelled ${l}`}.`),
     '',
-    `| agent | env | ${header('KB/step')} | ${header('events/step')} | ${header('copies/obs')} |`,
-    `|---|---|${'---:|'.repeat(labels.length * 3)}`,
+    `| agent | env | ${header('KB/step')} | ${header('payload KB/step')} | ${header('events/step')} | ${header('copies/obs')} |`,
+    `|---|---|${'---:|'.repeat(labels.length * 4)}`,
   ];
   for (const key of keys) {
     const [agent, env] = key.split('|') as [string, string];
@@ -327,12 +329,17 @@ function comparisonLines(runs: Parameters<typeof markdown>[0]): string[] {
     const cells = (f: (s: NonNullable<ReturnType<typeof of>>) => number) =>
       labels.map((l) => f1(of(l) && f(of(l)!))).join(' | ');
     lines.push(
-      `| ${agent} | ${env} | ${cells((s) => s.bytesPerStep / 1024)} | ${cells((s) => s.eventsPerStep)} | ${cells((s) => s.copiesPerObservation)} |`,
+      `| ${agent} | ${env} | ${cells((s) => s.bytesPerStep / 1024)} | ${cells((s) => payloadPerStep(s) / 1024)} | ${cells((s) => s.eventsPerStep)} | ${cells((s) => s.copiesPerObservation)} |`,
     );
   }
   // Against the run before the last: what the latest change did.
   lines.push('', ...growthLines(runs, labels.at(-2)!, labels.at(-1)!), '');
   return lines;
+}
+
+/** Payload bytes per step, every place together (the rest of a history's bytes is event framing). */
+function payloadPerStep(s: { payloadBytesPerStep: Record<string, number> }): number {
+  return Object.values(s.payloadBytesPerStep).reduce((a, b) => a + b, 0);
 }
 
 /** Per agent and env: the last run's KB/step against the first's, and the payload places that changed most. */
@@ -348,7 +355,7 @@ function growthLines(runs: Parameters<typeof markdown>[0], from: string, to: str
       .slice(0, 3)
       .map(([p, d]) => `${p} ${d >= 0 ? '+' : ''}${Math.round(d).toLocaleString('en-US')}`);
     lines.push(
-      `- ${b.agent} on ${b.env}: ${(b.bytesPerStep / a.bytesPerStep).toFixed(2)}x the KB per step; ${changes.join('; ')}`,
+      `- ${b.agent} on ${b.env}: ${(b.bytesPerStep / a.bytesPerStep).toFixed(2)}x the KB per step, ${(payloadPerStep(b) / payloadPerStep(a)).toFixed(2)}x the payload bytes; ${changes.join('; ')}`,
     );
   }
   return lines;
