@@ -34,17 +34,24 @@ import {
   type LabelTrajectoryInput,
   type LabelTrajectoryResult,
 } from '../episode/labelling-records';
+import {
+  addTeacherTotals,
+  afterBadReply,
+  buildInput,
+  callTotals,
+  droppedTrajectory,
+  EMPTY_LABEL_STATE,
+  NO_TEACHER_TOTALS,
+  notSegmentedMessage,
+  progressSteps,
+  runEnd,
+  segmentedRecord,
+  trajectoryInput,
+  type PreviousReply,
+  type TeacherReply,
+} from '../episode/labelling-state';
 
-export {
-  labelProgressQuery,
-  type LabelDatasetInput,
-  type LabelDatasetResult,
-  type LabelProgress,
-  type LabelStage,
-  type LabelState,
-  type LabelTrajectoryInput,
-  type LabelTrajectoryResult,
-} from '../episode/labelling-records';
+export type { LabelDatasetInput } from '../episode/labelling-records';
 
 // Env replays and teacher calls heartbeat: a killed worker's calls are retried after 30 s.
 const envActs = proxyActivities<LabellingActivities>({
@@ -77,136 +84,107 @@ function failureText(err: unknown): string {
   return cause instanceof Error ? cause.message : String(cause);
 }
 
+/** Why a trajectory is dropped. */
+type Drop = { drop: { reason: string; detail: string } };
+
+/**
+ * Asks the teacher at most twice, the second time showing its first bad reply and why; a second
+ * bad reply, or a call that fails past its retries, drops the trajectory. Every reply is counted.
+ */
+async function askTwice<R extends TeacherReply, V>(
+  totals: LabelTrajectoryResult,
+  ask: (previous?: PreviousReply) => Promise<R>,
+  valueOf: (reply: R) => V | undefined,
+): Promise<{ value: V } | Drop> {
+  let previous: PreviousReply | undefined;
+  for (let attempt = 0; ; attempt++) {
+    let reply;
+    try {
+      reply = await ask(previous);
+    } catch (err) {
+      return { drop: { reason: 'teacher-error', detail: failureText(err) } };
+    }
+    addTeacherTotals(totals, callTotals(reply.call));
+    const value = valueOf(reply);
+    if (value) return { value };
+    const next = afterBadReply(reply, attempt);
+    if ('drop' in next) return next;
+    previous = next.retry;
+  }
+}
+
 /** Labels one trajectory: replay, segmentation, progress labels, saved to the work folder. */
 export async function labelTrajectoryWorkflow(input: LabelTrajectoryInput): Promise<LabelTrajectoryResult> {
   const { item, workDir } = input;
-  const totals = {
-    teacherCalls: 0,
-    cachedCalls: 0,
-    promptTokens: 0,
-    completionTokens: 0,
-    paidPromptTokens: 0,
-    paidCompletionTokens: 0,
-  };
-  const count = (call: { promptTokens: number; completionTokens: number; cached: boolean }) => {
-    totals.teacherCalls++;
-    if (call.cached) totals.cachedCalls++;
-    totals.promptTokens += call.promptTokens;
-    totals.completionTokens += call.completionTokens;
-    if (!call.cached) {
-      totals.paidPromptTokens += call.promptTokens;
-      totals.paidCompletionTokens += call.completionTokens;
-    }
-  };
-  const dropped = async (stage: DroppedTrajectory['stage'], reason: string, detail: string) => {
-    const d: DroppedTrajectory = { id: item.id, stage, reason, detail };
+  const id = item.id;
+  const result: LabelTrajectoryResult = { id, labelled: true, ...NO_TEACHER_TOTALS };
+  const dropped = async (stage: DroppedTrajectory['stage'], { drop }: Drop, prefix = '') => {
+    const d = droppedTrajectory(id, stage, drop.reason, prefix + drop.detail);
     await fileActs.saveDropped({ workDir, dropped: d });
-    return { id: item.id, labelled: false, dropped: d, ...totals };
+    return { ...result, labelled: false, dropped: d };
   };
 
-  const collected = await envActs.collectTrajectory({ workDir, id: item.id, spec: item.spec });
-  if (collected.finished) return { id: item.id, labelled: !collected.dropped, dropped: collected.dropped, ...totals };
+  const collected = await envActs.collectTrajectory({ workDir, id, spec: item.spec });
+  if (collected.finished) return { ...result, labelled: !collected.dropped, dropped: collected.dropped };
 
   // The `progress` stage labels the segmentation a `segment` stage saved (the parent checked there is one).
   let saved: SegmentedRecord | null = null;
   if (input.stage) {
-    saved = await fileActs.loadSegmented({ workDir, id: item.id });
-    if (input.stage === 'segment' && saved) return { id: item.id, labelled: true, ...totals };
+    saved = await fileActs.loadSegmented({ workDir, id });
+    if (input.stage === 'segment' && saved) return result;
     if (input.stage === 'progress' && !saved)
       throw ApplicationFailure.nonRetryable(
-        `${item.id} is not segmented: run \`step-hrl label segment\` with the same flags first`,
+        `${id} is not segmented: run \`step-hrl label segment\` with the same flags first`,
         'NotSegmented',
       );
   }
 
   let segments: Segment[] | undefined = saved?.segments;
   if (input.segmenter === 'teacher' && input.stage !== 'progress') {
-    let previous: { raw: string; detail: string } | undefined;
-    for (let attempt = 0; attempt < 2 && !segments; attempt++) {
-      let out;
-      try {
-        out = await teacherActs.teacherSegment({ workDir, id: item.id, previous });
-      } catch (err) {
-        return dropped('segment', 'teacher-error', failureText(err));
-      }
-      count(out.call);
-      if (out.segments) segments = out.segments;
-      else if (attempt === 1) return dropped('segment', out.reason ?? 'invalid', out.detail ?? '');
-      else previous = { raw: out.call.raw, detail: out.detail ?? '' };
-    }
+    const asked = await askTwice(
+      result,
+      (previous) => teacherActs.teacherSegment({ workDir, id, previous }),
+      (reply) => reply.segments,
+    );
+    if ('drop' in asked) return dropped('segment', asked);
+    segments = asked.value;
   }
 
   if (input.stage === 'segment') {
-    const record: SegmentedRecord = {
-      id: item.id,
-      segmenter: segments ? 'teacher' : 'rules',
-      ...(segments && { segments }),
-      ...(segments && input.teacherModel && { teacherModel: input.teacherModel }),
-    };
-    await fileActs.saveSegmented({ workDir, record });
-    return { id: item.id, labelled: true, ...totals };
+    await fileActs.saveSegmented({ workDir, record: segmentedRecord(id, segments, input.teacherModel) });
+    return result;
   }
 
   let progress: (ProgressLabel | null)[] | undefined;
   if (input.progress === 'teacher') {
-    const plan = segments ?? (await fileActs.ruleSegments({ workDir, id: item.id }));
+    const plan = segments ?? (await fileActs.ruleSegments({ workDir, id }));
     progress = [];
-    let step = 0;
-    for (const segment of plan) {
-      let previousProgress = 'None';
-      for (let i = 0; i < segment.actions.length; i++, step++) {
-        if (step >= (collected.labelledSteps ?? 0)) {
-          progress.push(null); // the terminal step: no progress update, as in an episode
-          continue;
-        }
-        let label: ProgressLabel | undefined;
-        let previous: { raw: string; detail: string } | undefined;
-        for (let attempt = 0; attempt < 2 && !label; attempt++) {
-          let out;
-          try {
-            out = await teacherActs.teacherProgress({
-              workDir,
-              id: item.id,
-              step,
-              subtask: segment.subtask,
-              previousProgress,
-              previous,
-            });
-          } catch (err) {
-            return dropped('progress', 'teacher-error', `step ${step}: ${failureText(err)}`);
-          }
-          count(out.call);
-          if (out.label) label = out.label;
-          else if (attempt === 1)
-            return dropped('progress', out.reason ?? 'invalid', `step ${step}: ${out.detail ?? ''}`);
-          else previous = { raw: out.call.raw, detail: out.detail ?? '' };
-        }
-        progress.push(label!);
-        // The teacher sees its own raw text (with its Checked list), as the reference's labeller does.
-        previousProgress = label!.raw;
+    let previousProgress = 'None';
+    for (const { step, subtask, segmentStart, terminal } of progressSteps(plan, collected.labelledSteps ?? 0)) {
+      if (segmentStart) previousProgress = 'None';
+      if (terminal) {
+        progress.push(null); // the terminal step: no progress update, as in an episode
+        continue;
       }
+      const asked = await askTwice(
+        result,
+        (previous) => teacherActs.teacherProgress({ workDir, id, step, subtask, previousProgress, previous }),
+        (reply) => reply.label,
+      );
+      if ('drop' in asked) return dropped('progress', asked, `step ${step}: `);
+      progress.push(asked.value);
+      // The teacher sees its own raw text (with its Checked list), as the reference's labeller does.
+      previousProgress = asked.value.raw;
     }
   }
   const teacherModel = input.teacherModel ?? saved?.teacherModel;
-  await fileActs.saveLabelled({ workDir, id: item.id, segments, progress, teacherModel });
-  return { id: item.id, labelled: true, ...totals };
+  await fileActs.saveLabelled({ workDir, id, segments, progress, teacherModel });
+  return result;
 }
-
-const EMPTY_STATE: LabelState = {
-  cursor: 0,
-  labelled: 0,
-  dropped: 0,
-  teacherCalls: 0,
-  cachedCalls: 0,
-  promptTokens: 0,
-  completionTokens: 0,
-  paidPromptTokens: 0,
-  paidCompletionTokens: 0,
-};
 
 /** The whole job; see the file header. */
 export async function labelDatasetWorkflow(input: LabelDatasetInput): Promise<LabelDatasetResult> {
-  const state: LabelState = { ...EMPTY_STATE, ...input.state };
+  const state: LabelState = { ...EMPTY_LABEL_STATE, ...input.state };
   let total = 0;
   let building = false;
   setHandler(labelProgressQuery, () => ({ ...state, total, building }));
@@ -215,42 +193,22 @@ export async function labelDatasetWorkflow(input: LabelDatasetInput): Promise<La
   total = items.length;
   if (input.stage === 'progress') {
     const missing = await fileActs.unsegmented({ workDir: input.workDir, ids: items.map((i) => i.id) });
-    if (missing.length > 0)
-      throw ApplicationFailure.nonRetryable(
-        `${missing.length} of ${items.length} trajectories are not segmented yet (first: ${missing[0]}): ` +
-          'run `step-hrl label segment` with the same flags first',
-        'NotSegmented',
-      );
+    if (missing.length > 0) throw ApplicationFailure.nonRetryable(notSegmentedMessage(missing, total), 'NotSegmented');
   }
-  const perRun = input.trajectoriesPerRun ?? 500;
-  const stopAt = Math.min(items.length, state.cursor + perRun);
+  const stopAt = runEnd(input, state.cursor, items.length);
   const parent = workflowInfo().workflowId;
 
   let next = state.cursor;
   const worker = async () => {
     while (next < stopAt) {
-      const item = items[next++];
+      const item = items[next++]!;
       const r = await executeChild(labelTrajectoryWorkflow, {
         workflowId: `${parent}/${item.id}`,
-        args: [
-          {
-            item,
-            workDir: input.workDir,
-            ...(input.stage && { stage: input.stage }),
-            segmenter: input.segmenter,
-            progress: input.progress,
-            teacherModel: input.teacherModel,
-          },
-        ],
+        args: [trajectoryInput(input, item)],
       });
       if (r.labelled) state.labelled++;
       else state.dropped++;
-      state.teacherCalls += r.teacherCalls;
-      state.cachedCalls += r.cachedCalls;
-      state.promptTokens += r.promptTokens;
-      state.completionTokens += r.completionTokens;
-      state.paidPromptTokens = (state.paidPromptTokens ?? 0) + (r.paidPromptTokens ?? 0);
-      state.paidCompletionTokens = (state.paidCompletionTokens ?? 0) + (r.paidCompletionTokens ?? 0);
+      addTeacherTotals(state, r);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, input.concurrency) }, worker));
@@ -263,20 +221,6 @@ export async function labelDatasetWorkflow(input: LabelDatasetInput): Promise<La
   if (input.stage === 'segment') return { ...state, total, datasets: [] }; // no datasets yet
 
   building = true;
-  const datasets = await buildActs.buildDatasets({
-    selection: input.selection,
-    workDir: input.workDir,
-    outDir: input.outDir,
-    renderings: input.renderings,
-    devFraction: input.devFraction,
-    name: input.name,
-    teacher: {
-      calls: state.teacherCalls,
-      cachedCalls: state.cachedCalls,
-      promptTokens: state.promptTokens,
-      completionTokens: state.completionTokens,
-    },
-    ...(input.rollouts?.length && { rollouts: input.rollouts, rolloutRatio: input.rolloutRatio }),
-  });
+  const datasets = await buildActs.buildDatasets(buildInput(input, state));
   return { ...state, total, datasets };
 }

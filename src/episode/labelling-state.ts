@@ -1,0 +1,168 @@
+/**
+ * The labelling job's rules apart from Temporal: teacher call and token totals (one sum for a
+ * trajectory's calls and for a job's trajectories), what to do with a teacher reply (take it,
+ * retry once showing it, or drop the trajectory), which steps get a progress label, the cursor
+ * window of one workflow run, and the records the workflows build (a child's input, a dropped or
+ * segmented record, the build's input). Pure: the labelling workflows (src/workflows/labelling.ts)
+ * only call activities and children with it, and it is unit-tested without a server.
+ */
+import type { DroppedTrajectory, Segment } from './dataset-records';
+import type {
+  LabelDatasetInput,
+  LabellingActivityTypes,
+  LabelSpec,
+  LabelState,
+  LabelTrajectoryInput,
+  SegmentedRecord,
+  TeacherCallRecord,
+  TeacherTotals,
+} from './labelling-records';
+
+/** No teacher call yet. */
+export const NO_TEACHER_TOTALS: Required<TeacherTotals> = {
+  teacherCalls: 0,
+  cachedCalls: 0,
+  promptTokens: 0,
+  completionTokens: 0,
+  paidPromptTokens: 0,
+  paidCompletionTokens: 0,
+};
+
+/** A job before its first trajectory. */
+export const EMPTY_LABEL_STATE: LabelState = { cursor: 0, labelled: 0, dropped: 0, ...NO_TEACHER_TOTALS };
+
+/** One teacher call's totals: its tokens, paid for unless the response cache answered. */
+export function callTotals(call: Pick<TeacherCallRecord, 'promptTokens' | 'completionTokens' | 'cached'>) {
+  const paid = call.cached ? 0 : 1;
+  return {
+    teacherCalls: 1,
+    cachedCalls: 1 - paid,
+    promptTokens: call.promptTokens,
+    completionTokens: call.completionTokens,
+    paidPromptTokens: paid * call.promptTokens,
+    paidCompletionTokens: paid * call.completionTokens,
+  };
+}
+
+/** Adds `more` into `totals` (a call into a trajectory's, a trajectory's into a job's; old records lack the paid counts). */
+export function addTeacherTotals(totals: TeacherTotals, more: TeacherTotals): void {
+  totals.teacherCalls += more.teacherCalls;
+  totals.cachedCalls += more.cachedCalls;
+  totals.promptTokens += more.promptTokens;
+  totals.completionTokens += more.completionTokens;
+  totals.paidPromptTokens = (totals.paidPromptTokens ?? 0) + (more.paidPromptTokens ?? 0);
+  totals.paidCompletionTokens = (totals.paidCompletionTokens ?? 0) + (more.paidCompletionTokens ?? 0);
+}
+
+/** What a teacher call answers besides its value: the call, and why a reply was refused. */
+export interface TeacherReply {
+  call: Pick<TeacherCallRecord, 'raw' | 'promptTokens' | 'completionTokens' | 'cached'>;
+  reason?: string;
+  detail?: string;
+}
+
+/** The first bad reply and why, shown to the teacher on its second attempt. */
+export interface PreviousReply {
+  raw: string;
+  detail: string;
+}
+
+/**
+ * What to do with a reply that gave no value on attempt `attempt` (0 or 1): ask again showing it,
+ * or (the second bad reply) drop the trajectory with the reason.
+ */
+export function afterBadReply(
+  reply: TeacherReply,
+  attempt: number,
+): { retry: PreviousReply } | { drop: { reason: string; detail: string } } {
+  if (attempt >= 1) return { drop: { reason: reply.reason ?? 'invalid', detail: reply.detail ?? '' } };
+  return { retry: { raw: reply.call.raw, detail: reply.detail ?? '' } };
+}
+
+/** One step of a trajectory in the progress pass. */
+export interface ProgressStep {
+  step: number;
+  subtask: string;
+  /** The first step of its segment: the teacher's previous progress starts at `None`. */
+  segmentStart: boolean;
+  /** The terminal step (and any after it): no progress update, as in an episode. */
+  terminal: boolean;
+}
+
+/** The steps of `plan` in order, the ones from `labelledSteps` on terminal. */
+export function progressSteps(plan: readonly Segment[], labelledSteps: number): ProgressStep[] {
+  let step = 0;
+  return plan.flatMap((segment) =>
+    segment.actions.map((_, i) => {
+      const current = step++;
+      return { step: current, subtask: segment.subtask, segmentStart: i === 0, terminal: current >= labelledSteps };
+    }),
+  );
+}
+
+/** A trajectory dropped at `stage` with its reason. */
+export function droppedTrajectory(
+  id: string,
+  stage: DroppedTrajectory['stage'],
+  reason: string,
+  detail: string,
+): DroppedTrajectory {
+  return { id, stage, reason, detail };
+}
+
+/** What the `segment` stage saves: the teacher's segments, or the rules (recomputed when needed). */
+export function segmentedRecord(id: string, segments: Segment[] | undefined, teacherModel?: string): SegmentedRecord {
+  return {
+    id,
+    segmenter: segments ? 'teacher' : 'rules',
+    ...(segments && { segments }),
+    ...(segments && teacherModel && { teacherModel }),
+  };
+}
+
+/** The end (exclusive) of the trajectories one workflow run labels, from the cursor. */
+export function runEnd(input: Pick<LabelDatasetInput, 'trajectoriesPerRun'>, cursor: number, total: number): number {
+  return Math.min(total, cursor + (input.trajectoriesPerRun ?? 500));
+}
+
+/** The input of the child that labels `item`. */
+export function trajectoryInput(input: LabelDatasetInput, item: LabelSpec): LabelTrajectoryInput {
+  return {
+    item,
+    workDir: input.workDir,
+    ...(input.stage && { stage: input.stage }),
+    segmenter: input.segmenter,
+    progress: input.progress,
+    teacherModel: input.teacherModel,
+  };
+}
+
+/** The job's message when the `progress` stage finds trajectories not segmented yet. */
+export function notSegmentedMessage(missing: readonly string[], total: number): string {
+  return (
+    `${missing.length} of ${total} trajectories are not segmented yet (first: ${missing[0]}): ` +
+    'run `step-hrl label segment` with the same flags first'
+  );
+}
+
+/** The input of the final build: the job's folders and renderings, and its teacher totals for the card. */
+export function buildInput(
+  input: LabelDatasetInput,
+  state: LabelState,
+): Parameters<LabellingActivityTypes['buildDatasets']>[0] {
+  return {
+    selection: input.selection,
+    workDir: input.workDir,
+    outDir: input.outDir,
+    renderings: input.renderings,
+    devFraction: input.devFraction,
+    name: input.name,
+    teacher: {
+      calls: state.teacherCalls,
+      cachedCalls: state.cachedCalls,
+      promptTokens: state.promptTokens,
+      completionTokens: state.completionTokens,
+    },
+    ...(input.rollouts?.length && { rollouts: input.rollouts, rolloutRatio: input.rolloutRatio }),
+  };
+}
