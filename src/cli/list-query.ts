@@ -15,17 +15,14 @@ import {
   StepHrlStatus,
   StepHrlTask,
   StepHrlWon,
+  type StepHrlMemo,
 } from '../episode/search-attributes';
 
+/** The memo's text facts a filter matches as the flag gives it. */
+type TextFacts = 'env' | 'task' | 'split' | 'agent' | 'profile' | 'model' | 'status';
+
 /** The filters of `step-hrl list`, as the flags give them (strings). */
-export interface ListFilters {
-  env?: string;
-  task?: string;
-  split?: string;
-  agent?: string;
-  profile?: string;
-  model?: string;
-  status?: string;
+export interface ListFilters extends Partial<Record<TextFacts & keyof StepHrlMemo, string>> {
   /** `true` | `false`. */
   won?: string;
   /** Eval id. */

@@ -8,14 +8,8 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CacheMode } from './config';
 import { DEFAULT_MAX_TOKENS, DEFAULT_TEMPERATURE, assertValidRequest } from './request-utils';
-import {
-  LlmError,
-  type CallOptions,
-  type LlmClient,
-  type LlmRequest,
-  type LlmResponse,
-  type TokenUsage,
-} from './types';
+import { LlmError } from './types';
+import type { CallOptions, LlmClient, LlmRequest, LlmResponse, TokenUsage } from './types';
 
 /** Format version of entries on disk; bump when the key material or entry shape changes. */
 export const CACHE_FORMAT_VERSION = 1;

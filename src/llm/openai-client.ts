@@ -21,15 +21,8 @@ import { countTokens } from '../agent/tokens';
 import { POLICY_ROLES, redactUrl, type OpenAiClientConfig, type RoleConfig } from './config';
 import { extractFirstJsonObject } from '../agent/json';
 import { DEFAULT_MAX_TOKENS, DEFAULT_TEMPERATURE, applyStop, assertValidRequest, requestText } from './request-utils';
-import {
-  LlmError,
-  type ChatMessage,
-  type CallOptions,
-  type LlmClient,
-  type LlmRequest,
-  type LlmResponse,
-  type TokenUsage,
-} from './types';
+import { LlmError } from './types';
+import type { ChatMessage, CallOptions, LlmClient, LlmRequest, LlmResponse, TokenUsage } from './types';
 
 /** A request with the role's model and the effective sampling parameters filled in. */
 export interface ResolvedLlmRequest extends LlmRequest {

@@ -2,7 +2,7 @@
  * The prompt templates in one place: builds a policy call for a role under a profile.
  * Pure and zod-free, so workflows build the bounded prompts and the history records them.
  */
-import type { EnvKind, PolicyCallInput, PromptProfile } from '../vocabulary';
+import type { ChatMessage, EnvKind, PolicyCallInput, PromptProfile } from '../vocabulary';
 import type { RoleDecoding } from '../config';
 import { referenceTask } from '../observation';
 import { boundSubtasks } from './history';
@@ -59,22 +59,32 @@ export function buildPolicyCall(
 ): PolicyCallInput {
   const base = { role: which.role, profile, maxTokens: decoding.maxTokens, temperature: decoding.temperature };
   if (which.role === 'high') which = { role: 'high', input: highInputFor(which.input, profile, options) };
-  if (profile === 'paper') {
-    const prompt =
-      which.role === 'high'
-        ? paperHighPrompt(which.input)
-        : which.role === 'low'
-          ? paperLowPrompt(which.input)
-          : paperProgressPrompt(which.input);
-    return { ...base, prompt, stop: ['\n'] };
-  }
-  const messages =
-    which.role === 'high'
-      ? chatHighMessages(which.input)
-      : which.role === 'low'
-        ? chatLowMessages(which.input)
-        : chatProgressMessages(which.input);
-  return { ...base, messages };
+  if (profile === 'paper') return { ...base, prompt: byRole(which, PAPER_PROMPTS), stop: ['\n'] };
+  return { ...base, messages: byRole(which, CHAT_MESSAGES) };
+}
+
+/** One builder per role, of a prompt text or of chat messages. */
+interface RoleBuilders<T> {
+  high: (input: HighInput) => T;
+  low: (input: LowInput) => T;
+  progress: (input: ProgressInput) => T;
+}
+
+const PAPER_PROMPTS: RoleBuilders<string> = {
+  high: paperHighPrompt,
+  low: paperLowPrompt,
+  progress: paperProgressPrompt,
+};
+const CHAT_MESSAGES: RoleBuilders<ChatMessage[]> = {
+  high: chatHighMessages,
+  low: chatLowMessages,
+  progress: chatProgressMessages,
+};
+
+/** Builds `which`'s role with its builder. */
+function byRole<T>(which: RoleInput, builders: RoleBuilders<T>): T {
+  if (which.role === 'high') return builders.high(which.input);
+  return which.role === 'low' ? builders.low(which.input) : builders.progress(which.input);
 }
 
 /** The high-level input as the profile and options show it: the reference's task line, a bounded list. */
