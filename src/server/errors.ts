@@ -3,14 +3,16 @@
  * and is meant to be printed as a single line by the CLI.
  */
 
-/** Base class so the CLI can print these without a stack trace. */
+/** Base class so the CLI can print these without a stack trace; each is named after its class. */
 export class SetupError extends Error {
-  override name = 'SetupError';
+  constructor(message?: string) {
+    super(message);
+    this.name = new.target.name;
+  }
 }
 
 /** The Temporal CLI is not installed, or installed but does not run. Fix: `npm run setup` (or `fix`). */
 export class ToolsMissingError extends SetupError {
-  override name = 'ToolsMissingError';
   constructor(
     readonly binaryPath: string,
     cause: string,
@@ -22,7 +24,6 @@ export class ToolsMissingError extends SetupError {
 
 /** The port the dev server should bind is taken by another process. */
 export class PortInUseError extends SetupError {
-  override name = 'PortInUseError';
   constructor(readonly port: number) {
     super(
       `port ${port} on 127.0.0.1 is already in use; pass --port <free port> (or STEP_HRL_TEMPORAL_PORT), ` +
@@ -33,7 +34,6 @@ export class PortInUseError extends SetupError {
 
 /** The data dir cannot be created or written. */
 export class DataDirError extends SetupError {
-  override name = 'DataDirError';
   constructor(
     readonly dataDir: string,
     cause: string,
@@ -44,7 +44,6 @@ export class DataDirError extends SetupError {
 
 /** A configured Temporal cluster (a flag, a TEMPORAL_* variable or the envconfig profile file) does not answer. */
 export class TemporalUnreachableError extends SetupError {
-  override name = 'TemporalUnreachableError';
   /** @param because what selected the cluster: `--address`, a variable's name, or `the profile file <path>`. */
   constructor(
     readonly address: string,
@@ -64,13 +63,10 @@ export class TemporalUnreachableError extends SetupError {
 }
 
 /** The dev server process started but never became healthy. */
-export class DevServerStartError extends SetupError {
-  override name = 'DevServerStartError';
-}
+export class DevServerStartError extends SetupError {}
 
 /** The cluster does not know step-hrl's search attributes, so nothing can be started with them. */
 export class SearchAttributesMissingError extends SetupError {
-  override name = 'SearchAttributesMissingError';
   constructor(
     readonly namespace: string,
     cause: string,
