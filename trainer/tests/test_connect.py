@@ -39,3 +39,33 @@ def test_profile_file_and_api_key(tmp_path) -> None:
 def test_nothing_set_is_the_local_server(tmp_path) -> None:
     options = connect_options(None, None, {"TEMPORAL_CONFIG_FILE": str(tmp_path / "none.toml")})
     assert options == {"target_host": "localhost:7233", "namespace": "default"}
+
+
+def test_the_worker_connects_with_them(tmp_path, monkeypatch) -> None:
+    from step_hrl_trainer import worker
+
+    for name in ("cert", "key"):
+        (tmp_path / name).write_text(f"PEM {name}")
+    monkeypatch.setenv("TEMPORAL_CONFIG_FILE", str(tmp_path / "none.toml"))
+    monkeypatch.setenv("TEMPORAL_TLS_CLIENT_CERT_PATH", str(tmp_path / "cert"))
+    monkeypatch.setenv("TEMPORAL_TLS_CLIENT_KEY_PATH", str(tmp_path / "key"))
+    seen: dict = {}
+
+    async def connect(target_host: str, **kwargs: object) -> None:
+        seen.update(kwargs, target_host=target_host)
+        raise RuntimeError("no server in this test")
+
+    monkeypatch.setattr(worker.Client, "connect", staticmethod(connect))
+    assert worker.main(["--task-queue", "q", "--address", "flag-host:7233"]) == 1
+    assert seen["target_host"] == "flag-host:7233"
+    assert isinstance(seen["tls"], TLSConfig) and seen["tls"].client_cert == b"PEM cert"
+
+
+def test_a_missing_tls_file_is_named(tmp_path, monkeypatch, capsys) -> None:
+    from step_hrl_trainer import worker
+
+    monkeypatch.setenv("TEMPORAL_CONFIG_FILE", str(tmp_path / "none.toml"))
+    monkeypatch.setenv("TEMPORAL_TLS_CLIENT_CERT_PATH", str(tmp_path / "missing.pem"))
+    monkeypatch.setenv("TEMPORAL_TLS_CLIENT_KEY_PATH", str(tmp_path / "missing.key"))
+    assert worker.main(["--task-queue", "q"]) == 2
+    assert "missing.pem" in capsys.readouterr().err
