@@ -5,8 +5,9 @@
  * the record reads back, runs in the episode's chain, child workflows, the largest payload and the
  * largest single history (events) over every run of the chain and every child, and wall time.
  *
- * Usage: `npx ts-node --transpile-only bench/long-episodes.ts [--steps 10000] [--agents react,step-hrl]`;
- * writes bench/results/long-episodes.{json,md}.
+ * Usage: `npx ts-node --transpile-only bench/long-episodes.ts [--steps 10000] [--agents react,step-hrl] [--note text]`;
+ * writes bench/results/long-episodes.{json,md}: each agent's newest episode, and the ones it replaced
+ * (`previous`), so a change's figures stand beside the ones before it.
  */
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
@@ -29,11 +30,22 @@ function arg(name: string, fallback: string): string {
   return i >= 0 ? process.argv[i + 1]! : fallback;
 }
 
-function markdown(runs: LongEpisodeRun[], steps: number, machine: string): string {
+/** A measured episode as the results file keeps it: when, on what machine, and why (a note). */
+type Measured = LongEpisodeRun & { date: string; machine: string; note?: string };
+
+/** The results file: the newest episode of each agent kind, and the ones each replaced. */
+interface Results {
+  runs: Measured[];
+  /** Earlier measurements of the same agent kind, newest first (the figures a change is compared with). */
+  previous: Measured[];
+}
+
+function table(runs: Measured[]): string[] {
   const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
   const rows = runs.map((r) =>
     [
       r.agent,
+      r.date.slice(0, 16).replace('T', ' '),
       r.status,
       r.steps.toLocaleString('en'),
       `${r.recordSteps.toLocaleString('en')}${r.recordInOrder ? '' : ' (out of order)'}`,
@@ -50,16 +62,40 @@ function markdown(runs: LongEpisodeRun[], steps: number, machine: string): strin
     ].join(' | '),
   );
   return [
-    `# Long episodes within the budgets (${new Date().toISOString()})`,
+    '| agent | measured (UTC) | status | steps | steps read back | runs in chain | children | largest payload | largest history (events) | events in all | wall s | steps/s | within budgets |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...rows.map((r) => `| ${r} |`),
+  ];
+}
+
+function notes(runs: Measured[]): string[] {
+  return runs.flatMap((r) => [`- ${r.agent}, ${r.date.slice(0, 10)}, ${r.machine}${r.note ? `: ${r.note}` : ''}`]);
+}
+
+function markdown(results: Results): string {
+  return [
+    `# Long episodes within the budgets`,
     '',
-    `\`npx ts-node --transpile-only bench/long-episodes.ts --steps ${steps}\` (bench/long-episodes.ts): one ${steps.toLocaleString('en')}-step episode of each agent kind on the built-in env (clean-plate, variation 3), scripted looping policy that never finishes the task (STEP-HRL: 50-step subtasks of look/wait; ReAct: look/wait), default config otherwise, embedded Temporal dev server, ${machine}.`,
+    '`npx ts-node --transpile-only bench/long-episodes.ts --steps N [--agents react,step-hrl] [--note text]` (bench/long-episodes.ts): one N-step episode of each agent kind on the built-in env (clean-plate, variation 3), scripted looping policy that never finishes the task (STEP-HRL: 50-step subtasks of look/wait; ReAct: look/wait), default config otherwise, embedded Temporal dev server.',
     '',
     "Budgets (issue 17 item 6): no payload above 1 MB, no single history above 10,000 events, over every run of the episode's chain and every child workflow.",
     '',
-    '| agent | status | steps | steps read back | runs in chain | children | largest payload | largest history (events) | events in all | wall s | steps/s | within budgets |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-    ...rows.map((r) => `| ${r} |`),
+    '## Now',
     '',
+    ...table(results.runs),
+    '',
+    ...notes(results.runs),
+    '',
+    ...(results.previous.length > 0
+      ? [
+          '## Before (the measurements the ones above replaced)',
+          '',
+          ...table(results.previous),
+          '',
+          ...notes(results.previous),
+          '',
+        ]
+      : []),
   ].join('\n');
 }
 
@@ -84,13 +120,15 @@ async function main(): Promise<void> {
     });
     return (await worker.run(body())) as Awaited<ReturnType<typeof body>>;
   };
-  const runs: LongEpisodeRun[] = [];
+  const note = process.argv.includes('--note') ? arg('note', '') : undefined;
+  const replaced = readResults().runs.filter((r) => agents.includes(r.agent));
+  const runs: Measured[] = [];
   try {
     for (const agent of agents) {
       const run = await runLongEpisode(client, runWorker, agent, steps, 'bench-long');
       console.log(JSON.stringify(run));
-      runs.push(run);
-      write(runs, steps); // after each episode, so a long run keeps what it measured
+      runs.push({ ...run, date: new Date().toISOString(), machine: machine(), ...(note && { note }) });
+      write(runs, replaced); // after each episode, so a long run keeps what it measured
     }
   } catch (err) {
     console.error(err); // the first error (closing below may raise others)
@@ -103,27 +141,41 @@ async function main(): Promise<void> {
 }
 
 /**
- * Writes bench/results/long-episodes.{json,md} from the episodes measured so far, keeping the other
- * agent's episode of the same length already there (the two kinds may be measured by two processes).
+ * Writes bench/results/long-episodes.{json,md} from the episodes measured so far: each replaces the
+ * same agent's earlier episode, which moves to `previous` (the figures a change is compared with);
+ * the other agent's episode stays (the two kinds may be measured by two processes, at two lengths).
  */
-function write(measured: LongEpisodeRun[], steps: number): void {
+function write(measured: Measured[], replaced: Measured[]): void {
+  const out = path.join(__dirname, 'results');
+  const before = readResults();
+  const kept = before.runs.filter((r) => !measured.some((m) => m.agent === r.agent));
+  const results: Results = {
+    runs: [...kept, ...measured].sort((a, b) => a.agent.localeCompare(b.agent)),
+    previous: [...replaced, ...before.previous.filter((p) => !replaced.includes(p))].slice(0, 4),
+  };
+  writeFileSync(path.join(out, 'long-episodes.json'), JSON.stringify(results, null, 2) + '\n');
+  writeFileSync(path.join(out, 'long-episodes.md'), markdown(results));
+  console.log(markdown(results));
+}
+
+/** The results file as it is; one written before per-run dates (one `steps`, `date`, `machine` for all) reads too. */
+function readResults(): Results {
   const file = path.join(__dirname, 'results', 'long-episodes.json');
-  const before = existsSync(file)
-    ? (JSON.parse(readFileSync(file, 'utf8')) as { steps: number; runs: LongEpisodeRun[] })
-    : undefined;
-  const kept = before?.steps === steps ? before.runs.filter((r) => !measured.some((m) => m.agent === r.agent)) : [];
-  const runs = [...kept, ...measured].sort((a, b) => a.agent.localeCompare(b.agent));
-  const machine = `${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown CPU'}), load average ${os
+  if (!existsSync(file)) return { runs: [], previous: [] };
+  const json = JSON.parse(readFileSync(file, 'utf8')) as Partial<Results> & { date?: string; machine?: string };
+  const dated = (r: Measured): Measured => ({
+    ...r,
+    date: r.date ?? json.date ?? '',
+    machine: r.machine ?? json.machine ?? '',
+  });
+  return { runs: (json.runs ?? []).map(dated), previous: (json.previous ?? []).map(dated) };
+}
+
+function machine(): string {
+  return `${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown CPU'}), load average ${os
     .loadavg()
     .map((l) => l.toFixed(1))
     .join(' / ')} when written`;
-  const out = path.join(__dirname, 'results');
-  writeFileSync(
-    path.join(out, 'long-episodes.json'),
-    JSON.stringify({ date: new Date().toISOString(), steps, machine, runs }, null, 2) + '\n',
-  );
-  writeFileSync(path.join(out, 'long-episodes.md'), markdown(runs, steps, machine));
-  console.log(markdown(runs, steps, machine));
 }
 
 main().catch((err) => {
