@@ -11,8 +11,9 @@ import { addCall, type LevelTokenTotals } from './level-tokens';
 import type { PendingDecision, SubtaskInput, SubtaskOutcome, SubtaskPartResult, SubtaskRunStatus } from './records';
 
 /**
- * Bytes of transitions (as JSON) one subtask part may return: well under Temporal's 2 MB payload
- * limit (and the 1 MB a payload should stay below), whatever `maxStepsPerChildRun` allows.
+ * Bytes of transitions (as JSON) one subtask part may build: its live `transitions` query answers
+ * them and its history records about as much, so both stay well under Temporal's 2 MB payload limit
+ * (and the 1 MB a payload should stay below), whatever `maxStepsPerChildRun` allows.
  */
 export const PART_RESULT_BYTE_BUDGET = 512 * 1024;
 
