@@ -8,8 +8,8 @@
  */
 import type { Client } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
-import { type NativeConnection, Worker } from '@temporalio/worker';
-import { bundleWorkflows } from '../worker';
+import type { NativeConnection } from '@temporalio/worker';
+import { runJobWorkflow } from '../job-workflow';
 import { createLabellingActivities } from '../activities/labelling';
 import type { EnvSpec } from '../agent/vocabulary';
 import { EnvProvider } from '../envs/factory';
@@ -21,7 +21,6 @@ import {
   labelProgressQuery,
   type LabelDatasetInput,
   type LabelDatasetResult,
-  type LabelDatasetWorkflow,
   type LabelProgress,
 } from '../episode/labelling-records';
 import { prepareAlfWorldTrainData } from './alfworld-train';
@@ -81,42 +80,27 @@ export async function runLabelJob(o: LabelJobOptions): Promise<LabelDatasetResul
     }
     return o.envUrl ?? defaultEnvs.serverUrl();
   };
-  const taskQueue = o.taskQueue ?? `label-${o.workflowId}`;
-  const worker = await Worker.create({
-    connection: o.native,
-    namespace: o.namespace,
-    taskQueue,
-    dataConverter: o.dataConverter,
-    // Built with the data converter's failure converter: with a key, failure messages are encrypted too.
-    workflowBundle: await bundleWorkflows(o.dataConverter, require.resolve('../workflows/labelling')),
-    activities: createLabellingActivities({
-      envUrl,
-      teacher: o.teacher ? teacherClient(o.teacher, o.cacheDir) : undefined,
-    }),
-    maxConcurrentActivityTaskExecutions: Math.max(4, o.input.concurrency * 2),
-  });
   try {
-    return await worker.runUntil(async () => {
-      const handle = await o.client.workflow.start<LabelDatasetWorkflow>('labelDatasetWorkflow', {
-        workflowId: o.workflowId,
-        taskQueue,
-        args: [o.input],
-        workflowIdConflictPolicy: 'USE_EXISTING',
-      });
-      const timer = o.onProgress
-        ? setInterval(() => {
-            o.client.workflow
-              .getHandle(o.workflowId)
-              .query(labelProgressQuery)
-              .then((p) => o.onProgress?.(p))
-              .catch(() => undefined);
-          }, 500)
-        : undefined;
-      try {
-        return (await handle.result()) as LabelDatasetResult;
-      } finally {
-        if (timer) clearInterval(timer);
-      }
+    return await runJobWorkflow<LabelDatasetResult>({
+      client: o.client,
+      native: o.native,
+      namespace: o.namespace,
+      dataConverter: o.dataConverter,
+      workflowsPath: require.resolve('../workflows/labelling'),
+      workflowId: o.workflowId,
+      taskQueue: o.taskQueue ?? `label-${o.workflowId}`,
+      workflowType: 'labelDatasetWorkflow',
+      args: [o.input],
+      worker: {
+        activities: createLabellingActivities({
+          envUrl,
+          teacher: o.teacher ? teacherClient(o.teacher, o.cacheDir) : undefined,
+        }),
+        maxConcurrentActivityTaskExecutions: Math.max(4, o.input.concurrency * 2),
+      },
+      poll: o.onProgress
+        ? async () => o.onProgress?.(await o.client.workflow.getHandle(o.workflowId).query(labelProgressQuery))
+        : undefined,
     });
   } finally {
     await defaultEnvs.close();

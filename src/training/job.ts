@@ -7,15 +7,14 @@
  */
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter, type DataConverter } from '@temporalio/common';
-import { type NativeConnection, Worker } from '@temporalio/worker';
-import { bundleWorkflows } from '../worker';
+import type { NativeConnection } from '@temporalio/worker';
+import { runJobWorkflow } from '../job-workflow';
 import {
   trainingProgressQuery,
   trainingStartAttributes,
   type TrainingInput,
   type TrainingProgress,
   type TrainingResult,
-  type TrainingWorkflow,
   type ServedCheckpoint,
 } from '../episode/training-records';
 import { SUMMARY_MEMO } from '../episode/search-attributes';
@@ -91,49 +90,33 @@ export async function runTrainingJob(o: TrainingJobOptions): Promise<TrainingRes
     : undefined;
   if (python) o.onWorker?.(python);
   try {
-    const worker = await Worker.create({
-      connection: o.native,
-      namespace: o.namespace,
-      taskQueue,
-      dataConverter: o.dataConverter,
-      // Built with the data converter's failure converter: with a key, failure messages are encrypted too.
-      workflowBundle: await bundleWorkflows(o.dataConverter, require.resolve('../workflows/training')),
-    });
-    return await worker.runUntil(async () => {
-      const handle = await o.client.workflow.start<TrainingWorkflow>('trainingWorkflow', {
-        workflowId: o.workflowId,
-        taskQueue,
-        args: [o.input],
-        workflowIdConflictPolicy: 'USE_EXISTING',
-        typedSearchAttributes: trainingStartAttributes(o.input),
-        memo: trainingMemo(o.input),
-      });
-      const current = o.client.workflow.getHandle(o.workflowId);
-      let servedUrl: string | undefined;
-      let evalWorkerFailed: ((err: Error) => void) | undefined;
-      const evalWorkerFailure = new Promise<never>((_, reject) => (evalWorkerFailed = reject));
-      evalWorkerFailure.catch(() => undefined);
-      const timer =
-        o.onProgress || o.onServed
-          ? setInterval(() => {
-              Promise.all([current.query(trainingProgressQuery), liveChunk(current, o.dataConverter)])
-                .then(([p, live]) => {
-                  o.onProgress?.(p, live);
-                  if (p.served && p.served.baseURL !== servedUrl && o.onServed) {
-                    servedUrl = p.served.baseURL;
-                    Promise.resolve(o.onServed(p.served)).catch((err: Error) => evalWorkerFailed?.(err));
-                  }
-                })
-                .catch(() => undefined);
-            }, 500)
-          : undefined;
-      try {
-        const result = handle.result() as Promise<TrainingResult>;
-        // A local Python worker that keeps dying, or an eval worker that cannot start, ends the command.
-        return await Promise.race([result, evalWorkerFailure, ...(python ? [python.failed] : [])]);
-      } finally {
-        if (timer) clearInterval(timer);
+    const current = o.client.workflow.getHandle(o.workflowId);
+    let servedUrl: string | undefined;
+    let evalWorkerFailed: ((err: Error) => void) | undefined;
+    const evalWorkerFailure = new Promise<never>((_, reject) => (evalWorkerFailed = reject));
+    evalWorkerFailure.catch(() => undefined);
+    const poll = async () => {
+      const [p, live] = await Promise.all([current.query(trainingProgressQuery), liveChunk(current, o.dataConverter)]);
+      o.onProgress?.(p, live);
+      if (p.served && p.served.baseURL !== servedUrl && o.onServed) {
+        servedUrl = p.served.baseURL;
+        Promise.resolve(o.onServed(p.served)).catch((err: Error) => evalWorkerFailed?.(err));
       }
+    };
+    return await runJobWorkflow<TrainingResult>({
+      client: o.client,
+      native: o.native,
+      namespace: o.namespace,
+      dataConverter: o.dataConverter,
+      workflowsPath: require.resolve('../workflows/training'),
+      taskQueue,
+      workflowType: 'trainingWorkflow',
+      workflowId: o.workflowId,
+      args: [o.input],
+      start: { typedSearchAttributes: trainingStartAttributes(o.input), memo: trainingMemo(o.input) },
+      poll: o.onProgress || o.onServed ? poll : undefined,
+      // A local Python worker that keeps dying, or an eval worker that cannot start, ends the command.
+      failures: [evalWorkerFailure, ...(python ? [python.failed] : [])],
     });
   } finally {
     await python?.stop();
