@@ -5,8 +5,8 @@
  */
 import { writeArchive } from '../../archive/write';
 import { liveHistories } from '../../history-source';
-import { createOutput } from '../output';
-import { action, program } from '../program';
+import { program } from '../program';
+import { outputAction } from '../output-action';
 import { withTemporalOptions, openTemporal, type TemporalCliOptions } from '../temporal';
 import { writeExport } from '../export-records';
 
@@ -17,8 +17,7 @@ withTemporalOptions(program.command('archive'))
   .requiredOption('--out <dir>', 'new or empty folder to write the bundle to')
   .option('--json', 'print JSON lines instead of text')
   .action(
-    action(async (episodeId, flags) => {
-      const out = createOutput(Boolean(flags.json));
+    outputAction(async (out, episodeId, flags) => {
       if (Boolean(episodeId) === Boolean(flags.eval))
         throw new Error('pass either an episode id or --eval <id> (exactly one) to archive');
       const id = (episodeId ?? flags.eval)!;

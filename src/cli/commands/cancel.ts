@@ -5,8 +5,8 @@
  * ends `cancelled` with its results so far; a training run abandons the chunk in flight (its last
  * checkpoint stays) and ends `cancelled`.
  */
-import { createOutput } from '../output';
-import { action, program } from '../program';
+import { program } from '../program';
+import { outputAction } from '../output-action';
 import { openTemporal, withTemporalOptions, type TemporalCliOptions } from '../temporal';
 
 withTemporalOptions(program.command('cancel'))
@@ -14,8 +14,7 @@ withTemporalOptions(program.command('cancel'))
   .argument('<id>', 'episode, eval or training run id')
   .option('--json', 'print a JSON line')
   .action(
-    action(async (id: string, flags: TemporalCliOptions & { json?: boolean }) => {
-      const out = createOutput(Boolean(flags.json));
+    outputAction(async (out, id: string, flags: TemporalCliOptions & { json?: boolean }) => {
       const temporal = await openTemporal(flags);
       try {
         const handle = temporal.client.workflow.getHandle(id);

@@ -14,8 +14,8 @@ import { agentByKind } from '../agents';
 import { int, MAX_STEPS_LIMIT, oneOf } from '../episode-options';
 import { followToEnd } from '../follow';
 import { LLM_SLOTS_HELP } from '../llm-slots';
-import { createOutput } from '../output';
-import { action, program } from '../program';
+import { program } from '../program';
+import { outputAction } from '../output-action';
 import { processTaskQueue, withSession, type WorkerCliOptions } from '../session';
 import { withTemporalOptions } from '../temporal';
 import type { EpisodeInput } from '../../episode/records';
@@ -65,8 +65,7 @@ withTemporalOptions(program.command('fork'))
   .option('--task-queue <queue>', 'Temporal task queue (default: one only this process polls)')
   .option('--json', 'print JSON lines instead of text')
   .action(
-    action(async (episodeId, flags) => {
-      const out = createOutput(Boolean(flags.json));
+    outputAction(async (out, episodeId, flags) => {
       if ((flags.fromSubtask === undefined) === (flags.fromStep === undefined))
         throw new Error('pass one of --from-subtask <k> and --from-step <n>');
       const fromSubtask = flags.fromSubtask === undefined ? undefined : int('--from-subtask', flags.fromSubtask, 1);

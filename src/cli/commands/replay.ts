@@ -8,9 +8,10 @@ import { collectHistories } from '../../replay/collect';
 import { replayRecorded, type ReplayReport } from '../../replay/replay';
 import { isArchiveDir, readArchiveManifest } from '../../archive/manifest';
 import { historySourceFor } from '../history-flags';
-import { createOutput, type Output } from '../output';
+import type { Output } from '../output';
 import { installQuietRuntime } from '../process-setup';
-import { action, program } from '../program';
+import { program } from '../program';
+import { outputAction } from '../output-action';
 import { withTemporalOptions, type TemporalCliOptions } from '../temporal';
 
 /** Prints a replay report: one line per history, then the first divergence. */
@@ -54,8 +55,7 @@ withTemporalOptions(program.command('replay'))
   .option('--archive <dir>', 'read the histories from an archive bundle instead of Temporal')
   .option('--json', 'print JSON lines instead of text')
   .action(
-    action(async (idArg, flags) => {
-      const out = createOutput(Boolean(flags.json));
+    outputAction(async (out, idArg, flags) => {
       // A path to a bundle in place of the id reads that bundle's root.
       const archive = flags.archive ?? (idArg && isArchiveDir(idArg) ? idArg : undefined);
       if (!idArg && !archive) throw new Error('pass an episode or eval id, or --archive <dir> of an archive bundle');

@@ -6,8 +6,9 @@
 import { archivedRun, archiveHistories, type ArchiveSource } from '../../archive/read';
 import { PayloadDecryptionError } from '../../codec/aes-gcm-codec';
 import { agentOfWorkflowType, type ShowView } from '../agents';
-import { createOutput, type Output } from '../output';
-import { action, program } from '../program';
+import type { Output } from '../output';
+import { program } from '../program';
+import { outputAction } from '../output-action';
 import { openTemporal, withTemporalOptions, type TemporalCliOptions } from '../temporal';
 
 withTemporalOptions(program.command('show'))
@@ -17,8 +18,7 @@ withTemporalOptions(program.command('show'))
   .option('--step <n>', 'print step N (1-based, as the tree numbers it) in full: prompts, raw replies, observations')
   .option('--json', 'print JSON lines instead of text')
   .action(
-    action(async (episodeId, flags) => {
-      const out = createOutput(Boolean(flags.json));
+    outputAction(async (out, episodeId, flags) => {
       const view: ShowView = {
         json: Boolean(flags.json),
         step: flags.step === undefined ? undefined : parseStep(flags.step),
