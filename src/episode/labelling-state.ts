@@ -6,6 +6,7 @@
  * segmented record, the build's input). Pure: the labelling workflows (src/workflows/labelling.ts)
  * only call activities and children with it, and it is unit-tested without a server.
  */
+import type { ActivityOptions } from '@temporalio/common';
 import type { DroppedTrajectory, Segment } from './dataset-records';
 import type {
   LabelDatasetInput,
@@ -17,6 +18,28 @@ import type {
   TeacherCallRecord,
   TeacherTotals,
 } from './labelling-records';
+
+/** The labelling activities' options, by kind of work. */
+export const LABELLING_ACTIVITY_OPTIONS = {
+  // Env replays heartbeat: a killed worker's calls are retried after 30 s.
+  env: {
+    startToCloseTimeout: '10 minutes',
+    heartbeatTimeout: '30 seconds',
+    retry: { maximumAttempts: 5, initialInterval: '1 second' },
+  },
+  // Per-trajectory file work is quick: a short start-to-close, so a call in flight when the
+  // labelling process was killed is retried within a minute of the re-run.
+  file: { startToCloseTimeout: '1 minute', retry: { maximumAttempts: 3 } },
+  // The final build may take long on thousands of trajectories: it heartbeats.
+  build: { startToCloseTimeout: '2 hours', heartbeatTimeout: '1 minute', retry: { maximumAttempts: 3 } },
+  // Teacher calls heartbeat too, with bounded attempts and backoff (a 500 or a timeout is retried);
+  // when they run out the trajectory is dropped with the reason.
+  teacher: {
+    startToCloseTimeout: '5 minutes',
+    heartbeatTimeout: '30 seconds',
+    retry: { maximumAttempts: 4, initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+  },
+} as const satisfies Record<string, ActivityOptions>;
 
 /** No teacher call yet. */
 export const NO_TEACHER_TOTALS: Required<TeacherTotals> = {

@@ -7,6 +7,6 @@ export { subtaskWorkflow } from './subtask';
 export { reactWorkflow } from './react';
 export { evalWorkflow } from './eval';
 export { trainingWorkflow } from './training';
-export { cancelSignal, episodeProgressQuery, transitionsQuery } from './messages';
+export { cancelSignal, episodeProgressQuery, transitionsQuery } from '../episode/messages';
 // Declares each workflow type's Worker Versioning behaviour (PINNED episodes, AUTO_UPGRADE eval).
 import './versioning';

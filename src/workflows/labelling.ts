@@ -41,6 +41,7 @@ import {
   callTotals,
   droppedTrajectory,
   EMPTY_LABEL_STATE,
+  LABELLING_ACTIVITY_OPTIONS,
   NO_TEACHER_TOTALS,
   notSegmentedMessage,
   progressSteps,
@@ -53,31 +54,10 @@ import {
 
 export type { LabelDatasetInput } from '../episode/labelling-records';
 
-// Env replays and teacher calls heartbeat: a killed worker's calls are retried after 30 s.
-const envActs = proxyActivities<LabellingActivities>({
-  startToCloseTimeout: '10 minutes',
-  heartbeatTimeout: '30 seconds',
-  retry: { maximumAttempts: 5, initialInterval: '1 second' },
-});
-// Per-trajectory file work is quick: a short start-to-close, so a call in flight when the
-// labelling process was killed is retried within a minute of the re-run.
-const fileActs = proxyActivities<LabellingActivities>({
-  startToCloseTimeout: '1 minute',
-  retry: { maximumAttempts: 3 },
-});
-// The final build may take long on thousands of trajectories: it heartbeats.
-const buildActs = proxyActivities<LabellingActivities>({
-  startToCloseTimeout: '2 hours',
-  heartbeatTimeout: '1 minute',
-  retry: { maximumAttempts: 3 },
-});
-// Teacher calls: bounded attempts with backoff (a 500 or a timeout is retried); when they run out
-// the trajectory is dropped with the reason.
-const teacherActs = proxyActivities<LabellingActivities>({
-  startToCloseTimeout: '5 minutes',
-  heartbeatTimeout: '30 seconds',
-  retry: { maximumAttempts: 4, initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
-});
+const envActs = proxyActivities<LabellingActivities>(LABELLING_ACTIVITY_OPTIONS.env);
+const fileActs = proxyActivities<LabellingActivities>(LABELLING_ACTIVITY_OPTIONS.file);
+const buildActs = proxyActivities<LabellingActivities>(LABELLING_ACTIVITY_OPTIONS.build);
+const teacherActs = proxyActivities<LabellingActivities>(LABELLING_ACTIVITY_OPTIONS.teacher);
 
 function failureText(err: unknown): string {
   const cause = err instanceof ActivityFailure ? err.cause : err;
