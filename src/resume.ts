@@ -13,7 +13,7 @@ import { WorkflowIdReusePolicy } from '@temporalio/common';
 import type { Client, WorkflowExecutionDescription, WorkflowHandle } from '@temporalio/client';
 import { decode, num, type HistoryEvent } from './history-payloads';
 import { fetchDecodedHistory } from './codec/history';
-import type { EnvResetOutput } from './activities/types';
+import { incarnationOfEnvQueue, type EnvLease, type EnvResetOutput } from './activities/types';
 import { restartedAttributes, StepHrlBuildId } from './episode/search-attributes';
 import { fetchTransitions } from './client';
 import { currentBuildId } from './worker';
@@ -110,27 +110,36 @@ export async function assertSameBuild(
 }
 
 /**
- * The worker id whose env queue (`<taskQueue>.env.<id>`) a running episode is pinned to: the last
- * `acquireEnvQueue` answer of its current run, else the queue its state carried over
- * continue-as-new. A `resume` worker that takes this id serves the dead worker's pinned queue at
- * once: a waiting env call then gets `SessionLost` and the episode re-drives in seconds, instead of
- * waiting for the queue's schedule-to-start timeout and a failed liveness ping.
+ * The env lease a running episode holds now: the last `acquireEnvQueue` answer of its current run
+ * (an {@link EnvLease}, or a plain queue name in histories recorded before leases), else the queue
+ * its state carried over continue-as-new. `resume` hands its worker identity to `releaseLostWork`
+ * (src/lost-worker.ts), which declares that worker's work lost at once when its process is gone.
  */
-export async function pinnedWorkerId(
-  client: Client,
-  episodeId: string,
-  taskQueue: string,
-): Promise<string | undefined> {
+export async function currentEnvLease(client: Client, episodeId: string): Promise<EnvLease | undefined> {
   const events = (await fetchDecodedHistory(client, episodeId)).events ?? [];
-  let queue = decode<EpisodeInput>(events[0]?.workflowExecutionStartedEventAttributes?.input)?.state?.envQueue;
+  return leaseOfHistory(events);
+}
+
+/** {@link currentEnvLease} from the events of one run (pure; exported for tests). */
+export function leaseOfHistory(events: HistoryEvent[]): EnvLease | undefined {
+  const carried = decode<EpisodeInput>(events[0]?.workflowExecutionStartedEventAttributes?.input)?.state?.envQueue;
+  let lease: EnvLease | undefined = carried ? leaseOf(carried) : undefined;
   const acquires = new Set<number>();
   for (const e of events) {
     if (e.activityTaskScheduledEventAttributes?.activityType?.name === 'acquireEnvQueue') acquires.add(num(e.eventId));
     const completed = e.activityTaskCompletedEventAttributes;
-    if (completed && acquires.has(num(completed.scheduledEventId))) queue = decode<string>(completed.result) ?? queue;
+    if (completed && acquires.has(num(completed.scheduledEventId))) {
+      lease = leaseOf(decode<EnvLease | string>(completed.result)) ?? lease;
+    }
   }
-  const prefix = `${taskQueue}.env.`;
-  return queue?.startsWith(prefix) ? queue.slice(prefix.length) : undefined;
+  return lease;
+}
+
+/** A lease from an `acquireEnvQueue` answer of either shape. */
+function leaseOf(answer: EnvLease | string | undefined): EnvLease | undefined {
+  if (typeof answer === 'string')
+    return answer ? { envQueue: answer, incarnation: incarnationOfEnvQueue(answer) } : undefined;
+  return answer?.envQueue ? answer : undefined;
 }
 
 /**

@@ -2,10 +2,11 @@
  * Starts a step-hrl worker: one Worker on the shared task queue (workflows + policy activities +
  * `acquireEnvQueue`), one on this worker's own env queue (env activities, session pinning) and a
  * tiny one on `<envQueue>.alive` answering liveness pings with slots of its own, so a busy env
- * worker is never mistaken for a dead one. Slot limits are explicit: work beyond them waits in
+ * worker is never mistaken for a dead one. The env queue is this process's alone: it is named with a
+ * fresh incarnation id (Temporal's worker-specific task queue pattern), so no two processes ever
+ * share it and nothing has to guard it. Slot limits are explicit: work beyond them waits in
  * Temporal's queues, where nothing times it out, instead of inside this process.
  */
-import { randomUUID } from 'node:crypto';
 import type { DataConverter, Duration } from '@temporalio/common';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
 import {
@@ -20,10 +21,11 @@ import {
   type EnvFactory,
 } from './activities';
 import { createEvalActivities } from './activities/eval-episodes';
+import { createFenceActivities, openSessionCount } from './activities/env';
 import type { LlmClient } from './llm/types';
 import { dataConverterFromEnv } from './codec/data-converter';
 import { stopOnUndecryptable } from './codec/worker-guard';
-import { assertEnvQueueFree } from './env-queue-guard';
+import { incarnationIdentity, newIncarnation, type WorkerIncarnation } from './worker-incarnation';
 import { buildIdOfCode, deploymentNameFromEnv, promoteVersion, type VersioningMode } from './versioning';
 
 /** Default shared task queue. */
@@ -49,6 +51,16 @@ export const DEFAULT_WORKER_SLOTS = {
  */
 export const STICKY_QUEUE_TIMEOUT = '10s';
 
+/**
+ * How long a stopping worker lets its running activities finish (the SDK's `shutdownGraceTime`)
+ * before it cancels them: an env step or an LLM call in flight completes instead of being retried
+ * elsewhere after a heartbeat timeout.
+ */
+export const SHUTDOWN_GRACE_TIME = '30s';
+
+/** How long {@link StepHrlWorker.drain} keeps serving open env sessions by default, in seconds. */
+export const DEFAULT_SESSION_DRAIN_SECONDS = 60;
+
 /** Options of {@link createStepHrlWorker}. */
 export interface StepHrlWorkerOptions {
   connection: NativeConnection;
@@ -58,11 +70,21 @@ export interface StepHrlWorkerOptions {
   llm: LlmClient;
   envFactory: EnvFactory;
   /**
-   * Stable id of this worker; its env queue is `<taskQueue>.env.<workerId>`. A worker restarted with
-   * the same id picks up its pinned tasks at once (and reports the lost session); a new id makes
-   * them time out on the old queue first. @default a random UUID
+   * A label for this worker, shown in its env queue `<taskQueue>.env.<workerId>.<incarnation>`; the
+   * incarnation is fresh in every process, so the label need not be unique or stable (letters,
+   * digits, `-` and `_`). @default none: `<taskQueue>.env.<incarnation>`
    */
   workerId?: string;
+  /** Env server health check of `acquireEnvQueue` (see `EnvActivitiesOptions.envHealth`). @default none */
+  envHealth?: (env: string) => Promise<void>;
+  /** @default {@link SHUTDOWN_GRACE_TIME} */
+  shutdownGraceTime?: Duration;
+  /**
+   * Env queues of incarnations known to be gone (`resume` after a kill -9): this worker also polls
+   * them and answers every env call there `SessionLost` at once (a fence), so an episode that still
+   * sends a call to its dead worker re-drives without waiting for the queue's timeouts.
+   */
+  fenceEnvQueues?: string[];
   /**
    * Pre-built workflow bundle (tests bundle once per run); build it with
    * `bundleWorkflows(dataConverter)` when the data converter encrypts.
@@ -118,13 +140,22 @@ export interface WorkerTuning {
 /** A running pair of workers. */
 export interface StepHrlWorker {
   readonly envQueue: string;
+  /** This worker process's incarnation (its id ends `envQueue`; its identity names it to Temporal). */
+  readonly incarnation: WorkerIncarnation;
   /** Build id of the workflow code this worker runs. */
   readonly buildId: string;
   /** The deployment version it polls as (Worker Versioning `on`/`promote`); undefined when `off`. */
   readonly version?: { deploymentName: string; buildId: string };
   /** Runs both workers until `shutdown()` (or until `until` settles). */
   run<T>(until?: Promise<T>): Promise<T | void>;
+  /** Stops polling; running activities get the shutdown grace time to finish. */
   shutdown(): void;
+  /**
+   * Stops taking new episodes, sessions and calls (the shared-queue worker stops), keeps serving the
+   * env sessions it holds until their episodes close them or `seconds` pass, then shuts down: a
+   * deploy lets pinned episodes finish instead of making each re-drive on another worker.
+   */
+  drain(seconds?: number): Promise<void>;
 }
 
 /** The failure converter each {@link bundleWorkflows} bundle was built with (workflow failures are converted inside). */
@@ -211,26 +242,33 @@ function definedOnly<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-/** The env queue of worker `workerId` on `taskQueue`. */
-export function envQueueName(taskQueue: string, workerId: string): string {
-  return `${taskQueue}.env.${workerId}`;
+/**
+ * The env queue of incarnation `incarnation` on `taskQueue`, with an optional label before it.
+ * @throws naming the label when it holds anything but letters, digits, `-` and `_`
+ */
+export function envQueueName(taskQueue: string, incarnation: string, label?: string): string {
+  if (label !== undefined && !/^[A-Za-z0-9_-]+$/.test(label)) {
+    throw new Error(
+      `worker id ${JSON.stringify(label)} is not a label of letters, digits, '-' and '_'; it only labels the ` +
+        'env queue (each process gets its own), e.g. --worker-id host-a',
+    );
+  }
+  return `${taskQueue}.env.${label ? `${label}.` : ''}${incarnation}`;
 }
 
-/**
- * Creates the workers; call `run()` to poll.
- * @throws EnvQueueInUseError (src/env-queue-guard.ts) when `workerId` is given and another live
- * process already serves that env queue
- */
+/** Creates the workers; call `run()` to poll. */
 export async function createStepHrlWorker(options: StepHrlWorkerOptions): Promise<StepHrlWorker> {
   const taskQueue = options.taskQueue ?? DEFAULT_TASK_QUEUE;
-  const envQueue = envQueueName(taskQueue, options.workerId ?? randomUUID());
-  // Only a stable id can be shared by two processes; a random one is this worker's alone.
-  if (options.workerId !== undefined) {
-    await assertEnvQueueFree(options.connection.workflowService, options.namespace, envQueue);
-  }
+  const incarnation = newIncarnation();
+  const envQueue = envQueueName(taskQueue, incarnation.id, options.workerId);
+  const identity = incarnationIdentity(incarnation);
+  const shutdownGraceTime = options.shutdownGraceTime ?? SHUTDOWN_GRACE_TIME;
   const envActivities = createEnvActivities({
     envFactory: options.envFactory,
     envQueue,
+    incarnation: incarnation.id,
+    identity,
+    envHealth: options.envHealth,
     counters: options.counters?.env,
   });
   // Every activity heartbeats progress (interceptor); the capped throttle leaves each heartbeat
@@ -274,6 +312,8 @@ export async function createStepHrlWorker(options: StepHrlWorkerOptions): Promis
     dataConverter,
     namespace: options.namespace,
     taskQueue,
+    identity,
+    shutdownGraceTime,
     workflowBundle,
     ...versioning,
     activities: {
@@ -294,6 +334,8 @@ export async function createStepHrlWorker(options: StepHrlWorkerOptions): Promis
     dataConverter,
     namespace: options.namespace,
     taskQueue: envQueue,
+    identity,
+    shutdownGraceTime,
     activities: envActivities,
     interceptors,
     maxHeartbeatThrottleInterval,
@@ -305,14 +347,33 @@ export async function createStepHrlWorker(options: StepHrlWorkerOptions): Promis
     dataConverter,
     namespace: options.namespace,
     taskQueue: livenessQueue(envQueue),
+    identity,
+    shutdownGraceTime,
     activities: createLivenessActivities(envQueue),
     maxConcurrentActivityTaskExecutions: 4, // pings return at once; a few slots never run out
   });
   workers.push(main, env, alive);
+  for (const queue of new Set(options.fenceEnvQueues ?? [])) {
+    if (queue === envQueue) continue;
+    const fence = await Worker.create({
+      connection: options.connection,
+      dataConverter,
+      namespace: options.namespace,
+      taskQueue: queue,
+      identity,
+      activities: createFenceActivities(queue),
+      maxConcurrentActivityTaskExecutions: 4,
+    });
+    workers.push(fence);
+  }
   // Before the first poll: tasks queued meanwhile (the caller may start its episode first) follow it.
   if (mode === 'promote') await promoteVersion(options.connection.workflowService, options.namespace, version!);
+  const stopAll = (): void => {
+    for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+  };
   return {
     envQueue,
+    incarnation,
     buildId,
     version,
     async run<T>(until?: Promise<T>): Promise<T | void> {
@@ -329,8 +390,14 @@ export async function createStepHrlWorker(options: StepHrlWorkerOptions): Promis
         await all;
       }
     },
-    shutdown(): void {
-      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+    shutdown: stopAll,
+    async drain(seconds = DEFAULT_SESSION_DRAIN_SECONDS): Promise<void> {
+      if (main.getState() === 'RUNNING') main.shutdown();
+      const deadline = Date.now() + seconds * 1000;
+      while (openSessionCount(envActivities) > 0 && Date.now() < deadline && env.getState() === 'RUNNING') {
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+      stopAll();
     },
   };
 }

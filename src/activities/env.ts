@@ -16,7 +16,17 @@ import { ApplicationFailure } from '@temporalio/common';
 import { cancellationSignal, withHeartbeat } from './heartbeat';
 import { obsHashMatches, redriveLogSteps } from '../episode/redrive-log';
 import { EnvError, type EnvSpec, type Observation, type TextEnv } from '../envs/text-env';
-import { ENV_DIVERGENCE, SESSION_LOST, type EnvResetOutput, type EnvStepOutput, type RedriveInput } from './types';
+import {
+  ENV_DIVERGENCE,
+  incarnationOfEnvQueue,
+  SESSION_LOST,
+  type AcquireInput,
+  type EnvLease,
+  type EnvResetOutput,
+  type EnvStepOutput,
+  type PinnedInput,
+  type RedriveInput,
+} from './types';
 
 /** Creates a fresh env session for a spec's family. */
 export type EnvFactory = (spec: EnvSpec) => TextEnv | Promise<TextEnv>;
@@ -86,6 +96,16 @@ export interface EnvActivitiesOptions {
   envFactory: EnvFactory;
   /** This worker's own env queue. */
   envQueue: string;
+  /** This worker process's incarnation. @default the last part of `envQueue` ({@link incarnationOfEnvQueue}) */
+  incarnation?: string;
+  /**
+   * Resolves when this worker's server for env family `env` is healthy, rejects (naming the server)
+   * when not: `acquireEnvQueue` then refuses, retryably, so another worker takes the session.
+   * @default no check
+   */
+  envHealth?: (env: string) => Promise<void>;
+  /** This worker's Temporal identity, sent with the lease. */
+  identity?: string;
   counters?: EnvCounters;
   /**
    * Sessions and step counters of an episode untouched for longer are dropped (the session closed
@@ -96,8 +116,25 @@ export interface EnvActivitiesOptions {
   now?: () => number;
 }
 
+/** The session maps of the activity objects {@link createEnvActivities} built (read by {@link openSessionCount}). */
+const sessionsOf = new WeakMap<object, Map<string, Session>>();
+
+/** How many env sessions the worker behind `activities` holds open now (its drain waits for 0). */
+export function openSessionCount(activities: object): number {
+  return sessionsOf.get(activities)?.size ?? 0;
+}
+
 /** Builds the env activities of one worker. */
 export function createEnvActivities(options: EnvActivitiesOptions) {
+  const activities = buildEnvActivities(options);
+  sessionsOf.set(activities, activities[SESSIONS]);
+  delete (activities as Partial<typeof activities>)[SESSIONS]; // not an activity
+  return activities as Omit<typeof activities, typeof SESSIONS>;
+}
+
+const SESSIONS = Symbol('sessions');
+
+function buildEnvActivities(options: EnvActivitiesOptions) {
   const sessions = new Map<string, Session>();
   const counters = options.counters ?? {
     applied: new Map(),
@@ -111,6 +148,17 @@ export function createEnvActivities(options: EnvActivitiesOptions) {
   // Sweeps as often as the env server's reaper: a quarter of the TTL, at most every 30 s.
   const sweepEveryMs = Math.min(ttlMs / 4, 30_000);
   let lastSweep = now();
+  const incarnation = options.incarnation ?? incarnationOfEnvQueue(options.envQueue);
+
+  /** @throws SessionLost when a call was meant for another incarnation (a predecessor of this process). */
+  function assertOwnIncarnation(input: PinnedInput & { episodeId: string }, doing: string): void {
+    if (input.incarnation === undefined || input.incarnation === incarnation) return;
+    throw ApplicationFailure.create({
+      type: SESSION_LOST,
+      nonRetryable: true,
+      message: `episode ${input.episodeId}: ${doing} was sent to worker incarnation ${input.incarnation}, but this is ${incarnation}; its session is gone, re-drive needed`,
+    });
+  }
 
   /** Marks the episode used now, first dropping every episode idle longer than the TTL. */
   function touch(episodeId: string): void {
@@ -169,20 +217,39 @@ export function createEnvActivities(options: EnvActivitiesOptions) {
   }
 
   return {
-    /** Runs on the shared queue; answers with the queue of the worker that will own the session. */
-    async acquireEnvQueue(): Promise<string> {
+    [SESSIONS]: sessions,
+    /**
+     * Runs on the shared queue; answers with the queue and incarnation of this worker, which will own
+     * the session, once its env server for `input.env` is healthy. A broken server answers a retryable
+     * `EnvUnavailable`, so the next attempt goes to whichever worker polls first.
+     */
+    async acquireEnvQueue(input?: AcquireInput): Promise<EnvLease> {
       sweepIfDue(); // also on the shared queue, so a worker whose env queue went quiet still sweeps
-      return options.envQueue;
+      if (input?.env && options.envHealth) {
+        try {
+          await options.envHealth(input.env);
+        } catch (err) {
+          throw ApplicationFailure.retryable(
+            `worker ${incarnation} takes no new ${input.env} session: its env server is not healthy (${(err as Error).message})`,
+            'EnvUnavailable',
+          );
+        }
+      }
+      return { envQueue: options.envQueue, incarnation, ...(options.identity && { identity: options.identity }) };
     },
 
     /** Opens a session for the episode and resets it. */
-    async envReset(input: { episodeId: string; spec: EnvSpec }): Promise<EnvResetOutput> {
+    async envReset(input: { episodeId: string; spec: EnvSpec } & PinnedInput): Promise<EnvResetOutput> {
+      assertOwnIncarnation(input, 'the reset');
       return (await open(input.episodeId, input.spec)).reset;
     },
 
     /** Applies step `stepIndex` exactly once (see the module comment). */
-    async envStep(input: { episodeId: string; stepIndex: number; action: string }): Promise<EnvStepOutput> {
+    async envStep(
+      input: { episodeId: string; stepIndex: number; action: string } & PinnedInput,
+    ): Promise<EnvStepOutput> {
       const { episodeId, stepIndex } = input;
+      assertOwnIncarnation(input, `step ${stepIndex}`);
       touch(episodeId);
       const session = sessions.get(episodeId);
       if (!session) {
@@ -205,7 +272,8 @@ export function createEnvActivities(options: EnvActivitiesOptions) {
      * Opens a new session and replays the recorded action prefix, comparing every observation with
      * the recorded hash. A mismatch is a non-retryable `EnvDivergence`: never continue on a diverged state.
      */
-    async envRedrive(input: RedriveInput): Promise<{ replayed: number }> {
+    async envRedrive(input: RedriveInput & PinnedInput): Promise<{ replayed: number }> {
+      assertOwnIncarnation(input, 'the re-drive');
       counters.redrives += 1;
       const { session, reset } = await open(input.episodeId, input.spec);
       if (reset.obsHash !== input.resetObsHash) throw divergence(input.episodeId, -1);
@@ -227,12 +295,42 @@ export function createEnvActivities(options: EnvActivitiesOptions) {
      * paths (cancel, terminate, failure), where a gone server or session has nothing left to free
      * (the env server's idle TTL closes anything a failed close leaves behind).
      */
-    async envClose(input: { episodeId: string }): Promise<void> {
+    async envClose(input: { episodeId: string } & PinnedInput): Promise<void> {
+      if (input.incarnation !== undefined && input.incarnation !== incarnation) return; // not ours: nothing to free
       touch(input.episodeId);
       const session = sessions.get(input.episodeId);
       sessions.delete(input.episodeId);
       if (session) await closeQuietly(input.episodeId, session.env);
     },
+  };
+}
+
+/**
+ * The env activities of a fence: a Worker of a live process polling the env queue of an incarnation
+ * known to be gone (`resume` after a kill -9), so a call scheduled there after the death (e.g. the
+ * step after an LLM call that was retried elsewhere) is answered `SessionLost` at once instead of
+ * waiting out its schedule-to-start timeout and a failed liveness ping. It holds no session.
+ */
+export function createFenceActivities(envQueue: string) {
+  const lost = (episodeId: string, doing: string): never => {
+    throw ApplicationFailure.create({
+      type: SESSION_LOST,
+      nonRetryable: true,
+      message: `episode ${episodeId}: ${doing} was sent to ${envQueue}, whose worker process is gone; re-drive needed`,
+    });
+  };
+  return {
+    async envReset(input: { episodeId: string }): Promise<EnvResetOutput> {
+      return lost(input.episodeId, 'the reset');
+    },
+    async envStep(input: { episodeId: string; stepIndex: number }): Promise<EnvStepOutput> {
+      return lost(input.episodeId, `step ${input.stepIndex}`);
+    },
+    async envRedrive(input: { episodeId: string }): Promise<{ replayed: number }> {
+      return lost(input.episodeId, 'the re-drive');
+    },
+    /** Nothing to free: the session died with its process. */
+    async envClose(): Promise<void> {},
   };
 }
 

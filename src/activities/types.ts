@@ -100,6 +100,37 @@ export interface RedriveInput {
   resetObsHash: string;
 }
 
+/**
+ * The answer of `acquireEnvQueue`: the env queue of the worker process that will hold the session,
+ * and that process's incarnation (fresh in every process, also the last part of the queue's name).
+ * Env activities called with another incarnation answer {@link SESSION_LOST}.
+ */
+export interface EnvLease {
+  envQueue: string;
+  incarnation: string;
+  /** The worker's Temporal identity (`pid@host`, incarnation, machine), read by `resume` to tell a gone one. */
+  identity?: string;
+}
+
+/** Input of `acquireEnvQueue`: the env family, whose server the answering worker checks first. */
+export interface AcquireInput {
+  env: string;
+}
+
+/**
+ * The incarnation of the worker process serving `envQueue` (`<taskQueue>.env.[<label>.]<incarnation>`):
+ * the part after the last dot. Pure, so workflows pass it with every env call.
+ */
+export function incarnationOfEnvQueue(envQueue: string): string {
+  return envQueue.slice(envQueue.lastIndexOf('.') + 1);
+}
+
+/** What every env activity's input carries: the incarnation it was meant for (absent in older calls). */
+export interface PinnedInput {
+  /** The incarnation of the worker that holds the session; another one answers {@link SESSION_LOST}. */
+  incarnation?: string;
+}
+
 /** Failure types thrown by env activities, matched by workflows and retry policies. */
 export const SESSION_LOST = 'SessionLost';
 /** A re-driven observation differed from the recorded one. */
@@ -117,10 +148,10 @@ export function livenessQueue(envQueue: string): string {
  */
 export interface StepHrlActivityTypes {
   callPolicy(input: PolicyActivityInput): Promise<PolicyCallResult>;
-  acquireEnvQueue(): Promise<string>;
-  envReset(input: { episodeId: string; spec: EnvSpec }): Promise<EnvResetOutput>;
-  envStep(input: { episodeId: string; stepIndex: number; action: string }): Promise<EnvStepOutput>;
-  envRedrive(input: RedriveInput): Promise<{ replayed: number }>;
-  envClose(input: { episodeId: string }): Promise<void>;
+  acquireEnvQueue(input?: AcquireInput): Promise<EnvLease>;
+  envReset(input: { episodeId: string; spec: EnvSpec } & PinnedInput): Promise<EnvResetOutput>;
+  envStep(input: { episodeId: string; stepIndex: number; action: string } & PinnedInput): Promise<EnvStepOutput>;
+  envRedrive(input: RedriveInput & PinnedInput): Promise<{ replayed: number }>;
+  envClose(input: { episodeId: string } & PinnedInput): Promise<void>;
   pingEnvWorker(): Promise<string>;
 }

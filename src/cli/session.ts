@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
+import { waitForHealth } from '../envs/env-server';
 import { EnvProvider } from '../envs/factory';
 import type { EnvSpec } from '../envs/text-env';
 import { loadCacheConfigFromEnv, loadOpenAiConfigFromEnv } from '../llm/config';
@@ -42,8 +43,16 @@ export interface CliSession {
     specOf?: (episodeId: string) => EnvSpec | undefined,
   ): Promise<SelectedLlm>;
   /** A worker in this process on the flags' task queue. */
-  worker(flags: WorkerCliOptions, llm: SelectedLlm, workerId?: string): Promise<StepHrlWorker>;
+  worker(
+    flags: WorkerCliOptions,
+    llm: SelectedLlm,
+    workerId?: string,
+    fenceEnvQueues?: string[],
+  ): Promise<StepHrlWorker>;
 }
+
+/** How long `acquireEnvQueue` waits for this worker's env server to answer `/health` before refusing. */
+const ENV_HEALTH_TIMEOUT_MS = 3_000;
 
 /**
  * A task queue only this process polls (`run`, `demo`, `fork`), so its policy (e.g. a scripted
@@ -91,7 +100,7 @@ export async function withSession<T>(flags: TemporalCliOptions, body: (session: 
         cacheDir: process.env.STEP_HRL_CACHE_DIR ?? path.join(dataDir, 'cache'),
       });
     },
-    worker(options, llm, workerId) {
+    worker(options, llm, workerId, fenceEnvQueues) {
       return createStepHrlWorker({
         connection: temporal.native,
         namespace: temporal.target.namespace,
@@ -99,7 +108,12 @@ export async function withSession<T>(flags: TemporalCliOptions, body: (session: 
         taskQueue: options.taskQueue,
         llm: llm.client,
         envFactory: envs.create,
-        workerId: workerId ?? randomUUID(),
+        workerId,
+        fenceEnvQueues,
+        // A worker whose env server is broken takes no new session (another worker's acquire does).
+        envHealth: async (env) => {
+          if (env !== 'builtin') await waitForHealth(await envs.serverUrl(), ENV_HEALTH_TIMEOUT_MS);
+        },
         maxConcurrentLlmCalls: resolveLlmSlots({ flag: options.llmSlots, serial: llm.serial }),
         // Versioned on shared queues: promoted on the embedded server, by the rollout on a cluster.
         versioning: { mode: cliVersioningMode(options.taskQueue, temporal.target.devServer !== undefined) },

@@ -85,8 +85,17 @@ export function envOptions(queue: string, queueTimeoutSeconds: number): Activity
   };
 }
 
-/** Options of `acquireEnvQueue`: answered by any worker polling the shared queue. */
-export const ACQUIRE_OPTIONS: ActivityOptions = { startToCloseTimeout: '30 seconds', retry: { maximumAttempts: 10 } };
+/**
+ * Options of `acquireEnvQueue`: answered by any worker polling the shared queue whose env server is
+ * healthy. A worker with a broken server refuses (retryable), and the retry, a few seconds later at
+ * most, goes to whichever worker polls first; with no healthy worker at all the acquire gives up
+ * after 30 minutes, as an env call waiting out a down server does.
+ */
+export const ACQUIRE_OPTIONS: ActivityOptions = {
+  startToCloseTimeout: '30 seconds',
+  scheduleToCloseTimeout: '30 minutes',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s' },
+};
 
 /** Options of the liveness ping of the worker pinned to `queue`: one attempt, answered within `timeoutSeconds` or dead. */
 export function livenessOptions(queue: string, timeoutSeconds: number): ActivityOptions {

@@ -29,7 +29,7 @@ export async function openSession(
   onQueue: (envQueue: string) => void = () => undefined,
 ): Promise<OpenedSession> {
   for (let attempt = 0; ; attempt++) {
-    const envQueue = await acquireEnvQueue();
+    const { envQueue } = await acquireEnvQueue({ env: config.spec.env });
     onQueue(envQueue);
     try {
       const reset = await onPinnedWorker(envQueue, config, (env) => env.envReset({ episodeId, spec: config.spec }));
@@ -84,7 +84,7 @@ export async function redriveSession(
     const refusal = redriveRefusal({ redrives, firstIsFree: count.firstIsFree }, attempt, config);
     if (refusal) return { redrives, error: refusal };
     try {
-      const envQueue = await acquireEnvQueue();
+      const { envQueue } = await acquireEnvQueue({ env: config.spec.env });
       await onPinnedWorker(envQueue, config, (env) =>
         env.envRedrive({ episodeId, spec: config.spec, steps: prefix.log, resetObsHash: prefix.resetObsHash }),
       );

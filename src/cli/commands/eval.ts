@@ -29,8 +29,7 @@ import { renderResultsTerminal } from '../../eval/render';
 import { AGENT_KINDS, type AgentKind, type EvalResults } from '../../episode/eval-types';
 import { writeComparison, writeResults } from '../../eval/write';
 import type { EnvSpec } from '../../envs/text-env';
-import { assertEnvQueueFree, EnvQueueInUseError } from '../../env-queue-guard';
-import { envQueueName } from '../../worker';
+import { releaseLostWork } from '../../lost-worker';
 import { parseLlmChoice, type LlmChoice } from '../../llm/select';
 import { retryWhileTemporalAway, TEMPORAL_OUTAGE_VAR, temporalOutageWindowMs } from '../temporal-outage';
 import { HIGH_LEVEL_WINDOW_HELP, int, MAX_STEPS_LIMIT, OBS_HELP, oneOf, parsePromptFlags } from '../episode-options';
@@ -166,26 +165,6 @@ async function freeRerunId(client: Client, evalId: string): Promise<string> {
   }
 }
 
-/** The worker id of every process running an eval (so a re-run serves the queues its episodes are pinned to). */
-const EVAL_WORKER_ID = 'eval';
-
-/**
- * Refuses, before anything is printed or started, to run an eval that another live process runs:
- * both would poll the eval's env queue and split its episodes between two env servers.
- */
-async function refuseWhenRunElsewhere(client: Client, opened: OpenedEval): Promise<void> {
-  const evalId = opened.handle.workflowId;
-  const envQueue = envQueueName(opened.taskQueue, EVAL_WORKER_ID);
-  await assertEnvQueueFree(client.workflowService, client.options.namespace, envQueue).catch((err: unknown) => {
-    if (!(err instanceof EnvQueueInUseError)) throw err;
-    throw new Error(
-      `eval ${evalId} is already being run by another live process (${err.holderDescription}); follow it ` +
-        `there or see its results so far with \`step-hrl eval show ${evalId}\`. A second process would ` +
-        'split its episodes between two env servers; stop that one first to run the eval here',
-    );
-  });
-}
-
 /** Runs a worker for `opened` (unless it finished), follows it to the end and writes its results. */
 async function followEval(
   session: CliSession,
@@ -196,7 +175,8 @@ async function followEval(
   const evalId = opened.handle.workflowId;
   const { input } = opened;
   const outDir = flags.out ?? evalOutputDir(session.dataDir, evalId);
-  if (opened.state !== 'finished') await refuseWhenRunElsewhere(session.temporal.client, opened);
+  // A re-run after a killed process: the episodes it left running re-drive at once on this one.
+  const released = opened.state === 'attached' ? releaseLostWork(session.temporal.client, [evalId]) : undefined;
   const verb = {
     started: 'started',
     attached: 'resumed',
@@ -225,13 +205,10 @@ async function followEval(
       (episodeId) => specs.get(episodeId),
     );
     out.line(`policy: ${llm.description}`);
-    // A fixed worker id: a re-run of the eval serves the env queues its episodes are pinned to, so a
-    // call left waiting there by a killed process is answered (session lost → re-drive) at once.
-    const worker = await session.worker(
-      { ...flags, taskQueue: opened.taskQueue } as WorkerCliOptions,
-      llm,
-      EVAL_WORKER_ID,
-    );
+    // Its own env queue, as every process: several processes may serve one eval (each episode's
+    // session stays with the process that opened it).
+    const worker = await session.worker({ ...flags, taskQueue: opened.taskQueue } as WorkerCliOptions, llm);
+    await released;
     const view = createProgressView(out, Boolean(flags.json));
     const onSigint = (): void => {
       view.stop();

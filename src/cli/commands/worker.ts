@@ -9,7 +9,8 @@ import type { Client, WorkflowExecutionDescription, WorkflowHandle } from '@temp
 import { DEFAULT_TASK_QUEUE } from '../../worker';
 import { decodeHistoryPayloads } from '../../codec/history';
 import { PayloadDecryptionError } from '../../codec/aes-gcm-codec';
-import { pinnedWorkerId, resumeEpisode } from '../../resume';
+import { currentEnvLease, resumeEpisode } from '../../resume';
+import { isLeaseGone, releaseLostWork } from '../../lost-worker';
 import { isEval, resumeEval } from './eval';
 import { agentOfWorkflowType, type CliAgent } from '../agents';
 import { failOnErrorStatus, type EndedEpisode } from '../episode-view';
@@ -44,17 +45,28 @@ withTemporalOptions(program.command('worker'), DATA_DIR_WITH_CACHE)
   .option('--model-path <file>', 'GGUF file for the local model')
   .option('--llm-slots <n>', LLM_SLOTS_HELP)
   .option('--task-queue <queue>', 'Temporal task queue', DEFAULT_TASK_QUEUE)
-  .option('--worker-id <id>', 'stable worker id (its env queue); keep it across restarts of the same worker')
+  .option(
+    '--worker-id <label>',
+    'a label shown in the env queue name (letters, digits, - and _); each process gets its own queue anyway',
+  )
   .action(
     action(async (flags) =>
       withSession(flags, async (session) => {
         const llm = await session.llm(flags as WorkerCliOptions);
         const worker = await session.worker(flags as WorkerCliOptions, llm, flags.workerId);
         console.log(
-          `worker on ${flags.taskQueue} (env queue ${worker.envQueue}); policy: ${llm.description}; Ctrl-C stops`,
+          `worker on ${flags.taskQueue} (env queue ${worker.envQueue}); policy: ${llm.description}; ` +
+            'Ctrl-C or SIGTERM drains (a second one stops)',
         );
-        process.once('SIGINT', () => worker.shutdown());
-        process.once('SIGTERM', () => worker.shutdown());
+        // A deploy's SIGTERM drains: no new episodes, open env sessions served until closed (≤ 60 s).
+        let draining = false;
+        const stop = (): void => {
+          if (draining) return worker.shutdown();
+          draining = true;
+          void worker.drain();
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
         await worker.run();
       }),
     ),
@@ -83,14 +95,21 @@ withTemporalOptions(program.command('resume'), DATA_DIR_WITH_CACHE)
         const input = await episodeInput(client, episodeId);
         const llm = await session.llm(flags as WorkerCliOptions, input.config.spec, input.config.profile);
         const resumed = await resumeEpisode(client, episodeId);
-        // The episode's own queue (`run` processes each use their own), and for a running episode the
-        // worker id of its pinned env queue, so calls waiting there are answered (SessionLost) at once.
-        const workerId = resumed.started ? undefined : await pinnedWorkerId(client, episodeId, resumed.taskQueue);
+        // A running episode whose env worker process is gone: its started work is declared lost at once
+        // (env calls answer SessionLost, so it re-drives here) while this worker starts, and this
+        // worker fences the dead env queue (a call sent there later is answered SessionLost at once).
+        const lease = resumed.started ? undefined : await currentEnvLease(client, episodeId);
+        const released = resumed.started
+          ? undefined
+          : releaseLostWork(client, [episodeId], { knownIdentities: lease?.identity ? [lease.identity] : [] });
+        const fence = lease && isLeaseGone(lease) ? [lease.envQueue] : [];
         const worker = await session.worker(
           { ...(flags as WorkerCliOptions), taskQueue: resumed.taskQueue },
           llm,
-          workerId,
+          undefined,
+          fence,
         );
+        await released;
         out.line(
           resumed.started
             ? `resuming ${episodeId} as a new run from its recorded prefix (${resumed.prefixSubtasks} subtasks kept); policy: ${llm.description}`

@@ -1,0 +1,142 @@
+/**
+ * Recovery in seconds after a worker process died (kill -9, a crash): instead of waiting for the
+ * dead process's heartbeat timeouts (10 s) and its queue's schedule-to-start timeout plus a liveness
+ * ping, the process that takes over (`resume`, a re-run of an eval) tells Temporal at once that the
+ * dead incarnation's work is lost, with Temporal's own APIs: every activity attempt a gone
+ * incarnation had started is failed by id (an env call with `SessionLost`, so the episode re-drives
+ * on a live worker at once; any other call retryably, so it runs again at once), and the workflows'
+ * sticky queues are reset, so their next workflow task goes to the shared queue instead of waiting
+ * on the dead worker's sticky queue. Only incarnations surely gone are declared lost
+ * ({@link isIncarnationGone}: same machine, pid ended or reused); anything else is left to the
+ * timeouts. A workflow task the dead process had started still waits out its own timeout (10 s).
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import type { Client } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { SESSION_LOST, type EnvLease } from './activities/types';
+import { isIncarnationGone, parseIncarnationIdentity, type LocalFacts } from './worker-incarnation';
+
+/** Activities that run on a worker's own env queue: their session died with the worker. */
+const ENV_ACTIVITIES = new Set(['envReset', 'envStep', 'envRedrive', 'envClose']);
+
+/** Failure type of a non-env attempt failed because its worker is gone (retried at once). */
+export const WORKER_LOST = 'WorkerLost';
+
+/** What {@link releaseLostWork} did. */
+export interface ReleasedWork {
+  /** Activity attempts failed, as `<workflow id>/<activity type>`. */
+  failed: string[];
+  /** Workflows whose sticky queue was reset. */
+  unstuck: string[];
+  /** Incarnation ids found gone. */
+  gone: string[];
+}
+
+/** Options of {@link releaseLostWork}. */
+export interface ReleaseOptions {
+  /**
+   * Identities of incarnations known to have held these workflows (e.g. the episode's current env
+   * lease); when one is gone the sticky queues are reset even if no activity of it is pending.
+   */
+  knownIdentities?: string[];
+  /** This machine's facts (tests). */
+  facts?: LocalFacts;
+}
+
+/**
+ * Releases the work that gone incarnations left in `workflowIds` and their running children, at any
+ * depth (an eval, its episodes, their subtasks). Workflows that are not running are skipped.
+ */
+export async function releaseLostWork(
+  client: Client,
+  workflowIds: string[],
+  options: ReleaseOptions = {},
+): Promise<ReleasedWork> {
+  const released: ReleasedWork = { failed: [], unstuck: [], gone: [] };
+  const goneIds = new Set<string>();
+  const isGone = (identity: string | null | undefined): boolean => {
+    const inc = identity ? parseIncarnationIdentity(identity) : undefined;
+    if (!inc || !isIncarnationGone(inc, options.facts)) return false;
+    goneIds.add(inc.id);
+    return true;
+  };
+  const knownGone = (options.knownIdentities ?? []).some((identity) => isGone(identity));
+  const running: { workflowId: string; runId: string }[] = [];
+  const lost: { workflowId: string; runId: string; activityId: string; type: string }[] = [];
+  const seen = new Set<string>();
+  let queue = [...workflowIds];
+  while (queue.length > 0) {
+    const described = await Promise.all(queue.map((id) => describeRunning(client, id)));
+    queue = [];
+    for (const d of described) {
+      if (!d || seen.has(d.workflowId)) continue;
+      seen.add(d.workflowId);
+      running.push({ workflowId: d.workflowId, runId: d.runId });
+      for (const child of d.raw.pendingChildren ?? []) if (child.workflowId) queue.push(child.workflowId);
+      for (const a of d.raw.pendingActivities ?? []) {
+        const started = a.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED;
+        if (!started || !a.activityId || !isGone(a.lastWorkerIdentity)) continue;
+        lost.push({
+          workflowId: d.workflowId,
+          runId: d.runId,
+          activityId: a.activityId,
+          type: a.activityType?.name ?? '',
+        });
+      }
+    }
+  }
+  // First the sticky queues: a workflow task scheduled before the reset stays on the dead worker's
+  // sticky queue until its 10 s timeout, so the failures below must find them reset already.
+  if (knownGone || goneIds.size > 0) {
+    await Promise.all(
+      running.map(async ({ workflowId, runId }) => {
+        const ok = await client.workflowService
+          .resetStickyTaskQueue({ namespace: client.options.namespace, execution: { workflowId, runId } })
+          .then(() => true)
+          .catch(() => false);
+        if (ok) released.unstuck.push(workflowId);
+      }),
+    );
+  }
+  await Promise.all(
+    lost.map(async ({ workflowId, runId, activityId, type }) => {
+      const failed = await client.activity
+        .fail({ workflowId, runId, activityId }, lostFailure(type))
+        .then(() => true)
+        .catch(() => false); // it ended meanwhile (timed out, completed): nothing left to release
+      if (failed) released.failed.push(`${workflowId}/${type}`);
+    }),
+  );
+  released.gone = [...goneIds];
+  return released;
+}
+
+/** Whether the worker holding `lease` is surely gone (its identity says so; an old lease has none). */
+export function isLeaseGone(lease: EnvLease, facts?: LocalFacts): boolean {
+  const inc = lease.identity ? parseIncarnationIdentity(lease.identity) : undefined;
+  return inc !== undefined && inc.id === lease.incarnation && isIncarnationGone(inc, facts);
+}
+
+/** The failure an attempt of a gone worker ends with. */
+function lostFailure(activityType: string): ApplicationFailure {
+  if (ENV_ACTIVITIES.has(activityType)) {
+    return ApplicationFailure.create({
+      type: SESSION_LOST,
+      nonRetryable: true,
+      message: `${activityType}: the worker process holding the env session is gone; re-drive needed`,
+    });
+  }
+  return ApplicationFailure.create({
+    type: WORKER_LOST,
+    message: `${activityType}: the worker process running this attempt is gone; retried at once`,
+    nextRetryDelay: '10ms',
+  });
+}
+
+async function describeRunning(client: Client, workflowId: string) {
+  const d = await client.workflow
+    .getHandle(workflowId)
+    .describe()
+    .catch(() => undefined);
+  return d?.status.name === 'RUNNING' ? d : undefined;
+}
