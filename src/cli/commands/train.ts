@@ -233,7 +233,7 @@ function printEvaluation(s: TrainingState & { evaluation?: unknown; phase?: stri
   const rate = t.done ? (100 * t.won) / t.done : 0;
   const score = t.done ? t.scoreSum / t.done : 0;
   console.log(
-    `  eval ${s.evalId} (${r.selection ?? ''}${r.split ? `, split ${r.split}` : ''}): ${t.done}/${r.total} episodes, ` +
+    `  eval ${s.evalId} (${r.selection ?? r.split ?? ''}): ${t.done}/${r.total} episodes, ` +
       `won ${t.won} (success ${rate.toFixed(1)}%), mean score ${score.toFixed(2)}${r.cancelled ? ', cancelled' : ''}`,
   );
 }
