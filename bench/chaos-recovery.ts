@@ -8,7 +8,7 @@
  * Writes bench/results/recovery.json and bench/results/recovery.md.
  * Run: npx ts-node bench/chaos-recovery.ts [--episodes N] [--kills K] [--parallel P] [--seed S]
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -126,6 +126,9 @@ async function main(): Promise<void> {
     };
     const out = path.join(__dirname, 'results');
     mkdirSync(out, { recursive: true });
+    // The figures of the run before this one stay beside the new ones, for comparison.
+    const previous = readPrevious(path.join(out, 'recovery.json'));
+    if (previous) Object.assign(summary, { previous });
     writeFileSync(path.join(out, 'recovery.json'), JSON.stringify(summary, null, 2) + '\n');
     writeFileSync(path.join(out, 'recovery.md'), markdown(summary));
     console.log(markdown(summary));
@@ -138,6 +141,29 @@ async function main(): Promise<void> {
     await temporal.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/** What a comparison needs of the previous results file (its own `previous` dropped: one level). */
+interface Previous {
+  date: string;
+  episodes: number;
+  counts: { kills: number };
+  resumeToFirstNewStepMs: Stats;
+  resumeStartupMs: Stats;
+  resumeToFinishMs: Stats;
+}
+
+function readPrevious(file: string): Previous | undefined {
+  if (!existsSync(file)) return undefined;
+  const p = JSON.parse(readFileSync(file, 'utf8')) as Previous;
+  return {
+    date: p.date,
+    episodes: p.episodes,
+    counts: { kills: p.counts.kills },
+    resumeToFirstNewStepMs: p.resumeToFirstNewStepMs,
+    resumeStartupMs: p.resumeStartupMs,
+    resumeToFinishMs: p.resumeToFinishMs,
+  };
 }
 
 interface Stats {
@@ -176,6 +202,7 @@ function markdown(s: {
   resumeToFinishMs: Stats;
   uninterruptedEpisodeMs: Stats;
   chaosEpisodeTotalMs: Stats;
+  previous?: Previous;
 }): string {
   const sec = (ms: number | null): string => (ms === null ? '-' : (ms / 1000).toFixed(1));
   const row = (name: string, x: Stats): string =>
@@ -196,6 +223,18 @@ function markdown(s: {
     row('uninterrupted episode (baseline)', s.uninterruptedEpisodeMs),
     row('chaos episode, first `run` → finished', s.chaosEpisodeTotalMs),
     '',
+    ...(s.previous
+      ? [
+          `Previous run (${s.previous.date}, ${s.previous.episodes} episodes, ${s.previous.counts.kills} kills), for comparison:`,
+          '',
+          '| time | n | p50 s | p90 s | max s |',
+          '| --- | ---: | ---: | ---: | ---: |',
+          row('`resume` start → first new step', s.previous.resumeToFirstNewStepMs),
+          row('`resume` start → its first output (start-up)', s.previous.resumeStartupMs),
+          row('`resume` start → episode finished', s.previous.resumeToFinishMs),
+          '',
+        ]
+      : []),
     '| count | value |',
     '| --- | --- |',
     ...Object.entries(s.counts).map(

@@ -1,8 +1,9 @@
 /**
- * Fast recovery: after kill -9 of `run`, `resume` takes over the dead worker's pinned env queue
- * (its worker id, read from the episode's history), so an env call waiting there is answered at
- * once with SessionLost and the episode re-drives. No env call waits out its schedule-to-start
- * timeout and no liveness ping fails on the dead queue first. SIGTERM ends `run` at once and one
+ * Fast recovery: after kill -9 of `run`, `resume` sees from the episode's env lease that its worker
+ * process is gone, fails that process's started calls by id, resets sticky queues and fences the
+ * dead env queue (src/lost-worker.ts), so an env call there is answered at once with SessionLost
+ * and the episode re-drives. No env call waits out its schedule-to-start timeout and no liveness
+ * ping fails on the dead queue first. SIGTERM ends `run` at once and one
  * Ctrl-C stops it the same way (with a line saying so): both leave the episode for `resume`.
  */
 import { Client, Connection } from '@temporalio/client';
@@ -32,7 +33,7 @@ async function episodeEvents(client: Client, episodeId: string): Promise<History
   return [...events, ...childEvents.flat()];
 }
 
-test('resume after kill -9 re-drives at once on the dead worker queue: no schedule-to-start wait, no failed ping', async () => {
+test('resume after kill -9 re-drives at once: no schedule-to-start wait on the dead worker queue, no failed ping', async () => {
   const client = new Client({ connection });
   const episodeId = `takeover-${process.pid}-${Date.now()}`;
   const env = cleanEnv({ TEMPORAL_ADDRESS: testAddress() });

@@ -11,7 +11,7 @@ import { msToNumber } from '@temporalio/common/lib/time';
 import { HEARTBEAT_THROTTLE_MS, HEARTBEAT_TIMEOUT_MS } from '../../../src/activities/types';
 import { ScriptedLlmClient } from '../../../src/llm/scripted-client';
 import { BuiltinTextEnv } from '../../../src/envs/builtin';
-import { createStepHrlWorker, STICKY_QUEUE_TIMEOUT, type WorkerTuning } from '../../../src/worker';
+import { createStepHrlWorker, SHUTDOWN_GRACE_TIME, STICKY_QUEUE_TIMEOUT, type WorkerTuning } from '../../../src/worker';
 
 async function createdOptions(tuning?: WorkerTuning): Promise<WorkerOptions[]> {
   const created: WorkerOptions[] = [];
@@ -55,4 +55,16 @@ test('the workers that run heartbeating activities cap the throttle at half the 
     expect(msToNumber(w.maxHeartbeatThrottleInterval!)).toBe(HEARTBEAT_THROTTLE_MS);
   }
   expect(HEARTBEAT_TIMEOUT_MS).toBeGreaterThanOrEqual(2 * HEARTBEAT_THROTTLE_MS);
+});
+
+test('every worker drains running activities on shutdown, and each process gets its own env queue and identity', async () => {
+  const first = await createdOptions();
+  const second = await createdOptions();
+  for (const w of first) expect(msToNumber(w.shutdownGraceTime!)).toBe(msToNumber(SHUTDOWN_GRACE_TIME));
+  expect(msToNumber(SHUTDOWN_GRACE_TIME)).toBeGreaterThanOrEqual(10_000);
+  const [, env1] = first;
+  const [, env2] = second;
+  expect(env1!.taskQueue).toMatch(/^opts\.env\.[0-9a-f-]{36}$/);
+  expect(env1!.taskQueue).not.toBe(env2!.taskQueue); // a fresh incarnation per worker
+  expect(env1!.identity).toContain(`step-hrl:${env1!.taskQueue.split('.').at(-1)}`);
 });
