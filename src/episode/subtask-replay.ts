@@ -9,7 +9,7 @@ import type { EnvStepOutput, PolicyActivityInput, PolicyCallResult } from '../ac
 import type { AugmentedTransition, CallRecord } from '../agent/records';
 import { addAttempt, emptyCallRecord } from './call-record';
 import type { PendingDecision, SubtaskInput, SubtaskPartResult } from './records';
-import { advanceRun, nextObservationText, observationText, transitionOf, type SubtaskRunRecord } from './subtask-state';
+import { advanceRun, newSubtaskRun, nextObservationText, observationText, transitionOf } from './subtask-state';
 
 /** One completed activity of a subtask child's history, in completion order (others left out). */
 export type RecordedActivity =
@@ -27,18 +27,7 @@ export function rebuildTransitions(
   activities: readonly RecordedActivity[],
 ): AugmentedTransition[] {
   const { config } = input;
-  const run: SubtaskRunRecord = {
-    transitions: [],
-    steps: [],
-    progress: input.progress,
-    observation: input.observation,
-    stepIndex: input.stepIndex,
-    stepsInSubtask: input.stepsInSubtask,
-    score: input.score,
-    tokens: 0,
-    spentTokens: 0,
-    previous: input.previous,
-  };
+  const run = newSubtaskRun(input);
   let next = 0;
   /** The attempts of one decision of `role` from the next activity on; undefined when it never finished. */
   const decision = (role: 'low' | 'progress'): CallRecord | undefined => {

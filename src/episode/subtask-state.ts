@@ -63,6 +63,22 @@ export interface SubtaskRunRecord {
   previous?: ObservationContext;
 }
 
+/** The record a subtask run (or its reader) starts from: where `input` left the episode. */
+export function newSubtaskRun(input: SubtaskInput): SubtaskRunRecord {
+  return {
+    transitions: [],
+    steps: [],
+    progress: input.progress,
+    observation: input.observation,
+    stepIndex: input.stepIndex,
+    stepsInSubtask: input.stepsInSubtask,
+    score: input.score,
+    tokens: 0,
+    spentTokens: 0,
+    previous: input.previous,
+  };
+}
+
 /** The result a run that ended with `status` returns to the episode: no transitions (see {@link SubtaskPartResult}). */
 export function subtaskPartResultOf(
   run: SubtaskRunRecord,

@@ -13,13 +13,13 @@ import { cancelSignal, transitionsQuery } from '../episode/messages';
 import type { PendingDecision, SubtaskInput, SubtaskPartResult, SubtaskRunStatus } from '../episode/records';
 import {
   advanceRun,
+  newSubtaskRun,
   nextObservationText,
   observationText,
   subtaskPartResultOf,
   subtaskStopStatus,
   transitionBytes,
   transitionOf,
-  type SubtaskRunRecord,
 } from '../episode/subtask-state';
 import { decideOrStop, isLlmStop } from './llm-failure';
 import { onPinnedWorker } from './pinned-env';
@@ -43,18 +43,7 @@ export { isSessionLoss } from './session';
 export async function subtaskWorkflow(input: SubtaskInput): Promise<SubtaskPartResult> {
   const { config } = input;
   let cancelled = false;
-  const run: SubtaskRunRecord = {
-    transitions: [],
-    steps: [],
-    progress: input.progress,
-    observation: input.observation,
-    stepIndex: input.stepIndex,
-    stepsInSubtask: input.stepsInSubtask,
-    score: input.score,
-    tokens: 0,
-    spentTokens: 0,
-    previous: input.previous,
-  };
+  const run = newSubtaskRun(input);
   setHandler(transitionsQuery, () => run.transitions);
   setHandler(cancelSignal, () => void (cancelled = true));
   let pending = input.pending;
