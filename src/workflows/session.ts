@@ -4,7 +4,7 @@
  * every way out, a cancellation during the reset included.
  */
 import { CancellationScope, isCancellation, type ActivityFailure } from '@temporalio/workflow';
-import type { EnvResetOutput, RedriveLog } from '../activities/types';
+import type { EnvLease, EnvResetOutput, RedriveLog } from '../activities/types';
 import { isDivergence, isSessionLoss } from '../episode/failures';
 import type { EpisodeConfig } from '../agent/config';
 import { redriveRefusal, type RedriveCount } from '../episode/redrive';
@@ -29,7 +29,7 @@ export async function openSession(
   onQueue: (envQueue: string) => void = () => undefined,
 ): Promise<OpenedSession> {
   for (let attempt = 0; ; attempt++) {
-    const { envQueue } = await acquireEnvQueue({ env: config.spec.env });
+    const envQueue = await acquireQueue(config);
     onQueue(envQueue);
     try {
       const reset = await onPinnedWorker(envQueue, config, (env) => env.envReset({ episodeId, spec: config.spec }));
@@ -84,7 +84,7 @@ export async function redriveSession(
     const refusal = redriveRefusal({ redrives, firstIsFree: count.firstIsFree }, attempt, config);
     if (refusal) return { redrives, error: refusal };
     try {
-      const { envQueue } = await acquireEnvQueue({ env: config.spec.env });
+      const envQueue = await acquireQueue(config);
       await onPinnedWorker(envQueue, config, (env) =>
         env.envRedrive({ episodeId, spec: config.spec, steps: prefix.log, resetObsHash: prefix.resetObsHash }),
       );
@@ -95,6 +95,15 @@ export async function redriveSession(
       redrives += 1;
     }
   }
+}
+
+/**
+ * The env queue of a worker that takes the session (its name ends with the worker's incarnation).
+ * Histories recorded before leases hold a plain queue name as the answer: read either.
+ */
+async function acquireQueue(config: EpisodeConfig): Promise<string> {
+  const answer: EnvLease | string = await acquireEnvQueue({ env: config.spec.env });
+  return typeof answer === 'string' ? answer : answer.envQueue;
 }
 
 /** Closes the env session even when the episode is being cancelled; a dead env worker is skipped. */

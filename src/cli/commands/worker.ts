@@ -92,24 +92,28 @@ withTemporalOptions(program.command('resume'), DATA_DIR_WITH_CACHE)
         const description = await describeEpisode(handle, episodeId);
         const agent = agentOfWorkflowType(description.type);
         if (description.status.name === 'COMPLETED') return reportFinished(agent, handle, out);
+        // A running episode whose env worker process is gone: its started work is declared lost at
+        // once (env calls answer SessionLost, so it re-drives here) while this process starts up, and
+        // this worker fences the dead env queue (a call sent there later is answered SessionLost).
+        const recovery =
+          description.status.name === 'RUNNING'
+            ? currentEnvLease(client, episodeId).then(async (lease) => {
+                const knownIdentities = lease?.identity ? [lease.identity] : [];
+                await releaseLostWork(client, [episodeId], { knownIdentities });
+                return lease && isLeaseGone(lease) ? [lease.envQueue] : [];
+              })
+            : Promise.resolve([]);
+        recovery.catch(() => undefined); // awaited below
         const input = await episodeInput(client, episodeId);
         const llm = await session.llm(flags as WorkerCliOptions, input.config.spec, input.config.profile);
         const resumed = await resumeEpisode(client, episodeId);
-        // A running episode whose env worker process is gone: its started work is declared lost at once
-        // (env calls answer SessionLost, so it re-drives here) while this worker starts, and this
-        // worker fences the dead env queue (a call sent there later is answered SessionLost at once).
-        const lease = resumed.started ? undefined : await currentEnvLease(client, episodeId);
-        const released = resumed.started
-          ? undefined
-          : releaseLostWork(client, [episodeId], { knownIdentities: lease?.identity ? [lease.identity] : [] });
-        const fence = lease && isLeaseGone(lease) ? [lease.envQueue] : [];
+        const fence = resumed.started ? [] : await recovery;
         const worker = await session.worker(
           { ...(flags as WorkerCliOptions), taskQueue: resumed.taskQueue },
           llm,
           undefined,
           fence,
         );
-        await released;
         out.line(
           resumed.started
             ? `resuming ${episodeId} as a new run from its recorded prefix (${resumed.prefixSubtasks} subtasks kept); policy: ${llm.description}`
