@@ -65,7 +65,7 @@ test('worker killed mid-subtask and restarted: episode completes, nothing repeat
     CRASH_SPEC: JSON.stringify(spec),
     CRASH_TEMPORAL_ADDRESS: testAddress(),
     CRASH_TASK_QUEUE: taskQueue,
-    CRASH_WORKER_ID: 'crash-worker', // the restarted worker keeps its identity, as a supervised one would
+    CRASH_WORKER_ID: 'crash-worker', // a label only: the restarted process polls a new env queue (its incarnation)
   };
 
   const first = startCrashWorker({ ...common, CRASH_BLOCK_AT_STEP: String(blockAt) });
@@ -133,7 +133,7 @@ test('worker killed after acquireEnvQueue, before envReset: a new worker (new id
   first.kill('SIGKILL');
   await new Promise((r) => first.once('exit', r));
 
-  // A different worker id: nothing will ever poll the dead worker's env queue again.
+  // A new process: nothing will ever poll the dead worker's env queue again.
   const second = startCrashWorker({ ...common, CRASH_WORKER_ID: 'replacement' });
   try {
     const result = await handle.result();
