@@ -6,19 +6,19 @@
  * runs, or runs another process (another start time). Elsewhere nothing is claimed, and Temporal's
  * heartbeat and schedule-to-start timeouts decide as before.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 
 /** Where and as what a worker process runs. */
 export interface WorkerIncarnation {
-  /** Fresh per worker (a UUID: no dots, so it ends an env queue name). */
+  /** Fresh per worker: 13 base-36 characters (64 random bits; no dots, so it ends an env queue name). */
   id: string;
   host: string;
   pid: number;
-  /** This boot of the machine plus the pid namespace (`<boot id>/<pid ns inode>`); absent off Linux. */
+  /** This boot of the machine plus the pid namespace, hashed (8 hex digits); absent off Linux. */
   machine?: string;
-  /** The process's start time in clock ticks since boot (guards against a reused pid). */
+  /** The process's start time in clock ticks since boot, base 36 (guards against a reused pid). */
   started?: string;
 }
 
@@ -27,7 +27,7 @@ export function newIncarnation(): WorkerIncarnation {
   const machine = thisMachine();
   const started = startTicks(process.pid);
   return {
-    id: randomUUID(),
+    id: randomBytes(8).readBigUInt64BE().toString(36),
     host: hostname(),
     pid: process.pid,
     ...(machine && { machine }),
@@ -35,15 +35,15 @@ export function newIncarnation(): WorkerIncarnation {
   };
 }
 
-const IDENTITY = /^(\d+)@(\S+) step-hrl:(\S+)(?: machine:(\S+))?(?: started:(\d+))?$/;
+const IDENTITY = /^(\d+)@(\S+) sh:([0-9a-z]+)(?::([0-9a-f]{8})?:([0-9a-z]+)?)?$/;
 
-/** The Temporal worker identity of `inc` (starts like the SDK's default `pid@host`). */
+/**
+ * The Temporal worker identity of `inc`: the SDK's default `pid@host`, then `sh:<id>[:<machine>:<started>]`.
+ * Short on purpose: the identity is written into every workflow and activity task event.
+ */
 export function incarnationIdentity(inc: WorkerIncarnation): string {
-  return (
-    `${inc.pid}@${inc.host} step-hrl:${inc.id}` +
-    (inc.machine ? ` machine:${inc.machine}` : '') +
-    (inc.started ? ` started:${inc.started}` : '')
-  );
+  const facts = inc.machine || inc.started ? `:${inc.machine ?? ''}:${inc.started ?? ''}` : '';
+  return `${inc.pid}@${inc.host} sh:${inc.id}${facts}`;
 }
 
 /** The incarnation an identity of {@link incarnationIdentity} names; undefined for any other identity. */
@@ -84,7 +84,8 @@ function thisMachine(): string | undefined {
   try {
     const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
     const ns = /\[(\d+)\]/.exec(readlinkSync('/proc/self/ns/pid'))?.[1];
-    return boot && ns ? `${boot}/${ns}` : undefined;
+    // Hashed: only compared for equality, and it is part of every identity (see incarnationIdentity).
+    return boot && ns ? createHash('sha256').update(`${boot}/${ns}`).digest('hex').slice(0, 8) : undefined;
   } catch {
     return undefined; // not Linux: never claim another process is gone
   }
@@ -97,7 +98,7 @@ function startTicks(pid: number): string | undefined {
     // "pid (comm) S ppid ..." — fields after the last ')' start at field 3 (state).
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     if (fields[0] === 'Z' || fields[0] === 'X') return undefined;
-    return fields[19];
+    return fields[19] === undefined ? undefined : Number(fields[19]).toString(36);
   } catch {
     return undefined;
   }

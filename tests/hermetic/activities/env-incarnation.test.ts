@@ -99,7 +99,7 @@ test('resume reads the current lease from either acquireEnvQueue answer shape', 
       { eventId: 5, activityTaskScheduledEventAttributes: { activityType: { name: 'acquireEnvQueue' } } },
       { eventId: 7, activityTaskCompletedEventAttributes: { scheduledEventId: 5, result: payloads(answer) } },
     ] as unknown as HistoryEvent[];
-  const lease: EnvLease = { envQueue: 'q.env.inc-1', incarnation: 'inc-1', identity: '1@h step-hrl:inc-1' };
+  const lease: EnvLease = { envQueue: 'q.env.inc-1', incarnation: 'inc-1', identity: '1@h sh:inc1' };
   expect(leaseOfHistory(history(lease))).toEqual(lease);
   expect(leaseOfHistory(history('q.env.eval'))).toEqual({ envQueue: 'q.env.eval', incarnation: 'eval' });
 });
@@ -108,6 +108,8 @@ test('an incarnation is gone only on its own machine, once its pid ended or runs
   const me = newIncarnation();
   const parsed = parseIncarnationIdentity(incarnationIdentity(me))!;
   expect(parsed).toEqual(me);
+  // Written into every task event of a history: kept near the SDK's default `pid@host`.
+  expect(incarnationIdentity(me).length).toBeLessThanOrEqual(`${me.pid}@${me.host}`.length + 32);
   expect(isIncarnationGone(me)).toBe(false); // this process runs
   const here = { machine: 'boot/ns', startedOf: (pid: number) => (pid === 7 ? '100' : undefined) };
   const inc = { id: 'x', host: 'h', pid: 7, machine: 'boot/ns', started: '100' };
