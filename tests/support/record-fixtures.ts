@@ -13,6 +13,8 @@ import path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { temporal } from '@temporalio/proto';
 import { startEpisode, startReact } from '../../src/client';
+import { liveHistories } from '../../src/history-source';
+import { collectHistories } from '../../src/replay/collect';
 import { startOrAttachEval } from '../../src/eval/client';
 import { ExpertRouterClient } from '../../src/llm/expert-router';
 import { BuiltinTextEnv, goldActions, goldSubtasks } from '../../src/envs/builtin';
@@ -592,6 +594,33 @@ function reactExpert(spec: EnvSpec): LlmClient {
   ]);
 }
 
+/**
+ * Every run and subtask child of each recorded episode that no scenario saved: the record readers
+ * rebuild a subtask's steps from its child history, so a fixture episode reads back whole only with
+ * all of them (tests/hermetic/agent/recorded-versions.test.ts).
+ */
+async function restOfEachEpisode(t: TestTemporal, recorded: Recorded[]): Promise<Recorded[]> {
+  const runIdOf = (h: History) => h.events?.[0]?.workflowExecutionStartedEventAttributes?.originalExecutionRunId;
+  const typeOf = (h: History) => h.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name;
+  const saved = new Set(recorded.map((r) => runIdOf(r.history)));
+  const more: Recorded[] = [];
+  for (const r of recorded.filter((r) => typeOf(r.history) === 'episodeWorkflow')) {
+    const collected = await collectHistories(liveHistories(t.client), r.workflowId);
+    let k = 0;
+    for (const h of collected.histories) {
+      if (saved.has(h.runId)) continue;
+      saved.add(h.runId);
+      more.push({
+        file: `${r.file.replace(/\.json$/, '')}-more-${k++}.json`,
+        workflowId: h.workflowId,
+        covers: `${h.workflowType} of ${r.workflowId} (for the record readers)`,
+        history: h.history as History,
+      });
+    }
+  }
+  return more;
+}
+
 /** Records `version` on a fresh dev server and adds it to the manifest (refuses to overwrite one). */
 export async function recordVersion(version: string, options: { overwrite?: boolean } = {}): Promise<void> {
   const manifest = readManifest();
@@ -606,6 +635,7 @@ export async function recordVersion(version: string, options: { overwrite?: bool
   const t = await connectTestTemporal();
   try {
     const recorded = await recordScenarios(t, version);
+    recorded.push(...(await restOfEachEpisode(t, recorded)));
     const dir = path.join(HISTORIES_DIR, version);
     mkdirSync(dir, { recursive: true });
     for (const r of recorded) {

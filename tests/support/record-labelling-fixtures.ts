@@ -15,11 +15,11 @@ import path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { temporal } from '@temporalio/proto';
 import { runLabelJob } from '../../src/datasets/job';
-import { segmentByRules } from '../../src/datasets/segment-rules';
 import { connectEnvServer } from '../../src/envs/env-server';
 import { startDevServer } from '../../src/server/dev-server';
 import { freePort } from '../../src/server/ports';
-import { MockOpenAiServer, type MockReplyInput } from './mock-openai-server';
+import { MockOpenAiServer } from './mock-openai-server';
+import { scriptedTeacher } from './scripted-teacher';
 import { HISTORIES_DIR, MANIFEST_FILE, readManifest, type FixtureEntry } from './record-fixtures';
 import { connectTestTemporal } from './temporal';
 
@@ -33,31 +33,6 @@ function decodedPayloads(history: History): string {
     return value;
   });
   return texts.join('\n');
-}
-
-const lastMatch = (text: string, re: RegExp) => [...text.matchAll(re)].at(-1)?.[1];
-
-/** A teacher that segments by the rules (badly once for the first game it sees) and labels every step. */
-function scriptedTeacher(): (input: MockReplyInput) => string {
-  let badOnce = true;
-  return ({ prompt }) => {
-    if (prompt.includes('Split the action sequence')) {
-      const listed = lastMatch(prompt, /Actions:\n((?:\d+\. .*\n)+)Answer:/g)!;
-      const actions = listed
-        .trim()
-        .split('\n')
-        .map((l) => l.replace(/^\d+\. /, ''));
-      const kept = badOnce ? actions.slice(0, -1) : actions; // one action short: retried once with the reason
-      badOnce = false;
-      return segmentByRules('alfworld', kept)
-        .map((s, i) => `${i + 1}- ${s.subtask} : {${s.actions.map((a) => `'${a}'`).join(', ')}}`)
-        .join('\n');
-    }
-    const action = lastMatch(prompt, /Current action: (.*)\n/g)!;
-    return action.startsWith('go to ')
-      ? `Arrived at ${action.slice(6)}. || [Route: ${action.slice(6)}]`
-      : `Did "${action}". || [Checked: ]`;
-  };
 }
 
 /** Records the labelling scenario into `version` (appends to its manifest entry; refuses duplicates). */
@@ -74,7 +49,7 @@ export async function recordLabellingFixtures(version: string): Promise<void> {
   process.env.STEP_HRL_TEST_TEMPORAL_ADDRESS = server.address;
   const t = await connectTestTemporal();
   const env = await connectEnvServer();
-  const teacher = await MockOpenAiServer.start({ responder: scriptedTeacher() });
+  const teacher = await MockOpenAiServer.start({ responder: scriptedTeacher({ segmentBadlyOnce: true }) });
   teacher.injectFaults({ kind: 'server-error', status: 500 });
   const workflowId = `fixture-${version}-label`;
   try {

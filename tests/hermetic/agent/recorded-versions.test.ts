@@ -94,7 +94,7 @@ test.each(versions.filter((v) => v !== 'v1'))(
     };
     const can = await kinds('-continue-as-new');
     expect(can.kinds).toContain('continued-as-new');
-    expect(can.record.runs).toBe(2); // the two runs committed as fixtures
+    expect(can.record.runs).toBeGreaterThanOrEqual(2); // every run committed as a fixture (two before v9)
     const redrive = await kinds('-redrive');
     expect(redrive.kinds).toContain('redrive');
     expect(redrive.record.redrives).toBeGreaterThanOrEqual(1);
