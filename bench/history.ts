@@ -304,6 +304,8 @@ const RUN_NOTES: Record<string, string> = {
     "0.2.0 code: the call records in a subtask's result and input hold each prompt as its SHA-256 and the prompt builder version, and the result holds its first observation as a SHA-256 too (re-rendered from the child's input and checked when read; each prompt's text stays once, in the policy activity's input); ReAct continues as new",
   'after-diet':
     'a subtask child returns a slim result (status, counts, score, last observation, calls per level) and no transitions: each step is recorded once, by the child\'s own activity events, and readers rebuild the transitions from the child\'s history. Measured on a working tree that also held another change (a worker identity naming its incarnation, host and pid, written in every event that names the worker), which adds about 100 B to each such event: the "payload KB/step" columns show this change alone',
+  'after-short-identity':
+    "the code of after-diet plus worker-specific env queues, the worker identity shortened to `pid@host sh:<id>:<machine>:<start>` (about 45 characters instead of about 130; it is written in every task event), env calls carrying the incarnation, and the compact re-drive log. The whole of this session's code (fixtures v9)",
 };
 
 /** One row per agent and env, one column group per run: KB, events and observation copies per step. */
