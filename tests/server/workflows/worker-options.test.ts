@@ -64,7 +64,7 @@ test('every worker drains running activities on shutdown, and each process gets 
   expect(msToNumber(SHUTDOWN_GRACE_TIME)).toBeGreaterThanOrEqual(10_000);
   const [, env1] = first;
   const [, env2] = second;
-  expect(env1!.taskQueue).toMatch(/^opts\.env\.[0-9a-f-]{36}$/);
+  expect(env1!.taskQueue).toMatch(/^opts\.env\.[0-9a-z]{1,13}$/);
   expect(env1!.taskQueue).not.toBe(env2!.taskQueue); // a fresh incarnation per worker
-  expect(env1!.identity).toContain(`step-hrl:${env1!.taskQueue.split('.').at(-1)}`);
+  expect(env1!.identity).toContain(` sh:${env1!.taskQueue.split('.').at(-1)}`);
 });
