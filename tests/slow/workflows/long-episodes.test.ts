@@ -6,7 +6,7 @@
  * every child, and the record reads back all 10,000 steps in order.
  *
  * Slow: the step rate on a 2-core machine is what bounds it (bench/results/long-episodes.md: the
- * 10,000-step ReAct episode alone took 28 minutes on a loaded machine). CI runs 600 steps of each
+ * 10,000-step ReAct episode alone took 28 minutes on a loaded machine). CI runs 300 steps of each
  * kind (several ReAct runs, tens of STEP-HRL children: the same mechanisms); the full size runs with
  * `STEP_HRL_LONG_EPISODE_STEPS=10000` (docs/testing.md), as `bench/long-episodes.ts` does.
  */
@@ -19,7 +19,7 @@ let t: TestTemporal;
 beforeAll(async () => (t = await connectTestTemporal()));
 afterAll(async () => t?.close());
 
-const STEPS = Number(process.env.STEP_HRL_LONG_EPISODE_STEPS ?? 600);
+const STEPS = Number(process.env.STEP_HRL_LONG_EPISODE_STEPS ?? 300);
 const runWorker: RunWorker = (taskQueue, llm, body) => withWorker(t, { taskQueue, llm }, body);
 
 test('10,000 steps is the documented maximum of --max-steps', () => expect(MAX_EPISODE_STEPS).toBe(10_000));
