@@ -17,6 +17,12 @@ import { connectEnvServer, type EnvServerHandle } from '../../../src/envs/env-se
 import { getExpertActions } from '../../../src/envs/expert';
 import type { LabelDatasetInput } from '../../../src/workflows/labelling';
 import { MockOpenAiServer, type MockReplyInput } from '../../support/mock-openai-server';
+import {
+  isSegmentationPrompt,
+  listedActions,
+  progressAnswer,
+  ruleSegmentationAnswer,
+} from '../../support/scripted-teacher';
 import { connectTestTemporal, type TestTemporal } from '../../support/temporal';
 
 jest.setTimeout(600_000);
@@ -34,13 +40,6 @@ afterAll(async () => {
   await env?.stop();
   await rm(tmp, { recursive: true, force: true });
 });
-
-/** The numbered answer a good teacher gives: the rule segmentation of the listed actions. */
-function goodSegmentation(actions: string[]): string {
-  return segmentByRules('alfworld', actions)
-    .map((s, i) => `${i + 1}- ${s.subtask} : {${s.actions.map((a) => `'${a}'`).join(', ')}}`)
-    .join('\n');
-}
 
 const lastMatch = (text: string, re: RegExp) => [...text.matchAll(re)].at(-1)?.[1];
 
@@ -68,22 +67,15 @@ test('a scripted teacher labels ALFWorld games durably; bad output is retried or
 
   const responder = ({ prompt }: MockReplyInput): string => {
     const repair = prompt.includes('That answer is invalid');
-    if (prompt.includes('Split the action sequence')) {
-      const listed = lastMatch(prompt, /Actions:\n((?:\d+\. .*\n)+)Answer:/g)!;
-      const actions = listed
-        .trim()
-        .split('\n')
-        .map((l) => l.replace(/^\d+\. /, ''));
+    if (isSegmentationPrompt(prompt)) {
+      const actions = listedActions(prompt);
       if (key(actions) === badStructure) return 'Sorry, I cannot split this.';
-      if (key(actions) === mismatchOnce && !repair) return goodSegmentation(actions.slice(0, -1));
-      return goodSegmentation(actions);
+      if (key(actions) === mismatchOnce && !repair) return ruleSegmentationAnswer(actions.slice(0, -1));
+      return ruleSegmentationAnswer(actions);
     }
     const subtask = lastMatch(prompt, /Subtask: (.*)\n/g)!;
-    const action = lastMatch(prompt, /Current action: (.*)\n/g)!;
     if (subtask === emptySubtask && emptyLabel) return '   ';
-    return action.startsWith('go to ')
-      ? `Arrived at ${action.slice(6)}. || [Route: ${action.slice(6)}]`
-      : `Did "${action}". || [Checked: ]`;
+    return progressAnswer(prompt);
   };
   const teacher = await MockOpenAiServer.start({ responder });
   teacher.injectFaults({ kind: 'server-error', status: 500 });
