@@ -12,20 +12,17 @@ export interface KilledEval {
   doneAtKill: number;
   /** The second, uninterrupted run of the same command. */
   rerun: CliResult;
-  /** With `concurrentRun`: the same command started while the first was live (before the kill). */
-  concurrent?: CliResult;
 }
 
 /**
  * Runs `step-hrl <args>` (which must include `--json`) in its own process group, SIGKILLs the group
  * a random moment (0–1.5 s) after `killAfterDone` episodes finished, then runs the same command to
- * the end. With `concurrentRun`, the same command also runs once while the first is live (from its
- * first progress event; the kill waits for it to end).
+ * the end.
  */
 export async function killAndRerunEval(
   args: string[],
   env: NodeJS.ProcessEnv,
-  options: { killAfterDone: number; firstRunTimeoutMs: number; rerunTimeoutMs: number; concurrentRun?: boolean },
+  options: { killAfterDone: number; firstRunTimeoutMs: number; rerunTimeoutMs: number },
 ): Promise<KilledEval> {
   const first = spawn(process.execPath, [BIN, ...args], {
     cwd: ROOT,
@@ -36,7 +33,6 @@ export async function killAndRerunEval(
   const exited = new Promise<NodeJS.Signals | null>((resolve) => first.once('exit', (_c, sig) => resolve(sig)));
   let output = '';
   let doneAtKill = 0;
-  let concurrentRun: Promise<CliResult> | undefined;
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`${options.killAfterDone} episodes not done in time; output:\n${output}`)),
@@ -46,13 +42,10 @@ export async function killAndRerunEval(
     first.stdout!.on('data', (d: Buffer) => {
       output += d.toString();
       const done = [...output.matchAll(/"type":"eval-progress","done":(\d+)/g)].map((m) => Number(m[1]));
-      if (done.length && options.concurrentRun && !concurrentRun) concurrentRun = runCli(args, env, 120_000);
       if (done.length && Math.max(...done) >= options.killAfterDone && doneAtKill === 0) {
         clearTimeout(timer);
         doneAtKill = Math.max(...done);
-        const settle = () => setTimeout(resolve, Math.random() * 1500);
-        if (concurrentRun) void concurrentRun.then(settle, settle);
-        else settle();
+        setTimeout(resolve, Math.random() * 1500);
       }
     });
     first.once('exit', () => reject(new Error(`eval exited before the kill; output:\n${output}`)));
@@ -60,8 +53,7 @@ export async function killAndRerunEval(
   process.kill(-first.pid!, 'SIGKILL');
   const signal = await exited;
   if (signal !== 'SIGKILL') throw new Error(`the eval ended with ${signal} instead of being killed`);
-  const concurrent = await concurrentRun;
-  return { doneAtKill, rerun: await runCli(args, env, options.rerunTimeoutMs), ...(concurrent && { concurrent }) };
+  return { doneAtKill, rerun: await runCli(args, env, options.rerunTimeoutMs) };
 }
 
 /** Resets of one episode's game/task as the env server counted them, against its recorded re-drives. */
