@@ -4,7 +4,7 @@
  * (see {@link startedWithStepHrlAttributes}).
  */
 import { upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import { ApplicationFailure, type SearchAttributeUpdatePair } from '@temporalio/common';
+import { ApplicationFailure, type SearchAttributeUpdatePair, type TypedSearchAttributes } from '@temporalio/common';
 import { configProblems, type EpisodeConfig } from '../agent/config';
 import {
   factsOfAttributes,
@@ -13,12 +13,18 @@ import {
   SUMMARY_MEMO,
 } from '../episode/search-attributes';
 
-/** Upserts `updates` and a memo summarising every step-hrl attribute after them (no-op without step-hrl's attributes). */
-export function recordEndAttributes(updates: SearchAttributeUpdatePair[]): void {
+/**
+ * Upserts `updates` and a memo of the attributes after them (by default a summary of every step-hrl
+ * attribute); a no-op without step-hrl's attributes.
+ */
+export function recordEndAttributes(
+  updates: SearchAttributeUpdatePair[],
+  memoOf: (after: TypedSearchAttributes) => object = factsOfAttributes,
+): void {
   const current = workflowInfo().typedSearchAttributes;
   if (!startedWithStepHrlAttributes(current)) return;
   upsertSearchAttributes(updates);
-  upsertMemo({ [SUMMARY_MEMO]: factsOfAttributes(current.updateCopy(updates)) });
+  upsertMemo({ [SUMMARY_MEMO]: memoOf(current.updateCopy(updates)) });
 }
 
 /**

@@ -13,9 +13,6 @@
  * running `step-hrl train` again with the same id resumes it.
  */
 import {
-  ActivityCancellationType,
-  ActivityFailure,
-  ApplicationFailure,
   CancellationScope,
   condition,
   ContinueAsNew,
@@ -26,16 +23,10 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { RetryPolicy } from '@temporalio/common';
-import { evalStartAttributes, StepHrlParent } from '../episode/search-attributes';
 import {
   checkpointServedSignal,
   currentStage,
-  DEFAULT_CHUNK_STEPS,
-  DEFAULT_CHUNKS_PER_RUN,
-  DEFAULT_HEARTBEAT_TIMEOUT_MS,
   EMPTY_TRAINING_STATE,
-  NON_RETRYABLE_TRAINING_ERRORS,
   trainingEndUpdates,
   trainingProgressQuery,
   type TrainingActivityTypes,
@@ -44,9 +35,19 @@ import {
   type TrainingProgress,
   type TrainingResult,
   type TrainingState,
-  type TrainingStatus,
 } from '../episode/training-records';
-import { recordTrainingEnd } from './training-attributes';
+import {
+  chunkLimits,
+  serveCheckpointInput,
+  serveEnded,
+  trainingActivityOptions,
+  trainingEndMemo,
+  trainingEvalStart,
+  trainingFailure,
+  trainingProgressOf,
+  trainingResultOf,
+} from '../episode/training-state';
+import { recordEndAttributes } from './outcome-attributes';
 
 export {
   trainingProgressQuery,
@@ -56,29 +57,11 @@ export {
 } from '../episode/training-records';
 
 function activitiesFor(input: TrainingInput) {
-  const heartbeatTimeout = input.heartbeatTimeoutMs ?? DEFAULT_HEARTBEAT_TIMEOUT_MS;
-  const retry: RetryPolicy = {
-    initialInterval: '1 second',
-    backoffCoefficient: 2,
-    maximumInterval: '30 seconds',
-    maximumAttempts: 10,
-    nonRetryableErrorTypes: [...NON_RETRYABLE_TRAINING_ERRORS],
-  };
-  const common = { taskQueue: input.trainingTaskQueue, heartbeatTimeout, retry };
+  const options = trainingActivityOptions(input);
   return {
-    // Loading a dataset (or a model, for the first chunk) is slow but heartbeats; the margin is for a big one.
-    setup: proxyActivities<TrainingActivityTypes>({ ...common, startToCloseTimeout: '1 hour' }),
-    chunk: proxyActivities<TrainingActivityTypes>({
-      ...common,
-      startToCloseTimeout: input.chunkTimeoutMs ?? 2 * 60 * 60 * 1000,
-    }),
-    // Lives as long as the eval; its heartbeats say the server is up. Waiting for its cancellation
-    // means the server has stopped when the run ends.
-    serve: proxyActivities<TrainingActivityTypes>({
-      ...common,
-      startToCloseTimeout: '30 days',
-      cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    }),
+    setup: proxyActivities<TrainingActivityTypes>(options.setup),
+    chunk: proxyActivities<TrainingActivityTypes>(options.chunk),
+    serve: proxyActivities<TrainingActivityTypes>(options.serve),
   };
 }
 
@@ -88,24 +71,15 @@ type TrainingActivities = ReturnType<typeof activitiesFor>;
 export async function trainingWorkflow(input: TrainingInput): Promise<TrainingResult> {
   const state: TrainingState = { ...EMPTY_TRAINING_STATE, ...input.state };
   let phase: TrainingProgress['phase'] = state.prepared ? 'training' : 'preparing';
-  const progress = (status: TrainingStatus): TrainingProgress => ({
-    ...state,
-    status,
-    stage: currentStage(state),
-    runDir: input.runDir,
-    trainingTaskQueue: input.trainingTaskQueue,
-    phase,
-  });
-  setHandler(trainingProgressQuery, () => progress('running'));
+  setHandler(trainingProgressQuery, () => trainingProgressOf(input, state, 'running', phase));
   setHandler(checkpointServedSignal, (served) => {
     state.served = served;
   });
   const acts = activitiesFor(input);
-  const chunkSteps = Math.max(1, input.chunkSteps ?? DEFAULT_CHUNK_STEPS);
-  const chunksPerRun = Math.max(1, input.chunksPerRun ?? DEFAULT_CHUNKS_PER_RUN);
-  const end = (status: Exclude<TrainingStatus, 'running'>, evaluation?: unknown): TrainingResult => {
-    recordTrainingEnd(trainingEndUpdates(status, state));
-    return { ...state, status, runDir: input.runDir, ...(evaluation !== undefined && { evaluation }) };
+  const { chunkSteps, chunksPerRun } = chunkLimits(input);
+  const end = (status: TrainingResult['status'], evaluation?: unknown): TrainingResult => {
+    recordEndAttributes(trainingEndUpdates(status, state), trainingEndMemo);
+    return trainingResultOf(input, state, status, evaluation);
   };
 
   try {
@@ -139,14 +113,8 @@ export async function trainingWorkflow(input: TrainingInput): Promise<TrainingRe
   } catch (err) {
     if (err instanceof ContinueAsNew) throw err; // not an end: the next run carries the state on
     if (isCancellation(err)) return CancellationScope.nonCancellable(async () => end('cancelled'));
-    recordTrainingEnd(trainingEndUpdates('failed', state));
-    // The activity's own message (a bad config names the field), not the SDK's "Activity task failed".
-    if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure)
-      throw ApplicationFailure.nonRetryable(
-        `${err.activityType}: ${err.cause.message}`,
-        err.cause.type ?? 'TrainingFailed',
-      );
-    throw err;
+    recordEndAttributes(trainingEndUpdates('failed', state), trainingEndMemo);
+    throw trainingFailure(err);
   }
 }
 
@@ -163,25 +131,12 @@ async function evaluateServed(
   acts: TrainingActivities,
   onServed: () => void,
 ): Promise<unknown> {
-  const stages = state.prepared?.stages ?? [];
-  const last = stages[stages.length - 1];
-  const checkpoint = last ? state.finals[last]?.final : undefined;
-  if (!checkpoint) throw ApplicationFailure.nonRetryable('the eval stage found no final checkpoint to serve');
-  const { modelName, host, threads, loadTimeoutSeconds } = stage.serve!;
+  const serveInput = serveCheckpointInput(input, stage, state);
   const scope = new CancellationScope();
-  const serving = scope.run(() =>
-    acts.serve.serveCheckpoint({
-      runDir: input.runDir,
-      checkpoint,
-      modelName,
-      host,
-      ...(threads !== undefined && { threads }),
-      loadTimeoutSeconds,
-    }),
-  );
+  const serving = scope.run(() => acts.serve.serveCheckpoint(serveInput));
   // The activity never returns while serving: its end (a failure, past its retries) ends the stage.
   const ended = serving.then(() => {
-    throw ApplicationFailure.nonRetryable('serveCheckpoint ended before the eval did', 'ServeEnded');
+    throw serveEnded();
   });
   ended.catch(() => undefined); // raced below; its rejection after the cancel below is expected
   try {
@@ -197,24 +152,7 @@ async function evaluateServed(
 
 /** The eval stage: a child `evalWorkflow` on the eval workers' queue, linked to this run by `StepHrlParent`. */
 async function evaluate(input: TrainingInput, state: TrainingState): Promise<unknown> {
-  const stage = input.evaluate!;
-  const trainingId = workflowInfo().workflowId;
-  const evalId = stage.evalId ?? `${trainingId}/eval`;
-  state.evalId = evalId;
-  return executeChild('evalWorkflow', {
-    workflowId: evalId,
-    taskQueue: stage.taskQueue,
-    args: [stage.input],
-    typedSearchAttributes: [
-      ...evalStartAttributes({
-        evalId,
-        env: stage.input.env,
-        agent: stage.input.agent,
-        split: stage.input.split,
-        model: stage.input.model,
-        profile: (stage.input.config as { profile?: string }).profile,
-      }),
-      { key: StepHrlParent, value: trainingId },
-    ],
-  });
+  const options = trainingEvalStart(input.evaluate!, workflowInfo().workflowId);
+  state.evalId = options.workflowId;
+  return executeChild('evalWorkflow', options);
 }
