@@ -6,7 +6,7 @@
  * segmented record, the build's input). Pure: the labelling workflows (src/workflows/labelling.ts)
  * only call activities and children with it, and it is unit-tested without a server.
  */
-import type { ActivityOptions } from '@temporalio/common';
+import { ActivityFailure, ApplicationFailure, type ActivityOptions } from '@temporalio/common';
 import type { DroppedTrajectory, Segment } from './dataset-records';
 import type {
   LabelDatasetInput,
@@ -14,6 +14,7 @@ import type {
   LabelSpec,
   LabelState,
   LabelTrajectoryInput,
+  LabelTrajectoryResult,
   SegmentedRecord,
   TeacherCallRecord,
   TeacherTotals,
@@ -90,14 +91,14 @@ export interface PreviousReply {
   detail: string;
 }
 
+/** Why a trajectory is dropped. */
+export type TrajectoryDrop = { drop: { reason: string; detail: string } };
+
 /**
  * What to do with a reply that gave no value on attempt `attempt` (0 or 1): ask again showing it,
  * or (the second bad reply) drop the trajectory with the reason.
  */
-export function afterBadReply(
-  reply: TeacherReply,
-  attempt: number,
-): { retry: PreviousReply } | { drop: { reason: string; detail: string } } {
+export function afterBadReply(reply: TeacherReply, attempt: number): { retry: PreviousReply } | TrajectoryDrop {
   if (attempt >= 1) return { drop: { reason: reply.reason ?? 'invalid', detail: reply.detail ?? '' } };
   return { retry: { raw: reply.call.raw, detail: reply.detail ?? '' } };
 }
@@ -110,6 +111,12 @@ export interface ProgressStep {
   segmentStart: boolean;
   /** The terminal step (and any after it): no progress update, as in an episode. */
   terminal: boolean;
+}
+
+/** The drop of a trajectory whose teacher call failed past its retries: the activity's own message. */
+export function teacherErrorDrop(err: unknown): TrajectoryDrop {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  return { drop: { reason: 'teacher-error', detail: cause instanceof Error ? cause.message : String(cause) } };
 }
 
 /** The steps of `plan` in order, the ones from `labelledSteps` on terminal. */
@@ -158,6 +165,26 @@ export function trajectoryInput(input: LabelDatasetInput, item: LabelSpec): Labe
     progress: input.progress,
     teacherModel: input.teacherModel,
   };
+}
+
+/** The workflow id of the child that labels trajectory `id` of job `jobId`. */
+export function trajectoryWorkflowId(jobId: string, id: string): string {
+  return `${jobId}/${id}`;
+}
+
+/** Counts a finished child's trajectory (labelled or dropped) and its teacher totals into the job's. */
+export function absorbTrajectory(state: LabelState, result: LabelTrajectoryResult): void {
+  if (result.labelled) state.labelled++;
+  else state.dropped++;
+  addTeacherTotals(state, result);
+}
+
+/** The failure of a `progress` stage's child whose trajectory has no saved segmentation. */
+export function trajectoryNotSegmented(id: string): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(
+    `${id} is not segmented: run \`step-hrl label segment\` with the same flags first`,
+    'NotSegmented',
+  );
 }
 
 /** The job's message when the `progress` stage finds trajectories not segmented yet. */

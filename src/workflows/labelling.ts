@@ -15,13 +15,12 @@
  * workflows issue the same commands as before stages existed.
  */
 import {
+  ApplicationFailure,
   continueAsNew,
   executeChild,
   proxyActivities,
   setHandler,
   workflowInfo,
-  ActivityFailure,
-  ApplicationFailure,
 } from '@temporalio/workflow';
 import type { DroppedTrajectory, ProgressLabel, Segment } from '../episode/dataset-records';
 import {
@@ -35,6 +34,7 @@ import {
   type LabelTrajectoryResult,
 } from '../episode/labelling-records';
 import {
+  absorbTrajectory,
   addTeacherTotals,
   afterBadReply,
   buildInput,
@@ -47,9 +47,13 @@ import {
   progressSteps,
   runEnd,
   segmentedRecord,
+  teacherErrorDrop,
   trajectoryInput,
+  trajectoryNotSegmented,
+  trajectoryWorkflowId,
   type PreviousReply,
   type TeacherReply,
+  type TrajectoryDrop,
 } from '../episode/labelling-state';
 
 export type { LabelDatasetInput } from '../episode/labelling-records';
@@ -59,14 +63,6 @@ const fileActs = proxyActivities<LabellingActivities>(LABELLING_ACTIVITY_OPTIONS
 const buildActs = proxyActivities<LabellingActivities>(LABELLING_ACTIVITY_OPTIONS.build);
 const teacherActs = proxyActivities<LabellingActivities>(LABELLING_ACTIVITY_OPTIONS.teacher);
 
-function failureText(err: unknown): string {
-  const cause = err instanceof ActivityFailure ? err.cause : err;
-  return cause instanceof Error ? cause.message : String(cause);
-}
-
-/** Why a trajectory is dropped. */
-type Drop = { drop: { reason: string; detail: string } };
-
 /**
  * Asks the teacher at most twice, the second time showing its first bad reply and why; a second
  * bad reply, or a call that fails past its retries, drops the trajectory. Every reply is counted.
@@ -75,14 +71,14 @@ async function askTwice<R extends TeacherReply, V>(
   totals: LabelTrajectoryResult,
   ask: (previous?: PreviousReply) => Promise<R>,
   valueOf: (reply: R) => V | undefined,
-): Promise<{ value: V } | Drop> {
+): Promise<{ value: V } | TrajectoryDrop> {
   let previous: PreviousReply | undefined;
   for (let attempt = 0; ; attempt++) {
     let reply;
     try {
       reply = await ask(previous);
     } catch (err) {
-      return { drop: { reason: 'teacher-error', detail: failureText(err) } };
+      return teacherErrorDrop(err);
     }
     addTeacherTotals(totals, callTotals(reply.call));
     const value = valueOf(reply);
@@ -98,7 +94,7 @@ export async function labelTrajectoryWorkflow(input: LabelTrajectoryInput): Prom
   const { item, workDir } = input;
   const id = item.id;
   const result: LabelTrajectoryResult = { id, labelled: true, ...NO_TEACHER_TOTALS };
-  const dropped = async (stage: DroppedTrajectory['stage'], { drop }: Drop, prefix = '') => {
+  const dropped = async (stage: DroppedTrajectory['stage'], { drop }: TrajectoryDrop, prefix = '') => {
     const d = droppedTrajectory(id, stage, drop.reason, prefix + drop.detail);
     await fileActs.saveDropped({ workDir, dropped: d });
     return { ...result, labelled: false, dropped: d };
@@ -112,11 +108,7 @@ export async function labelTrajectoryWorkflow(input: LabelTrajectoryInput): Prom
   if (input.stage) {
     saved = await fileActs.loadSegmented({ workDir, id });
     if (input.stage === 'segment' && saved) return result;
-    if (input.stage === 'progress' && !saved)
-      throw ApplicationFailure.nonRetryable(
-        `${id} is not segmented: run \`step-hrl label segment\` with the same flags first`,
-        'NotSegmented',
-      );
+    if (input.stage === 'progress' && !saved) throw trajectoryNotSegmented(id);
   }
 
   let segments: Segment[] | undefined = saved?.segments;
@@ -183,12 +175,10 @@ export async function labelDatasetWorkflow(input: LabelDatasetInput): Promise<La
     while (next < stopAt) {
       const item = items[next++]!;
       const r = await executeChild(labelTrajectoryWorkflow, {
-        workflowId: `${parent}/${item.id}`,
+        workflowId: trajectoryWorkflowId(parent, item.id),
         args: [trajectoryInput(input, item)],
       });
-      if (r.labelled) state.labelled++;
-      else state.dropped++;
-      addTeacherTotals(state, r);
+      absorbTrajectory(state, r);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, input.concurrency) }, worker));
