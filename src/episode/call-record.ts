@@ -5,6 +5,28 @@
 import type { PolicyCallInput, PolicyCallResult } from '../activities/types';
 import { promptChars } from '../agent/prompts';
 import type { CallRecord } from '../agent/records';
+import type { PolicyOutput } from '../agent/schemas';
+
+/** A decision and the record of how it was obtained. */
+export interface Decision {
+  /** Undefined when every attempt was unparseable. */
+  output?: PolicyOutput;
+  /** The last raw reply (used as-is where the reference would). */
+  lastReply: string;
+  record: CallRecord;
+  /** Tokens actually spent (0 for response-cache hits). */
+  spentTokens: number;
+}
+
+/** Why no decision could be obtained (a policy call that failed for good, see `llmFailureMessage`). */
+export interface LlmStop {
+  llmError: string;
+}
+
+/** True when `answer` is a stop rather than a decision. */
+export function isLlmStop(answer: Decision | LlmStop): answer is LlmStop {
+  return 'llmError' in answer;
+}
 
 /** The record of `call` before any attempt. */
 export function emptyCallRecord(call: PolicyCallInput): CallRecord {

@@ -4,14 +4,24 @@
  * when to continue as new, and the episode's result. Pure, so they are unit-tested without a
  * Temporal server and the workflow only orchestrates.
  */
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { EnvResetOutput } from '../activities/types';
 import type { EpisodeConfig } from '../agent/config';
 import type { CallRecord, EpisodeStatus } from '../agent/records';
 import { callTokens } from '../agent/record-tokens';
+import type { Decision } from './call-record';
 import type { LevelTokens } from './eval-types';
 import { addCall, type LevelTokenTotals } from './level-tokens';
 import { appendRedriveSteps } from './redrive-log';
-import type { EpisodeInput, EpisodeResult, EpisodeState, SubtaskOutcome, SubtaskPartResult } from './records';
+import type {
+  EpisodeInput,
+  EpisodeProgress,
+  EpisodeResult,
+  EpisodeState,
+  SubtaskOutcome,
+  SubtaskPartResult,
+} from './records';
+import { episodeOutcomeUpdates } from './search-attributes';
 
 /** The state of an episode right after its env reset (on `envQueue`): nothing done yet. */
 export function initialState(reset: EnvResetOutput, envQueue: string): EpisodeState {
@@ -98,6 +108,52 @@ export function statusAfterSubtask(outcome: Pick<SubtaskPartResult, 'envDone' | 
   if (outcome.status === 'token-budget') return { status: 'token-budget' };
   if (outcome.status === 'llm-error') return { status: 'llm-error', error: outcome.error };
   return {};
+}
+
+/** The subtask a high-level decision issues: the reference uses whatever the high level wrote; an empty reply is "None". */
+export function subtaskTextOf(high: Pick<Decision, 'output' | 'lastReply'>): string {
+  return high.output?.role === 'high' ? high.output.subtask : high.lastReply.trim() || 'None';
+}
+
+/** What the progress query answers: the state so far (none before the reset) and the running subtask's child. */
+export function episodeProgressOf(
+  s: EpisodeState | undefined,
+  status: EpisodeStatus | undefined,
+  subtaskWorkflowId: string | undefined,
+): EpisodeProgress {
+  return {
+    status: status ?? 'running',
+    subtaskIndex: s ? s.subtasks.length - 1 : -1,
+    subtask: s?.subtasks.at(-1),
+    subtaskWorkflowId,
+    stepIndex: s?.stepIndex ?? 0,
+    score: s?.score ?? 0,
+    tokens: s?.tokens ?? 0,
+  };
+}
+
+/** The search attribute updates of an episode that ended with `status` (`failed`: the workflow failed). */
+export function episodeEndUpdates(
+  s: EpisodeState | undefined,
+  status: EpisodeStatus | 'failed',
+): SearchAttributeUpdatePair[] {
+  return episodeOutcomeUpdates({
+    status,
+    won: s?.won ?? false,
+    score: s?.score ?? 0,
+    steps: s?.stepIndex ?? 0,
+    tokens: s?.tokens ?? 0,
+  });
+}
+
+/** The next run's input: the config as recorded, the state (one more run, the re-drives so far), the fork link. */
+export function episodeContinueInput(
+  config: EpisodeInput['config'],
+  s: EpisodeState,
+  redrives: number,
+  forkOf?: EpisodeInput['forkOf'],
+): EpisodeInput {
+  return { config, state: { ...s, runs: s.runs + 1, redrives }, ...(forkOf && { forkOf }) };
 }
 
 /** Whether the run should hand over to a new one (Temporal's suggestion or the config's event limit). */

@@ -22,6 +22,11 @@ export function isSessionLoss(err: unknown): boolean {
   return isScheduleToStartTimeout(err);
 }
 
+/** The message of a divergence ({@link isDivergence}): where the env answered differently. */
+export function divergenceMessage(err: unknown): string {
+  return (err as ActivityFailure).cause?.message ?? String(err);
+}
+
 /** The re-drive found the env answering differently from the record (the session cannot be rebuilt). */
 export function isDivergence(err: unknown): boolean {
   return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === ENV_DIVERGENCE;

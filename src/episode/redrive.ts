@@ -2,7 +2,33 @@
  * The re-drive rules: when a lost env session is rebuilt on a fresh worker (the recorded steps
  * replayed, no decision repeated) and when the episode gives up instead. Pure, workflow-safe.
  */
+import type { EnvLease, EnvResetOutput, RedriveLog } from '../activities/types';
 import type { EpisodeConfig } from '../agent/config';
+
+/** An open env session: the queue of the worker that holds it and what the reset answered. */
+export interface OpenedSession {
+  envQueue: string;
+  reset: EnvResetOutput;
+}
+
+/** The recorded prefix a re-drive replays. */
+export interface RecordedPrefix {
+  log: RedriveLog;
+  resetObsHash: string;
+}
+
+/** A re-drive's outcome: the new session's queue, or why the episode gives up (then `env-error`). */
+export type RedriveOutcome = { redrives: number } & (
+  { envQueue: string; error?: never } | { envQueue?: never; error: string }
+);
+
+/**
+ * The env queue of the worker that took the session (its name ends with the worker's incarnation)
+ * from `acquireEnvQueue`'s answer. Histories recorded before leases hold a plain queue name: read either.
+ */
+export function envQueueOf(answer: EnvLease | string): string {
+  return typeof answer === 'string' ? answer : answer.envQueue;
+}
 
 /** Re-drives so far, and whether the next one is the free one a resumed run starts with. */
 export interface RedriveCount {

@@ -7,6 +7,8 @@ import { formatObservation, observationContext, type ObservationContext } from '
 import type { AugmentedTransition, CallRecord } from '../agent/records';
 import type { Observation } from '../agent/vocabulary';
 import type { EnvStepOutput, RecordedStep } from '../activities/types';
+import { callTokens } from '../agent/record-tokens';
+import type { Decision } from './call-record';
 import { addCall, type LevelTokenTotals } from './level-tokens';
 import type { PendingDecision, SubtaskInput, SubtaskOutcome, SubtaskPartResult, SubtaskRunStatus } from './records';
 
@@ -116,6 +118,20 @@ export function nextObservationText(
   after: Observation,
 ): string {
   return formatObservation(config.spec.env, after, { format: config.obs, previous: observationContext(before) });
+}
+
+/** Counts a low-level call's tokens into the run; answers it as the step's decision (none when unparseable). */
+export function absorbLowCall(run: SubtaskRunRecord, answer: Decision): PendingDecision {
+  run.tokens += callTokens(answer.record);
+  run.spentTokens += answer.spentTokens;
+  return { decision: answer.output?.role === 'low' ? answer.output.decision : undefined, record: answer.record };
+}
+
+/** Counts a progress call's tokens into the run; answers the progress after the step (unchanged when unparseable). */
+export function absorbProgressCall(run: SubtaskRunRecord, update: Decision): string {
+  run.tokens += callTokens(update.record);
+  run.spentTokens += update.spentTokens;
+  return update.output?.role === 'progress' ? update.output.progress : run.progress;
 }
 
 /** Moves the run past an applied step (its transition already recorded). */

@@ -22,24 +22,27 @@ import {
   absorbSubtask,
   budgetStatus,
   cancelledBeforeReset,
+  episodeContinueInput,
+  episodeEndUpdates,
+  episodeProgressOf,
   episodeResultOf,
   initialState,
   shouldContinueAsNew,
   statusAfterSubtask,
+  subtaskTextOf,
 } from '../episode/episode-state';
 import { subtaskWorkflowId } from '../episode/ids';
 import { cancelSignal, episodeProgressQuery } from '../episode/messages';
-import type { EpisodeInput, EpisodeProgress, EpisodeResult, EpisodeState, SubtaskPartResult } from '../episode/records';
+import type { EpisodeInput, EpisodeResult, EpisodeState, SubtaskPartResult } from '../episode/records';
 import { carryOf, continuesInNextPart, FRESH_SUBTASK, subtaskInputOf } from '../episode/subtask-state';
-import { episodeOutcomeUpdates } from '../episode/search-attributes';
-import { decideOrStop, isLlmStop } from './llm-failure';
+import { isLlmStop } from '../episode/call-record';
+import { decideOrStop } from './policy-call';
 import { recordEndAttributes, refuseInvalidConfig } from './outcome-attributes';
 import { closeSession, openSessionUnlessCancelled, redriveSession } from './session';
 import { reportedToEval } from './report-outcome';
 import { subtaskWorkflow } from './subtask';
 
 export { subtaskWorkflowId } from '../episode/ids';
-export { initialState } from '../episode/episode-state';
 export type { EpisodeInput, EpisodeResult, EpisodeState, ForkOf } from '../episode/records';
 
 /**
@@ -60,15 +63,7 @@ export async function episodeWorkflow(input: EpisodeInput): Promise<EpisodeResul
   const cancelRequested = (): boolean => cancelReason !== undefined || CancellationScope.current().consideredCancelled;
 
   // Handlers are registered before the first await so no early message is lost.
-  setHandler(episodeProgressQuery, (): EpisodeProgress => ({
-    status: status ?? 'running',
-    subtaskIndex: state ? state.subtasks.length - 1 : -1,
-    subtask: state?.subtasks.at(-1),
-    subtaskWorkflowId: currentChild?.workflowId,
-    stepIndex: state?.stepIndex ?? 0,
-    score: state?.score ?? 0,
-    tokens: state?.tokens ?? 0,
-  }));
+  setHandler(episodeProgressQuery, () => episodeProgressOf(state, status, currentChild?.workflowId));
   setHandler(cancelSignal, (reason?: string) => {
     cancelReason = reason ?? 'cancelled';
     currentChild?.scope.cancel(); // Temporal's cancellation: reaches a child that has not started yet too
@@ -77,7 +72,7 @@ export async function episodeWorkflow(input: EpisodeInput): Promise<EpisodeResul
   if (!state) {
     const opened = await openSessionUnlessCancelled(episodeId, config);
     if (!opened) {
-      recordEndAttributes(episodeOutcomeUpdates({ status: 'cancelled', won: false, score: 0, steps: 0, tokens: 0 }));
+      recordEndAttributes(episodeEndUpdates(undefined, 'cancelled'));
       return reportedToEval(cancelledBeforeReset(episodeId, input.forkOf));
     }
     state = initialState(opened.reset, opened.envQueue);
@@ -114,8 +109,7 @@ export async function episodeWorkflow(input: EpisodeInput): Promise<EpisodeResul
         status = 'cancelled'; // asked to stop while the high level decided: start no new subtask
         break;
       }
-      // The reference uses whatever the high level wrote; an empty reply becomes "None".
-      const subtask = high.output?.role === 'high' ? high.output.subtask : high.lastReply.trim() || 'None';
+      const subtask = subtaskTextOf(high);
       const index = s.subtasks.length;
       const completedSubtasks = [...s.subtasks];
       s.subtasks.push(subtask); // appended before execution, as in the reference
@@ -154,11 +148,7 @@ export async function episodeWorkflow(input: EpisodeInput): Promise<EpisodeResul
 
       if (!status && shouldContinueAsNew(workflowInfo(), config)) {
         // Nothing after continueAsNew runs: the next run starts from `state` alone.
-        await continueAsNew<typeof episodeWorkflow>({
-          config,
-          state: { ...s, runs: s.runs + 1, redrives },
-          ...(input.forkOf && { forkOf: input.forkOf }),
-        });
+        await continueAsNew<typeof episodeWorkflow>(episodeContinueInput(config, s, redrives, input.forkOf));
       }
     }
   } catch (err) {
@@ -167,17 +157,13 @@ export async function episodeWorkflow(input: EpisodeInput): Promise<EpisodeResul
     } else {
       if (!(err instanceof ContinueAsNew)) {
         await closeSession(episodeId, s.envQueue, config);
-        recordEndAttributes(
-          episodeOutcomeUpdates({ status: 'failed', won: s.won, score: s.score, steps: s.stepIndex, tokens: s.tokens }),
-        );
+        recordEndAttributes(episodeEndUpdates(s, 'failed'));
       }
       throw err;
     }
   }
 
   await closeSession(episodeId, s.envQueue, config);
-  recordEndAttributes(
-    episodeOutcomeUpdates({ status: status!, won: s.won, score: s.score, steps: s.stepIndex, tokens: s.tokens }),
-  );
+  recordEndAttributes(episodeEndUpdates(s, status!));
   return reportedToEval(episodeResultOf(episodeId, s, { status: status!, redrives, error }, input.forkOf));
 }

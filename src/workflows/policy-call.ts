@@ -1,25 +1,16 @@
 /**
  * One policy decision = one model call plus bounded, recorded repair attempts. Workflow code:
- * each attempt is its own activity, so none is repeated on replay.
+ * each attempt is its own activity, so none is repeated on replay. A call that cannot be made (a
+ * non-retryable error: bad key, unknown model, bad request, read-only cache miss; or an outage
+ * longer than `llmOutageBudgetSeconds`) ends the episode with status `llm-error` and a message,
+ * keeping what was recorded, instead of failing the workflow.
  */
 import type { PolicyCallInput } from '../activities/types';
-import type { PolicyOutput } from '../agent/schemas';
-import type { CallRecord } from '../agent/records';
 import { buildRepairCall } from '../agent/prompts';
-import { addAttempt, emptyCallRecord } from '../episode/call-record';
-import { DEFAULT_EPISODE_CONFIG } from '../agent/config';
+import { addAttempt, emptyCallRecord, type Decision, type LlmStop } from '../episode/call-record';
+import { DEFAULT_EPISODE_CONFIG, type EpisodeConfig } from '../agent/config';
+import { llmFailureMessage } from '../episode/llm-failure-message';
 import { policyFor } from './proxies';
-
-/** A decision and the record of how it was obtained. */
-export interface Decision {
-  /** Undefined when every attempt was unparseable. */
-  output?: PolicyOutput;
-  /** The last raw reply (used as-is where the reference would). */
-  lastReply: string;
-  record: CallRecord;
-  /** Tokens actually spent (0 for response-cache hits). */
-  spentTokens: number;
-}
 
 /**
  * Calls the policy, repairing unparseable replies up to `repairAttempts` times. Each call may wait
@@ -44,5 +35,22 @@ export async function decide(
     if (result.parsed.ok) return { output: result.parsed.value, lastReply: result.text, record, spentTokens };
     if (step.finished) return { lastReply: result.text, record, spentTokens };
     current = buildRepairCall(call, result.text, result.parsed.error);
+  }
+}
+
+/**
+ * {@link decide} with the config's repair attempts and outage budget; a policy call that failed
+ * for good becomes `{ llmError }`. Anything else (cancellation, a bug) is rethrown.
+ */
+export async function decideOrStop(
+  call: PolicyCallInput,
+  config: Pick<EpisodeConfig, 'repairAttempts' | 'llmOutageBudgetSeconds'>,
+): Promise<Decision | LlmStop> {
+  try {
+    return await decide(call, config.repairAttempts, config.llmOutageBudgetSeconds);
+  } catch (err) {
+    const message = llmFailureMessage(err, config.llmOutageBudgetSeconds);
+    if (message !== undefined) return { llmError: message };
+    throw err;
   }
 }

@@ -6,14 +6,6 @@ import { proxyActivities } from '@temporalio/workflow';
 import type { StepHrlActivityTypes as StepHrlActivities } from '../activities/types';
 import { ACQUIRE_OPTIONS, envOptions, livenessOptions, policyOptions } from '../episode/activity-options';
 
-export {
-  envOptions,
-  NON_RETRYABLE_POLICY_ERRORS,
-  POLICY_ATTEMPT_TIMEOUT_SECONDS,
-  POLICY_MAX_RETRY_INTERVAL,
-  policyOptions,
-} from '../episode/activity-options';
-
 /** Policy activities that wait out an outage of up to `outageBudgetSeconds` ({@link policyOptions}). */
 export function policyFor(outageBudgetSeconds: number) {
   return proxyActivities<StepHrlActivities>(policyOptions(outageBudgetSeconds));

@@ -36,10 +36,12 @@ import {
   reactStepOf,
   recordRunStep,
 } from '../episode/react-state';
-import { decideOrStop, isLlmStop } from './llm-failure';
+import { isLlmStop } from '../episode/call-record';
+import { decideOrStop } from './policy-call';
 import { recordEndAttributes, refuseInvalidConfig } from './outcome-attributes';
 import { onPinnedWorker, type PinnedEnv } from './pinned-env';
-import { closeSession, isSessionLoss, openSessionUnlessCancelled, redriveSession } from './session';
+import { isSessionLoss } from '../episode/failures';
+import { closeSession, openSessionUnlessCancelled, redriveSession } from './session';
 import { reportedToEval } from './report-outcome';
 
 export type { ReactResult, ReactStep } from '../episode/records';

@@ -3,21 +3,19 @@
  * reset there), re-drive a lost one through the recorded steps on a fresh worker, and close it on
  * every way out, a cancellation during the reset included.
  */
-import { CancellationScope, isCancellation, type ActivityFailure } from '@temporalio/workflow';
-import type { EnvLease, EnvResetOutput, RedriveLog } from '../activities/types';
-import { isDivergence, isSessionLoss } from '../episode/failures';
+import { CancellationScope, isCancellation } from '@temporalio/workflow';
+import { divergenceMessage, isDivergence, isSessionLoss } from '../episode/failures';
 import type { EpisodeConfig } from '../agent/config';
-import { redriveRefusal, type RedriveCount } from '../episode/redrive';
+import {
+  envQueueOf,
+  redriveRefusal,
+  type OpenedSession,
+  type RecordedPrefix,
+  type RedriveCount,
+  type RedriveOutcome,
+} from '../episode/redrive';
 import { onPinnedWorker } from './pinned-env';
 import { acquireEnvQueue } from './proxies';
-
-export { isDivergence, isSessionLoss } from '../episode/failures';
-
-/** An open env session: the queue of the worker that holds it and what the reset answered. */
-export interface OpenedSession {
-  envQueue: string;
-  reset: EnvResetOutput;
-}
 
 /**
  * Acquires an env queue and resets there; a worker that died before the reset gives way to another.
@@ -29,7 +27,7 @@ export async function openSession(
   onQueue: (envQueue: string) => void = () => undefined,
 ): Promise<OpenedSession> {
   for (let attempt = 0; ; attempt++) {
-    const envQueue = await acquireQueue(config);
+    const envQueue = envQueueOf(await acquireEnvQueue({ env: config.spec.env }));
     onQueue(envQueue);
     try {
       const reset = await onPinnedWorker(envQueue, config, (env) => env.envReset({ episodeId, spec: config.spec }));
@@ -58,17 +56,6 @@ export async function openSessionUnlessCancelled(
   }
 }
 
-/** The recorded prefix a re-drive replays. */
-export interface RecordedPrefix {
-  log: RedriveLog;
-  resetObsHash: string;
-}
-
-/** A re-drive's outcome: the new session's queue, or why the episode gives up (then `env-error`). */
-export type RedriveOutcome = { redrives: number } & (
-  { envQueue: string; error?: never } | { envQueue?: never; error: string }
-);
-
 /**
  * Re-drives a fresh session on a newly acquired worker through the recorded prefix; a worker that
  * dies during the re-drive costs one more (see `redriveRefusal` for when it stops).
@@ -84,26 +71,17 @@ export async function redriveSession(
     const refusal = redriveRefusal({ redrives, firstIsFree: count.firstIsFree }, attempt, config);
     if (refusal) return { redrives, error: refusal };
     try {
-      const envQueue = await acquireQueue(config);
+      const envQueue = envQueueOf(await acquireEnvQueue({ env: config.spec.env }));
       await onPinnedWorker(envQueue, config, (env) =>
         env.envRedrive({ episodeId, spec: config.spec, steps: prefix.log, resetObsHash: prefix.resetObsHash }),
       );
       return { redrives: redrives + 1, envQueue };
     } catch (err) {
-      if (isDivergence(err)) return { redrives, error: (err as ActivityFailure).cause?.message ?? String(err) };
+      if (isDivergence(err)) return { redrives, error: divergenceMessage(err) };
       if (!isSessionLoss(err)) throw err;
       redrives += 1;
     }
   }
-}
-
-/**
- * The env queue of a worker that takes the session (its name ends with the worker's incarnation).
- * Histories recorded before leases hold a plain queue name as the answer: read either.
- */
-async function acquireQueue(config: EpisodeConfig): Promise<string> {
-  const answer: EnvLease | string = await acquireEnvQueue({ env: config.spec.env });
-  return typeof answer === 'string' ? answer : answer.envQueue;
 }
 
 /** Closes the env session even when the episode is being cancelled; a dead env worker is skipped. */

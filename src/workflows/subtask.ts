@@ -8,10 +8,12 @@ import { CancellationScope, isCancellation, setHandler, sleep } from '@temporali
 import type { EnvStepOutput } from '../activities/types';
 import { lowLevelCall, progressCall } from '../episode/policy-calls';
 import type { CallRecord } from '../agent/records';
-import { callTokens } from '../agent/record-tokens';
+import { PROGRESS_CANCEL_GRACE_SECONDS } from '../episode/limits';
 import { cancelSignal, transitionsQuery } from '../episode/messages';
 import type { PendingDecision, SubtaskInput, SubtaskPartResult, SubtaskRunStatus } from '../episode/records';
 import {
+  absorbLowCall,
+  absorbProgressCall,
   advanceRun,
   newSubtaskRun,
   nextObservationText,
@@ -21,9 +23,10 @@ import {
   transitionBytes,
   transitionOf,
 } from '../episode/subtask-state';
-import { decideOrStop, isLlmStop } from './llm-failure';
+import { isLlmStop } from '../episode/call-record';
+import { decideOrStop } from './policy-call';
 import { onPinnedWorker } from './pinned-env';
-import { isSessionLoss } from './session';
+import { isSessionLoss } from '../episode/failures';
 
 export type {
   PendingDecision,
@@ -32,7 +35,6 @@ export type {
   SubtaskPartResult,
   SubtaskRunStatus,
 } from '../episode/records';
-export { isSessionLoss } from './session';
 
 /**
  * Runs one subtask (or one part of a long one). Session loss returns early (status `session-lost`)
@@ -75,9 +77,7 @@ export async function subtaskWorkflow(input: SubtaskInput): Promise<SubtaskPartR
           config,
         );
         if (isLlmStop(answer)) return finish('llm-error', { error: answer.llmError });
-        run.tokens += callTokens(answer.record);
-        run.spentTokens += answer.spentTokens;
-        low = { decision: answer.output?.role === 'low' ? answer.output.decision : undefined, record: answer.record };
+        low = absorbLowCall(run, answer);
       }
       const decision = low.decision;
       // Like the reference, an unparseable reply still costs a step: "None" is sent as the action.
@@ -108,10 +108,8 @@ export async function subtaskWorkflow(input: SubtaskInput): Promise<SubtaskPartR
           if (isLlmStop(update)) {
             endAfterStep = { status: 'llm-error', error: update.llmError }; // the step stays, progress unchanged
           } else {
-            run.tokens += callTokens(update.record);
-            run.spentTokens += update.spentTokens;
             progressRecord = update.record;
-            progressAfter = update.output?.role === 'progress' ? update.output.progress : run.progress;
+            progressAfter = absorbProgressCall(run, update);
           }
         } catch (err) {
           if (!isCancellation(err)) throw err;
@@ -142,13 +140,6 @@ export async function subtaskWorkflow(input: SubtaskInput): Promise<SubtaskPartR
     throw err;
   }
 }
-
-/**
- * How long the progress call after an applied step may still run once the subtask is cancelled:
- * a model that answers normally finishes it (the step is recorded whole); one that is down (an
- * outage the call would wait out for its whole budget) is abandoned, the step kept without it.
- */
-export const PROGRESS_CANCEL_GRACE_SECONDS = 10;
 
 /** Runs `work` shielded from a cancellation for {@link PROGRESS_CANCEL_GRACE_SECONDS}, then cancels it. */
 async function withinCancelGrace<T>(work: () => Promise<T>): Promise<T> {

@@ -12,7 +12,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { heartbeatWhileRunning, HEARTBEAT_EVERY_MS } from '../../../src/activities';
 import { withHeartbeat, type HeartbeatProgress } from '../../../src/activities/heartbeat';
 import { HEARTBEAT_THROTTLE_MS, HEARTBEAT_TIMEOUT_MS } from '../../../src/activities/types';
-import { envOptions, policyOptions } from '../../../src/workflows/proxies';
+import { envOptions, policyOptions } from '../../../src/episode/activity-options';
 
 /** The throttle the SDK applies to an activity with heartbeat timeout `timeoutMs`. */
 const effectiveThrottleMs = (timeoutMs: number) => Math.min(0.8 * timeoutMs, HEARTBEAT_THROTTLE_MS);

@@ -14,8 +14,8 @@ import { createPolicyActivities } from '../../../src/activities';
 import { LLM_OUTAGE_BUDGET_EXCEEDED, type PolicyActivityInput } from '../../../src/activities/types';
 import { DEFAULT_LLM_TIMEOUT_MS } from '../../../src/llm/config';
 import { LlmError, type LlmClient } from '../../../src/llm/types';
-import { llmFailureMessage } from '../../../src/workflows/llm-failure';
-import { POLICY_ATTEMPT_TIMEOUT_SECONDS, policyOptions } from '../../../src/workflows/proxies';
+import { llmFailureMessage } from '../../../src/episode/llm-failure-message';
+import { POLICY_ATTEMPT_TIMEOUT_SECONDS, policyOptions } from '../../../src/episode/activity-options';
 
 const CALL: PolicyActivityInput = {
   role: 'low',

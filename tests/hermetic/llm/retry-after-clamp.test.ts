@@ -4,7 +4,7 @@
  * neither park a call for hours nor push its retry past the policy call's backstop.
  */
 import { msToNumber } from '@temporalio/common/lib/time';
-import { policyOptions } from '../../../src/workflows/proxies';
+import { policyOptions } from '../../../src/episode/activity-options';
 import { MAX_RETRY_AFTER_SECONDS, clampRetryAfterSeconds } from '../../../src/llm/request-utils';
 import { llmErrorToApplicationFailure } from '../../../src/llm/to-application-failure';
 import { retryAfterSeconds } from '../../../src/llm/openai-client';
