@@ -7,6 +7,8 @@
 #   scripts/cluster.sh up       install what is missing, start everything, print the frontend address
 #   scripts/cluster.sh down     stop the services (reverse order, SIGTERM), then PostgreSQL; data kept
 #   scripts/cluster.sh status   each process and the frontend's health (exit 1 when not all are up)
+#   scripts/cluster.sh restart <postgres|history|matching|frontend|worker>
+#                               stop one process and start it again (outage drills; data kept)
 #   scripts/cluster.sh reset    down, then delete the cluster's data (the next up starts empty)
 #
 # Every step is skipped when already done (stamps, pid files), so `up` on a running cluster takes
@@ -46,6 +48,9 @@ check_port() { # name, value
   fi
 }
 check_port STEP_HRL_CLUSTER_PORT "$port"
+# The services' membership ports (frontend +100..+106) are stored in a SMALLINT column of the SQL
+# schema: above 32767 the history service dies at start with "out of range for type smallint".
+[ "$port" -le 32600 ] || die "STEP_HRL_CLUSTER_PORT=$port is too high: the membership ports (+100..+106) must stay under 32768; pick 1024-32600"
 check_port STEP_HRL_CLUSTER_PG_PORT "$pg_port"
 [[ "$shards" =~ ^[1-9][0-9]*$ ]] || die "STEP_HRL_CLUSTER_SHARDS=$shards is not a positive integer"
 [[ "$namespace" =~ ^[A-Za-z0-9][A-Za-z0-9._-]*$ ]] || die "STEP_HRL_CLUSTER_NAMESPACE=$namespace is not a namespace name"
@@ -564,6 +569,26 @@ status() {
   return $ok
 }
 
+restart() { # one service or postgres: stop it, start it again (the rest keep running)
+  local what="${1:-}"
+  case "$what" in
+  postgres | history | matching | frontend | worker) ;;
+  *) die "restart what? pass one of: postgres history matching frontend worker" ;;
+  esac
+  [ -f "$marker" ] || die "no cluster in $dir: run \`scripts/cluster.sh up\` first"
+  find_postgres
+  lock
+  if [ "$what" = postgres ]; then
+    stop_postgres
+    start_postgres
+  else
+    stop_service "$what"
+    start_service "$what"
+    [ "$what" = frontend ] && wait_frontend
+  fi
+  say "restarted $what"
+}
+
 reset() {
   [ -d "$dir" ] || return 0
   [ -f "$marker" ] || die "$dir holds no cluster made by this script (no $(basename "$marker")); not deleting it"
@@ -576,9 +601,10 @@ case "${1:-}" in
 up) up ;;
 down) down ;;
 status) status ;;
+restart) restart "${2:-}" ;;
 reset) reset ;;
 *)
-  echo "usage: scripts/cluster.sh up|down|status|reset   (docs/deploy.md)" >&2
+  echo "usage: scripts/cluster.sh up|down|status|restart <service|postgres>|reset   (docs/deploy.md)" >&2
   exit 2
   ;;
 esac

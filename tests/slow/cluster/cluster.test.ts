@@ -19,6 +19,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { startEpisode } from '../../../src/client';
 import { BIN, cleanEnv, ensureBuilt, ROOT, runCli, type CliResult } from '../../support/cli-harness';
+import { clusterScript } from '../../support/cluster-script';
 import { endpointEnv, expertEndpoint } from '../../support/expert-endpoint-process';
 
 const enabled = process.env.STEP_HRL_CLUSTER_TEST === '1';
@@ -29,36 +30,13 @@ const MINUTE = 60_000;
 let work: string;
 let clusterDir: string;
 
-/** Runs `scripts/cluster.sh <command>` on the test's cluster; resolves with its output and exit code. */
+/** Runs `scripts/cluster.sh <command>` on the test's cluster. */
 function cluster(
   command: 'up' | 'down' | 'status' | 'reset',
   timeoutMs: number,
   extraEnv: Record<string, string> = {},
 ): Promise<CliResult & { ms: number }> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', [path.join(ROOT, 'scripts', 'cluster.sh'), command], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        STEP_HRL_CLUSTER_DIR: clusterDir,
-        STEP_HRL_CLUSTER_PORT: String(PORT),
-        STEP_HRL_CLUSTER_PG_PORT: String(PORT - 1801),
-        ...extraEnv,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('error', reject);
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr, ms: Date.now() - started });
-    });
-  });
+  return clusterScript({ dir: clusterDir, port: PORT }, [command], timeoutMs, extraEnv);
 }
 
 /** The CLI's environment: nothing inherited that picks a cluster; results under the test's folder. */

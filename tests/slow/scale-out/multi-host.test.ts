@@ -1,0 +1,280 @@
+/**
+ * Several worker hosts serving one evaluation (issue 20 item 3). Three simulated hosts
+ * (tests/support/netns-host.ts: own network, pid and host-name namespaces, own env server, one
+ * Unix-socket link to Temporal) each run the same `step-hrl eval` command: the first starts the
+ * eval, the others join it (each process polls its own env queue). Mid-eval, one host's network is
+ * cut for longer than it takes to declare its sessions lost, another host is killed with SIGKILL,
+ * and Temporal is restarted (the embedded server; on the cluster, the frontend service and then
+ * PostgreSQL). End state, against a single-host run of the same eval played beside it:
+ * every planned episode finished exactly once with the same score and steps, no env step applied
+ * twice (each env server's own counter), the re-drives counted, every host served episodes.
+ *
+ * Size: STEP_HRL_MULTIHOST_GAMES ALFWorld train_sample games (default 30; 60 is all). In CI it
+ * runs on the embedded dev server; STEP_HRL_MULTIHOST_CLUSTER=1 runs it on the cluster of
+ * `scripts/cluster.sh` (built on first use: minutes) on its own ports. With
+ * STEP_HRL_MULTIHOST_REPORT=1 the per-host table goes to bench/results/multi-host.md
+ * (`npm run bench:multi-host` does both). Skipped (with a note) where user namespaces are refused.
+ */
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { evalEpisodeId } from '../../../src/episode/ids';
+import type { EpisodeOutcome } from '../../../src/episode/eval-types';
+import { readResults } from '../../../src/eval/write';
+import { startDevServer, type DevServerHandle } from '../../../src/server/dev-server';
+import { freePort } from '../../../src/server/ports';
+import { cleanEnv, ensureBuilt, processesMentioning, ROOT } from '../../support/cli-harness';
+import { clusterScript, type TestCluster } from '../../support/cluster-script';
+import { canSimulateHosts, SimulatedHost, type HostEvent } from '../../support/netns-host';
+
+/** CI plays 30 of the 60 train_sample games to stay inside its time; the bench plays all 60. */
+const GAMES = Number(process.env.STEP_HRL_MULTIHOST_GAMES ?? 30);
+const REPORT = process.env.STEP_HRL_MULTIHOST_REPORT === '1';
+const ON_CLUSTER = process.env.STEP_HRL_MULTIHOST_CLUSTER === '1';
+const MINUTE = 60_000;
+/** Longer than the env queue's schedule-to-start (10 s) plus the liveness ping (5 s) and a heartbeat. */
+const CUT_SECONDS = 30;
+
+const enabled = canSimulateHosts();
+const describeHosts = enabled ? describe : describe.skip;
+if (!enabled) console.warn('multi-host: this machine refuses user namespaces (unshare); skipped');
+
+let work: string;
+let port: number;
+const hosts: SimulatedHost[] = [];
+
+/** The Temporal the hosts share: the embedded dev server, or the cluster of scripts/cluster.sh. */
+interface SharedTemporal {
+  /** What the restart fault does, for the report. */
+  restartLabel: string;
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+let temporal: SharedTemporal | undefined;
+
+async function devServer(): Promise<SharedTemporal> {
+  const start = (): Promise<DevServerHandle> => startDevServer({ dataDir: path.join(work, 'temporal'), port });
+  let server = await start();
+  return {
+    restartLabel: 'the embedded Temporal server restarted',
+    async restart() {
+      await server.stop();
+      server = await start();
+    },
+    stop: () => server.stop(),
+  };
+}
+
+async function cluster(): Promise<SharedTemporal> {
+  const owned: TestCluster = { dir: path.join(work, 'cluster'), port };
+  const script = async (args: string[]): Promise<void> => {
+    const run = await clusterScript(owned, args, 40 * MINUTE);
+    if (run.code !== 0) throw new Error(`scripts/cluster.sh ${args.join(' ')} exited ${run.code}:\n${run.stderr}`);
+  };
+  await script(['up']);
+  return {
+    restartLabel: 'the frontend service restarted, then PostgreSQL',
+    async restart() {
+      await script(['restart', 'frontend']);
+      await script(['restart', 'postgres']);
+    },
+    stop: () => script(['reset']),
+  };
+}
+
+function evalArgs(evalId: string, out: string): string[] {
+  const args = ['eval', '--env', 'alfworld', '--split', 'train_sample', '--limit', String(GAMES)];
+  return args.concat(['--llm', 'expert', '--concurrency', '9', '--eval-id', evalId, '--out', out, '--json']);
+}
+
+function startHost(name: string, evalId: string, onEvent?: (event: HostEvent) => void): Promise<SimulatedHost> {
+  const dir = path.join(work, evalId, name);
+  return SimulatedHost.start({
+    name,
+    dir,
+    frontend: () => ({ host: '127.0.0.1', port }),
+    args: evalArgs(evalId, path.join(dir, 'out')),
+    // Outages here (a cut link, the server's restart) are shorter than this: waited out, not fatal.
+    env: cleanEnv({ STEP_HRL_TEMPORAL_OUTAGE_SECONDS: '600' }),
+    onEvent,
+  }).then((host) => (hosts.push(host), host));
+}
+
+/** Resolves once `check` holds, polling; rejects naming `what` after `timeoutMs`. */
+async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+const exited = (host: SimulatedHost) => (): boolean => host.exitCode !== undefined;
+const sessionsOpen = (host: SimulatedHost): Promise<number> =>
+  host.envStats().then(
+    (s) => Number(s['sessions_open']),
+    () => 0,
+  );
+
+/** The per-episode fields a second run must reproduce. */
+const played = (o: EpisodeOutcome) => ({
+  index: o.index,
+  status: o.status,
+  score: o.score,
+  won: o.won,
+  steps: o.steps,
+});
+
+/** The host whose worker reset each episode's env session first (its identity names the host). */
+async function resetHosts(evalId: string): Promise<Map<number, string>> {
+  const connection = await Connection.connect({ address: `127.0.0.1:${port}` });
+  try {
+    const client = new Client({ connection });
+    const byIndex = new Map<number, string>();
+    for (let i = 0; i < GAMES; i++) {
+      const { events } = await client.workflow.getHandle(evalEpisodeId(evalId, i)).fetchHistory();
+      const scheduled = events?.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'envReset');
+      const started = events?.find(
+        (e) => e.activityTaskStartedEventAttributes?.scheduledEventId?.toString() === scheduled?.eventId?.toString(),
+      );
+      const identity = started?.activityTaskStartedEventAttributes?.identity ?? '';
+      byIndex.set(i, /@(host-\d+)/.exec(identity)?.[1] ?? `unknown (${identity})`);
+    }
+    return byIndex;
+  } finally {
+    await connection.close();
+  }
+}
+
+describeHosts('an evaluation served by three hosts', () => {
+  beforeAll(async () => {
+    ensureBuilt();
+    work = mkdtempSync(path.join(os.tmpdir(), 'step-hrl-multi-host-'));
+    // As root, the cluster's PostgreSQL runs as 'postgres', which must be able to enter the folder.
+    chmodSync(work, 0o755);
+    port = ON_CLUSTER ? Number(process.env.STEP_HRL_MULTIHOST_CLUSTER_PORT ?? 29233) : await freePort();
+    temporal = ON_CLUSTER ? await cluster() : await devServer();
+  }, 45 * MINUTE);
+
+  afterAll(async () => {
+    await Promise.all(hosts.map((h) => h.kill()));
+    await temporal?.stop();
+    for (const p of processesMentioning(work ?? '/nonexistent')) process.kill(p.pid, 'SIGKILL');
+    if (work) rmSync(work, { recursive: true, force: true });
+  }, 5 * MINUTE);
+
+  test(
+    'a network cut, a SIGKILLed host and a server restart: every episode once, scores of a single-host run',
+    async () => {
+      // The single-host reference: the same eval on one more host, no faults, played alongside.
+      const solo = await startHost('host-0', 'solo');
+
+      // Three hosts on one eval: the first starts it, the others join.
+      let done = 0;
+      const onEvent = (event: HostEvent): void => {
+        if (event.type === 'eval-progress') done = Math.max(done, Number(event.done));
+      };
+      const first = await startHost('host-1', 'multi', onEvent);
+      await until('the eval to start', () => first.events.some((e) => e.type === 'eval-started'), 2 * MINUTE);
+      const [cut, killed] = await Promise.all([
+        startHost('host-2', 'multi', onEvent),
+        startHost('host-3', 'multi', onEvent),
+      ]);
+      for (const host of [cut, killed])
+        await until(`${host.name} to join`, () => host.events.some((e) => e.type === 'eval-started'), 2 * MINUTE);
+      expect(cut.events.find((e) => e.type === 'eval-started')).toMatchObject({ state: 'attached' });
+
+      // 1. Mid-eval, cut host-2 while it holds sessions, for longer than it takes to declare them lost.
+      await until('a few episodes to finish', () => done >= Math.min(5, GAMES / 4), 5 * MINUTE);
+      await until('host-2 to hold a session', async () => (await sessionsOpen(cut)) > 0, 5 * MINUTE);
+      const doneAtCut = done;
+      cut.cutNetwork();
+      await new Promise((resolve) => setTimeout(resolve, CUT_SECONDS * 1000));
+      cut.restoreNetwork();
+
+      // 2. SIGKILL host-3 while it holds sessions (its counters read just before).
+      await until('host-3 to hold a session', async () => (await sessionsOpen(killed)) > 0, 5 * MINUTE);
+      const killedStats = await killed.envStats();
+      const doneAtKill = done;
+      await killed.kill();
+
+      // 3. Restart Temporal (same data) while episodes run.
+      await until('more episodes to finish', () => done >= Math.min(GAMES - 3, doneAtKill + 5), 5 * MINUTE);
+      const doneAtRestart = done;
+      await temporal!.restart();
+
+      await until('host-1 to finish the eval', exited(first), 15 * MINUTE);
+      await until('host-2 to finish the eval', exited(cut), 5 * MINUTE);
+      expect({ code: first.exitCode, log: first.exitCode === 0 ? '' : first.log }).toEqual({ code: 0, log: '' });
+      expect({ code: cut.exitCode, log: cut.exitCode === 0 ? '' : cut.log }).toEqual({ code: 0, log: '' });
+      console.log(`faults at done=${doneAtCut} (cut), ${doneAtKill} (kill -9), ${doneAtRestart} (restart)`);
+      await until('the single-host eval', exited(solo), 10 * MINUTE);
+      expect({ code: solo.exitCode, log: solo.exitCode === 0 ? '' : solo.log }).toEqual({ code: 0, log: '' });
+      const soloOutcomes = (await readResults(path.join(solo.dir, 'out'))).results.outcomes;
+      const soloStats = await solo.envStats();
+
+      // Every planned episode finished exactly once, as the single-host run played it.
+      const outcomes = (await readResults(path.join(first.dir, 'out'))).results.outcomes;
+      expect(outcomes.map((o) => o.index)).toEqual([...Array(GAMES).keys()]);
+      expect(outcomes.map(played)).toEqual(soloOutcomes.map(played));
+      expect(outcomes.filter((o) => !o.won)).toEqual([]);
+
+      // No env step applied twice on any host; the lost sessions were re-driven, and counted.
+      const liveStats = await Promise.all([first, cut].map((h) => h.envStats()));
+      const perHostStats = { 'host-1': liveStats[0]!, 'host-2': liveStats[1]!, 'host-3': killedStats };
+      for (const stats of Object.values(perHostStats)) expect(stats['applied_twice']).toBe(0);
+      const redrives = outcomes.reduce((sum, o) => sum + (o.redrives ?? 0), 0);
+      expect(redrives).toBeGreaterThanOrEqual(2); // at least one for the cut host and one for the killed one
+
+      // Every host served episodes (the worker that reset each episode's session names its host).
+      const servedBy = await resetHosts('multi');
+      const served = (name: string) => [...servedBy.values()].filter((h) => h === name).length;
+      for (const name of ['host-1', 'host-2', 'host-3']) expect(served(name)).toBeGreaterThan(0);
+      if (REPORT)
+        writeReport({
+          outcomes,
+          soloStats,
+          perHostStats,
+          served,
+          redrives,
+          faults: { doneAtCut, doneAtKill, doneAtRestart },
+        });
+    },
+    40 * MINUTE,
+  );
+});
+
+/** bench/results/multi-host.md: what each host did. */
+function writeReport(r: {
+  outcomes: EpisodeOutcome[];
+  soloStats: Record<string, unknown>;
+  perHostStats: Record<string, Record<string, unknown>>;
+  served: (name: string) => number;
+  redrives: number;
+  faults: { doneAtCut: number; doneAtKill: number; doneAtRestart: number };
+}): void {
+  const row = (name: string, stats: Record<string, unknown>, note: string) =>
+    `| ${name} | ${r.served(name)} | ${String(stats['resets'])} | ${String(stats['steps_applied'])} | ` +
+    `${String(stats['applied_twice'])} | ${note} |`;
+  const lines = [
+    `# Three hosts, one evaluation (${new Date().toISOString()})`,
+    '',
+    `ALFWorld train_sample, ${GAMES} games, scripted expert, concurrency 9, on ${ON_CLUSTER ? 'the cluster of scripts/cluster.sh' : 'the embedded Temporal server'};`,
+    'each host a user+network+pid+UTS namespace with its own env server (tests/slow/scale-out/multi-host.test.ts).',
+    `Faults: host-2's network cut for ${CUT_SECONDS} s at ${r.faults.doneAtCut} episodes done, host-3 killed`,
+    `(SIGKILL) at ${r.faults.doneAtKill}, ${temporal!.restartLabel} at ${r.faults.doneAtRestart}.`,
+    '',
+    '| host | episodes reset there | resets (env server) | steps applied | applied twice | fault |',
+    '| --- | ---: | ---: | ---: | ---: | --- |',
+    row('host-1', r.perHostStats['host-1']!, 'none'),
+    row('host-2', r.perHostStats['host-2']!, `network cut ${CUT_SECONDS} s`),
+    row('host-3', r.perHostStats['host-3']!, 'SIGKILL (counters read just before)'),
+    '',
+    `Episodes finished: ${r.outcomes.length} of ${GAMES}, each once; won ${r.outcomes.filter((o) => o.won).length};`,
+    `re-drives ${r.redrives}; per-episode status, score and steps identical to the single-host run`,
+    `(${String(r.soloStats['resets'])} resets, ${String(r.soloStats['steps_applied'])} steps applied there).`,
+    '',
+  ];
+  writeFileSync(path.join(ROOT, 'bench', 'results', 'multi-host.md'), lines.join('\n'));
+}
