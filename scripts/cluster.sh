@@ -472,7 +472,13 @@ ensure_search_attributes() {
   # `temporal operator search-attribute create --name X --type T` per attribute.
   local known commands line name type added=0 deadline
   commands=$(node -e 'for (const c of require("./dist/episode/search-attributes").registrationCommands()) console.log(c)')
-  known=$(temporal_cli operator search-attribute list --namespace "$namespace" -o json)
+  # A namespace just created is described at once but known to the frontend's namespace cache
+  # (which this call reads) only after its refresh, some seconds later: wait for it.
+  deadline=$((SECONDS + 60))
+  until known=$(temporal_cli operator search-attribute list --namespace "$namespace" -o json 2>&1); do
+    [ $SECONDS -lt "$deadline" ] || die "cannot list the search attributes of namespace $namespace: $known"
+    sleep 1
+  done
   while read -r line; do
     name=$(sed -n 's/.*--name \([^ ]*\).*/\1/p' <<<"$line")
     type=$(sed -n 's/.*--type \([^ ]*\).*/\1/p' <<<"$line")
