@@ -22,16 +22,22 @@ import { Client, Connection } from '@temporalio/client';
 import { evalEpisodeId } from '../../../src/episode/ids';
 import type { EpisodeOutcome } from '../../../src/episode/eval-types';
 import { readResults } from '../../../src/eval/write';
-import { startDevServer, type DevServerHandle } from '../../../src/server/dev-server';
-import { freePort } from '../../../src/server/ports';
-import { cleanEnv, ensureBuilt, processesMentioning, ROOT } from '../../support/cli-harness';
-import { clusterScript, type TestCluster } from '../../support/cluster-script';
-import { canSimulateHosts, SimulatedHost, type HostEvent } from '../../support/netns-host';
+import { ensureBuilt, processesMentioning, ROOT } from '../../support/cli-harness';
+import { canSimulateHosts, type HostEvent, type SimulatedHost } from '../../support/netns-host';
+import {
+  exited,
+  exitedCleanly,
+  joined,
+  ON_CLUSTER,
+  startEvalHost,
+  startSharedTemporal,
+  until,
+  type SharedTemporal,
+} from '../../support/scale-out';
 
 /** CI plays 30 of the 60 train_sample games to stay inside its time; the bench plays all 60. */
 const GAMES = Number(process.env.STEP_HRL_MULTIHOST_GAMES ?? 30);
 const REPORT = process.env.STEP_HRL_MULTIHOST_REPORT === '1';
-const ON_CLUSTER = process.env.STEP_HRL_MULTIHOST_CLUSTER === '1';
 const MINUTE = 60_000;
 /** Longer than the env queue's schedule-to-start (10 s) plus the liveness ping (5 s) and a heartbeat. */
 const CUT_SECONDS = 30;
@@ -41,76 +47,16 @@ const describeHosts = enabled ? describe : describe.skip;
 if (!enabled) console.warn('multi-host: this machine refuses user namespaces (unshare); skipped');
 
 let work: string;
-let port: number;
+let temporal: SharedTemporal | undefined;
 const hosts: SimulatedHost[] = [];
 
-/** The Temporal the hosts share: the embedded dev server, or the cluster of scripts/cluster.sh. */
-interface SharedTemporal {
-  /** What the restart fault does, for the report. */
-  restartLabel: string;
-  restart(): Promise<void>;
-  stop(): Promise<void>;
-}
-let temporal: SharedTemporal | undefined;
-
-async function devServer(): Promise<SharedTemporal> {
-  const start = (): Promise<DevServerHandle> => startDevServer({ dataDir: path.join(work, 'temporal'), port });
-  let server = await start();
-  return {
-    restartLabel: 'the embedded Temporal server restarted',
-    async restart() {
-      await server.stop();
-      server = await start();
-    },
-    stop: () => server.stop(),
-  };
-}
-
-async function cluster(): Promise<SharedTemporal> {
-  const owned: TestCluster = { dir: path.join(work, 'cluster'), port };
-  const script = async (args: string[]): Promise<void> => {
-    const run = await clusterScript(owned, args, 40 * MINUTE);
-    if (run.code !== 0) throw new Error(`scripts/cluster.sh ${args.join(' ')} exited ${run.code}:\n${run.stderr}`);
-  };
-  await script(['up']);
-  return {
-    restartLabel: 'the frontend service restarted, then PostgreSQL',
-    async restart() {
-      await script(['restart', 'frontend']);
-      await script(['restart', 'postgres']);
-    },
-    stop: () => script(['reset']),
-  };
-}
-
-function evalArgs(evalId: string, out: string): string[] {
-  const args = ['eval', '--env', 'alfworld', '--split', 'train_sample', '--limit', String(GAMES)];
-  return args.concat(['--llm', 'expert', '--concurrency', '9', '--eval-id', evalId, '--out', out, '--json']);
-}
-
 function startHost(name: string, evalId: string, onEvent?: (event: HostEvent) => void): Promise<SimulatedHost> {
+  const evalArgs = ['eval', '--env', 'alfworld', '--split', 'train_sample', '--limit', String(GAMES)];
+  evalArgs.push('--llm', 'expert', '--concurrency', '9', '--eval-id', evalId);
   const dir = path.join(work, evalId, name);
-  return SimulatedHost.start({
-    name,
-    dir,
-    frontend: () => ({ host: '127.0.0.1', port }),
-    args: evalArgs(evalId, path.join(dir, 'out')),
-    // Outages here (a cut link, the server's restart) are shorter than this: waited out, not fatal.
-    env: cleanEnv({ STEP_HRL_TEMPORAL_OUTAGE_SECONDS: '600' }),
-    onEvent,
-  }).then((host) => (hosts.push(host), host));
+  return startEvalHost({ name, dir, temporal: temporal!, evalArgs, onEvent }).then((host) => (hosts.push(host), host));
 }
 
-/** Resolves once `check` holds, polling; rejects naming `what` after `timeoutMs`. */
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
-const exited = (host: SimulatedHost) => (): boolean => host.exitCode !== undefined;
 const sessionsOpen = (host: SimulatedHost): Promise<number> =>
   host.envStats().then(
     (s) => Number(s['sessions_open']),
@@ -128,7 +74,7 @@ const played = (o: EpisodeOutcome) => ({
 
 /** The host whose worker reset each episode's env session first (its identity names the host). */
 async function resetHosts(evalId: string): Promise<Map<number, string>> {
-  const connection = await Connection.connect({ address: `127.0.0.1:${port}` });
+  const connection = await Connection.connect({ address: `127.0.0.1:${temporal!.port}` });
   try {
     const client = new Client({ connection });
     const byIndex = new Map<number, string>();
@@ -153,8 +99,7 @@ describeHosts('an evaluation served by three hosts', () => {
     work = mkdtempSync(path.join(os.tmpdir(), 'step-hrl-multi-host-'));
     // As root, the cluster's PostgreSQL runs as 'postgres', which must be able to enter the folder.
     chmodSync(work, 0o755);
-    port = ON_CLUSTER ? Number(process.env.STEP_HRL_MULTIHOST_CLUSTER_PORT ?? 29233) : await freePort();
-    temporal = ON_CLUSTER ? await cluster() : await devServer();
+    temporal = await startSharedTemporal(work);
   }, 45 * MINUTE);
 
   afterAll(async () => {
@@ -176,13 +121,12 @@ describeHosts('an evaluation served by three hosts', () => {
         if (event.type === 'eval-progress') done = Math.max(done, Number(event.done));
       };
       const first = await startHost('host-1', 'multi', onEvent);
-      await until('the eval to start', () => first.events.some((e) => e.type === 'eval-started'), 2 * MINUTE);
+      await until('the eval to start', joined(first), 2 * MINUTE);
       const [cut, killed] = await Promise.all([
         startHost('host-2', 'multi', onEvent),
         startHost('host-3', 'multi', onEvent),
       ]);
-      for (const host of [cut, killed])
-        await until(`${host.name} to join`, () => host.events.some((e) => e.type === 'eval-started'), 2 * MINUTE);
+      for (const host of [cut, killed]) await until(`${host.name} to join`, joined(host), 2 * MINUTE);
       expect(cut.events.find((e) => e.type === 'eval-started')).toMatchObject({ state: 'attached' });
 
       // 1. Mid-eval, cut host-2 while it holds sessions, for longer than it takes to declare them lost.
@@ -206,11 +150,11 @@ describeHosts('an evaluation served by three hosts', () => {
 
       await until('host-1 to finish the eval', exited(first), 15 * MINUTE);
       await until('host-2 to finish the eval', exited(cut), 5 * MINUTE);
-      expect({ code: first.exitCode, log: first.exitCode === 0 ? '' : first.log }).toEqual({ code: 0, log: '' });
-      expect({ code: cut.exitCode, log: cut.exitCode === 0 ? '' : cut.log }).toEqual({ code: 0, log: '' });
+      expect(exitedCleanly(first)).toEqual({ code: 0, log: '' });
+      expect(exitedCleanly(cut)).toEqual({ code: 0, log: '' });
       console.log(`faults at done=${doneAtCut} (cut), ${doneAtKill} (kill -9), ${doneAtRestart} (restart)`);
       await until('the single-host eval', exited(solo), 10 * MINUTE);
-      expect({ code: solo.exitCode, log: solo.exitCode === 0 ? '' : solo.log }).toEqual({ code: 0, log: '' });
+      expect(exitedCleanly(solo)).toEqual({ code: 0, log: '' });
       const soloOutcomes = (await readResults(path.join(solo.dir, 'out'))).results.outcomes;
       const soloStats = await solo.envStats();
 
