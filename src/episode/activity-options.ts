@@ -86,6 +86,22 @@ export function envOptions(queue: string, queueTimeoutSeconds: number): Activity
 }
 
 /**
+ * Longest wait on a live worker's queue before it is pinged again (ALFWorld resets are serialized:
+ * a hundred of them queue for minutes). A worker that dies while tasks wait this long is noticed
+ * at the next ping.
+ */
+export const MAX_PINNED_QUEUE_WAIT_SECONDS = 300;
+
+/**
+ * The queue wait of the next try on a live pinned worker: twice the last (a rescheduled task joins
+ * the back of the queue, so a fixed wait would never drain a deeper backlog), at most
+ * {@link MAX_PINNED_QUEUE_WAIT_SECONDS}.
+ */
+export function nextPinnedQueueWait(waitSeconds: number): number {
+  return Math.min(waitSeconds * 2, MAX_PINNED_QUEUE_WAIT_SECONDS);
+}
+
+/**
  * Options of `acquireEnvQueue`: answered by any worker polling the shared queue whose env server is
  * healthy. A worker with a broken server refuses (retryable), and the retry, a few seconds later at
  * most, goes to whichever worker polls first; with no healthy worker at all the acquire gives up
@@ -106,3 +122,9 @@ export function livenessOptions(queue: string, timeoutSeconds: number): Activity
     retry: { maximumAttempts: 1 },
   };
 }
+
+/** Options of the eval's look at episodes that ended without reporting their outcome: quick, retried until it answers. */
+export const EVAL_LOOK_OPTIONS: ActivityOptions = {
+  startToCloseTimeout: '1 minute',
+  retry: { maximumInterval: '1 minute' },
+};

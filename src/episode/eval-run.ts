@@ -5,6 +5,7 @@
  * options, progress, the next run's input, the result). Pure: the workflow (src/workflows/eval.ts)
  * only starts children, sleeps and answers messages with it, and it is unit-tested without a server.
  */
+import { CancelledFailure, ChildWorkflowFailure, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { resolveSharedConfig } from '../agent/config';
 import { EvalBook } from './eval-book';
 import { evalHeaderOf, evalProgressOf, outcomeOfFailure } from './eval-outcome';
@@ -21,6 +22,9 @@ import type { EvalPlanEpisode, EvalProgress, SlimOutcome } from './eval-types';
 import { evalEpisodeId } from './ids';
 import type { EpisodeInput, ReactInput } from './records';
 import { episodeStartAttributes, episodeStartFacts, SUMMARY_MEMO } from './search-attributes';
+
+/** The longest a `waitForEvalChange` long-poll waits before answering unchanged progress. */
+export const EVAL_LONG_POLL_WAIT = '30 seconds';
 
 /** One eval run's state and rules (see the module comment). */
 export class EvalRun {
@@ -58,6 +62,11 @@ export class EvalRun {
   /** Changes with every change a client can see: the `waitForEvalChange` long-poll's token. */
   version(): string {
     return `${this.book.runs}.${this.changes}`;
+  }
+
+  /** Whether a long-poll holding token `since` answers now: something changed, or the run is closing. */
+  movedSince(since: string): boolean {
+    return this.version() !== since || this.closing;
   }
 
   /** Counts a change (see {@link version}). */
@@ -138,6 +147,22 @@ export class EvalRun {
   alreadyRunning(index: number): boolean {
     this.stragglers.add(index);
     return this.book.cancelled;
+  }
+
+  /**
+   * Counts the child of `index` that ended by `err` instead of a result (`cancellation`: `err` is
+   * Temporal's cancellation): a failed child by its failure, one already running from a closed run
+   * as a straggler (`cancel` when the eval is cancelled), one cancelled before it started as
+   * unplayed. Anything else is `fatal` (the run fails with it).
+   */
+  childError(index: number, err: unknown, cancellation: boolean): 'cancel' | 'fatal' | undefined {
+    if (err instanceof ChildWorkflowFailure)
+      this.childFailed(index, err.cause?.message ?? err.message, err.cause instanceof CancelledFailure);
+    else if (this.handsOver && err instanceof WorkflowExecutionAlreadyStartedError) {
+      if (this.alreadyRunning(index)) return 'cancel';
+    } else if (!cancellation) return 'fatal';
+    else this.notStarted(index);
+    return undefined;
   }
 
   /** Cancelled before it started: it stays unplayed. */

@@ -9,7 +9,7 @@ import type { EnvStepOutput, PolicyActivityInput, PolicyCallResult } from '../ac
 import type { AugmentedTransition, CallRecord } from '../agent/records';
 import { addAttempt, emptyCallRecord } from './call-record';
 import type { PendingDecision, SubtaskInput, SubtaskPartResult } from './records';
-import { advanceRun, newSubtaskRun, nextObservationText, observationText, transitionOf } from './subtask-state';
+import { newSubtaskRun, nextObservationText, observationText, recordStep } from './subtask-state';
 
 /** One completed activity of a subtask child's history, in completion order (others left out). */
 export type RecordedActivity =
@@ -64,18 +64,7 @@ export function rebuildTransitions(
     let progressRecord = step.result.done ? undefined : decision('progress');
     if (isLast && result.lastProgressDropped) progressRecord = undefined; // the run went on without it
     const progressAfter = progressRecord?.output?.role === 'progress' ? progressRecord.output.progress : run.progress;
-    run.transitions.push(
-      transitionOf(input, run, {
-        obsText,
-        nextObsText,
-        action,
-        progressAfter,
-        result: step.result,
-        low,
-        progressRecord,
-      }),
-    );
-    advanceRun(run, { action, progressAfter, result: step.result });
+    recordStep(input, run, { obsText, nextObsText, action, progressAfter, result: step.result, low, progressRecord });
   }
   return run.transitions;
 }

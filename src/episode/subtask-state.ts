@@ -216,6 +216,36 @@ export function transitionOf(
   };
 }
 
+/**
+ * Records an applied step: its transition (kept for the live query; the run's result leaves it
+ * out) and the run moved past it. Answers the transition.
+ */
+export function recordStep(
+  input: SubtaskInput,
+  run: SubtaskRunRecord,
+  step: Parameters<typeof transitionOf>[2],
+): AugmentedTransition {
+  const transition = transitionOf(input, run, step);
+  run.transitions.push(transition);
+  advanceRun(run, step);
+  return transition;
+}
+
+/**
+ * How a run ends after an applied step, if it does: the env ended; the progress call after it
+ * could not finish (`cut`: the step stays, its progress unchanged); the low level flagged the
+ * subtask done.
+ */
+export function endAfterStep(
+  step: { result: EnvStepOutput; low: PendingDecision },
+  cut?: { status: SubtaskRunStatus; error?: string },
+): { status: SubtaskRunStatus; extra?: Parameters<typeof subtaskPartResultOf>[2] } | undefined {
+  if (step.result.done) return { status: 'env-done', extra: { won: step.result.won, envDone: true } };
+  if (cut) return { status: cut.status, extra: { error: cut.error, progressDropped: true } };
+  if (step.low.decision?.subtaskDone) return { status: 'subtask-done' };
+  return undefined;
+}
+
 /** What the episode carries from one part of a subtask to the next (a fresh subtask: {@link FRESH_SUBTASK}). */
 export interface PartCarry {
   progress: string;

@@ -42,7 +42,6 @@ import { closeSession, openSessionUnlessCancelled, redriveSession } from './sess
 import { reportedToEval } from './report-outcome';
 import { subtaskWorkflow } from './subtask';
 
-export { subtaskWorkflowId } from '../episode/ids';
 export type { EpisodeInput, EpisodeResult, EpisodeState, ForkOf } from '../episode/records';
 
 /**

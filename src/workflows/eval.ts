@@ -20,8 +20,6 @@
 import {
   allHandlersFinished,
   CancellationScope,
-  CancelledFailure,
-  ChildWorkflowFailure,
   condition,
   continueAsNew,
   deprecatePatch,
@@ -35,11 +33,11 @@ import {
   startChild,
   workflowInfo,
 } from '@temporalio/workflow';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { EVAL_LOOK_OPTIONS } from '../episode/activity-options';
 import { EvalBook } from '../episode/eval-book';
 import { outcomeOfResult, type SlimOutcome } from '../episode/eval-outcome';
 import type { EvalActivityTypes, EvalInput, EvalWorkflowResult } from '../episode/eval-records';
-import { EvalRun } from '../episode/eval-run';
+import { EVAL_LONG_POLL_WAIT, EvalRun } from '../episode/eval-run';
 import { evalEpisodeId } from '../episode/ids';
 import {
   cancelEvalUpdate,
@@ -64,14 +62,8 @@ export { evalEpisodeId, type EvalInput, type EvalWorkflowResult } from '../episo
 export type { EvalProgress } from '../episode/eval-types';
 export { evalProgressQuery } from '../episode/messages';
 
-/** The longest a `waitForEvalChange` long-poll waits before answering unchanged progress. */
-const LONG_POLL_WAIT = '30 seconds';
-
-/** The look at episodes that ended without reporting their outcome: quick, retried until it answers. */
-const { endedEvalEpisodes } = proxyActivities<EvalActivityTypes>({
-  startToCloseTimeout: '1 minute',
-  retry: { maximumInterval: '1 minute' },
-});
+/** The look at episodes that ended without reporting their outcome. */
+const { endedEvalEpisodes } = proxyActivities<EvalActivityTypes>(EVAL_LOOK_OPTIONS);
 
 /** Runs an evaluation (see the module comment). */
 export async function evalWorkflow(input: EvalInput): Promise<EvalWorkflowResult> {
@@ -108,8 +100,8 @@ export async function evalWorkflow(input: EvalInput): Promise<EvalWorkflowResult
   setHandler(retryFailedUpdate, () => run.retryFailed(), { validator: open });
   setHandler(evalEpisodeOutcomeSignal, (outcome: SlimOutcome) => run.settle(outcome.index, outcome));
   setHandler(waitForEvalChangeUpdate, async (since: string) => {
-    const moved = () => run.version() !== since || run.closing;
-    if (!moved()) await CancellationScope.nonCancellable(() => condition(moved, LONG_POLL_WAIT));
+    const moved = () => run.movedSince(since);
+    if (!moved()) await CancellationScope.nonCancellable(() => condition(moved, EVAL_LONG_POLL_WAIT));
     return run.progress();
   });
   // Temporal's cancellation reaches the children through their own scopes (below), never by the
@@ -138,12 +130,9 @@ export async function evalWorkflow(input: EvalInput): Promise<EvalWorkflowResult
       });
       run.settle(index, outcomeOfResult(index, result));
     } catch (err) {
-      if (err instanceof ChildWorkflowFailure)
-        run.childFailed(index, err.cause?.message ?? err.message, err.cause instanceof CancelledFailure);
-      else if (handsOver && err instanceof WorkflowExecutionAlreadyStartedError) {
-        if (run.alreadyRunning(index)) cancelStraggler(index);
-      } else if (!isCancellation(err)) fatal ??= err;
-      else run.notStarted(index);
+      const next = run.childError(index, err, isCancellation(err));
+      if (next === 'cancel') cancelStraggler(index);
+      else if (next === 'fatal') fatal ??= err;
     } finally {
       scopes.delete(index);
       run.closed(index);

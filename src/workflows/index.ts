@@ -2,7 +2,8 @@
  * Workflow entry point for the worker bundle. Deterministic code only: imports `agent/` (pure) and
  * activity types; no I/O, clock or randomness outside Temporal's APIs.
  */
-export { episodeWorkflow, subtaskWorkflowId } from './episode';
+export { episodeWorkflow } from './episode';
+export { subtaskWorkflowId } from '../episode/ids';
 export { subtaskWorkflow } from './subtask';
 export { reactWorkflow } from './react';
 export { evalWorkflow } from './eval';

@@ -4,8 +4,9 @@
  * (see {@link startedWithStepHrlAttributes}).
  */
 import { upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import { ApplicationFailure, type SearchAttributeUpdatePair, type TypedSearchAttributes } from '@temporalio/common';
-import { configProblems, type EpisodeConfig } from '../agent/config';
+import type { SearchAttributeUpdatePair, TypedSearchAttributes } from '@temporalio/common';
+import type { EpisodeConfig } from '../agent/config';
+import { invalidConfigFailure } from '../episode/failures';
 import {
   factsOfAttributes,
   startedWithStepHrlAttributes,
@@ -32,12 +33,8 @@ export function recordEndAttributes(
  * and a non-retryable `InvalidEpisodeConfig` naming every problem. Returns when the config is valid.
  */
 export function refuseInvalidConfig(config: EpisodeConfig): void {
-  const problems = configProblems(config);
-  if (problems.length === 0) return;
+  const failure = invalidConfigFailure(config);
+  if (!failure) return;
   recordEndAttributes([{ key: StepHrlStatus, value: 'failed' }]);
-  throw ApplicationFailure.create({
-    type: 'InvalidEpisodeConfig',
-    nonRetryable: true,
-    message: `invalid episode config: ${problems.join('; ')}`,
-  });
+  throw failure;
 }

@@ -2,7 +2,7 @@
  * Calls on the worker that holds an episode's env session. Waiting on that worker's queue is not a
  * failure: when an activity's schedule-to-start timeout fires, the worker is pinged on its liveness
  * queue (own slots, so a busy worker still answers). Alive: the same activity is scheduled again,
- * allowed twice the wait each time (up to {@link MAX_PINNED_QUEUE_WAIT_SECONDS}): a rescheduled task
+ * allowed twice the wait each time (up to `MAX_PINNED_QUEUE_WAIT_SECONDS`): a rescheduled task
  * joins the back of the queue, so with a fixed wait a backlog deeper than that wait would never
  * drain. Dead: the timeout is rethrown, which the callers treat as a lost session. Every call carries
  * the incarnation of the worker the queue belongs to (the last part of its name), so only that
@@ -10,16 +10,10 @@
  */
 import { isCancellation } from '@temporalio/workflow';
 import { incarnationOfEnvQueue, type StepHrlActivityTypes } from '../activities/types';
+import { nextPinnedQueueWait } from '../episode/activity-options';
 import { isScheduleToStartTimeout } from '../episode/failures';
 import type { EpisodeConfig } from '../agent/config';
 import { envOn, livenessOn } from './proxies';
-
-/**
- * Longest wait on a live worker's queue before it is pinged again (ALFWorld resets are serialized:
- * a hundred of them queue for minutes). A worker that dies while tasks wait this long is noticed
- * at the next ping.
- */
-export const MAX_PINNED_QUEUE_WAIT_SECONDS = 300;
 
 /** The env activities of one pinned queue; each call is sent with the queue's incarnation. */
 export type PinnedEnv = Pick<StepHrlActivityTypes, 'envReset' | 'envStep' | 'envRedrive' | 'envClose'>;
@@ -48,7 +42,7 @@ export async function onPinnedWorker<T>(
     } catch (err) {
       if (!isScheduleToStartTimeout(err)) throw err;
       if (!(await isWorkerAlive(queue, config.envPingTimeoutSeconds))) throw err;
-      waitSeconds = Math.min(waitSeconds * 2, MAX_PINNED_QUEUE_WAIT_SECONDS);
+      waitSeconds = nextPinnedQueueWait(waitSeconds);
     }
   }
 }

@@ -14,27 +14,21 @@ import type { PendingDecision, SubtaskInput, SubtaskPartResult, SubtaskRunStatus
 import {
   absorbLowCall,
   absorbProgressCall,
-  advanceRun,
+  endAfterStep,
   newSubtaskRun,
   nextObservationText,
   observationText,
   subtaskPartResultOf,
   subtaskStopStatus,
+  recordStep,
   transitionBytes,
-  transitionOf,
 } from '../episode/subtask-state';
 import { isLlmStop } from '../episode/call-record';
 import { decideOrStop } from './policy-call';
 import { onPinnedWorker } from './pinned-env';
 import { isSessionLoss } from '../episode/failures';
 
-export type {
-  PendingDecision,
-  SubtaskInput,
-  SubtaskOutcome,
-  SubtaskPartResult,
-  SubtaskRunStatus,
-} from '../episode/records';
+export type { SubtaskInput, SubtaskOutcome, SubtaskPartResult } from '../episode/records';
 
 /**
  * Runs one subtask (or one part of a long one). Session loss returns early (status `session-lost`)
@@ -49,8 +43,7 @@ export async function subtaskWorkflow(input: SubtaskInput): Promise<SubtaskPartR
   setHandler(transitionsQuery, () => run.transitions);
   setHandler(cancelSignal, () => void (cancelled = true));
   let pending = input.pending;
-  let stepsThisRun = 0;
-  let bytesThisRun = 0;
+  const part = { stepsThisRun: 0, bytesThisRun: 0 };
   // The result is stored in the child's history and again in the episode's: it holds no transition.
   // The steps are recorded once, by this history's activity events (readers rebuild them).
   const finish = (status: SubtaskRunStatus, extra?: Parameters<typeof subtaskPartResultOf>[2]): SubtaskPartResult =>
@@ -60,10 +53,7 @@ export async function subtaskWorkflow(input: SubtaskInput): Promise<SubtaskPartR
   try {
     for (;;) {
       if (cancelRequested()) return finish('cancelled');
-      const stop = subtaskStopStatus(
-        { ...run, episodeTokens: input.tokensBefore + run.tokens, stepsThisRun, bytesThisRun },
-        config,
-      );
+      const stop = subtaskStopStatus({ ...run, episodeTokens: input.tokensBefore + run.tokens, ...part }, config);
       if (stop) return finish(stop);
 
       const obsText = observationText(config, run);
@@ -99,40 +89,29 @@ export async function subtaskWorkflow(input: SubtaskInput): Promise<SubtaskPartR
 
       let progressAfter = run.progress;
       let progressRecord: CallRecord | undefined;
-      let endAfterStep: { status: SubtaskRunStatus; error?: string } | undefined;
+      let cut: { status: SubtaskRunStatus; error?: string } | undefined;
       if (!result.done) {
         try {
           const update = await withinCancelGrace(() =>
             decideOrStop(progressCall(config, input.subtask, run.progress, action, nextObsText), config),
           );
           if (isLlmStop(update)) {
-            endAfterStep = { status: 'llm-error', error: update.llmError }; // the step stays, progress unchanged
+            cut = { status: 'llm-error', error: update.llmError }; // the step stays, progress unchanged
           } else {
             progressRecord = update.record;
             progressAfter = absorbProgressCall(run, update);
           }
         } catch (err) {
           if (!isCancellation(err)) throw err;
-          endAfterStep = { status: 'cancelled' }; // the step stays, progress unchanged
+          cut = { status: 'cancelled' }; // the step stays, progress unchanged
         }
       }
 
-      const transition = transitionOf(input, run, {
-        obsText,
-        nextObsText,
-        action,
-        progressAfter,
-        result,
-        low,
-        progressRecord,
-      });
-      run.transitions.push(transition); // kept for the live query; the result leaves it out
-      bytesThisRun += transitionBytes(transition);
-      advanceRun(run, { action, progressAfter, result });
-      stepsThisRun += 1;
-      if (result.done) return finish('env-done', { won: result.won, envDone: true });
-      if (endAfterStep) return finish(endAfterStep.status, { error: endAfterStep.error, progressDropped: true });
-      if (decision?.subtaskDone) return finish('subtask-done');
+      const step = { obsText, nextObsText, action, progressAfter, result, low, progressRecord };
+      part.bytesThisRun += transitionBytes(recordStep(input, run, step));
+      part.stepsThisRun += 1;
+      const end = endAfterStep(step, cut);
+      if (end) return finish(end.status, end.extra);
     }
   } catch (err) {
     // Temporal's cancellation (UI, CLI, handle.cancel()) ends the subtask with its record kept.

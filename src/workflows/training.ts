@@ -49,13 +49,6 @@ import {
 } from '../episode/training-state';
 import { recordEndAttributes } from './outcome-attributes';
 
-export {
-  trainingProgressQuery,
-  type TrainingInput,
-  type TrainingProgress,
-  type TrainingResult,
-} from '../episode/training-records';
-
 function activitiesFor(input: TrainingInput) {
   const options = trainingActivityOptions(input);
   return {
