@@ -58,19 +58,26 @@ const SHARED_QUEUE = 'step-hrl';
 
 /**
  * True for the queues the CLI makes up for one process (`run`, `demo`, `fork`: `step-hrl.run.<uuid>`)
- * or one eval (`step-hrl.eval.<id>`): one process polls them at a time.
+ * or one eval (`step-hrl.eval.<id>`): no long-lived `worker` polls them.
  */
 export function isPrivateTaskQueue(taskQueue: string): boolean {
-  return taskQueue.startsWith(`${SHARED_QUEUE}.run.`) || taskQueue.startsWith(`${SHARED_QUEUE}.eval.`);
+  return isProcessTaskQueue(taskQueue) || taskQueue.startsWith(`${SHARED_QUEUE}.eval.`);
+}
+
+/** True for a queue only the one process that made it polls (`run`, `demo`, `fork`). */
+function isProcessTaskQueue(taskQueue: string): boolean {
+  return taskQueue.startsWith(`${SHARED_QUEUE}.run.`);
 }
 
 /**
- * The versioning mode of a CLI worker. A queue only one process polls at a time (run, demo, fork,
- * an eval) is `off`: no other build takes its tasks, and the deployment's current version, which
- * holds for every queue of the deployment, must not depend on which process started last. On a
- * shared queue: `promote` on the embedded server (one machine, one build at a time), `off` on an
- * existing cluster unless {@link VERSIONING_ENV} says `on` (the operator's rollout makes versions
- * current) or `promote`. See the decision log in docs/architecture.md.
+ * The versioning mode of a CLI worker. A queue only one process polls (run, demo, fork) is `off`:
+ * no other build takes its tasks, and the deployment's current version, which holds for every
+ * queue of the deployment, must not depend on which process started last. An eval's queue is
+ * polled by every process that runs the eval (one per host): `off` unless {@link VERSIONING_ENV}
+ * says otherwise, which a rolling upgrade across hosts needs (docs/deploy.md). On the shared queue:
+ * `promote` on the embedded server (one machine, one build at a time), `off` on an existing cluster
+ * unless {@link VERSIONING_ENV} says `on` (the operator's rollout makes versions current) or
+ * `promote`. See the decision log in docs/architecture.md.
  * @throws when {@link VERSIONING_ENV} holds another value
  */
 export function cliVersioningMode(
@@ -78,9 +85,9 @@ export function cliVersioningMode(
   embedded: boolean,
   env: NodeJS.ProcessEnv = process.env,
 ): VersioningMode {
-  if (isPrivateTaskQueue(taskQueue)) return 'off';
+  if (isProcessTaskQueue(taskQueue)) return 'off';
   const chosen = env[VERSIONING_ENV]?.trim();
-  if (!chosen) return embedded ? 'promote' : 'off';
+  if (!chosen) return embedded && !isPrivateTaskQueue(taskQueue) ? 'promote' : 'off';
   if (chosen === 'off' || chosen === 'on' || chosen === 'promote') return chosen;
   throw new Error(`${VERSIONING_ENV}=${chosen} is not a versioning mode; use off, on or promote`);
 }

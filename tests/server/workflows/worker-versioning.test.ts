@@ -272,6 +272,10 @@ describe('build ids and modes', () => {
     expect(isPrivateTaskQueue(evalTaskQueue('eval-1'))).toBe(true);
     expect(isPrivateTaskQueue(DEFAULT_TASK_QUEUE)).toBe(false);
     expect(cliVersioningMode(processTaskQueue(), true, {})).toBe('off');
+    expect(cliVersioningMode(processTaskQueue(), false, { STEP_HRL_WORKER_VERSIONING: 'on' })).toBe('off');
+    // An eval's queue is shared by the hosts that run it: unversioned unless told, versioned when told.
+    expect(cliVersioningMode(evalTaskQueue('eval-1'), true, {})).toBe('off');
+    expect(cliVersioningMode(evalTaskQueue('eval-1'), false, { STEP_HRL_WORKER_VERSIONING: 'on' })).toBe('on');
     expect(cliVersioningMode(DEFAULT_TASK_QUEUE, true, {})).toBe('promote');
     expect(cliVersioningMode(DEFAULT_TASK_QUEUE, false, {})).toBe('off');
     expect(cliVersioningMode(DEFAULT_TASK_QUEUE, false, { STEP_HRL_WORKER_VERSIONING: 'on' })).toBe('on');
