@@ -1,9 +1,9 @@
 /**
  * Workflow entry point for the worker bundle. Deterministic code only: imports `agent/` (pure) and
- * activity types; no I/O, clock or randomness outside Temporal's APIs.
+ * activity types; no I/O, clock or randomness outside Temporal's APIs. Every exported function
+ * becomes a workflow type, so helpers (ids, record readers) are imported from `src/episode`.
  */
 export { episodeWorkflow } from './episode';
-export { subtaskWorkflowId } from '../episode/ids';
 export { subtaskWorkflow } from './subtask';
 export { reactWorkflow } from './react';
 export { evalWorkflow } from './eval';

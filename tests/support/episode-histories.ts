@@ -5,7 +5,7 @@
  * it reads the latest run's history.
  */
 import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
-import { subtaskWorkflowId } from '../../src/workflows';
+import { subtaskWorkflowId } from '../../src/episode/ids';
 
 /** A workflow history as the client returns it. */
 export type History = Awaited<ReturnType<WorkflowHandle['fetchHistory']>>;

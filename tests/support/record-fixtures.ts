@@ -25,7 +25,8 @@ import { LlmError, type LlmClient, type LlmRequest, type LlmResponse } from '../
 import { resumeEpisode } from '../../src/resume';
 import { startDevServer } from '../../src/server/dev-server';
 import { freePort } from '../../src/server/ports';
-import { cancelSignal, episodeProgressQuery, subtaskWorkflowId, transitionsQuery } from '../../src/workflows';
+import { cancelSignal, episodeProgressQuery, transitionsQuery } from '../../src/workflows';
+import { subtaskWorkflowId } from '../../src/episode/ids';
 import { evalEpisodeId, evalProgressQuery } from '../../src/workflows/eval';
 import { reactStepsQuery } from '../../src/workflows/react';
 import { Worker } from '@temporalio/worker';

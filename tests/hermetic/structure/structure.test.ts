@@ -58,3 +58,12 @@ test('record readers, CLI, eval and fork import the episode core, never a workfl
   const outside = (f: string) => !under('workflows')(f) && !bundlers.has(f);
   expect(offending(outside, (t) => !under('workflows')(t))).toEqual([]);
 });
+
+test('the workflow bundle entry exports only workflows: every exported function becomes a workflow type', async () => {
+  const entry = (await import('../../../src/workflows')) as Record<string, unknown>;
+  const functions = Object.entries(entry)
+    .filter(([, value]) => typeof value === 'function')
+    .map(([name]) => name);
+  expect(functions.length).toBeGreaterThan(0);
+  expect(functions.filter((name) => !name.endsWith('Workflow'))).toEqual([]);
+});

@@ -22,7 +22,7 @@ import { collectHistories } from '../../../src/replay/collect';
 import { replayRecorded } from '../../../src/replay/replay';
 import { temporalCliPath } from '../../../src/server/temporal-cli';
 import { bundleWorkflows, createStepHrlWorker } from '../../../src/worker';
-import { subtaskWorkflowId } from '../../../src/workflows';
+import { subtaskWorkflowId } from '../../../src/episode/ids';
 import { connectTestTemporal, queueFor, sharedBundle, testAddress, withWorker } from '../../support/temporal';
 import { cleanEnv, ensureBuilt, runCli, spawnCli } from '../../support/cli-harness';
 

@@ -13,7 +13,8 @@ import { EnvError, type EnvSpec } from '../../../src/envs/text-env';
 import { expertPolicyRules } from '../../../src/llm/expert-policy';
 import { ScriptedLlmClient, type ScriptRule } from '../../../src/llm/scripted-client';
 import { LlmError, type LlmClient } from '../../../src/llm/types';
-import { cancelSignal, episodeProgressQuery, subtaskWorkflowId } from '../../../src/workflows';
+import { cancelSignal, episodeProgressQuery } from '../../../src/workflows';
+import { subtaskWorkflowId } from '../../../src/episode/ids';
 import { loopingPolicyRules } from '../../support/looping-policy';
 import { connectTestTemporal, queueFor, withWorker, type TestTemporal } from '../../support/temporal';
 

@@ -21,7 +21,7 @@ import type { LlmClient } from '../../../src/llm/types';
 import { mockConfig, TEST_KEY } from '../../support/mock-config';
 import { MockOpenAiServer, type MockFault } from '../../support/mock-openai-server';
 import { scriptResponder } from '../../support/script-responder';
-import { subtaskWorkflowId } from '../../../src/workflows';
+import { subtaskWorkflowId } from '../../../src/episode/ids';
 import { connectTestTemporal, queueFor, withWorker, type TestTemporal } from '../../support/temporal';
 import { transitionContent } from '../../support/transition-content';
 

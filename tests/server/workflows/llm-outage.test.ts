@@ -13,7 +13,7 @@ import type { EnvSpec } from '../../../src/envs/text-env';
 import type { EpisodeConfig } from '../../../src/agent/config';
 import { expertPolicyRules } from '../../../src/llm/expert-policy';
 import { OpenAiLlmClient } from '../../../src/llm/openai-client';
-import { subtaskWorkflowId } from '../../../src/workflows';
+import { subtaskWorkflowId } from '../../../src/episode/ids';
 import { mockConfig, TEST_KEY } from '../../support/mock-config';
 import { MockOpenAiServer, type OutageMode } from '../../support/mock-openai-server';
 import { scriptResponder } from '../../support/script-responder';

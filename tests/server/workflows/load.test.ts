@@ -11,7 +11,7 @@ import { BuiltinTextEnv } from '../../../src/envs/builtin';
 import type { EnvSpec } from '../../../src/envs/text-env';
 import { ScriptedLlmClient } from '../../../src/llm/scripted-client';
 import type { LlmClient } from '../../../src/llm/types';
-import { subtaskWorkflowId } from '../../../src/workflows';
+import { subtaskWorkflowId } from '../../../src/episode/ids';
 import { loopingPolicyRules } from '../../support/looping-policy';
 import { connectTestTemporal, queueFor, withWorker, type TestTemporal } from '../../support/temporal';
 

@@ -10,7 +10,7 @@ import { DEFAULT_EPISODE_CONFIG, MAX_EPISODE_STEPS } from '../../../src/agent/co
 import { fetchTransitions, startEpisode } from '../../../src/client';
 import type { EnvSpec } from '../../../src/envs/text-env';
 import { ScriptedLlmClient, type ScriptRule } from '../../../src/llm/scripted-client';
-import { subtaskWorkflowId } from '../../../src/workflows';
+import { subtaskWorkflowId } from '../../../src/episode/ids';
 import { loopingPolicyRules } from '../../support/looping-policy';
 import { connectTestTemporal, queueFor, withWorker, type TestTemporal } from '../../support/temporal';
 
