@@ -23,11 +23,12 @@ import type {
 } from './records';
 import { episodeOutcomeUpdates } from './search-attributes';
 
-/** The state of an episode right after its env reset (on `envQueue`): nothing done yet. */
-export function initialState(reset: EnvResetOutput, envQueue: string): EpisodeState {
+/** The state of an episode right after its env reset (on `envQueue`, a worker of `host`): nothing done yet. */
+export function initialState(reset: EnvResetOutput, envQueue: string, host?: string): EpisodeState {
   return {
     task: reset.taskDescription,
     envQueue,
+    ...(host !== undefined && { envHosts: [host] }),
     subtasks: [],
     lastProgress: 'None',
     observation: reset.observation,
@@ -184,6 +185,7 @@ export function episodeResultOf(
     tokensByLevel: s.levels ?? {},
     runs: s.runs,
     redrives: end.redrives,
+    ...(s.envHosts?.length && { envHosts: s.envHosts }),
     envVersions: s.envVersions ?? {},
     error: end.error,
     ...(forkOf && { forkOf }),

@@ -27,6 +27,7 @@ export function outcomeOfResult(index: number, result: EpisodeResult | ReactResu
     tokens: byLevel ?? {},
     spentTokens: result.spentTokens,
     redrives: (result as { redrives?: number }).redrives ?? 0,
+    ...(result.envHosts?.length && { hosts: result.envHosts }),
     ...((result as EpisodeResult).error !== undefined && { error: (result as EpisodeResult).error }),
   };
 }

@@ -45,6 +45,8 @@ export interface EpisodeOutcome {
   spentTokens: number;
   /** Times the env session was lost and re-driven through the recorded steps (no decision repeated). */
   redrives?: number;
+  /** Hosts of the env workers that held the session: the reset's, then each re-drive's (absent when unknown). */
+  hosts?: string[];
   error?: string;
 }
 

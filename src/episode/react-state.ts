@@ -29,12 +29,13 @@ export const REACT_RUN_STEPS_BYTE_BUDGET = 64 * 1024;
  */
 export const REACT_STEP_EVENT_MARGIN = 64;
 
-/** The state of a ReAct episode right after its env reset (on `envQueue`): nothing done yet. */
-export function initialReactState(reset: EnvResetOutput, envQueue: string): ReactState {
+/** The state of a ReAct episode right after its env reset (on `envQueue`, a worker of `host`): nothing done yet. */
+export function initialReactState(reset: EnvResetOutput, envQueue: string, host?: string): ReactState {
   return {
     task: reset.taskDescription,
     initialObservation: reactInitialObservation(reset.observation.text, reset.taskDescription),
     envQueue,
+    ...(host !== undefined && { envHosts: [host] }),
     resetObsHash: reset.obsHash,
     envVersions: reset.versions ?? {},
     turns: [],
@@ -231,6 +232,7 @@ export function reactResultOf(
     spentTokens: s?.spentTokens ?? 0,
     tokensByLevel: { react: s?.level ?? { calls: 0, prompt: 0, completion: 0 } },
     redrives: s?.redrives ?? 0,
+    ...(s?.envHosts?.length && { envHosts: s.envHosts }),
     envVersions: s?.envVersions ?? {},
     runs: s?.runs ?? 1,
     ...(s && s.droppedTurns > 0 && { droppedTurns: s.droppedTurns }),

@@ -32,6 +32,8 @@ export interface EpisodeState {
   runs: number;
   /** Re-drives so far (absent in states saved before this field existed). */
   redrives?: number;
+  /** Hosts of the env workers that held the session, in order: the reset's, then each re-drive's. */
+  envHosts?: string[];
   /** Env package versions reported at reset. */
   envVersions?: Record<string, string>;
   /** Recorded calls and tokens per level (absent in states saved before this field existed). */
@@ -90,6 +92,8 @@ export interface EpisodeResult {
   tokensByLevel: LevelTokenTotals;
   runs: number;
   redrives: number;
+  /** Hosts of the env workers that held the session, in order (absent when unknown). */
+  envHosts?: string[];
   /** Versions of the env packages the episode ran on (e.g. scienceworld, alfworld, textworld). */
   envVersions: Record<string, string>;
   error?: string;
@@ -235,6 +239,8 @@ export interface ReactResult {
   /** Calls and tokens of the single ReAct level, as recorded (repairs included). */
   tokensByLevel: { react: LevelTokens };
   redrives: number;
+  /** Hosts of the env workers that held the session, in order (absent when unknown). */
+  envHosts?: string[];
   /** Versions of the env packages the episode ran on. */
   envVersions: Record<string, string>;
   /** Workflow runs of the episode, continue-as-new included (absent in results from before 0.2.0: 1). */
@@ -269,6 +275,8 @@ export interface ReactState {
   spentTokens: number;
   level: LevelTokens;
   redrives: number;
+  /** Hosts of the env workers that held the session, in order. */
+  envHosts?: string[];
   /** Workflow runs so far (continue-as-new count + 1). */
   runs: number;
   /** Actions + observation hashes of every step so far: what a re-drive replays (`src/episode/redrive-log.ts`). */

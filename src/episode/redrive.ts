@@ -9,6 +9,8 @@ import type { EpisodeConfig } from '../agent/config';
 export interface OpenedSession {
   envQueue: string;
   reset: EnvResetOutput;
+  /** The host of the worker that holds it (undefined for answers recorded without one). */
+  host?: string;
 }
 
 /** The recorded prefix a re-drive replays. */
@@ -17,9 +19,9 @@ export interface RecordedPrefix {
   resetObsHash: string;
 }
 
-/** A re-drive's outcome: the new session's queue, or why the episode gives up (then `env-error`). */
+/** A re-drive's outcome: the new session's queue (and its worker's host), or why the episode gives up (then `env-error`). */
 export type RedriveOutcome = { redrives: number } & (
-  { envQueue: string; error?: never } | { envQueue?: never; error: string }
+  { envQueue: string; host?: string; error?: never } | { envQueue?: never; host?: never; error: string }
 );
 
 /**
@@ -28,6 +30,29 @@ export type RedriveOutcome = { redrives: number } & (
  */
 export function envQueueOf(answer: EnvLease | string): string {
   return typeof answer === 'string' ? answer : answer.envQueue;
+}
+
+/**
+ * The host of the worker that took the session, from its identity (`pid@host ...`); undefined for
+ * answers recorded before leases carried one. Shown per episode in eval results (several hosts).
+ */
+export function hostOfLease(answer: EnvLease | string): string | undefined {
+  if (typeof answer === 'string' || !answer.identity) return undefined;
+  return /^\d+@(\S+)/.exec(answer.identity)?.[1];
+}
+
+/**
+ * Moves an episode's state to the session a re-drive opened (its queue, its worker's host); returns
+ * why the episode gives up when the re-drive opened none.
+ */
+export function adoptRedrive(
+  s: { envQueue: string; envHosts?: string[] },
+  outcome: RedriveOutcome,
+): string | undefined {
+  if (outcome.envQueue === undefined) return outcome.error;
+  s.envQueue = outcome.envQueue;
+  if (outcome.host !== undefined) s.envHosts = [...(s.envHosts ?? []), outcome.host];
+  return undefined;
 }
 
 /** Re-drives so far, and whether the next one is the free one a resumed run starts with. */

@@ -5,6 +5,7 @@
 import Table from 'cli-table3';
 import { LevelMeans, MACRO_MEAN_LABEL, PaperMetric, ResultsRow, ResultsTable, buildResultsTable } from './table';
 import type { EvalResults, TokenLevel } from '../episode/eval-types';
+import { hostShares } from './hosts';
 
 /** One CSV field, quoted per RFC 4180 when it holds a comma, a quote or a line break. */
 export function csvField(value: string | number): string {
@@ -170,7 +171,21 @@ export function renderResultsMarkdown(results: EvalResults, table: ResultsTable 
       'Tokens/step: prompt + completion tokens per env step. ' +
       'Failed/errored: episodes whose workflow failed / that ended on an env or LLM error or a cancel; they count as lost.',
     '',
+    ...byHost(results),
   ].join('\n');
+}
+
+/** The "by host" section of the markdown, when several hosts served the eval. */
+function byHost(results: EvalResults): string[] {
+  const shares = hostShares(results.outcomes);
+  if (shares.length < 2) return [];
+  const rows = shares.map((s) => [markdownCell(s.host), String(s.episodes), String(s.redrives)]);
+  return [
+    "**By host.** Where each episode's env session was opened, and the re-drives each host took over.",
+    '',
+    markdownTable(['Host', 'Episodes', 'Re-drives taken over'], rows),
+    '',
+  ];
 }
 
 /** Header and cells of the compact terminal table (for `Output.table` or {@link renderResultsTerminal}). */

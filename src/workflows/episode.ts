@@ -38,6 +38,7 @@ import { carryOf, continuesInNextPart, FRESH_SUBTASK, subtaskInputOf } from '../
 import { isLlmStop } from '../episode/call-record';
 import { decideOrStop } from './policy-call';
 import { recordEndAttributes, refuseInvalidConfig } from './outcome-attributes';
+import { adoptRedrive } from '../episode/redrive';
 import { closeSession, openSessionUnlessCancelled, redriveSession } from './session';
 import { reportedToEval } from './report-outcome';
 import { subtaskWorkflow } from './subtask';
@@ -74,7 +75,7 @@ export async function episodeWorkflow(input: EpisodeInput): Promise<EpisodeResul
       recordEndAttributes(episodeEndUpdates(undefined, 'cancelled'));
       return reportedToEval(cancelledBeforeReset(episodeId, input.forkOf));
     }
-    state = initialState(opened.reset, opened.envQueue);
+    state = initialState(opened.reset, opened.envQueue, opened.host);
   }
   const s = state;
 
@@ -82,8 +83,8 @@ export async function episodeWorkflow(input: EpisodeInput): Promise<EpisodeResul
   const redrive = async (firstIsFree = false): Promise<void> => {
     const outcome = await redriveSession(episodeId, config, s, { redrives, firstIsFree });
     redrives = outcome.redrives;
-    if (outcome.envQueue) s.envQueue = outcome.envQueue;
-    else [status, error] = ['env-error', outcome.error];
+    const gaveUp = adoptRedrive(s, outcome);
+    if (gaveUp !== undefined) [status, error] = ['env-error', gaveUp];
   };
 
   try {

@@ -41,6 +41,7 @@ import { decideOrStop } from './policy-call';
 import { recordEndAttributes, refuseInvalidConfig } from './outcome-attributes';
 import { onPinnedWorker, type PinnedEnv } from './pinned-env';
 import { isSessionLoss } from '../episode/failures';
+import { adoptRedrive } from '../episode/redrive';
 import { closeSession, openSessionUnlessCancelled, redriveSession } from './session';
 import { reportedToEval } from './report-outcome';
 
@@ -73,7 +74,7 @@ export async function reactWorkflow(input: ReactInput): Promise<ReactResult> {
       recordEndAttributes(reactEndUpdates(undefined, 'cancelled'));
       return reportedToEval(reactResultOf(episodeId, undefined, [], { status: 'cancelled' }));
     }
-    state = initialReactState(opened.reset, opened.envQueue);
+    state = initialReactState(opened.reset, opened.envQueue, opened.host);
   }
   const s = state;
   const onEnv = <T>(call: (env: PinnedEnv) => Promise<T>): Promise<T> => onPinnedWorker(s.envQueue, config, call);
@@ -82,8 +83,8 @@ export async function reactWorkflow(input: ReactInput): Promise<ReactResult> {
   const redrive = async (): Promise<void> => {
     const outcome = await redriveSession(episodeId, config, s, { redrives: s.redrives });
     s.redrives = outcome.redrives;
-    if (outcome.envQueue) s.envQueue = outcome.envQueue;
-    else [status, error] = ['env-error', outcome.error];
+    const gaveUp = adoptRedrive(s, outcome);
+    if (gaveUp !== undefined) [status, error] = ['env-error', gaveUp];
   };
 
   try {

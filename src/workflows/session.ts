@@ -8,6 +8,7 @@ import { divergenceMessage, isDivergence, isSessionLoss } from '../episode/failu
 import type { EpisodeConfig } from '../agent/config';
 import {
   envQueueOf,
+  hostOfLease,
   redriveRefusal,
   type OpenedSession,
   type RecordedPrefix,
@@ -27,11 +28,12 @@ export async function openSession(
   onQueue: (envQueue: string) => void = () => undefined,
 ): Promise<OpenedSession> {
   for (let attempt = 0; ; attempt++) {
-    const envQueue = envQueueOf(await acquireEnvQueue({ env: config.spec.env }));
+    const lease = await acquireEnvQueue({ env: config.spec.env });
+    const envQueue = envQueueOf(lease);
     onQueue(envQueue);
     try {
       const reset = await onPinnedWorker(envQueue, config, (env) => env.envReset({ episodeId, spec: config.spec }));
-      return { envQueue, reset };
+      return { envQueue, reset, host: hostOfLease(lease) };
     } catch (err) {
       if (!isSessionLoss(err) || attempt >= config.maxRedrives) throw err;
     }
@@ -71,11 +73,12 @@ export async function redriveSession(
     const refusal = redriveRefusal({ redrives, firstIsFree: count.firstIsFree }, attempt, config);
     if (refusal) return { redrives, error: refusal };
     try {
-      const envQueue = envQueueOf(await acquireEnvQueue({ env: config.spec.env }));
+      const lease = await acquireEnvQueue({ env: config.spec.env });
+      const envQueue = envQueueOf(lease);
       await onPinnedWorker(envQueue, config, (env) =>
         env.envRedrive({ episodeId, spec: config.spec, steps: prefix.log, resetObsHash: prefix.resetObsHash }),
       );
-      return { redrives: redrives + 1, envQueue };
+      return { redrives: redrives + 1, envQueue, host: hostOfLease(lease) };
     } catch (err) {
       if (isDivergence(err)) return { redrives, error: divergenceMessage(err) };
       if (!isSessionLoss(err)) throw err;

@@ -42,6 +42,7 @@ import { DATA_DIR_WITH_CACHE, withTemporalOptions, type TemporalCliOptions } fro
 import type { EvalInput, EvalWorkflowResult } from '../../episode/eval-records';
 import type { EvalProgress } from '../../episode/eval-types';
 import { evalEpisodeId } from '../../episode/ids';
+import { hostsLine } from '../../eval/hosts';
 import type { EvalWorkflow } from '../../episode/messages';
 import { evalProgressFeed } from './eval-follow';
 
@@ -270,6 +271,8 @@ async function follow(
 
 function printEvalSummary(result: EvalResults, cancelled: boolean, out: Output, outDir: string): void {
   out.line(renderResultsTerminal(result));
+  const hosts = hostsLine(result.outcomes);
+  if (hosts) out.line(hosts);
   const { done: n, won, scoreSum } = totalsOf(result.outcomes);
   const meanScore = n ? scoreSum / n : 0;
   out.event(

@@ -15,7 +15,7 @@
  * STEP_HRL_MULTIHOST_REPORT=1 the per-host table goes to bench/results/multi-host.md
  * (`npm run bench:multi-host` does both). Skipped (with a note) where user namespaces are refused.
  */
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -72,18 +72,28 @@ const played = (o: EpisodeOutcome) => ({
   steps: o.steps,
 });
 
-/** The host whose worker reset each episode's env session first (its identity names the host). */
+/**
+ * The host whose worker completed each episode's env reset (its identity names the host), read from
+ * the episode's history: an independent check of the hosts the results record. A reset that failed
+ * (its worker lost) has no completion and is skipped.
+ */
 async function resetHosts(evalId: string): Promise<Map<number, string>> {
   const connection = await Connection.connect({ address: `127.0.0.1:${temporal!.port}` });
   try {
     const client = new Client({ connection });
     const byIndex = new Map<number, string>();
     for (let i = 0; i < GAMES; i++) {
-      const { events } = await client.workflow.getHandle(evalEpisodeId(evalId, i)).fetchHistory();
-      const scheduled = events?.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'envReset');
-      const started = events?.find(
-        (e) => e.activityTaskStartedEventAttributes?.scheduledEventId?.toString() === scheduled?.eventId?.toString(),
+      const events = (await client.workflow.getHandle(evalEpisodeId(evalId, i)).fetchHistory()).events ?? [];
+      const resets = new Set(
+        events
+          .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'envReset')
+          .map((e) => String(e.eventId)),
       );
+      const completed = events.find((e) =>
+        resets.has(String(e.activityTaskCompletedEventAttributes?.scheduledEventId ?? '')),
+      );
+      const startedId = String(completed?.activityTaskCompletedEventAttributes?.startedEventId ?? '');
+      const started = events.find((e) => String(e.eventId) === startedId);
       const identity = started?.activityTaskStartedEventAttributes?.identity ?? '';
       byIndex.set(i, /@(host-\d+)/.exec(identity)?.[1] ?? `unknown (${identity})`);
     }
@@ -175,6 +185,13 @@ describeHosts('an evaluation served by three hosts', () => {
       const servedBy = await resetHosts('multi');
       const served = (name: string) => [...servedBy.values()].filter((h) => h === name).length;
       for (const name of ['host-1', 'host-2', 'host-3']) expect(served(name)).toBeGreaterThan(0);
+      // The results name them too: each episode's first host is the one whose worker reset it.
+      expect(outcomes.map((o) => o.hosts?.[0])).toEqual(outcomes.map((o) => servedBy.get(o.index)));
+      // One host per session held: the reset's, then each re-drive that opened one (a lost try counts
+      // as a re-drive too, so at most redrives + 1).
+      const hostCount = (o: EpisodeOutcome) => o.hosts?.length ?? 0;
+      expect(outcomes.filter((o) => hostCount(o) < 1 || hostCount(o) > (o.redrives ?? 0) + 1)).toEqual([]);
+      expect(readFileSync(path.join(first.dir, 'out', 'results.md'), 'utf8')).toContain('**By host.**');
       if (REPORT)
         writeReport({
           outcomes,
