@@ -27,6 +27,7 @@ import { dataConverterFromEnv } from './codec/data-converter';
 import { stopOnUndecryptable } from './codec/worker-guard';
 import { incarnationIdentity, newIncarnation, type WorkerIncarnation } from './worker-incarnation';
 import { buildIdOfCode, deploymentNameFromEnv, promoteVersion, type VersioningMode } from './versioning';
+import { bundleCacheKey, readCachedBundle, writeCachedBundle } from './workflow-bundle-cache';
 
 /** Default shared task queue. */
 export const DEFAULT_TASK_QUEUE = 'step-hrl';
@@ -207,17 +208,33 @@ export function buildIdOfBundle(bundle: WorkflowBundle): string {
   return id;
 }
 
-/** This process's bundles, one per failure converter (a worker without `workflowBundle` builds it once). */
+/**
+ * This process's bundles, one per failure converter (a worker without `workflowBundle` gets it once):
+ * from the disk cache when the same code was bundled before (src/workflow-bundle-cache.ts), else built.
+ */
 const processBundles = new Map<string, Promise<WorkflowBundle>>();
 function processBundle(dataConverter: DataConverter): Promise<WorkflowBundle> {
   const key = dataConverter.failureConverterPath ?? '';
   let bundle = processBundles.get(key);
   if (!bundle) {
-    bundle = bundleWorkflows(dataConverter);
+    bundle = cachedOrBuiltBundle(dataConverter);
     bundle.catch(() => processBundles.delete(key));
     processBundles.set(key, bundle);
   }
   return bundle;
+}
+
+async function cachedOrBuiltBundle(dataConverter: DataConverter): Promise<WorkflowBundle> {
+  const workflowsPath = require.resolve('./workflows');
+  const key = bundleCacheKey(workflowsPath, dataConverter.failureConverterPath);
+  const cached = readCachedBundle(key);
+  if (cached) {
+    bundleFailureConverters.set(cached, dataConverter.failureConverterPath);
+    return cached;
+  }
+  const built = await bundleWorkflows(dataConverter, workflowsPath);
+  writeCachedBundle(key, built);
+  return built;
 }
 
 /** Build id of the last worker this process created. */
