@@ -69,8 +69,18 @@ export interface CliResult {
 
 /** Runs `step-hrl <args>` to completion (killed after `timeoutMs`). */
 export function runCli(args: string[], env: NodeJS.ProcessEnv = cleanEnv(), timeoutMs = 60_000): Promise<CliResult> {
+  return runProcess(process.execPath, [BIN, ...args], env, timeoutMs);
+}
+
+/** Runs `file <args>` in the project root to completion (killed after `timeoutMs`), collecting its output. */
+export function runProcess(
+  file: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs: number,
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(file, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
