@@ -133,9 +133,12 @@ export function episodeProgressOf(
   };
 }
 
-/** The search attribute updates of an episode that ended with `status` (`failed`: the workflow failed). */
+/**
+ * The search attribute updates of an episode that ended with `status` (`failed`: the workflow
+ * failed), from its state (either agent kind's: the fields read are the same).
+ */
 export function episodeEndUpdates(
-  s: EpisodeState | undefined,
+  s: Pick<EpisodeState, 'won' | 'score' | 'stepIndex' | 'tokens'> | undefined,
   status: EpisodeStatus | 'failed',
 ): SearchAttributeUpdatePair[] {
   return episodeOutcomeUpdates({

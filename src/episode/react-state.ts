@@ -12,7 +12,7 @@ import type { CallRecord, EpisodeStatus } from '../agent/records';
 import { callTokens } from '../agent/record-tokens';
 import type { PolicyOutput } from '../agent/schemas';
 import type { PromptProfile } from '../agent/vocabulary';
-import { episodeOutcomeUpdates } from './search-attributes';
+import { episodeEndUpdates } from './episode-state';
 import type { EpisodeProgress, ReactInput, ReactResult, ReactState, ReactStep } from './records';
 import { appendRedriveSteps, emptyRedriveLog } from './redrive-log';
 
@@ -180,19 +180,11 @@ export function reactContinueInput(config: EpisodeConfig, s: ReactState, run: Re
   return { config, state: { ...s, runs: s.runs + 1 }, previousRunSteps: run.steps };
 }
 
-/** The search attribute updates of an episode that ended with `status` (`failed`: the workflow failed). */
-export function reactEndUpdates(
+/** The search attribute updates of a ReAct episode that ended with `status`: as a STEP-HRL episode's. */
+export const reactEndUpdates: (
   s: ReactState | undefined,
   status: EpisodeStatus | 'failed',
-): SearchAttributeUpdatePair[] {
-  return episodeOutcomeUpdates({
-    status,
-    won: s?.won ?? false,
-    score: s?.score ?? 0,
-    steps: s?.stepIndex ?? 0,
-    tokens: s?.tokens ?? 0,
-  });
-}
+) => SearchAttributeUpdatePair[] = episodeEndUpdates;
 
 /**
  * Whether the run should hand over to a new one before its next step: Temporal's suggestion, the
