@@ -12,66 +12,35 @@
  * Run: npm run bench:throughput [-- --quick] [--levels 1,8,32,128] [--variants defaults,llm-16@128!]
  * (a variant as name[@c1+c2][!]: its own levels; ! skips its floor)
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { startEpisode } from '../src/client';
 import { BUILTIN_TASKS } from '../src/envs/builtin';
 import { startDevServer } from '../src/server/dev-server';
 import { freePort } from '../src/server/ports';
 import { DEFAULT_WORKER_SLOTS } from '../src/worker';
-import type { EpisodeResult } from '../src/workflows/episode';
-import { BatchingEndpoint, type BatchingStats } from '../tests/support/batching-endpoint';
+import { BatchingEndpoint } from '../tests/support/batching-endpoint';
 import type { BenchWorkerConfig } from './support/bench-worker';
-import { builtinExpertResponder, type ExpertEpisode } from './support/builtin-expert-responder';
 import {
-  ClientSideDriver,
-  EvalWorkflowDriver,
-  type DriveResult,
-  type EpisodeDriver,
-  type EpisodeJob,
-} from './support/episode-driver';
-import { floorEpisodeWorkflow } from './support/floor-workflows';
+  cleanups,
+  episodeJobs,
+  flag,
+  floorJobs,
+  line,
+  machineInfo,
+  startBenchWorker,
+  stopGroup,
+  stopOnSignals,
+  summarise,
+  writeReport,
+  type LevelResult,
+} from './support/bench-run';
+import { builtinExpertResponder, type ExpertEpisode } from './support/builtin-expert-responder';
+import { ClientSideDriver, EvalWorkflowDriver, type EpisodeDriver } from './support/episode-driver';
 import { VARIANTS, type Variant } from './support/throughput-variants';
 
-const ROOT = path.resolve(__dirname, '..');
-
-/** What must be stopped if the bench is interrupted (worker process, dev server). */
-const cleanups = new Set<() => Promise<void>>();
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    void Promise.allSettled([...cleanups].map((c) => c())).then(() => process.exit(130));
-  });
-}
-
-function flag(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : undefined;
-}
-
-/** One concurrency level of one variant. */
-interface LevelResult {
-  concurrency: number;
-  episodes: number;
-  won: number;
-  failed: number;
-  errors: string[];
-  wallS: number;
-  episodesPerMin: number;
-  steps: number;
-  stepsPerS: number;
-  /** LLM calls answered per second (the simulated GPU's table peaks near 42/s for 768-token prompts). */
-  llmCallsPerS: number;
-  /** Mean over episodes of (episode duration / its steps). */
-  episodeMsPerStep: number;
-  endpoint: BatchingStats;
-  /** Absent for a variant run without the floor (`--no-floor`). */
-  floor?: { wallS: number; steps: number; msPerStep: number; failed: number };
-  /** Floor wall time per step / real wall time per step: the share of a step that is orchestration. */
-  floorRatio?: number;
-}
+stopOnSignals();
 
 interface VariantResult {
   variant: Variant;
@@ -84,102 +53,6 @@ interface VariantResult {
  */
 function episodesFor(concurrency: number, quick: boolean): number {
   return Math.max(concurrency, quick ? 2 : 4);
-}
-
-function episodeJobs(client: Client, prefix: string, taskQueue: string, plans: ExpertEpisode[], n: number) {
-  return Array.from({ length: n }, (_, i): EpisodeJob => {
-    const workflowId = `${prefix}-${i}`;
-    const spec = plans[i % plans.length]!.spec;
-    const episode = { episodeId: workflowId, taskQueue, config: { spec, profile: 'chat' as const, maxSteps: 50 } };
-    return { workflowId, episode, start: () => startEpisode(client, episode) };
-  });
-}
-
-function floorJobs(client: Client, prefix: string, taskQueue: string, plans: ExpertEpisode[], n: number) {
-  return Array.from({ length: n }, (_, i): EpisodeJob => {
-    const workflowId = `${prefix}-${i}`;
-    const input = { stepsPerSubtask: plans[i % plans.length]!.stepsPerSubtask };
-    return {
-      workflowId,
-      start: () => client.workflow.start(floorEpisodeWorkflow, { workflowId, taskQueue, args: [input] }),
-    };
-  });
-}
-
-async function startBenchWorker(config: BenchWorkerConfig, baseURL: string): Promise<ChildProcess> {
-  const child = spawn(
-    process.execPath,
-    [
-      require.resolve('ts-node/dist/bin'),
-      '--transpile-only',
-      path.join(__dirname, 'support', 'bench-worker.ts'),
-      JSON.stringify(config),
-    ],
-    {
-      cwd: ROOT,
-      env: { ...process.env, OPENAI_BASE_URL: baseURL, OPENAI_API_KEY: 'sk-bench', STEP_HRL_MODEL: 'bench-expert' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    },
-  );
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    const onData = (d: Buffer): void => {
-      output = (output + d.toString()).slice(-5000);
-      if (output.includes('ready')) resolve();
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`bench worker exited (${code}) before ready:\n${output}`)));
-  });
-  child.stderr!.on('data', (d: Buffer) => process.stderr.write(`[worker] ${d.toString()}`));
-  return child;
-}
-
-async function stopGroup(child: ChildProcess): Promise<void> {
-  const pid = child.pid!;
-  const alive = (): boolean => child.exitCode === null && child.signalCode === null;
-  try {
-    process.kill(-pid, 'SIGTERM');
-  } catch {
-    return;
-  }
-  for (let i = 0; i < 50 && alive(); i++) await new Promise((r) => setTimeout(r, 200));
-  if (alive()) process.kill(-pid, 'SIGKILL');
-}
-
-function summarise(
-  concurrency: number,
-  real: DriveResult,
-  floor: DriveResult | undefined,
-  endpoint: BatchingStats,
-): LevelResult {
-  const results = real.outcomes.flatMap((o) => (o.ok ? [{ r: o.result as EpisodeResult, ms: o.ms }] : []));
-  const steps = results.reduce((s, { r }) => s + r.steps, 0);
-  const floorSteps = floor?.outcomes.reduce((s, o) => s + (o.ok ? (o.result as number) : 0), 0) ?? 0;
-  const realMsPerStep = real.wallMs / Math.max(steps, 1);
-  const floorMsPerStep = floor && floor.wallMs / Math.max(floorSteps, 1);
-  return {
-    concurrency,
-    episodes: real.outcomes.length,
-    won: results.filter(({ r }) => r.won).length,
-    failed: real.outcomes.length - results.length,
-    errors: [...new Set(real.outcomes.flatMap((o) => (o.ok ? [] : [o.error ?? ''])))].slice(0, 5),
-    wallS: real.wallMs / 1000,
-    episodesPerMin: (real.outcomes.length / real.wallMs) * 60_000,
-    steps,
-    stepsPerS: (steps / real.wallMs) * 1000,
-    llmCallsPerS: (endpoint.requests / real.wallMs) * 1000,
-    episodeMsPerStep: results.reduce((s, { r, ms }) => s + ms / Math.max(r.steps, 1), 0) / Math.max(results.length, 1),
-    endpoint,
-    floor: floor && {
-      wallS: floor.wallMs / 1000,
-      steps: floorSteps,
-      msPerStep: floorMsPerStep!,
-      failed: floor.outcomes.filter((o) => !o.ok).length,
-    },
-    floorRatio: floorMsPerStep && floorMsPerStep / realMsPerStep,
-  };
 }
 
 async function runVariant(
@@ -242,18 +115,6 @@ async function runVariant(
     cleanups.delete(cleanup);
     rmSync(dataDir, { recursive: true, force: true });
   }
-}
-
-function line(l: LevelResult): string {
-  return (
-    `${l.episodes} episodes (${l.won} won, ${l.failed} failed) in ${l.wallS.toFixed(1)} s: ` +
-    `${l.episodesPerMin.toFixed(1)} episodes/min, ${l.stepsPerS.toFixed(2)} steps/s, ` +
-    `in flight mean ${l.endpoint.inFlightMean.toFixed(1)} max ${l.endpoint.inFlightMax}, ` +
-    `batch ${l.endpoint.meanBatchSize.toFixed(1)}, GPU busy ${(100 * l.endpoint.gpuBusyFraction).toFixed(0)}%, ` +
-    (l.floor
-      ? `floor ${l.floor.msPerStep.toFixed(0)} ms/step vs ${(1000 / Math.max(l.stepsPerS, 1e-9)).toFixed(0)} (ratio ${l.floorRatio!.toFixed(2)})`
-      : 'no floor')
-  );
 }
 
 function markdown(report: {
@@ -323,7 +184,7 @@ async function main(): Promise<void> {
     tableFile: flag('gpu-table'),
     maxBatch: Number(flag('max-batch') ?? 64),
   });
-  const loadBefore = os.loadavg()[0]!.toFixed(1);
+  const loadBefore = os.loadavg()[0]!;
   const results: VariantResult[] = [];
   try {
     for (const { v, levels: own, withFloor } of variants)
@@ -333,26 +194,14 @@ async function main(): Promise<void> {
   }
   const report = {
     date: new Date().toISOString(),
-    machine: {
-      cores: os.cpus().length,
-      cpu: os.cpus()[0]?.model ?? 'unknown',
-      memGiB: Math.round(os.totalmem() / 2 ** 30),
-      node: process.version,
-      loadBefore,
-      loadAfter: os.loadavg()[0]!.toFixed(1),
-    },
+    machine: machineInfo(loadBefore),
     quick,
     driver: driverKind,
     tasks: plans.map((p) => p.spec.task),
     defaults: DEFAULT_WORKER_SLOTS,
     variants: results,
   };
-  const out = path.join(__dirname, 'results');
-  mkdirSync(out, { recursive: true });
-  const name = flag('out') ?? 'throughput';
-  writeFileSync(path.join(out, `${name}.json`), JSON.stringify(report, null, 2) + '\n');
-  writeFileSync(path.join(out, `${name}.md`), markdown(report));
-  console.log(markdown(report));
+  writeReport('throughput', report, markdown(report));
 }
 
 main().catch((err) => {
