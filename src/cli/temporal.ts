@@ -6,6 +6,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { dataConverterFromEnv } from '../codec/data-converter';
 import { RECORD_READER_CHANNEL_ARGS } from '../history-source';
 import { resolveTemporal, type TemporalTarget } from '../server/connection';
+import { ignoreRetriesOnClosedChannel } from './closed-channel';
 import { installQuietRuntime } from './process-setup';
 
 /** Connections plus the way to release them (stopping a dev server this process started). */
@@ -56,6 +57,7 @@ export async function openTemporal(options: TemporalCliOptions): Promise<OpenTem
       async close() {
         await native.close().catch(() => undefined);
         await connection.close().catch(() => undefined);
+        ignoreRetriesOnClosedChannel();
         await target.devServer?.stop();
       },
     };
