@@ -1,7 +1,7 @@
 /**
  * Temporal's limits (2 MB per payload, 50K events per history) hold however long one subtask runs:
  * a subtask child returns after `maxStepsPerChildRun` steps and the episode continues the same
- * subtask in its next part. A 1,000-step episode spent in a single subtask completes with every
+ * subtask in its next part. A 600-step episode spent in a single subtask completes with every
  * transition readable; a step budget above the documented maximum is rejected with a clear error.
  */
 import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
@@ -20,13 +20,16 @@ afterAll(async () => t?.close());
 
 const spec: EnvSpec = { env: 'builtin', task: 'clean-plate', variation: 3, options: { maxSteps: 5000 } };
 
+/** Steps of the episode: enough verbose transitions to weigh more than Temporal's 2 MB payload limit. */
+const STEPS = 600;
+
 /**
- * The looping policy with a progress summary of realistic length (a model's ~150-token summary):
- * 1,000 such transitions weigh more than Temporal's 2 MB payload limit, so one child returning them
- * all at once could not complete.
+ * The looping policy with a long progress summary (a model's ~400-token summary): 600 such
+ * transitions weigh more than Temporal's 2 MB payload limit, so one child returning them all at
+ * once could not complete.
  */
 function verboseLoopingRules(): ScriptRule[] {
-  const notes = ' Notes: '.padEnd(700, 'the room holds the same objects as before; nothing changed; ');
+  const notes = ' Notes: '.padEnd(1600, 'the room holds the same objects as before; nothing changed; ');
   return loopingPolicyRules(Number.MAX_SAFE_INTEGER).map((rule) =>
     rule.role !== 'progress'
       ? rule
@@ -41,23 +44,23 @@ function verboseLoopingRules(): ScriptRule[] {
   );
 }
 
-test('a 1,000-step episode spent in one subtask completes, in bounded parts, with every transition', async () => {
+test(`a ${STEPS}-step episode spent in one subtask completes, in bounded parts, with every transition`, async () => {
   const taskQueue = queueFor('long-subtask');
   const episodeId = `ep-${taskQueue}`;
   // Never flags the subtask done and never wins: one subtask for the whole budget.
   const llm = new ScriptedLlmClient(verboseLoopingRules());
   const result = await withWorker(t, { taskQueue, llm }, async () =>
-    (await startEpisode(t.client, { episodeId, taskQueue, config: { spec, maxSteps: 1000 } })).result(),
+    (await startEpisode(t.client, { episodeId, taskQueue, config: { spec, maxSteps: STEPS } })).result(),
   );
   expect(result.status).toBe('step-budget');
-  expect(result.steps).toBe(1000);
+  expect(result.steps).toBe(STEPS);
   expect(result.subtasks).toHaveLength(1);
   const transitions = await fetchTransitions(t.client, episodeId);
-  expect(transitions).toHaveLength(1000);
-  expect(transitions.map((tr) => tr.stepIndex)).toEqual([...Array(1000).keys()]);
+  expect(transitions).toHaveLength(STEPS);
+  expect(transitions.map((tr) => tr.stepIndex)).toEqual([...Array(STEPS).keys()]);
   expect(new Set(transitions.map((tr) => tr.subtaskIndex))).toEqual(new Set([0]));
   // The local progress runs on across parts: the last step knows every look before it.
-  expect(transitions.at(-1)!.progressAfter).toMatch(/^Looked 1000 times /);
+  expect(transitions.at(-1)!.progressAfter).toMatch(new RegExp(`^Looked ${STEPS} times `));
   expect(Buffer.byteLength(JSON.stringify(transitions))).toBeGreaterThan(2 * 1024 * 1024);
   // Parts of at most the default step count, each returning at most the byte budget (plus the
   // one transition that crossed it): these verbose steps fill the budget before 100 steps.
@@ -73,7 +76,7 @@ test('a 1,000-step episode spent in one subtask completes, in bounded parts, wit
     const completed = history.events!.at(-1)!.workflowExecutionCompletedEventAttributes!;
     largest.push(completed.result!.payloads![0]!.data!.length);
   }
-  expect(largest.length).toBeGreaterThanOrEqual(1000 / DEFAULT_EPISODE_CONFIG.maxStepsPerChildRun);
+  expect(largest.length).toBeGreaterThanOrEqual(STEPS / DEFAULT_EPISODE_CONFIG.maxStepsPerChildRun);
   expect(largest.length).toBeLessThan(30);
   for (const bytes of largest) expect(bytes).toBeLessThan(PART_RESULT_BYTE_BUDGET + 64 * 1024);
 }, 600_000);
