@@ -9,18 +9,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
+import type { WorkerIncarnation } from './episode/worker-identity';
 
-/** Where and as what a worker process runs. */
-export interface WorkerIncarnation {
-  /** Fresh per worker: 13 base-36 characters (64 random bits; no dots, so it ends an env queue name). */
-  id: string;
-  host: string;
-  pid: number;
-  /** This boot of the machine plus the pid namespace, hashed (8 hex digits); absent off Linux. */
-  machine?: string;
-  /** The process's start time in clock ticks since boot, base 36 (guards against a reused pid). */
-  started?: string;
-}
+export { incarnationIdentity, parseIncarnationIdentity, type WorkerIncarnation } from './episode/worker-identity';
 
 /** A new incarnation of this process. */
 export function newIncarnation(): WorkerIncarnation {
@@ -32,30 +23,6 @@ export function newIncarnation(): WorkerIncarnation {
     pid: process.pid,
     ...(machine && { machine }),
     ...(started && { started }),
-  };
-}
-
-const IDENTITY = /^(\d+)@(\S+) sh:([0-9a-z]+)(?::([0-9a-f]{8})?:([0-9a-z]+)?)?$/;
-
-/**
- * The Temporal worker identity of `inc`: the SDK's default `pid@host`, then `sh:<id>[:<machine>:<started>]`.
- * Short on purpose: the identity is written into every workflow and activity task event.
- */
-export function incarnationIdentity(inc: WorkerIncarnation): string {
-  const facts = inc.machine || inc.started ? `:${inc.machine ?? ''}:${inc.started ?? ''}` : '';
-  return `${inc.pid}@${inc.host} sh:${inc.id}${facts}`;
-}
-
-/** The incarnation an identity of {@link incarnationIdentity} names; undefined for any other identity. */
-export function parseIncarnationIdentity(identity: string): WorkerIncarnation | undefined {
-  const m = IDENTITY.exec(identity);
-  if (!m) return undefined;
-  return {
-    pid: Number(m[1]),
-    host: m[2]!,
-    id: m[3]!,
-    ...(m[4] && { machine: m[4] }),
-    ...(m[5] && { started: m[5] }),
   };
 }
 

@@ -4,6 +4,7 @@
  */
 import type { EnvLease, EnvResetOutput, RedriveLog } from '../activities/types';
 import type { EpisodeConfig } from '../agent/config';
+import { parseIncarnationIdentity } from './worker-identity';
 
 /** An open env session: the queue of the worker that holds it and what the reset answered. */
 export interface OpenedSession {
@@ -38,7 +39,7 @@ export function envQueueOf(answer: EnvLease | string): string {
  */
 export function hostOfLease(answer: EnvLease | string): string | undefined {
   if (typeof answer === 'string' || !answer.identity) return undefined;
-  return /^\d+@(\S+)/.exec(answer.identity)?.[1];
+  return parseIncarnationIdentity(answer.identity)?.host;
 }
 
 /**
