@@ -28,12 +28,11 @@ export async function openSession(
   onQueue: (envQueue: string) => void = () => undefined,
 ): Promise<OpenedSession> {
   for (let attempt = 0; ; attempt++) {
-    const lease = await acquireEnvQueue({ env: config.spec.env });
-    const envQueue = envQueueOf(lease);
+    const { envQueue, host } = await acquireSessionQueue(config);
     onQueue(envQueue);
     try {
       const reset = await onPinnedWorker(envQueue, config, (env) => env.envReset({ episodeId, spec: config.spec }));
-      return { envQueue, reset, host: hostOfLease(lease) };
+      return { envQueue, reset, host };
     } catch (err) {
       if (!isSessionLoss(err) || attempt >= config.maxRedrives) throw err;
     }
@@ -73,18 +72,23 @@ export async function redriveSession(
     const refusal = redriveRefusal({ redrives, firstIsFree: count.firstIsFree }, attempt, config);
     if (refusal) return { redrives, error: refusal };
     try {
-      const lease = await acquireEnvQueue({ env: config.spec.env });
-      const envQueue = envQueueOf(lease);
+      const { envQueue, host } = await acquireSessionQueue(config);
       await onPinnedWorker(envQueue, config, (env) =>
         env.envRedrive({ episodeId, spec: config.spec, steps: prefix.log, resetObsHash: prefix.resetObsHash }),
       );
-      return { redrives: redrives + 1, envQueue, host: hostOfLease(lease) };
+      return { redrives: redrives + 1, envQueue, host };
     } catch (err) {
       if (isDivergence(err)) return { redrives, error: divergenceMessage(err) };
       if (!isSessionLoss(err)) throw err;
       redrives += 1;
     }
   }
+}
+
+/** The env queue of a worker that takes a new session, and that worker's host (from its lease). */
+async function acquireSessionQueue(config: EpisodeConfig): Promise<{ envQueue: string; host?: string }> {
+  const lease = await acquireEnvQueue({ env: config.spec.env });
+  return { envQueue: envQueueOf(lease), host: hostOfLease(lease) };
 }
 
 /** Closes the env session even when the episode is being cancelled; a dead env worker is skipped. */
