@@ -3,10 +3,12 @@
  * (the embedded dev server, or the cluster of scripts/cluster.sh with STEP_HRL_MULTIHOST_CLUSTER=1),
  * hosts that run one `step-hrl eval` each, and waiting on what they print.
  */
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { startDevServer, type DevServerHandle } from '../../src/server/dev-server';
 import { freePort } from '../../src/server/ports';
-import { cleanEnv } from './cli-harness';
+import { cleanEnv, ensureBuilt, processesMentioning } from './cli-harness';
 import { clusterScript, type TestCluster } from './cluster-script';
 import { SimulatedHost, type HostEvent } from './netns-host';
 
@@ -108,4 +110,47 @@ export const joined = (host: SimulatedHost) => (): boolean => host.events.some((
 /** Expects the host's `step-hrl` to have exited 0 (its output in the failure otherwise). */
 export function exitedCleanly(host: SimulatedHost): { code: number | undefined; log: string } {
   return { code: host.exitCode, log: host.exitCode === 0 ? '' : host.log };
+}
+
+/** What a scale-out test works in: its folder, the shared Temporal, and the hosts it started. */
+export interface ScaleOutFixture {
+  readonly work: string;
+  readonly temporal: SharedTemporal;
+  /** Hosts to kill when the file ends: push every host started. */
+  readonly hosts: SimulatedHost[];
+}
+
+/**
+ * Registers the scale-out fixture's hooks (call inside the test file's `describe`): before all, a
+ * temp folder (`prefix`) and the shared Temporal; after all, every host killed, Temporal stopped
+ * and its data deleted, stray processes of the folder killed, the folder removed.
+ */
+export function useScaleOut(prefix: string): ScaleOutFixture {
+  let work = '';
+  let temporal: SharedTemporal | undefined;
+  const hosts: SimulatedHost[] = [];
+  beforeAll(async () => {
+    ensureBuilt();
+    work = mkdtempSync(path.join(os.tmpdir(), prefix));
+    // As root, the cluster's PostgreSQL runs as 'postgres', which must be able to enter the folder.
+    chmodSync(work, 0o755);
+    temporal = await startSharedTemporal(work);
+  }, 45 * MINUTE);
+  afterAll(async () => {
+    await Promise.all(hosts.map((h) => h.kill()));
+    await temporal?.stop();
+    if (!work) return;
+    for (const p of processesMentioning(work)) process.kill(p.pid, 'SIGKILL');
+    rmSync(work, { recursive: true, force: true });
+  }, 5 * MINUTE);
+  return {
+    get work() {
+      return work;
+    },
+    get temporal() {
+      if (!temporal) throw new Error('the shared Temporal is not started yet (use it inside tests)');
+      return temporal;
+    },
+    hosts,
+  };
 }

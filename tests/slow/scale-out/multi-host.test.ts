@@ -15,14 +15,13 @@
  * STEP_HRL_MULTIHOST_REPORT=1 the per-host table goes to bench/results/multi-host.md
  * (`npm run bench:multi-host` does both). Skipped (with a note) where user namespaces are refused.
  */
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { evalEpisodeId } from '../../../src/episode/ids';
 import type { EpisodeOutcome } from '../../../src/episode/eval-types';
 import { readResults } from '../../../src/eval/write';
-import { ensureBuilt, processesMentioning, ROOT } from '../../support/cli-harness';
+import { ROOT } from '../../support/cli-harness';
 import { canSimulateHosts, type HostEvent, type SimulatedHost } from '../../support/netns-host';
 import {
   exited,
@@ -30,9 +29,9 @@ import {
   joined,
   ON_CLUSTER,
   startEvalHost,
-  startSharedTemporal,
   until,
-  type SharedTemporal,
+  useScaleOut,
+  type ScaleOutFixture,
 } from '../../support/scale-out';
 
 /** CI plays 30 of the 60 train_sample games to stay inside its time; the bench plays all 60. */
@@ -46,15 +45,15 @@ const enabled = canSimulateHosts();
 const describeHosts = enabled ? describe : describe.skip;
 if (!enabled) console.warn('multi-host: this machine refuses user namespaces (unshare); skipped');
 
-let work: string;
-let temporal: SharedTemporal | undefined;
-const hosts: SimulatedHost[] = [];
+let fx: ScaleOutFixture;
 
 function startHost(name: string, evalId: string, onEvent?: (event: HostEvent) => void): Promise<SimulatedHost> {
   const evalArgs = ['eval', '--env', 'alfworld', '--split', 'train_sample', '--limit', String(GAMES)];
   evalArgs.push('--llm', 'expert', '--concurrency', '9', '--eval-id', evalId);
-  const dir = path.join(work, evalId, name);
-  return startEvalHost({ name, dir, temporal: temporal!, evalArgs, onEvent }).then((host) => (hosts.push(host), host));
+  const dir = path.join(fx.work, evalId, name);
+  return startEvalHost({ name, dir, temporal: fx.temporal, evalArgs, onEvent }).then(
+    (host) => (fx.hosts.push(host), host),
+  );
 }
 
 const sessionsOpen = (host: SimulatedHost): Promise<number> =>
@@ -78,7 +77,7 @@ const played = (o: EpisodeOutcome) => ({
  * (its worker lost) has no completion and is skipped.
  */
 async function resetHosts(evalId: string): Promise<Map<number, string>> {
-  const connection = await Connection.connect({ address: `127.0.0.1:${temporal!.port}` });
+  const connection = await Connection.connect({ address: `127.0.0.1:${fx.temporal.port}` });
   try {
     const client = new Client({ connection });
     const byIndex = new Map<number, string>();
@@ -104,20 +103,7 @@ async function resetHosts(evalId: string): Promise<Map<number, string>> {
 }
 
 describeHosts('an evaluation served by three hosts', () => {
-  beforeAll(async () => {
-    ensureBuilt();
-    work = mkdtempSync(path.join(os.tmpdir(), 'step-hrl-multi-host-'));
-    // As root, the cluster's PostgreSQL runs as 'postgres', which must be able to enter the folder.
-    chmodSync(work, 0o755);
-    temporal = await startSharedTemporal(work);
-  }, 45 * MINUTE);
-
-  afterAll(async () => {
-    await Promise.all(hosts.map((h) => h.kill()));
-    await temporal?.stop();
-    for (const p of processesMentioning(work ?? '/nonexistent')) process.kill(p.pid, 'SIGKILL');
-    if (work) rmSync(work, { recursive: true, force: true });
-  }, 5 * MINUTE);
+  fx = useScaleOut('step-hrl-multi-host-');
 
   test(
     'a network cut, a SIGKILLed host and a server restart: every episode once, scores of a single-host run',
@@ -156,7 +142,7 @@ describeHosts('an evaluation served by three hosts', () => {
       // 3. Restart Temporal (same data) while episodes run.
       await until('more episodes to finish', () => done >= Math.min(GAMES - 3, doneAtKill + 5), 5 * MINUTE);
       const doneAtRestart = done;
-      await temporal!.restart();
+      await fx.temporal.restart();
 
       await until('host-1 to finish the eval', exited(first), 15 * MINUTE);
       await until('host-2 to finish the eval', exited(cut), 5 * MINUTE);
@@ -224,7 +210,7 @@ function writeReport(r: {
     `ALFWorld train_sample, ${GAMES} games, scripted expert, concurrency 9, on ${ON_CLUSTER ? 'the cluster of scripts/cluster.sh' : 'the embedded Temporal server'};`,
     'each host a user+network+pid+UTS namespace with its own env server (tests/slow/scale-out/multi-host.test.ts).',
     `Faults: host-2's network cut for ${CUT_SECONDS} s at ${r.faults.doneAtCut} episodes done, host-3 killed`,
-    `(SIGKILL) at ${r.faults.doneAtKill}, ${temporal!.restartLabel} at ${r.faults.doneAtRestart}.`,
+    `(SIGKILL) at ${r.faults.doneAtKill}, ${fx.temporal.restartLabel} at ${r.faults.doneAtRestart}.`,
     '',
     '| host | episodes reset there | resets (env server) | steps applied | applied twice | fault |',
     '| --- | ---: | ---: | ---: | ---: | --- |',

@@ -13,14 +13,13 @@
  * scripts/cluster.sh and writes bench/results/rolling-upgrade.md.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { temporal as proto } from '@temporalio/proto';
 import { evalEpisodeId } from '../../../src/episode/ids';
 import { readResults } from '../../../src/eval/write';
-import { ensureBuilt, processesMentioning, ROOT } from '../../support/cli-harness';
+import { ROOT } from '../../support/cli-harness';
 import { canSimulateHosts, type HostEvent, type SimulatedHost } from '../../support/netns-host';
 import {
   exited,
@@ -28,9 +27,9 @@ import {
   joined,
   ON_CLUSTER,
   startEvalHost,
-  startSharedTemporal,
   until,
-  type SharedTemporal,
+  useScaleOut,
+  type ScaleOutFixture,
 } from '../../support/scale-out';
 
 const GAMES = Number(process.env.STEP_HRL_MULTIHOST_GAMES ?? 24);
@@ -43,14 +42,12 @@ const TEMPORAL_CLI = path.join(ROOT, '.tools', 'temporal', 'temporal');
 const enabled = canSimulateHosts();
 const describeRollout = enabled ? describe : describe.skip;
 
-let work: string;
-let temporal: SharedTemporal | undefined;
+let fx: ScaleOutFixture;
 let connection: Connection | undefined;
-const hosts: SimulatedHost[] = [];
 
 /** Runs `temporal worker deployment <args>` against the shared Temporal, as an operator would. */
 function deploymentCli(...args: string[]): string {
-  return execFileSync(TEMPORAL_CLI, ['worker', 'deployment', ...args, '--address', `127.0.0.1:${temporal!.port}`], {
+  return execFileSync(TEMPORAL_CLI, ['worker', 'deployment', ...args, '--address', `127.0.0.1:${fx.temporal.port}`], {
     encoding: 'utf8',
   });
 }
@@ -100,21 +97,11 @@ async function episodeRuns(client: Client): Promise<EpisodeRun[]> {
 }
 
 describeRollout('a rolling upgrade across hosts', () => {
+  fx = useScaleOut('step-hrl-rollout-');
   beforeAll(async () => {
-    ensureBuilt();
-    work = mkdtempSync(path.join(os.tmpdir(), 'step-hrl-rollout-'));
-    chmodSync(work, 0o755); // the cluster's PostgreSQL (user postgres) must enter it
-    temporal = await startSharedTemporal(work);
-    connection = await Connection.connect({ address: `127.0.0.1:${temporal.port}` });
-  }, 45 * MINUTE);
-
-  afterAll(async () => {
-    await Promise.all(hosts.map((h) => h.kill()));
-    await connection?.close();
-    await temporal?.stop();
-    for (const p of processesMentioning(work ?? '/nonexistent')) process.kill(p.pid, 'SIGKILL');
-    if (work) rmSync(work, { recursive: true, force: true });
-  }, 5 * MINUTE);
+    connection = await Connection.connect({ address: `127.0.0.1:${fx.temporal.port}` });
+  });
+  afterAll(() => connection?.close());
 
   test(
     'deploy B beside A, ramp, promote, drain and retire A: every episode stays on the build that started it',
@@ -130,13 +117,13 @@ describeRollout('a rolling upgrade across hosts', () => {
         const env = { STEP_HRL_BUILD_ID: build, STEP_HRL_WORKER_VERSIONING: mode };
         const started = await startEvalHost({
           name,
-          dir: path.join(work, name),
-          temporal: temporal!,
+          dir: path.join(fx.work, name),
+          temporal: fx.temporal,
           evalArgs,
           env,
           onEvent,
         });
-        hosts.push(started);
+        fx.hosts.push(started);
         await until(`${name} to start or join the eval`, joined(started), 3 * MINUTE);
         return started;
       };
