@@ -6,9 +6,13 @@
  * incarnation had started is failed by id (an env call with `SessionLost`, so the episode re-drives
  * on a live worker at once; any other call retryably, so it runs again at once), and the workflows'
  * sticky queues are reset, so their next workflow task goes to the shared queue instead of waiting
- * on the dead worker's sticky queue. Only incarnations surely gone are declared lost
+ * on the dead worker's sticky queue; a workflow task already waiting on a dead worker's sticky
+ * queue is taken from it and failed as a cache miss (what a worker that does not hold the workflow
+ * answers), so Temporal moves it to the shared queue at once instead of after the sticky
+ * schedule-to-start timeout (10 s). Only incarnations surely gone are declared lost
  * ({@link isIncarnationGone}: same machine, pid ended or reused); anything else is left to the
- * timeouts. A workflow task the dead process had started still waits out its own timeout (10 s).
+ * timeouts. A workflow task the dead process had started still waits out its own timeout (10 s):
+ * Temporal has no call to fail it without its token.
  */
 import { ApplicationFailure } from '@temporalio/common';
 import type { Client } from '@temporalio/client';
@@ -28,6 +32,8 @@ export interface ReleasedWork {
   failed: string[];
   /** Workflows whose sticky queue was reset. */
   unstuck: string[];
+  /** Workflows whose workflow task was taken off a gone worker's sticky queue. */
+  unqueued: string[];
   /** Incarnation ids found gone. */
   gone: string[];
 }
@@ -52,7 +58,7 @@ export async function releaseLostWork(
   workflowIds: string[],
   options: ReleaseOptions = {},
 ): Promise<ReleasedWork> {
-  const released: ReleasedWork = { failed: [], unstuck: [], gone: [] };
+  const released: ReleasedWork = { failed: [], unstuck: [], unqueued: [], gone: [] };
   const goneIds = new Set<string>();
   const isGone = (identity: string | null | undefined): boolean => {
     const inc = identity ? parseIncarnationIdentity(identity) : undefined;
@@ -61,7 +67,7 @@ export async function releaseLostWork(
     return true;
   };
   const knownGone = (options.knownIdentities ?? []).some((identity) => isGone(identity));
-  const running: { workflowId: string; runId: string }[] = [];
+  const running: { workflowId: string; runId: string; taskWaiting: boolean }[] = [];
   const lost: { workflowId: string; runId: string; activityId: string; type: string }[] = [];
   const seen = new Set<string>();
   let queue = [...workflowIds];
@@ -71,7 +77,8 @@ export async function releaseLostWork(
     for (const d of described) {
       if (!d || seen.has(d.workflowId)) continue;
       seen.add(d.workflowId);
-      running.push({ workflowId: d.workflowId, runId: d.runId });
+      const waiting = temporal.api.enums.v1.PendingWorkflowTaskState.PENDING_WORKFLOW_TASK_STATE_SCHEDULED;
+      running.push({ workflowId: d.workflowId, runId: d.runId, taskWaiting: d.raw.pendingWorkflowTask?.state === waiting });
       for (const child of d.raw.pendingChildren ?? []) if (child.workflowId) queue.push(child.workflowId);
       for (const a of d.raw.pendingActivities ?? []) {
         const started = a.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED;
@@ -85,7 +92,16 @@ export async function releaseLostWork(
       }
     }
   }
-  // First the sticky queues: a workflow task scheduled before the reset stays on the dead worker's
+  // A workflow task already waiting on a gone worker's sticky queue is moved to the shared queue (a
+  // reset leaves it there until its timeout). Each poll takes one task of that worker, whichever.
+  await Promise.all(
+    running
+      .filter((r) => r.taskWaiting)
+      .map(async (execution) => {
+        if (await releaseStickyTask(client, execution, isGone)) released.unqueued.push(execution.workflowId);
+      }),
+  );
+  // Then the sticky queues: a workflow task scheduled before the reset would stay on the dead worker's
   // sticky queue until its 10 s timeout, so the failures below must find them reset already.
   if (knownGone || goneIds.size > 0) {
     await Promise.all(
@@ -115,6 +131,52 @@ export async function releaseLostWork(
 export function isLeaseGone(lease: EnvLease, facts?: LocalFacts): boolean {
   const inc = lease.identity ? parseIncarnationIdentity(lease.identity) : undefined;
   return inc !== undefined && inc.id === lease.incarnation && isIncarnationGone(inc, facts);
+}
+
+/** How long to poll a gone worker's sticky queue for the task its history says waits there. */
+const STICKY_POLL_MS = 3_000;
+
+/**
+ * Takes the workflow task waiting on a gone worker's sticky queue (the last event of the history is
+ * its scheduling, on a sticky queue named after that worker's identity) and fails it with the cause
+ * a worker gives on a cache miss, which makes Temporal schedule it again on the shared queue at once.
+ */
+async function releaseStickyTask(
+  client: Client,
+  execution: { workflowId: string; runId: string },
+  isGone: (identity: string) => boolean,
+): Promise<boolean> {
+  const { namespace } = client.options;
+  const { history } = await client.workflowService
+    .getWorkflowExecutionHistoryReverse({ namespace, execution, maximumPageSize: 1 })
+    .catch(() => ({ history: undefined }));
+  const queue = history?.events?.[0]?.workflowTaskScheduledEventAttributes?.taskQueue;
+  const sticky = temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_STICKY;
+  if (queue?.kind !== sticky || !queue.name || !isGone(stickyQueueOwner(queue.name))) return false;
+  try {
+    const task = await client.connection.withDeadline(Date.now() + STICKY_POLL_MS, () =>
+      client.workflowService.pollWorkflowTaskQueue({
+        namespace,
+        taskQueue: { name: queue.name, kind: sticky, normalName: queue.normalName },
+        identity: client.options.identity,
+      }),
+    );
+    if (!task.taskToken?.length) return false;
+    await client.workflowService.respondWorkflowTaskFailed({
+      namespace,
+      taskToken: task.taskToken,
+      cause: temporal.api.enums.v1.WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_RESET_STICKY_TASK_QUEUE,
+      identity: client.options.identity,
+    });
+    return true;
+  } catch {
+    return false; // taken meanwhile, or the poll found nothing in time: its timeout still moves it
+  }
+}
+
+/** The worker identity a sticky queue belongs to: the SDK names it `<identity>-<32 hex digits>`. */
+export function stickyQueueOwner(stickyQueue: string): string {
+  return stickyQueue.replace(/-[0-9a-f]{32}$/, '');
 }
 
 /** The failure an attempt of a gone worker ends with. */

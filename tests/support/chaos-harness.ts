@@ -226,6 +226,8 @@ export interface KillRecord {
   resumeStartupMs?: number;
   /** From spawning `resume` to its exit (or to its own kill). */
   resumeDurationMs: number;
+  /** When `resume` was spawned (epoch ms), to line its phases up with the histories' event times. */
+  resumeStartedAt?: number;
 }
 
 /** Everything one chaos run of an episode produced. */
@@ -290,6 +292,7 @@ export async function runWithKills(
     };
     kills.push(killRecord);
     const resumed = new CliProcess(resumeArgs(episodeId), env);
+    killRecord.resumeStartedAt = resumed.startedAt;
     // Measured on every resume, also on one that is killed later.
     void resumed
       .until(() => resumed.firstStepFrom(recorded) !== undefined)

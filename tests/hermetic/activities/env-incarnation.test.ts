@@ -20,6 +20,7 @@ import {
   parseIncarnationIdentity,
 } from '../../../src/worker-incarnation';
 import { defaultPayloadConverter } from '@temporalio/common';
+import { stickyQueueOwner } from '../../../src/lost-worker';
 
 const spec: EnvSpec = { env: 'builtin', task: 'deliver-apple', variation: 2 };
 
@@ -118,4 +119,12 @@ test('an incarnation is gone only on its own machine, once its pid ended or runs
   expect(isIncarnationGone({ ...inc, pid: 8 }, here)).toBe(true); // pid ended
   expect(isIncarnationGone({ ...inc, pid: 8, machine: 'other/ns' }, here)).toBe(false); // another machine: unknown
   expect(parseIncarnationIdentity('123@host')).toBeUndefined(); // not a step-hrl incarnation
+});
+
+test("a sticky queue's owner is the worker identity the SDK names it after", () => {
+  const identity = incarnationIdentity(newIncarnation());
+  const sticky = `${identity}-0123456789abcdef0123456789abcdef`;
+  expect(stickyQueueOwner(sticky)).toBe(identity);
+  expect(parseIncarnationIdentity(stickyQueueOwner(sticky))).toEqual(parseIncarnationIdentity(identity));
+  expect(stickyQueueOwner('step-hrl.run.some-queue')).toBe('step-hrl.run.some-queue'); // not sticky: unchanged
 });

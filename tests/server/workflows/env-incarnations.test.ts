@@ -14,6 +14,8 @@ import { goldSubtasks } from '../../../src/envs/builtin';
 import type { EnvSpec } from '../../../src/envs/text-env';
 import { expertPolicyRules } from '../../../src/llm/expert-policy';
 import { ScriptedLlmClient } from '../../../src/llm/scripted-client';
+import { defineSignal } from '@temporalio/workflow';
+import { temporal } from '@temporalio/proto';
 import { releaseLostWork } from '../../../src/lost-worker';
 import { incarnationOfEnvQueue } from '../../../src/activities/types';
 import { parseIncarnationIdentity } from '../../../src/worker-incarnation';
@@ -131,6 +133,53 @@ test('after kill -9 of the worker holding the session, releaseLostWork re-drives
   const redriveAt = Number(redrive?.eventTime?.seconds) * 1000 + Math.floor((redrive?.eventTime?.nanos ?? 0) / 1e6);
   expect(redriveAt - releasedAt).toBeLessThan(6_000);
 });
+
+test('a workflow task waiting on the dead worker\'s sticky queue moves to the shared queue at once, not after 10 s', async () => {
+  const spec: EnvSpec = { env: 'builtin', task: 'water-plant', variation: 5 };
+  const plan = goldSubtasks(spec);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'release-sticky-'));
+  const journal = path.join(dir, 'journal.jsonl');
+  const taskQueue = queueFor('release-sticky');
+  const first = startCrashWorker({
+    CRASH_JOURNAL: journal,
+    CRASH_SPEC: JSON.stringify(spec),
+    CRASH_TEMPORAL_ADDRESS: testAddress(),
+    CRASH_TASK_QUEUE: taskQueue,
+    CRASH_BLOCK_AT_STEP: '2',
+  });
+  const episodeId = `ep-${taskQueue}`;
+  await waitForJournal(journal, 'ready');
+  const handle = await startEpisode(t.client, { episodeId, taskQueue, config: { spec, envQueueTimeoutSeconds: 300 } });
+  await waitForJournal(journal, 'blocked');
+  first.kill('SIGKILL');
+  await new Promise((r) => first.once('exit', r));
+  // Temporal does not know the worker died: a signal now schedules a workflow task on its sticky queue.
+  const subtaskId = (await handle.describe()).raw.pendingChildren?.[0]?.workflowId;
+  expect(subtaskId).toBeDefined();
+  const subtask = t.client.workflow.getHandle(subtaskId!);
+  await subtask.signal(defineSignal('nudge'));
+  const waiting = (await subtask.describe()).raw.pendingWorkflowTask;
+  expect(waiting?.state).toBe(temporal.api.enums.v1.PendingWorkflowTaskState.PENDING_WORKFLOW_TASK_STATE_SCHEDULED);
+
+  const releasedAt = Date.now();
+  const released = await releaseLostWork(t.client, [episodeId]);
+  expect(released.unqueued).toEqual([subtaskId]);
+  const result = await withWorker(t, { taskQueue, llm: new ScriptedLlmClient(expertPolicyRules(plan, 'chat')) }, () =>
+    handle.result(),
+  );
+  expect(result.won).toBe(true);
+  // The subtask's next workflow task ran on the shared queue within seconds, not after the 10 s
+  // sticky schedule-to-start timeout (which would also show as a timed-out workflow task).
+  const events = (await subtask.fetchHistory()).events ?? [];
+  const taskTimedOut = events.some((e) => e.workflowTaskTimedOutEventAttributes);
+  expect(taskTimedOut).toBe(false);
+  const nextTask = events.find((e) => e.workflowTaskStartedEventAttributes && eventMs(e) >= releasedAt);
+  expect(eventMs(nextTask!) - releasedAt).toBeLessThan(5_000);
+});
+
+function eventMs(e: { eventTime?: { seconds?: unknown; nanos?: number | null } | null }): number {
+  return Number(e.eventTime?.seconds) * 1000 + Math.floor((e.eventTime?.nanos ?? 0) / 1e6);
+}
 
 async function waitForJournal(file: string, kind: string, timeoutMs = 60_000, count = 1): Promise<void> {
   const deadline = Date.now() + timeoutMs;
