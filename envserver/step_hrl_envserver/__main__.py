@@ -20,6 +20,18 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 TTL_ENV = "STEP_HRL_ENV_SESSION_TTL_S"
 # Above the default LLM outage budget (30 min): a session idle through an outage is kept.
 DEFAULT_TTL_S = 2 * 60 * 60
+SPARES_ENV = "STEP_HRL_SCIENCEWORLD_SPARES"
+PRESTART_ENV = "STEP_HRL_SCIENCEWORLD_PRESTART"
+
+
+def default_spares() -> int:
+    raw = os.environ.get(SPARES_ENV)
+    if not raw:
+        return 1
+    try:
+        return int(raw)
+    except ValueError:
+        raise SystemExit(f"{SPARES_ENV}={raw!r} is not a whole number; set e.g. {SPARES_ENV}=1 (0 = none)") from None
 
 
 def default_ttl() -> float:
@@ -49,6 +61,19 @@ def main(argv: list[str] | None = None) -> int:
         help="exit (closing every session and JVM) when stdin reaches EOF or the parent process is gone; "
         "for launchers that keep stdin as a pipe",
     )
+    parser.add_argument(
+        "--scienceworld-spares",
+        type=int,
+        default=None,
+        help=f"ScienceWorld simulators kept started ahead of need, so a new session skips the JVM start "
+        f"(default ${SPARES_ENV} or 1; 0 = none)",
+    )
+    parser.add_argument(
+        "--prestart-scienceworld",
+        action="store_true",
+        default=os.environ.get(PRESTART_ENV) == "1",
+        help=f"start the spares at once instead of at the first ScienceWorld session (or ${PRESTART_ENV}=1)",
+    )
     parser.add_argument("--log-level", default="WARNING")
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr)
@@ -56,8 +81,12 @@ def main(argv: list[str] | None = None) -> int:
     if ttl < 0:
         parser.error(f"--session-ttl-seconds must be >= 0 (0 = never expire), got {ttl}")
 
+    spares = args.scienceworld_spares if args.scienceworld_spares is not None else default_spares()
+    if spares < 0:
+        parser.error(f"--scienceworld-spares must be >= 0 (0 = none), got {spares}")
+
     data_dir = args.alfworld_data or default_data_dir(REPO_ROOT)
-    service = EnvService(ScienceWorldBackend(), AlfWorldBackend(data_dir))
+    service = EnvService(ScienceWorldBackend(spares, args.prestart_scienceworld), AlfWorldBackend(data_dir))
     stop = threading.Event()
 
     def announce(port: int) -> None:

@@ -158,7 +158,12 @@ class EnvService:
         return thread
 
     def stats_snapshot(self) -> dict[str, Any]:
-        return self.stats.snapshot(list(self.backends), {env: len(r.all()) for env, r in self.registries.items()})
+        snapshot = self.stats.snapshot(list(self.backends), {env: len(r.all()) for env, r in self.registries.items()})
+        for env, backend in self.backends.items():
+            pool = getattr(backend, "simulators", None)
+            if pool is not None:  # sessions served by a spare simulator (warm) or one started for them (cold)
+                snapshot["envs"][env]["simulators"] = pool.counts()
+        return snapshot
 
     def gold(self, query: dict[str, Any]) -> list[str]:
         """Gold actions; computed in the caller's session simulator when `id` is given (parallel

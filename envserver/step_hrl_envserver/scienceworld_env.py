@@ -13,6 +13,7 @@ from scienceworld.utils import infer_task
 
 from .errors import BadRequest, BadVariation, UnknownTask
 from .validate import optional_int, optional_str
+from .warm_pool import WarmPool
 
 #: Simulator task names, in task-id order (1-1 ... 10-2).
 TASK_NAMES: list[str] = list(ID2TASK.values())
@@ -182,11 +183,15 @@ class ScienceWorldBackend:
 
     name = "scienceworld"
 
-    def __init__(self) -> None:
+    def __init__(self, spares: int = 1, prestart: bool = False) -> None:
         self.catalog = Catalog()
+        #: Session simulators started ahead of need (see warm_pool): a new session skips the JVM's start.
+        self.simulators: WarmPool[ClosableScienceWorldEnv] = WarmPool(
+            ClosableScienceWorldEnv, lambda env: env.close(), spares, prestart
+        )
 
     def new_state(self) -> SciState:
-        return SciState(env=ClosableScienceWorldEnv())
+        return SciState(env=self.simulators.take())
 
     def reset(self, state: SciState, body: dict[str, Any]) -> dict[str, Any]:
         data_idx = optional_int(body, "data_idx")
@@ -239,4 +244,5 @@ class ScienceWorldBackend:
         state.env.close()
 
     def shutdown(self) -> None:
+        self.simulators.shutdown()
         self.catalog.close()

@@ -10,6 +10,9 @@ import { connectEnvServer, type EnvServerHandle, type StartEnvServerOptions } fr
 import { createHttpTextEnv } from './http-text-env';
 import type { EnvSpec, TextEnv } from './text-env';
 
+/** Tells a spawned env server to start its spare ScienceWorld simulator at once. */
+const PRESTART_ENV = 'STEP_HRL_SCIENCEWORLD_PRESTART';
+
 /** How long a failed call waits for the spawned server's exit to be noticed before calling it alive. */
 const EXIT_NOTICE_MS = 2_000;
 
@@ -17,7 +20,7 @@ const EXIT_NOTICE_MS = 2_000;
 export class EnvProvider {
   private server?: Promise<EnvServerHandle>;
 
-  constructor(private readonly serverOptions: StartEnvServerOptions = {}) {}
+  constructor(private serverOptions: StartEnvServerOptions = {}) {}
 
   /** The env server, starting it when needed, and again when a spawned one has exited. */
   async handle(): Promise<EnvServerHandle> {
@@ -30,6 +33,19 @@ export class EnvProvider {
       this.server = undefined; // let a later call try again
       throw err;
     }
+  }
+
+  /**
+   * Starts the env server now, in the background, for an episode of `spec` (with ScienceWorld, its
+   * spare session simulator too), so the episode's first session does not wait for them: `resume`
+   * calls it while it connects, as the re-drive after a kill -9 needs a new session at once.
+   */
+  warm(spec: EnvSpec): void {
+    if (spec.env === 'builtin' || this.server) return;
+    if (spec.env === 'scienceworld') {
+      this.serverOptions = { ...this.serverOptions, env: { ...this.serverOptions.env, [PRESTART_ENV]: '1' } };
+    }
+    this.handle().catch(() => undefined); // a failure shows where the server is first used
   }
 
   /** URL of the env server, starting it when needed. */

@@ -105,6 +105,7 @@ withTemporalOptions(program.command('resume'), DATA_DIR_WITH_CACHE)
             : Promise.resolve([]);
         recovery.catch(() => undefined); // awaited below
         const input = await episodeInput(client, episodeId);
+        session.envs.warm(input.config.spec); // its env session is opened again at once: start the server now
         const llm = await session.llm(flags as WorkerCliOptions, input.config.spec, input.config.profile);
         const resumed = await resumeEpisode(client, episodeId);
         const fence = resumed.started ? [] : await recovery;

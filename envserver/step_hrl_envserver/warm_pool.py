@@ -1,0 +1,100 @@
+"""Spare simulators started ahead of need, so a new session skips the simulator's start-up.
+
+A ScienceWorld session runs in its own JVM, whose start (about 0.6 s here, more under load) is most
+of what opening a session costs; a worker that re-drives an episode after its process was killed
+pays it again before the first new step. The pool keeps ``size`` spares started in the background:
+a new session takes one when one is ready, and its taking starts the next. It starts nothing until
+the first session is asked for (a server used only for ALFWorld starts no JVM), unless ``prestart``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Callable, Generic, TypeVar
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+
+class WarmPool(Generic[T]):
+    """Up to ``size`` spares made by ``make`` in a background thread; ``close`` ends each unused one."""
+
+    def __init__(self, make: Callable[[], T], close: Callable[[T], None], size: int, prestart: bool = False) -> None:
+        if size < 0:
+            raise ValueError(f"a warm pool's size must be >= 0, got {size}")
+        self._make = make
+        self._close = close
+        self._size = size
+        self._lock = threading.Lock()
+        self._spares: list[T] = []
+        self._starting = 0
+        self._stopped = False
+        #: Sessions served from a spare, and those that had to start their own simulator.
+        self.warm = 0
+        self.cold = 0
+        if prestart:
+            self._refill()
+
+    def take(self) -> T:
+        """A ready spare, or a simulator started now when none is; either way the pool refills."""
+        with self._lock:
+            spare = self._spares.pop() if self._spares else None
+            if spare is not None:
+                self.warm += 1
+            else:
+                self.cold += 1
+        try:
+            # A cold session starts its own first: a spare started beside it would slow it down.
+            return spare if spare is not None else self._make()
+        finally:
+            self._refill()
+
+    def ready(self) -> int:
+        """Spares started and not yet taken."""
+        with self._lock:
+            return len(self._spares)
+
+    def counts(self) -> dict[str, int]:
+        """What ``/stats`` shows: sessions served warm and cold, and spares ready."""
+        with self._lock:
+            return {"warm": self.warm, "cold": self.cold, "ready": len(self._spares), "size": self._size}
+
+    def shutdown(self) -> None:
+        """Closes every spare; one still starting is closed as soon as it is up."""
+        with self._lock:
+            self._stopped = True
+            spares, self._spares = self._spares, []
+        for spare in spares:
+            self._close_quietly(spare)
+
+    def _refill(self) -> None:
+        with self._lock:
+            missing = self._size - len(self._spares) - self._starting
+            if self._stopped or missing <= 0:
+                return
+            self._starting += missing
+        for _ in range(missing):
+            threading.Thread(target=self._start_one, name="warm-pool", daemon=True).start()
+
+    def _start_one(self) -> None:
+        try:
+            made = self._make()
+        except Exception:  # the next take starts its own simulator and reports the error there
+            log.exception("starting a spare simulator")
+            with self._lock:
+                self._starting -= 1
+            return
+        with self._lock:
+            self._starting -= 1
+            keep = not self._stopped
+            if keep:
+                self._spares.append(made)
+        if not keep:
+            self._close_quietly(made)
+
+    def _close_quietly(self, spare: T) -> None:
+        try:
+            self._close(spare)
+        except Exception:  # best effort: a spare nobody used
+            log.exception("closing a spare simulator")

@@ -1,0 +1,92 @@
+"""Spare simulators: a new session takes a ready one, its taking starts the next, shutdown ends them."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from step_hrl_envserver.warm_pool import WarmPool
+
+from .conftest import Client
+
+
+class Fakes:
+    """Simulators that are plain numbers; ``gate`` holds every start until it is set."""
+
+    def __init__(self) -> None:
+        self.made: list[int] = []
+        self.closed: list[int] = []
+        self.gate = threading.Event()
+        self.gate.set()
+
+    def make(self) -> int:
+        self.gate.wait(10)
+        self.made.append(len(self.made))
+        return self.made[-1]
+
+    def close(self, sim: int) -> None:
+        self.closed.append(sim)
+
+
+def wait_until(check: Any, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+def test_lazy_until_the_first_session_then_each_taking_starts_the_next() -> None:
+    fakes = Fakes()
+    pool = WarmPool(fakes.make, fakes.close, size=1)
+    time.sleep(0.05)
+    assert fakes.made == []  # nothing started before a session is asked for
+    first = pool.take()
+    wait_until(lambda: pool.ready() == 1)
+    second = pool.take()
+    assert (first, second) == (0, 1)  # the second session got the spare started after the first
+    assert pool.counts()["warm"] == 1 and pool.counts()["cold"] == 1
+    wait_until(lambda: pool.ready() == 1)
+    pool.shutdown()
+    assert fakes.closed == [2]  # the unused spare, and only it
+
+
+def test_prestart_and_size_zero() -> None:
+    fakes = Fakes()
+    pool = WarmPool(fakes.make, fakes.close, size=2, prestart=True)
+    wait_until(lambda: pool.ready() == 2)
+    pool.take()
+    assert pool.counts()["warm"] == 1
+    pool.shutdown()
+    none = Fakes()
+    cold = WarmPool(none.make, none.close, size=0)
+    assert [cold.take(), cold.take()] == [0, 1]
+    time.sleep(0.05)
+    assert none.made == [0, 1] and cold.counts() == {"warm": 0, "cold": 2, "ready": 0, "size": 0}
+
+
+def test_a_spare_still_starting_at_shutdown_is_closed_when_it_is_up() -> None:
+    fakes = Fakes()
+    fakes.gate.clear()
+    pool = WarmPool(fakes.make, fakes.close, size=1, prestart=True)
+    pool.shutdown()
+    fakes.gate.set()
+    wait_until(lambda: fakes.closed == [0])
+    assert pool.ready() == 0
+
+
+def test_scienceworld_sessions_take_started_simulators(client: Client) -> None:
+    """On the real backend: once a spare is up, the next session is served by it (``/stats``)."""
+
+    def simulators() -> dict[str, int]:
+        return client.call("GET", "/stats")[1]["envs"]["scienceworld"]["simulators"]
+
+    _, first = client.call("POST", "/scienceworld/create", {})
+    wait_until(lambda: simulators()["ready"] >= 1, timeout=60)
+    warm_before = simulators()["warm"]
+    _, second = client.call("POST", "/scienceworld/create", {})
+    assert simulators()["warm"] == warm_before + 1
+    status, reset = client.call("POST", "/scienceworld/reset", {"id": second["id"], "task_name": "boil", "variation": 0})
+    assert status == 200 and reset["task_name"] == "boil"  # a spare is a working simulator
+    for sid in (first["id"], second["id"]):
+        client.call("POST", "/scienceworld/close", {"id": sid})
