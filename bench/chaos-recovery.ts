@@ -30,7 +30,9 @@ import {
 import { CHAOS_EPISODES } from '../tests/support/chaos-episodes';
 import { CountingEnvProxy } from '../tests/support/counting-env-proxy';
 import { ExpertEndpoint } from '../tests/support/expert-endpoint';
+import { episodeHistories } from '../tests/support/episode-histories';
 import { transitionContent } from '../tests/support/transition-content';
+import { recoveryPhases, type RecoveryPhases } from './support/recovery-phases';
 
 function flag(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -75,8 +77,16 @@ async function main(): Promise<void> {
       console.log(
         `${name}: ${chaos.kills.length} kills, identical ${identical}, first new step ${chaos.kills.map((k) => k.resumeToFirstNewStepMs ?? '-').join('/')} ms`,
       );
-      return { spec, reference, chaos, identical };
+      // Where each recovery's time went, from the histories (only recoveries that reached a new step).
+      const histories = await episodeHistories(stack.client, `chaos-${name}`);
+      const phases: RecoveryPhases[] = chaos.kills.flatMap((k) =>
+        k.resumeStartedAt === undefined || k.resumeToFirstNewStepMs === undefined
+          ? []
+          : [recoveryPhases(histories, k.resumeStartedAt, k.resumeStartedAt + k.resumeToFirstNewStepMs)],
+      );
+      return { spec, reference, chaos, identical, phases };
     });
+    const phases = runs.flatMap((r) => r.phases);
 
     const kills = runs.flatMap((r) => r.chaos.kills);
     const firstNew = kills.flatMap((k) => (k.resumeToFirstNewStepMs === undefined ? [] : [k.resumeToFirstNewStepMs]));
@@ -108,6 +118,9 @@ async function main(): Promise<void> {
       resumeToFirstNewStepMs: stats(firstNew),
       resumeStartupMs: stats(kills.flatMap((k) => (k.resumeStartupMs === undefined ? [] : [k.resumeStartupMs]))),
       resumeToFinishMs: stats(toFinish),
+      resumeToRedriveMs: stats(phases.flatMap((p) => (p.toRedriveMs === undefined ? [] : [p.toRedriveMs]))),
+      redriveMs: stats(phases.flatMap((p) => (p.redriveMs === undefined ? [] : [p.redriveMs]))),
+      recoveriesWaitingOnDeadTask: phases.filter((p) => p.timedOutTasks > 0).length,
       uninterruptedEpisodeMs: stats(runs.map((r) => r.reference.durationMs)),
       chaosEpisodeTotalMs: stats(runs.map((r) => r.chaos.totalMs)),
       perEpisode: runs.map((r) => ({
@@ -200,6 +213,9 @@ function markdown(s: {
   resumeToFirstNewStepMs: Stats;
   resumeStartupMs: Stats;
   resumeToFinishMs: Stats;
+  resumeToRedriveMs: Stats;
+  redriveMs: Stats;
+  recoveriesWaitingOnDeadTask: number;
   uninterruptedEpisodeMs: Stats;
   chaosEpisodeTotalMs: Stats;
   previous?: Previous;
@@ -220,6 +236,8 @@ function markdown(s: {
     row('`resume` start → first new step', s.resumeToFirstNewStepMs),
     row('`resume` start → its first output (start-up)', s.resumeStartupMs),
     row('`resume` start → episode finished', s.resumeToFinishMs),
+    row('… of which `resume` start → re-drive scheduled', s.resumeToRedriveMs),
+    row('… of which the re-drive (new env session, recorded steps replayed)', s.redriveMs),
     row('uninterrupted episode (baseline)', s.uninterruptedEpisodeMs),
     row('chaos episode, first `run` → finished', s.chaosEpisodeTotalMs),
     '',
@@ -235,6 +253,8 @@ function markdown(s: {
           '',
         ]
       : []),
+    `Recoveries that waited out a workflow task the killed process had started (10 s each): ${s.recoveriesWaitingOnDeadTask} of ${s.resumeToFirstNewStepMs.n}.`,
+    '',
     '| count | value |',
     '| --- | --- |',
     ...Object.entries(s.counts).map(

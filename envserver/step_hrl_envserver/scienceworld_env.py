@@ -49,6 +49,13 @@ class ClosableScienceWorldEnv(ScienceWorldEnv):
         self.goldPathGenerated = False
         self.simplificationStr = ""
         self.variationIdx = 0
+        #: Whether the next steps list the valid actions (upstream always does; see below).
+        self.list_valid_actions = True
+
+    def getValidActionObjectCombinations(self) -> list[str]:  # noqa: N802 - upstream's name
+        # Upstream's step() enumerates every valid action for its info, which is most of a step's
+        # cost (about 9 in 10 here); a response holds them only when its request asked for them.
+        return super().getValidActionObjectCombinations() if self.list_valid_actions else []
 
     def close(self) -> None:
         try:
@@ -210,6 +217,7 @@ class ScienceWorldBackend:
         env = state.env
         if step_limit is not None:
             env.envStepLimit = step_limit
+        env.list_valid_actions = bool(body.get("valid_actions", False))
         try:
             env.load(task, variation, simplifications)
         except ValueError as e:  # unknown simplification, or one the task forbids
@@ -231,6 +239,7 @@ class ScienceWorldBackend:
     def step(self, state: SciState, action: str, body: dict[str, Any]) -> dict[str, Any]:
         if state.task_name is None:
             raise BadRequest("this ScienceWorld session has not been reset yet; POST /scienceworld/reset first")
+        state.env.list_valid_actions = bool(body.get("valid_actions", False))
         obs, reward, done, info = state.env.step(action)
         return payload(state, obs, reward, done, info, bool(body.get("valid_actions", False)))
 

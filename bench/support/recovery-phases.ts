@@ -1,0 +1,47 @@
+/**
+ * Where a recovery's time went, read from the episode's histories: from `resume`'s start to the
+ * re-drive being scheduled (start-up, releasing the dead worker's work, workflow tasks), the re-drive
+ * itself (a new env session and the recorded steps replayed), and workflow tasks of the dead process
+ * that had to time out (Temporal gives no way to fail one another worker had started).
+ */
+import type { History } from '../../tests/support/episode-histories';
+
+/** The phases of one recovery (see the module comment); undefined where it had no re-drive. */
+export interface RecoveryPhases {
+  toRedriveMs?: number;
+  redriveMs?: number;
+  timedOutTasks: number;
+}
+
+type HistoryEvent = NonNullable<History['events']>[number];
+
+function eventMs(e: HistoryEvent): number {
+  return Number(e.eventTime?.seconds ?? 0) * 1000 + Math.floor((e.eventTime?.nanos ?? 0) / 1e6);
+}
+
+/** The phases of the recovery that ran from `fromMs` (resume spawned) to `toMs` (its first new step). */
+export function recoveryPhases(histories: readonly History[], fromMs: number, toMs: number): RecoveryPhases {
+  let redrive: { scheduledMs: number; completedMs?: number } | undefined;
+  let timedOutTasks = 0;
+  for (const history of histories) {
+    const events = history.events ?? [];
+    const scheduled = events.find(
+      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'envRedrive' && eventMs(e) >= fromMs,
+    );
+    if (scheduled && (!redrive || eventMs(scheduled) < redrive.scheduledMs)) {
+      const done = events.find(
+        (e) => String(e.activityTaskCompletedEventAttributes?.scheduledEventId) === String(scheduled.eventId),
+      );
+      redrive = { scheduledMs: eventMs(scheduled), completedMs: done && eventMs(done) };
+    }
+    timedOutTasks += events.filter(
+      (e) => e.workflowTaskTimedOutEventAttributes && eventMs(e) >= fromMs && eventMs(e) <= toMs,
+    ).length;
+  }
+  if (!redrive || redrive.scheduledMs > toMs) return { timedOutTasks };
+  return {
+    toRedriveMs: redrive.scheduledMs - fromMs,
+    ...(redrive.completedMs !== undefined && { redriveMs: redrive.completedMs - redrive.scheduledMs }),
+    timedOutTasks,
+  };
+}
