@@ -5,8 +5,10 @@
  * kills, the time from spawning `resume` to its first new step and to its exit, against the same
  * episode's uninterrupted duration, and counts kills, re-drives, steps applied twice and extra LLM
  * requests. Starts its own Temporal dev server (temp data dir) and env server.
- * Writes bench/results/recovery.json and bench/results/recovery.md.
- * Run: npx ts-node bench/chaos-recovery.ts [--episodes N] [--kills K] [--parallel P] [--seed S]
+ * Writes bench/results/recovery.json and bench/results/recovery.md: every process uses one env server
+ * that outlives them (a worker host's). With --own-env-servers each process spawns its own, which
+ * dies with it, as for a user who runs `step-hrl run` alone: bench/results/recovery-own-env-server.*.
+ * Run: npx ts-node bench/chaos-recovery.ts [--episodes N] [--kills K] [--parallel P] [--seed S] [--own-env-servers]
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
@@ -44,6 +46,8 @@ async function main(): Promise<void> {
   const killsPerEpisode = flag('kills', 2);
   const parallel = flag('parallel', 3);
   const seed = flag('seed', Math.floor(Math.random() * 2 ** 31));
+  const ownEnvServers = process.argv.includes('--own-env-servers');
+  const resultName = ownEnvServers ? 'recovery-own-env-server' : 'recovery';
   console.log(`chaos-recovery: ${episodes} episodes, ${killsPerEpisode} kills each, ${parallel} at once, seed ${seed}`);
   ensureBuilt();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'step-hrl-bench-recovery-'));
@@ -57,6 +61,7 @@ async function main(): Promise<void> {
     proxy: await CountingEnvProxy.start(envServer.url),
     endpoint: await ExpertEndpoint.start({ profile: 'chat' }),
     runFlags: ['--max-steps', '16'],
+    ownEnvServers,
   };
   const t0 = Date.now();
   try {
@@ -96,6 +101,7 @@ async function main(): Promise<void> {
     const summary = {
       date: new Date().toISOString(),
       seed,
+      envServers: ownEnvServers ? 'one per process (dies with it)' : 'one shared, outliving the processes',
       machine: { cores: os.cpus().length, node: process.version, loadavg1: os.loadavg()[0] },
       episodes: runs.length,
       killsPerEpisode,
@@ -108,9 +114,10 @@ async function main(): Promise<void> {
         identicalRecords: runs.filter((r) => r.identical).length,
         failedResumes: runs.filter((r) => r.chaos.finalExit.code !== 0).length,
         redrives: sum((r) => r.chaos.activities.scheduled['envRedrive'] ?? 0),
-        appliedTwiceAtProxy: sum((r) => r.chaos.appliedTwice),
-        appliedTwiceAtServer: (await serverAppliedTwice(envServer.url)) ?? null,
-        envSessionsOpenAfter: (await envServerStats(envServer.url))?.['sessions_open'] ?? null,
+        // Counted only where the processes share the bench's env server (behind the counting proxy).
+        appliedTwiceAtProxy: ownEnvServers ? null : sum((r) => r.chaos.appliedTwice),
+        appliedTwiceAtServer: ownEnvServers ? null : ((await serverAppliedTwice(envServer.url)) ?? null),
+        envSessionsOpenAfter: ownEnvServers ? null : ((await envServerStats(envServer.url))?.['sessions_open'] ?? null),
         extraLlmRequests: sum((r) => r.chaos.llmRequests - (r.chaos.activities.completed['callPolicy'] ?? 0)),
         activityRetries: mergeCounts(runs.map((r) => r.chaos.activities.retries)),
         activityFailures: mergeCounts(runs.map((r) => r.chaos.activities.failures)),
@@ -121,6 +128,9 @@ async function main(): Promise<void> {
       resumeToRedriveMs: stats(phases.flatMap((p) => (p.toRedriveMs === undefined ? [] : [p.toRedriveMs]))),
       redriveMs: stats(phases.flatMap((p) => (p.redriveMs === undefined ? [] : [p.redriveMs]))),
       recoveriesWaitingOnDeadTask: phases.filter((p) => p.timedOutTasks > 0).length,
+      deadTasksOnStickyQueue: phases.reduce((n, p) => n + p.timedOutOnStickyQueue, 0),
+      // The recoveries no dead workflow task held up: what the recovery itself takes.
+      firstNewStepWithoutDeadTaskMs: stats(phases.filter((p) => p.timedOutTasks === 0).map((p) => p.totalMs)),
       uninterruptedEpisodeMs: stats(runs.map((r) => r.reference.durationMs)),
       chaosEpisodeTotalMs: stats(runs.map((r) => r.chaos.totalMs)),
       perEpisode: runs.map((r) => ({
@@ -140,10 +150,10 @@ async function main(): Promise<void> {
     const out = path.join(__dirname, 'results');
     mkdirSync(out, { recursive: true });
     // The figures of the run before this one stay beside the new ones, for comparison.
-    const previous = readPrevious(path.join(out, 'recovery.json'));
+    const previous = readPrevious(path.join(out, `${resultName}.json`));
     if (previous) Object.assign(summary, { previous });
-    writeFileSync(path.join(out, 'recovery.json'), JSON.stringify(summary, null, 2) + '\n');
-    writeFileSync(path.join(out, 'recovery.md'), markdown(summary));
+    writeFileSync(path.join(out, `${resultName}.json`), JSON.stringify(summary, null, 2) + '\n');
+    writeFileSync(path.join(out, `${resultName}.md`), markdown(summary));
     console.log(markdown(summary));
   } finally {
     killAllCliProcesses();
@@ -204,6 +214,7 @@ function mergeCounts(maps: Record<string, number>[]): Record<string, number> {
 function markdown(s: {
   date: string;
   seed: number;
+  envServers: string;
   machine: { cores: number; node: string; loadavg1?: number };
   episodes: number;
   killsPerEpisode: number;
@@ -216,6 +227,8 @@ function markdown(s: {
   resumeToRedriveMs: Stats;
   redriveMs: Stats;
   recoveriesWaitingOnDeadTask: number;
+  deadTasksOnStickyQueue: number;
+  firstNewStepWithoutDeadTaskMs: Stats;
   uninterruptedEpisodeMs: Stats;
   chaosEpisodeTotalMs: Stats;
   previous?: Previous;
@@ -226,7 +239,7 @@ function markdown(s: {
   return [
     `# Recovery after kill -9 (${s.date})`,
     '',
-    `ScienceWorld through the env server, scripted expert over an OpenAI-compatible endpoint; ${s.episodes} episodes,`,
+    `ScienceWorld through the env server (${s.envServers}), scripted expert over an OpenAI-compatible endpoint; ${s.episodes} episodes,`,
     `${s.killsPerEpisode} SIGKILLs of the running \`step-hrl\` process per episode at random moments (seed ${s.seed}),`,
     `${s.parallel} episodes at once; ${s.machine.cores} cores (shared), Node ${s.machine.node}; wall ${sec(s.wallMs)} s.`,
     '`npx ts-node bench/chaos-recovery.ts` reproduces it.',
@@ -236,6 +249,7 @@ function markdown(s: {
     row('`resume` start → first new step', s.resumeToFirstNewStepMs),
     row('`resume` start → its first output (start-up)', s.resumeStartupMs),
     row('`resume` start → episode finished', s.resumeToFinishMs),
+    row('… where no workflow task of the killed process had to time out', s.firstNewStepWithoutDeadTaskMs),
     row('… of which `resume` start → re-drive scheduled', s.resumeToRedriveMs),
     row('… of which the re-drive (new env session, recorded steps replayed)', s.redriveMs),
     row('uninterrupted episode (baseline)', s.uninterruptedEpisodeMs),
@@ -253,7 +267,7 @@ function markdown(s: {
           '',
         ]
       : []),
-    `Recoveries that waited out a workflow task the killed process had started (10 s each): ${s.recoveriesWaitingOnDeadTask} of ${s.resumeToFirstNewStepMs.n}.`,
+    `Recoveries that waited out a workflow task the killed process had started (10 s each): ${s.recoveriesWaitingOnDeadTask} of ${s.resumeToFirstNewStepMs.n}; tasks that timed out waiting on a dead worker's sticky queue instead: ${s.deadTasksOnStickyQueue}.`,
     '',
     '| count | value |',
     '| --- | --- |',

@@ -7,7 +7,7 @@
 import type { Client, WorkflowStartOptions } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import { bundleWorkflows } from './worker';
+import { cachedOrBuiltBundle } from './worker';
 
 /** Options of {@link runJobWorkflow}. */
 export interface JobWorkflowOptions {
@@ -38,7 +38,7 @@ export async function runJobWorkflow<R>(o: JobWorkflowOptions): Promise<R> {
     namespace: o.namespace,
     taskQueue: o.taskQueue,
     dataConverter: o.dataConverter,
-    workflowBundle: await bundleWorkflows(o.dataConverter, o.workflowsPath),
+    workflowBundle: await cachedOrBuiltBundle(o.dataConverter, o.workflowsPath),
     ...o.worker,
   });
   return worker.runUntil(async () => {

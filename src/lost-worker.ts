@@ -78,7 +78,11 @@ export async function releaseLostWork(
       if (!d || seen.has(d.workflowId)) continue;
       seen.add(d.workflowId);
       const waiting = temporal.api.enums.v1.PendingWorkflowTaskState.PENDING_WORKFLOW_TASK_STATE_SCHEDULED;
-      running.push({ workflowId: d.workflowId, runId: d.runId, taskWaiting: d.raw.pendingWorkflowTask?.state === waiting });
+      running.push({
+        workflowId: d.workflowId,
+        runId: d.runId,
+        taskWaiting: d.raw.pendingWorkflowTask?.state === waiting,
+      });
       for (const child of d.raw.pendingChildren ?? []) if (child.workflowId) queue.push(child.workflowId);
       for (const a of d.raw.pendingActivities ?? []) {
         const started = a.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED;

@@ -224,8 +224,15 @@ function processBundle(dataConverter: DataConverter): Promise<WorkflowBundle> {
   return bundle;
 }
 
-async function cachedOrBuiltBundle(dataConverter: DataConverter): Promise<WorkflowBundle> {
-  const workflowsPath = require.resolve('./workflows');
+/**
+ * The bundle of `workflowsPath` (the episode workflows by default; a job's own module for labelling
+ * and training) for `dataConverter`: from the disk cache when the same code was bundled before
+ * (src/workflow-bundle-cache.ts), else built and cached.
+ */
+export async function cachedOrBuiltBundle(
+  dataConverter: DataConverter = {},
+  workflowsPath: string = require.resolve('./workflows'),
+): Promise<WorkflowBundle> {
   const key = bundleCacheKey(workflowsPath, dataConverter.failureConverterPath);
   const cached = readCachedBundle(key);
   if (cached) {

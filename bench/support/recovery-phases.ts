@@ -4,13 +4,18 @@
  * itself (a new env session and the recorded steps replayed), and workflow tasks of the dead process
  * that had to time out (Temporal gives no way to fail one another worker had started).
  */
+import { temporal } from '@temporalio/proto';
 import type { History } from '../../tests/support/episode-histories';
 
 /** The phases of one recovery (see the module comment); undefined where it had no re-drive. */
 export interface RecoveryPhases {
+  /** `resume` start → its first new step. */
+  totalMs: number;
   toRedriveMs?: number;
   redriveMs?: number;
   timedOutTasks: number;
+  /** Of those, how many waited on a sticky queue (schedule-to-start) instead of inside the dead process. */
+  timedOutOnStickyQueue: number;
 }
 
 type HistoryEvent = NonNullable<History['events']>[number];
@@ -23,6 +28,7 @@ function eventMs(e: HistoryEvent): number {
 export function recoveryPhases(histories: readonly History[], fromMs: number, toMs: number): RecoveryPhases {
   let redrive: { scheduledMs: number; completedMs?: number } | undefined;
   let timedOutTasks = 0;
+  let timedOutOnStickyQueue = 0;
   for (const history of histories) {
     const events = history.events ?? [];
     const scheduled = events.find(
@@ -34,14 +40,22 @@ export function recoveryPhases(histories: readonly History[], fromMs: number, to
       );
       redrive = { scheduledMs: eventMs(scheduled), completedMs: done && eventMs(done) };
     }
-    timedOutTasks += events.filter(
+    const timedOut = events.filter(
       (e) => e.workflowTaskTimedOutEventAttributes && eventMs(e) >= fromMs && eventMs(e) <= toMs,
+    );
+    timedOutTasks += timedOut.length;
+    timedOutOnStickyQueue += timedOut.filter(
+      (e) =>
+        e.workflowTaskTimedOutEventAttributes?.timeoutType ===
+        temporal.api.enums.v1.TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START,
     ).length;
   }
-  if (!redrive || redrive.scheduledMs > toMs) return { timedOutTasks };
+  if (!redrive || redrive.scheduledMs > toMs) return { totalMs: toMs - fromMs, timedOutTasks, timedOutOnStickyQueue };
   return {
+    totalMs: toMs - fromMs,
     toRedriveMs: redrive.scheduledMs - fromMs,
     ...(redrive.completedMs !== undefined && { redriveMs: redrive.completedMs - redrive.scheduledMs }),
     timedOutTasks,
+    timedOutOnStickyQueue,
   };
 }

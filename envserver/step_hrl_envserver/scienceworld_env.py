@@ -185,6 +185,10 @@ def payload(state: SciState, obs: str, reward: float, done: bool, info: dict[str
     return body
 
 
+#: After a session took the spare, its reset and replay get the cores this long before the next spare starts.
+SPARE_REFILL_DELAY_S = 1.0
+
+
 class ScienceWorldBackend:
     """Implements the /scienceworld routes' behaviour on top of :class:`SessionRegistry` sessions."""
 
@@ -194,7 +198,11 @@ class ScienceWorldBackend:
         self.catalog = Catalog()
         #: Session simulators started ahead of need (see warm_pool): a new session skips the JVM's start.
         self.simulators: WarmPool[ClosableScienceWorldEnv] = WarmPool(
-            ClosableScienceWorldEnv, lambda env: env.close(), spares, prestart
+            ClosableScienceWorldEnv,
+            lambda env: env.close(),
+            spares,
+            prestart,
+            refill_delay_s=SPARE_REFILL_DELAY_S,
         )
 
     def new_state(self) -> SciState:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Callable, Generic, TypeVar
 
 T = TypeVar("T")
@@ -20,13 +21,26 @@ log = logging.getLogger(__name__)
 class WarmPool(Generic[T]):
     """Up to ``size`` spares made by ``make`` in a background thread; ``close`` ends each unused one."""
 
-    def __init__(self, make: Callable[[], T], close: Callable[[T], None], size: int, prestart: bool = False) -> None:
+    def __init__(
+        self,
+        make: Callable[[], T],
+        close: Callable[[T], None],
+        size: int,
+        prestart: bool = False,
+        refill_delay_s: float = 0.0,
+    ) -> None:
+        """``refill_delay_s``: the session that took a spare gets the cores this long before the next
+        spare starts. A spare is used as ``make`` made it: a ScienceWorld simulator that ran any task
+        lists a room's objects in another order than a fresh one, so no warm-up run is possible."""
         if size < 0:
             raise ValueError(f"a warm pool's size must be >= 0, got {size}")
         self._make = make
         self._close = close
+        self._refill_delay_s = refill_delay_s
         self._size = size
         self._lock = threading.Lock()
+        #: Signalled whenever a spare is up or a start ended (``take`` waits on it).
+        self._ready = threading.Condition(self._lock)
         self._spares: list[T] = []
         self._starting = 0
         self._stopped = False
@@ -34,11 +48,14 @@ class WarmPool(Generic[T]):
         self.warm = 0
         self.cold = 0
         if prestart:
-            self._refill()
+            self._refill(delay_s=0.0)
 
     def take(self) -> T:
-        """A ready spare, or a simulator started now when none is; either way the pool refills."""
-        with self._lock:
+        """A ready spare (waiting for one already starting: it is up sooner than a new one would be),
+        or a simulator started now when none is; either way the pool refills."""
+        with self._ready:
+            while not self._spares and self._starting > 0 and not self._stopped:
+                self._ready.wait()
             spare = self._spares.pop() if self._spares else None
             if spare is not None:
                 self.warm += 1
@@ -48,7 +65,7 @@ class WarmPool(Generic[T]):
             # A cold session starts its own first: a spare started beside it would slow it down.
             return spare if spare is not None else self._make()
         finally:
-            self._refill()
+            self._refill(self._refill_delay_s)
 
     def ready(self) -> int:
         """Spares started and not yet taken."""
@@ -62,34 +79,39 @@ class WarmPool(Generic[T]):
 
     def shutdown(self) -> None:
         """Closes every spare; one still starting is closed as soon as it is up."""
-        with self._lock:
+        with self._ready:
             self._stopped = True
             spares, self._spares = self._spares, []
+            self._ready.notify_all()
         for spare in spares:
             self._close_quietly(spare)
 
-    def _refill(self) -> None:
+    def _refill(self, delay_s: float) -> None:
         with self._lock:
             missing = self._size - len(self._spares) - self._starting
             if self._stopped or missing <= 0:
                 return
             self._starting += missing
         for _ in range(missing):
-            threading.Thread(target=self._start_one, name="warm-pool", daemon=True).start()
+            threading.Thread(target=self._start_one, args=(delay_s,), name="warm-pool", daemon=True).start()
 
-    def _start_one(self) -> None:
+    def _start_one(self, delay_s: float) -> None:
         try:
+            if delay_s > 0:
+                time.sleep(delay_s)
             made = self._make()
         except Exception:  # the next take starts its own simulator and reports the error there
             log.exception("starting a spare simulator")
-            with self._lock:
+            with self._ready:
                 self._starting -= 1
+                self._ready.notify_all()
             return
-        with self._lock:
+        with self._ready:
             self._starting -= 1
             keep = not self._stopped
             if keep:
                 self._spares.append(made)
+            self._ready.notify_all()
         if not keep:
             self._close_quietly(made)
 

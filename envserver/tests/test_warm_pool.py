@@ -90,3 +90,69 @@ def test_scienceworld_sessions_take_started_simulators(client: Client) -> None:
     assert status == 200 and reset["task_name"] == "boil"  # a spare is a working simulator
     for sid in (first["id"], second["id"]):
         client.call("POST", "/scienceworld/close", {"id": sid})
+
+
+def test_a_session_asked_for_while_a_spare_is_starting_waits_for_it() -> None:
+    fakes = Fakes()
+    fakes.gate.clear()
+    pool = WarmPool(fakes.make, fakes.close, size=1, prestart=True)
+    taken: list[int] = []
+    taker = threading.Thread(target=lambda: taken.append(pool.take()))
+    taker.start()
+    time.sleep(0.1)
+    assert taken == []  # waiting for the spare already starting, not starting a second simulator
+    fakes.gate.set()
+    taker.join(10)
+    assert taken == [0] and pool.counts()["warm"] == 1
+    pool.shutdown()
+
+
+def test_a_failed_spare_start_lets_the_waiting_session_start_its_own() -> None:
+    fakes = Fakes()
+    fakes.gate.clear()
+    failures = iter([True])
+
+    def make() -> int:
+        fakes.gate.wait(10)
+        if next(failures, False):
+            raise RuntimeError("no JVM")
+        return fakes.make()
+
+    pool = WarmPool(make, fakes.close, size=1, prestart=True)
+    taken: list[int] = []
+    taker = threading.Thread(target=lambda: taken.append(pool.take()))
+    taker.start()
+    time.sleep(0.1)
+    fakes.gate.set()
+    taker.join(10)
+    assert taken == [0] and pool.counts()["cold"] == 1
+    pool.shutdown()
+
+
+def test_a_spare_answers_exactly_as_a_simulator_started_for_the_session(client: Client) -> None:
+    """A spare must be as fresh as a new simulator: one that ran any task before lists a room's
+    objects in another order (this test caught a warm-up run that did)."""
+    from step_hrl_envserver.scienceworld_env import ScienceWorldBackend
+
+    _, gold = client.call("GET", "/scienceworld/gold?task_name=find-living-thing&variation=1")
+    body = {"task_name": "find-living-thing", "variation": 1}
+
+    def play(backend: ScienceWorldBackend) -> list[dict[str, Any]]:
+        state = backend.new_state()
+        try:
+            answers = [backend.reset(state, body)]
+            answers += [backend.step(state, action, {}) for action in gold["actions"]]
+            return answers
+        finally:
+            backend.close_state(state)
+
+    fresh, warmed = ScienceWorldBackend(spares=0), ScienceWorldBackend(spares=1, prestart=True)
+    try:
+        wait_until(lambda: warmed.simulators.ready() == 1, timeout=60)
+        on_spare = play(warmed)
+        assert warmed.simulators.counts()["warm"] == 1
+        assert on_spare == play(fresh)
+        assert on_spare[-1]["won"]
+    finally:
+        fresh.shutdown()
+        warmed.shutdown()

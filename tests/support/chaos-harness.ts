@@ -30,6 +30,11 @@ export interface ChaosStack {
   endpoint: ExpertEndpoint;
   /** Extra `run` flags, e.g. `--max-steps`. */
   runFlags?: string[];
+  /**
+   * Each CLI process spawns its own env server, which dies with it (the default for a user), instead
+   * of sharing the one behind the counting proxy; the proxy then counts nothing.
+   */
+  ownEnvServers?: boolean;
 }
 
 /** One episode to play: its spec and the endpoint model that plays its expert. */
@@ -165,7 +170,7 @@ export class CliProcess {
 export function chaosEnv(stack: ChaosStack, episode: ChaosEpisode): NodeJS.ProcessEnv {
   return cleanEnv({
     TEMPORAL_ADDRESS: stack.temporalAddress,
-    STEP_HRL_ENV_URL: stack.proxy.url,
+    ...(!stack.ownEnvServers && { STEP_HRL_ENV_URL: stack.proxy.url }),
     OPENAI_BASE_URL: stack.endpoint.baseURL,
     OPENAI_API_KEY: 'sk-chaos-test',
     STEP_HRL_MODEL: episode.model,

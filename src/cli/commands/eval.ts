@@ -180,7 +180,8 @@ async function followEval(
   const released = opened.state === 'attached' ? releaseLostWork(session.temporal.client, [evalId]) : undefined;
   const verb = {
     started: 'started',
-    attached: 'resumed',
+    // A re-run after a killed process, or one more host serving a running eval: either way it joins.
+    attached: 'joined (already running)',
     continued: 'continued (new run)',
     finished: 'already finished',
   }[opened.state];

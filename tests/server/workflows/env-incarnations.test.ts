@@ -134,7 +134,7 @@ test('after kill -9 of the worker holding the session, releaseLostWork re-drives
   expect(redriveAt - releasedAt).toBeLessThan(6_000);
 });
 
-test('a workflow task waiting on the dead worker\'s sticky queue moves to the shared queue at once, not after 10 s', async () => {
+test("a workflow task waiting on the dead worker's sticky queue moves to the shared queue at once, not after 10 s", async () => {
   const spec: EnvSpec = { env: 'builtin', task: 'water-plant', variation: 5 };
   const plan = goldSubtasks(spec);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'release-sticky-'));
