@@ -157,22 +157,36 @@ async function releaseStickyTask(
   const queue = history?.events?.[0]?.workflowTaskScheduledEventAttributes?.taskQueue;
   const sticky = temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_STICKY;
   if (queue?.kind !== sticky || !queue.name || !isGone(stickyQueueOwner(queue.name))) return false;
+  const identity = client.options.identity;
+  const deadline = Date.now() + STICKY_POLL_MS;
   try {
-    const task = await client.connection.withDeadline(Date.now() + STICKY_POLL_MS, () =>
-      client.workflowService.pollWorkflowTaskQueue({
+    for (;;) {
+      const task = await client.connection.withDeadline(deadline, () =>
+        client.workflowService.pollWorkflowTaskQueue({
+          namespace,
+          taskQueue: { name: queue.name, kind: sticky, normalName: queue.normalName },
+          identity,
+        }),
+      );
+      if (!task.taskToken?.length) return false;
+      if (task.query) {
+        // A query sent to the dead worker: answered as failed (its caller may ask again), then poll on.
+        await client.workflowService.respondQueryTaskCompleted({
+          namespace,
+          taskToken: task.taskToken,
+          completedType: temporal.api.enums.v1.QueryResultType.QUERY_RESULT_TYPE_FAILED,
+          errorMessage: 'the worker that held this workflow is gone; ask again',
+        });
+        continue;
+      }
+      await client.workflowService.respondWorkflowTaskFailed({
         namespace,
-        taskQueue: { name: queue.name, kind: sticky, normalName: queue.normalName },
-        identity: client.options.identity,
-      }),
-    );
-    if (!task.taskToken?.length) return false;
-    await client.workflowService.respondWorkflowTaskFailed({
-      namespace,
-      taskToken: task.taskToken,
-      cause: temporal.api.enums.v1.WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_RESET_STICKY_TASK_QUEUE,
-      identity: client.options.identity,
-    });
-    return true;
+        taskToken: task.taskToken,
+        cause: temporal.api.enums.v1.WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_RESET_STICKY_TASK_QUEUE,
+        identity,
+      });
+      return true;
+    }
   } catch {
     return false; // taken meanwhile, or the poll found nothing in time: its timeout still moves it
   }
