@@ -8,7 +8,10 @@
  * Writes bench/results/recovery.json and bench/results/recovery.md: every process uses one env server
  * that outlives them (a worker host's). With --own-env-servers each process spawns its own, which
  * dies with it, as for a user who runs `step-hrl run` alone: bench/results/recovery-own-env-server.*.
+ * With --llm-latency-ms M each model answer takes M ms (as a served model's do; kills then land less
+ * often inside a workflow task): bench/results/recovery[-own-env-server]-llm-latency.*.
  * Run: npx ts-node bench/chaos-recovery.ts [--episodes N] [--kills K] [--parallel P] [--seed S] [--own-env-servers]
+ *      [--llm-latency-ms M]
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
@@ -47,7 +50,8 @@ async function main(): Promise<void> {
   const parallel = flag('parallel', 3);
   const seed = flag('seed', Math.floor(Math.random() * 2 ** 31));
   const ownEnvServers = process.argv.includes('--own-env-servers');
-  const resultName = ownEnvServers ? 'recovery-own-env-server' : 'recovery';
+  const llmLatencyMs = flag('llm-latency-ms', 0);
+  const resultName = `recovery${ownEnvServers ? '-own-env-server' : ''}${llmLatencyMs > 0 ? '-llm-latency' : ''}`;
   console.log(`chaos-recovery: ${episodes} episodes, ${killsPerEpisode} kills each, ${parallel} at once, seed ${seed}`);
   ensureBuilt();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'step-hrl-bench-recovery-'));
@@ -59,7 +63,7 @@ async function main(): Promise<void> {
     temporalAddress: temporal.address,
     envServerUrl: envServer.url,
     proxy: await CountingEnvProxy.start(envServer.url),
-    endpoint: await ExpertEndpoint.start({ profile: 'chat' }),
+    endpoint: await ExpertEndpoint.start({ profile: 'chat', latencyMs: llmLatencyMs }),
     runFlags: ['--max-steps', '16'],
     ownEnvServers,
   };
@@ -102,6 +106,7 @@ async function main(): Promise<void> {
       date: new Date().toISOString(),
       seed,
       envServers: ownEnvServers ? 'one per process (dies with it)' : 'one shared, outliving the processes',
+      llmLatencyMs,
       machine: { cores: os.cpus().length, node: process.version, loadavg1: os.loadavg()[0] },
       episodes: runs.length,
       killsPerEpisode,
@@ -129,6 +134,7 @@ async function main(): Promise<void> {
       redriveMs: stats(phases.flatMap((p) => (p.redriveMs === undefined ? [] : [p.redriveMs]))),
       recoveriesWaitingOnDeadTask: phases.filter((p) => p.timedOutTasks > 0).length,
       deadTasksOnStickyQueue: phases.reduce((n, p) => n + p.timedOutOnStickyQueue, 0),
+      deadTaskStartedBeforeResumeMs: phases.flatMap((p) => p.deadTaskStartedBeforeResumeMs),
       // The recoveries no dead workflow task held up: what the recovery itself takes.
       firstNewStepWithoutDeadTaskMs: stats(phases.filter((p) => p.timedOutTasks === 0).map((p) => p.totalMs)),
       uninterruptedEpisodeMs: stats(runs.map((r) => r.reference.durationMs)),
@@ -215,6 +221,7 @@ function markdown(s: {
   date: string;
   seed: number;
   envServers: string;
+  llmLatencyMs: number;
   machine: { cores: number; node: string; loadavg1?: number };
   episodes: number;
   killsPerEpisode: number;
@@ -239,7 +246,8 @@ function markdown(s: {
   return [
     `# Recovery after kill -9 (${s.date})`,
     '',
-    `ScienceWorld through the env server (${s.envServers}), scripted expert over an OpenAI-compatible endpoint; ${s.episodes} episodes,`,
+    `ScienceWorld through the env server (${s.envServers}), scripted expert over an OpenAI-compatible endpoint`,
+    `(${s.llmLatencyMs ? `each answer held ${s.llmLatencyMs} ms, as a served model takes` : 'answering at once'}); ${s.episodes} episodes,`,
     `${s.killsPerEpisode} SIGKILLs of the running \`step-hrl\` process per episode at random moments (seed ${s.seed}),`,
     `${s.parallel} episodes at once; ${s.machine.cores} cores (shared), Node ${s.machine.node}; wall ${sec(s.wallMs)} s.`,
     '`npx ts-node bench/chaos-recovery.ts` reproduces it.',

@@ -16,6 +16,11 @@ export interface RecoveryPhases {
   timedOutTasks: number;
   /** Of those, how many waited on a sticky queue (schedule-to-start) instead of inside the dead process. */
   timedOutOnStickyQueue: number;
+  /**
+   * For each task that timed out after it started: how long before `resume` was spawned (right after
+   * the kill) it started; negative where it started after, on a poll the dead process had left open.
+   */
+  deadTaskStartedBeforeResumeMs: number[];
 }
 
 type HistoryEvent = NonNullable<History['events']>[number];
@@ -29,6 +34,7 @@ export function recoveryPhases(histories: readonly History[], fromMs: number, to
   let redrive: { scheduledMs: number; completedMs?: number } | undefined;
   let timedOutTasks = 0;
   let timedOutOnStickyQueue = 0;
+  const deadTaskStartedBeforeResumeMs: number[] = [];
   for (const history of histories) {
     const events = history.events ?? [];
     const scheduled = events.find(
@@ -44,18 +50,25 @@ export function recoveryPhases(histories: readonly History[], fromMs: number, to
       (e) => e.workflowTaskTimedOutEventAttributes && eventMs(e) >= fromMs && eventMs(e) <= toMs,
     );
     timedOutTasks += timedOut.length;
+    for (const e of timedOut) {
+      const startedId = String(e.workflowTaskTimedOutEventAttributes?.startedEventId ?? '');
+      const started = events.find((x) => String(x.eventId) === startedId);
+      if (started) deadTaskStartedBeforeResumeMs.push(fromMs - eventMs(started));
+    }
     timedOutOnStickyQueue += timedOut.filter(
       (e) =>
         e.workflowTaskTimedOutEventAttributes?.timeoutType ===
         temporal.api.enums.v1.TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START,
     ).length;
   }
-  if (!redrive || redrive.scheduledMs > toMs) return { totalMs: toMs - fromMs, timedOutTasks, timedOutOnStickyQueue };
+  if (!redrive || redrive.scheduledMs > toMs)
+    return { totalMs: toMs - fromMs, timedOutTasks, timedOutOnStickyQueue, deadTaskStartedBeforeResumeMs };
   return {
     totalMs: toMs - fromMs,
     toRedriveMs: redrive.scheduledMs - fromMs,
     ...(redrive.completedMs !== undefined && { redriveMs: redrive.completedMs - redrive.scheduledMs }),
     timedOutTasks,
     timedOutOnStickyQueue,
+    deadTaskStartedBeforeResumeMs,
   };
 }

@@ -12,6 +12,8 @@ import { scriptResponder } from './script-responder';
 /** Options of {@link ExpertEndpoint.start}. */
 export interface ExpertEndpointOptions {
   profile?: 'chat' | 'paper';
+  /** Each answer is held this long, as a served model takes time to generate. @default 0 */
+  latencyMs?: number;
 }
 
 /** The endpoint; register each episode's plan with {@link ExpertEndpoint.addEpisode}. */
@@ -31,7 +33,11 @@ export class ExpertEndpoint {
       if (!responder) throw new Error(`no expert plan registered for model ${input.model}`);
       return responder(input);
     };
-    const mock = await MockOpenAiServer.start({ responder: respond });
+    const latencyMs = options.latencyMs ?? 0;
+    const mock = await MockOpenAiServer.start({
+      responder: respond,
+      ...(latencyMs > 0 && { holdReply: () => new Promise<void>((r) => setTimeout(r, latencyMs)) }),
+    });
     endpoint = new ExpertEndpoint(mock, options.profile ?? 'chat');
     return endpoint;
   }
