@@ -94,13 +94,14 @@ async function envCalls(episodeId: string): Promise<{ queue: string; servedBy?: 
   return calls;
 }
 
-test('after kill -9 of the worker holding the session, releaseLostWork re-drives at once, not after the timeouts', async () => {
+/**
+ * A built-in episode whose worker process blocks in its step 2 and is then killed with -9: the
+ * episode's session, its started env call and its workflows' stickiness are the dead process's.
+ */
+async function episodeOfKilledWorker(name: string) {
   const spec: EnvSpec = { env: 'builtin', task: 'water-plant', variation: 5 };
-  const plan = goldSubtasks(spec);
-  const gold = plan.flatMap((p) => p.actions);
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'release-'));
-  const journal = path.join(dir, 'journal.jsonl');
-  const taskQueue = queueFor('release-lost');
+  const journal = path.join(mkdtempSync(path.join(os.tmpdir(), `${name}-`)), 'journal.jsonl');
+  const taskQueue = queueFor(name);
   const first = startCrashWorker({
     CRASH_JOURNAL: journal,
     CRASH_SPEC: JSON.stringify(spec),
@@ -116,14 +117,19 @@ test('after kill -9 of the worker holding the session, releaseLostWork re-drives
   await waitForJournal(journal, 'blocked');
   first.kill('SIGKILL');
   await new Promise((r) => first.once('exit', r));
+  const plan = goldSubtasks(spec);
+  const finish = () =>
+    withWorker(t, { taskQueue, llm: new ScriptedLlmClient(expertPolicyRules(plan, 'chat')) }, () => handle.result());
+  return { episodeId, handle, gold: plan.flatMap((p) => p.actions), finish };
+}
 
+test('after kill -9 of the worker holding the session, releaseLostWork re-drives at once, not after the timeouts', async () => {
+  const { episodeId, handle, gold, finish } = await episodeOfKilledWorker('release-lost');
   const releasedAt = Date.now();
   const released = await releaseLostWork(t.client, [episodeId]);
   expect(released.failed).toEqual([expect.stringMatching(/\/envStep$/)]);
   expect(released.gone).toHaveLength(1);
-  const result = await withWorker(t, { taskQueue, llm: new ScriptedLlmClient(expertPolicyRules(plan, 'chat')) }, () =>
-    handle.result(),
-  );
+  const result = await finish();
   expect(result.won).toBe(true);
   expect(result.redrives).toBe(1);
   expect(result.steps).toBe(gold.length);
@@ -135,24 +141,7 @@ test('after kill -9 of the worker holding the session, releaseLostWork re-drives
 });
 
 test("a workflow task waiting on the dead worker's sticky queue moves to the shared queue at once, not after 10 s", async () => {
-  const spec: EnvSpec = { env: 'builtin', task: 'water-plant', variation: 5 };
-  const plan = goldSubtasks(spec);
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'release-sticky-'));
-  const journal = path.join(dir, 'journal.jsonl');
-  const taskQueue = queueFor('release-sticky');
-  const first = startCrashWorker({
-    CRASH_JOURNAL: journal,
-    CRASH_SPEC: JSON.stringify(spec),
-    CRASH_TEMPORAL_ADDRESS: testAddress(),
-    CRASH_TASK_QUEUE: taskQueue,
-    CRASH_BLOCK_AT_STEP: '2',
-  });
-  const episodeId = `ep-${taskQueue}`;
-  await waitForJournal(journal, 'ready');
-  const handle = await startEpisode(t.client, { episodeId, taskQueue, config: { spec, envQueueTimeoutSeconds: 300 } });
-  await waitForJournal(journal, 'blocked');
-  first.kill('SIGKILL');
-  await new Promise((r) => first.once('exit', r));
+  const { episodeId, handle, finish } = await episodeOfKilledWorker('release-sticky');
   // Temporal does not know the worker died: a signal now schedules a workflow task on its sticky queue.
   const subtaskId = (await handle.describe()).raw.pendingChildren?.[0]?.workflowId;
   expect(subtaskId).toBeDefined();
@@ -164,9 +153,7 @@ test("a workflow task waiting on the dead worker's sticky queue moves to the sha
   const releasedAt = Date.now();
   const released = await releaseLostWork(t.client, [episodeId]);
   expect(released.unqueued).toEqual([subtaskId]);
-  const result = await withWorker(t, { taskQueue, llm: new ScriptedLlmClient(expertPolicyRules(plan, 'chat')) }, () =>
-    handle.result(),
-  );
+  const result = await finish();
   expect(result.won).toBe(true);
   // The subtask's next workflow task ran on the shared queue within seconds, not after the 10 s
   // sticky schedule-to-start timeout (which would also show as a timed-out workflow task).
