@@ -15,6 +15,8 @@ import time
 from typing import Callable, Generic, TypeVar
 
 T = TypeVar("T")
+#: The longest a session waits for a spare that is starting before it starts its own simulator.
+SPARE_WAIT_S = 30.0
 log = logging.getLogger(__name__)
 
 
@@ -53,9 +55,13 @@ class WarmPool(Generic[T]):
     def take(self) -> T:
         """A ready spare (waiting for one already starting: it is up sooner than a new one would be),
         or a simulator started now when none is; either way the pool refills."""
+        deadline = time.monotonic() + SPARE_WAIT_S
         with self._ready:
             while not self._spares and self._starting > 0 and not self._stopped:
-                self._ready.wait()
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break  # a spare that takes this long is stuck: start one for this session
+                self._ready.wait(left)
             spare = self._spares.pop() if self._spares else None
             if spare is not None:
                 self.warm += 1

@@ -156,3 +156,25 @@ def test_a_spare_answers_exactly_as_a_simulator_started_for_the_session(client: 
     finally:
         fresh.shutdown()
         warmed.shutdown()
+
+
+def test_a_spare_stuck_starting_is_not_waited_for_past_the_bound(monkeypatch: Any) -> None:
+    import step_hrl_envserver.warm_pool as warm_pool
+
+    monkeypatch.setattr(warm_pool, "SPARE_WAIT_S", 0.2)
+    stuck = threading.Event()
+    made: list[str] = []
+
+    def make() -> str:
+        if not made:
+            made.append("stuck")
+            stuck.wait(10)  # the spare's start hangs
+            return "stuck"
+        made.append("own")
+        return "own"
+
+    pool = WarmPool(make, lambda sim: None, size=1, prestart=True)
+    wait_until(lambda: made == ["stuck"])
+    assert pool.take() == "own" and pool.counts()["cold"] == 1
+    stuck.set()
+    pool.shutdown()
