@@ -4,11 +4,13 @@
  * server that does not answer (an env call retried), or a lost env session being re-driven on a
  * new one (after an env server restart). Read from Temporal's own view, `describe()` of the episode
  * and of its running children: a pending activity with attempt > 1 is being retried after the
- * failure it names, and a pending `envRedrive` is a re-drive in progress. One line when a fault
+ * failure it names, and a pending `envRedrive` is a re-drive in progress (one too fast to be seen
+ * pending is told by the re-drive count of the episode's progress query). One line when a fault
  * begins, one when it ends.
  */
 import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
 import { decodeOptionalFailureToOptionalError } from '@temporalio/common/lib/internal-non-workflow';
+import { episodeProgressQuery } from '../episode/messages';
 
 /** How often the episode is described. */
 export const FAULT_POLL_MS = 1000;
@@ -54,11 +56,31 @@ function endLine(kind: FaultKind, attempts: number): string {
  */
 export class FaultReporter {
   private readonly active = new Map<FaultKind, number>();
+  /** Re-drives the episode had counted at the last look (undefined before the first). */
+  private redrivesSeen?: number;
 
   constructor(private readonly say: (line: string) => void) {}
 
-  /** `calls`: every pending activity of the episode now; `running`: the episode is still running. */
-  update(calls: readonly PendingCall[], running = true): void {
+  /**
+   * `calls`: every pending activity of the episode now; `running`: the episode is still running;
+   * `redrives`: the re-drives it has counted so far, when known. A re-drive that began and ended
+   * between two looks (a fast one) still gets its two lines, from that count.
+   */
+  update(calls: readonly PendingCall[], running = true, redrives?: number): void {
+    const wasRedriving = this.active.has('redrive');
+    this.updateCalls(calls, running);
+    if (redrives === undefined) return;
+    const finished = redrives - (this.redrivesSeen ?? redrives);
+    this.redrivesSeen = redrives;
+    // One that was seen in progress and is gone now has had its lines; the others none.
+    const unseen = finished - (wasRedriving && !this.active.has('redrive') ? 1 : 0);
+    for (let i = 0; i < unseen && running; i++) {
+      this.say(beginLine('redrive', { activity: 'envRedrive', attempt: 1 }));
+      this.say(endLine('redrive', 1));
+    }
+  }
+
+  private updateCalls(calls: readonly PendingCall[], running: boolean): void {
     const now = new Map<FaultKind, PendingCall>();
     for (const call of calls) {
       const kind = faultOf(call);
@@ -110,6 +132,15 @@ async function pendingCalls(client: Client, description: WorkflowExecutionDescri
   return calls;
 }
 
+/** The re-drives a running episode has counted (its progress query), or undefined where it does not say. */
+async function redrivesSoFar(client: Client, episodeId: string): Promise<number | undefined> {
+  const progress = await client.workflow
+    .getHandle(episodeId)
+    .query(episodeProgressQuery)
+    .catch(() => undefined);
+  return progress?.redrives;
+}
+
 /** A running {@link watchFaults}. */
 export interface FaultWatch {
   stop(): void;
@@ -142,7 +173,9 @@ export function watchFaults(
         .catch(() => undefined);
       if (childDescription) calls.push(...(await pendingCalls(client, childDescription)));
     }
-    if (!stopped) reporter.update(calls, description.status.name === 'RUNNING');
+    const running = description.status.name === 'RUNNING';
+    const redrives = running ? await redrivesSoFar(client, episodeId) : undefined;
+    if (!stopped) reporter.update(calls, running, redrives);
   };
   const loop = (): void => {
     if (stopped) return;

@@ -121,6 +121,7 @@ export function episodeProgressOf(
   s: EpisodeState | undefined,
   status: EpisodeStatus | undefined,
   subtaskWorkflowId: string | undefined,
+  redrives = 0,
 ): EpisodeProgress {
   return {
     status: status ?? 'running',
@@ -130,6 +131,7 @@ export function episodeProgressOf(
     stepIndex: s?.stepIndex ?? 0,
     score: s?.score ?? 0,
     tokens: s?.tokens ?? 0,
+    redrives,
   };
 }
 

@@ -172,6 +172,7 @@ export function reactProgressOf(s: ReactState | undefined, status: EpisodeStatus
     stepIndex: s?.stepIndex ?? 0,
     score: s?.score ?? 0,
     tokens: s?.tokens ?? 0,
+    redrives: s?.redrives ?? 0,
   };
 }
 

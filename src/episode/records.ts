@@ -293,6 +293,8 @@ export interface EpisodeProgress {
   stepIndex: number;
   score: number;
   tokens: number;
+  /** Lost env sessions re-driven so far (absent from episodes of older builds). */
+  redrives?: number;
 }
 
 /** Input of the ReAct workflow. */

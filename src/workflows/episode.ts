@@ -63,7 +63,7 @@ export async function episodeWorkflow(input: EpisodeInput): Promise<EpisodeResul
   const cancelRequested = (): boolean => cancelReason !== undefined || CancellationScope.current().consideredCancelled;
 
   // Handlers are registered before the first await so no early message is lost.
-  setHandler(episodeProgressQuery, () => episodeProgressOf(state, status, currentChild?.workflowId));
+  setHandler(episodeProgressQuery, () => episodeProgressOf(state, status, currentChild?.workflowId, redrives));
   setHandler(cancelSignal, (reason?: string) => {
     cancelReason = reason ?? 'cancelled';
     currentChild?.scope.cancel(); // Temporal's cancellation: reaches a child that has not started yet too

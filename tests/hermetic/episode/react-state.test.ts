@@ -180,6 +180,7 @@ test('absorbing steps counts the run’s record bytes, the win, and hands the ne
     stepIndex: 3,
     score: 2,
     tokens: 0,
+    redrives: 0,
   });
   expect(reactProgressOf(undefined, 'cancelled')).toMatchObject({ status: 'cancelled', stepIndex: 0 });
   const updates = Object.fromEntries(reactEndUpdates(s, 'env-done').map((u) => [u.key.name, u.value]));
