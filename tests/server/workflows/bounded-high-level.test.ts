@@ -20,9 +20,9 @@ async function largestPrompt(maxSteps: number, highLevelWindow?: number) {
   return measured;
 }
 
-// 200 steps (50 subtasks, 5x the window) in CI; the 1,000-step run is `bench/bounded-high-level.ts`
+// 120 steps (30 subtasks, 3x the window) in CI; the 1,000-step run is `bench/bounded-high-level.ts`
 // (bench/results/bounded-high-level.md), the same code at full size.
-const LONG_STEPS = 200;
+const LONG_STEPS = 120;
 
 test("chat profile (bounded by default): a long episode's largest prompt within 10% of a 50-step episode's", async () => {
   const short = await largestPrompt(50);

@@ -1,7 +1,7 @@
 /**
  * Temporal's limits (2 MB per payload, 50K events per history) hold however long one subtask runs:
  * a subtask child returns after `maxStepsPerChildRun` steps and the episode continues the same
- * subtask in its next part. A 600-step episode spent in a single subtask completes with every
+ * subtask in its next part. A 400-step episode spent in a single subtask completes with every
  * transition readable; a step budget above the documented maximum is rejected with a clear error.
  */
 import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
@@ -21,15 +21,15 @@ afterAll(async () => t?.close());
 const spec: EnvSpec = { env: 'builtin', task: 'clean-plate', variation: 3, options: { maxSteps: 5000 } };
 
 /** Steps of the episode: enough verbose transitions to weigh more than Temporal's 2 MB payload limit. */
-const STEPS = 600;
+const STEPS = 400;
 
 /**
- * The looping policy with a long progress summary (a model's ~400-token summary): 600 such
+ * The looping policy with a long progress summary (a model's ~650-token summary): 400 such
  * transitions weigh more than Temporal's 2 MB payload limit, so one child returning them all at
  * once could not complete.
  */
 function verboseLoopingRules(): ScriptRule[] {
-  const notes = ' Notes: '.padEnd(1600, 'the room holds the same objects as before; nothing changed; ');
+  const notes = ' Notes: '.padEnd(2600, 'the room holds the same objects as before; nothing changed; ');
   return loopingPolicyRules(Number.MAX_SAFE_INTEGER).map((rule) =>
     rule.role !== 'progress'
       ? rule
