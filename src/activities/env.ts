@@ -207,8 +207,15 @@ function buildEnvActivities(options: EnvActivitiesOptions) {
     sessions.delete(episodeId);
     if (previous) await closeQuietly(episodeId, previous.env);
     const env = await options.envFactory(spec);
-    // Keyed by episode: a reset retried after this worker died is answered from the session it made.
-    const reset = await wrap(() => env.reset(spec, { signal: cancellationSignal(), key: episodeId }), 'reset');
+    let reset: Awaited<ReturnType<typeof env.reset>>;
+    try {
+      // Keyed by episode: a reset retried after this worker died is answered from the session it made.
+      reset = await wrap(() => env.reset(spec, { signal: cancellationSignal(), key: episodeId }), 'reset');
+    } catch (err) {
+      // Not registered yet, so no close would find it: a reset cancelled or failed must free it here.
+      await closeQuietly(episodeId, env);
+      throw err;
+    }
     const session: Session = { env, spec, inUse: 0, steps: [], confirmed: new Set() };
     sessions.set(episodeId, session);
     lastUsed.set(episodeId, now());

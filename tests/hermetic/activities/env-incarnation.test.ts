@@ -128,3 +128,20 @@ test("a sticky queue's owner is the worker identity the SDK names it after", () 
   expect(parseIncarnationIdentity(stickyQueueOwner(sticky))).toEqual(parseIncarnationIdentity(identity));
   expect(stickyQueueOwner('step-hrl.run.some-queue')).toBe('step-hrl.run.some-queue'); // not sticky: unchanged
 });
+
+test('a reset that fails (or is cancelled) closes the session it opened: nothing is left open', async () => {
+  let closed = 0;
+  const acts = createEnvActivities({
+    envQueue: envQueueName('q', 'inc-new'),
+    envFactory: () => {
+      const env = new BuiltinTextEnv();
+      env.reset = () => Promise.reject(new Error('reset cut short'));
+      env.close = async () => {
+        closed += 1;
+      };
+      return env;
+    },
+  });
+  await expect(acts.envReset({ episodeId: 'e', spec, incarnation: 'inc-new' })).rejects.toThrow();
+  expect(closed).toBe(1);
+});

@@ -138,6 +138,9 @@ test("a cancel reaches an earlier run's straggler, which closes its env session 
     // The straggler's own report, not the minute-long fallback look, ended the wait.
     expect(Date.now() - cancelledAt).toBeLessThan(40_000);
     expect(counting.openNow()).toBe(0); // closed before the eval returned, with the worker still up
+    // The straggler reported to the eval, then completes in one more workflow task of its own: wait
+    // for it with the worker up (a test that stopped the worker here would leave it running).
+    await t.client.workflow.getHandle(evalEpisodeId(evalId, SLOW)).result();
     return returned;
   });
   expect(result.cancelled).toBe(true);
