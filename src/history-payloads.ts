@@ -20,3 +20,9 @@ export function decode<T>(payloads: Payloads, converter: PayloadConverter = defa
 export function num(value: unknown): number {
   return Number(String(value ?? 0));
 }
+
+/** When `event` was written, in ms since the epoch (0 when the event has no time). */
+export function eventTimeMs(event: HistoryEvent): number {
+  const time = event.eventTime;
+  return time ? num(time.seconds) * 1000 + Math.floor((time.nanos ?? 0) / 1e6) : 0;
+}

@@ -5,6 +5,7 @@
  * that had to time out (Temporal gives no way to fail one another worker had started).
  */
 import { temporal } from '@temporalio/proto';
+import { eventTimeMs } from '../../src/history-payloads';
 import type { History } from '../../tests/support/episode-histories';
 
 /** The phases of one recovery (see the module comment); undefined where it had no re-drive. */
@@ -23,12 +24,6 @@ export interface RecoveryPhases {
   deadTaskStartedBeforeResumeMs: number[];
 }
 
-type HistoryEvent = NonNullable<History['events']>[number];
-
-function eventMs(e: HistoryEvent): number {
-  return Number(e.eventTime?.seconds ?? 0) * 1000 + Math.floor((e.eventTime?.nanos ?? 0) / 1e6);
-}
-
 /** The phases of the recovery that ran from `fromMs` (resume spawned) to `toMs` (its first new step). */
 export function recoveryPhases(histories: readonly History[], fromMs: number, toMs: number): RecoveryPhases {
   let redrive: { scheduledMs: number; completedMs?: number } | undefined;
@@ -38,22 +33,22 @@ export function recoveryPhases(histories: readonly History[], fromMs: number, to
   for (const history of histories) {
     const events = history.events ?? [];
     const scheduled = events.find(
-      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'envRedrive' && eventMs(e) >= fromMs,
+      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'envRedrive' && eventTimeMs(e) >= fromMs,
     );
-    if (scheduled && (!redrive || eventMs(scheduled) < redrive.scheduledMs)) {
+    if (scheduled && (!redrive || eventTimeMs(scheduled) < redrive.scheduledMs)) {
       const done = events.find(
         (e) => String(e.activityTaskCompletedEventAttributes?.scheduledEventId) === String(scheduled.eventId),
       );
-      redrive = { scheduledMs: eventMs(scheduled), completedMs: done && eventMs(done) };
+      redrive = { scheduledMs: eventTimeMs(scheduled), completedMs: done && eventTimeMs(done) };
     }
     const timedOut = events.filter(
-      (e) => e.workflowTaskTimedOutEventAttributes && eventMs(e) >= fromMs && eventMs(e) <= toMs,
+      (e) => e.workflowTaskTimedOutEventAttributes && eventTimeMs(e) >= fromMs && eventTimeMs(e) <= toMs,
     );
     timedOutTasks += timedOut.length;
     for (const e of timedOut) {
       const startedId = String(e.workflowTaskTimedOutEventAttributes?.startedEventId ?? '');
       const started = events.find((x) => String(x.eventId) === startedId);
-      if (started) deadTaskStartedBeforeResumeMs.push(fromMs - eventMs(started));
+      if (started) deadTaskStartedBeforeResumeMs.push(fromMs - eventTimeMs(started));
     }
     timedOutOnStickyQueue += timedOut.filter(
       (e) =>

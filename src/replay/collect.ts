@@ -5,7 +5,7 @@
  * so two runs that reused one id never mix.
  */
 import type { HistorySource, History } from '../history-source';
-import type { HistoryEvent } from '../history-payloads';
+import { eventTimeMs, type HistoryEvent } from '../history-payloads';
 
 /** One workflow run's history and where it belongs. */
 export interface RecordedHistory {
@@ -107,7 +107,6 @@ export async function collectHistories(source: HistorySource, rootId: string): P
 
 /** Start time of a run in ms (0 when unknown), to list runs in the order they ran. */
 function startTime(h: RecordedHistory): number {
-  const time = h.history.events?.[0]?.eventTime;
-  if (!time) return 0;
-  return Number(String(time.seconds ?? 0)) * 1000 + Math.floor((time.nanos ?? 0) / 1e6);
+  const first = h.history.events?.[0];
+  return first ? eventTimeMs(first) : 0;
 }
