@@ -10,6 +10,7 @@ import signal
 import sys
 import threading
 from pathlib import Path
+from typing import Callable, TypeVar
 
 from .alfworld_env import AlfWorldBackend, default_data_dir
 from .http_server import EnvService, serve
@@ -22,26 +23,26 @@ TTL_ENV = "STEP_HRL_ENV_SESSION_TTL_S"
 DEFAULT_TTL_S = 2 * 60 * 60
 SPARES_ENV = "STEP_HRL_SCIENCEWORLD_SPARES"
 PRESTART_ENV = "STEP_HRL_SCIENCEWORLD_PRESTART"
+N = TypeVar("N", int, float)
+
+
+def number_from_env(name: str, parse: Callable[[str], N], fallback: N, kind: str, example: str) -> N:
+    """``parse`` of variable ``name``, or ``fallback`` when it is unset; exits naming it when it is not ``kind``."""
+    raw = os.environ.get(name)
+    if not raw:
+        return fallback
+    try:
+        return parse(raw)
+    except ValueError:
+        raise SystemExit(f"{name}={raw!r} is not {kind}; set e.g. {name}={example}") from None
 
 
 def default_spares() -> int:
-    raw = os.environ.get(SPARES_ENV)
-    if not raw:
-        return 1
-    try:
-        return int(raw)
-    except ValueError:
-        raise SystemExit(f"{SPARES_ENV}={raw!r} is not a whole number; set e.g. {SPARES_ENV}=1 (0 = none)") from None
+    return number_from_env(SPARES_ENV, int, 1, "a whole number", "1 (0 = none)")
 
 
 def default_ttl() -> float:
-    raw = os.environ.get(TTL_ENV)
-    if not raw:
-        return DEFAULT_TTL_S
-    try:
-        return float(raw)
-    except ValueError:
-        raise SystemExit(f"{TTL_ENV}={raw!r} is not a number of seconds; set e.g. {TTL_ENV}=1800") from None
+    return number_from_env(TTL_ENV, float, float(DEFAULT_TTL_S), "a number of seconds", "1800")
 
 
 def main(argv: list[str] | None = None) -> int:

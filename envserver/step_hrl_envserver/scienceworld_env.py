@@ -225,14 +225,14 @@ class ScienceWorldBackend:
         env = state.env
         if step_limit is not None:
             env.envStepLimit = step_limit
-        env.list_valid_actions = bool(body.get("valid_actions", False))
+        env.list_valid_actions = valid = bool(body.get("valid_actions", False))
         try:
             env.load(task, variation, simplifications)
         except ValueError as e:  # unknown simplification, or one the task forbids
             raise BadRequest(f"cannot load {task!r} variation {variation}: {e}") from e
         obs, info = env.reset()
         state.task_name, state.variation = task, variation
-        out = payload(state, obs, 0, False, info, bool(body.get("valid_actions", False)))
+        out = payload(state, obs, 0, False, info, valid)
         out.update(
             {
                 "id": body.get("id"),
@@ -247,9 +247,9 @@ class ScienceWorldBackend:
     def step(self, state: SciState, action: str, body: dict[str, Any]) -> dict[str, Any]:
         if state.task_name is None:
             raise BadRequest("this ScienceWorld session has not been reset yet; POST /scienceworld/reset first")
-        state.env.list_valid_actions = bool(body.get("valid_actions", False))
+        state.env.list_valid_actions = valid = bool(body.get("valid_actions", False))
         obs, reward, done, info = state.env.step(action)
-        return payload(state, obs, reward, done, info, bool(body.get("valid_actions", False)))
+        return payload(state, obs, reward, done, info, valid)
 
     def gold_in_session(self, state: SciState, task: str, variation: int, simplifications: str) -> list[str]:
         self.catalog.check_variation(task, variation, None)

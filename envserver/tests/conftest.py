@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import time
 import shutil
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import pytest
 
@@ -16,6 +17,16 @@ from step_hrl_envserver.http_server import EnvService, serve
 from step_hrl_envserver.scienceworld_env import ScienceWorldBackend
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def wait_until(check: Callable[[], Any], timeout_s: float) -> bool:
+    """Whether ``check()`` turned true within ``timeout_s`` (polled every 50 ms)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.05)
+    return bool(check())
 GAME = "valid_seen/pick_heat_then_place_in_recep-Egg-None-CounterTop-2/trial_T20190908_122951_021026"
 
 

@@ -18,16 +18,9 @@ from step_hrl_envserver.errors import SessionLost
 from step_hrl_envserver.http_server import EnvService
 from step_hrl_envserver.scienceworld_env import ScienceWorldBackend
 
+from .conftest import wait_until
+
 ENVSERVER_DIR = Path(__file__).resolve().parents[1]
-
-
-def wait_until(check, timeout_s: float) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.05)
-    return bool(check())
 
 
 def test_idle_sessions_expire_and_release_their_jvm() -> None:

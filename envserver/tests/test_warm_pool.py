@@ -8,7 +8,7 @@ from typing import Any
 
 from step_hrl_envserver.warm_pool import WarmPool
 
-from .conftest import Client
+from .conftest import Client, wait_until
 
 
 class Fakes:
@@ -29,24 +29,17 @@ class Fakes:
         self.closed.append(sim)
 
 
-def wait_until(check: Any, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.01)
-
-
 def test_lazy_until_the_first_session_then_each_taking_starts_the_next() -> None:
     fakes = Fakes()
     pool = WarmPool(fakes.make, fakes.close, size=1)
     time.sleep(0.05)
     assert fakes.made == []  # nothing started before a session is asked for
     first = pool.take()
-    wait_until(lambda: pool.ready() == 1)
+    assert wait_until(lambda: pool.ready() == 1, 10)
     second = pool.take()
     assert (first, second) == (0, 1)  # the second session got the spare started after the first
     assert pool.counts()["warm"] == 1 and pool.counts()["cold"] == 1
-    wait_until(lambda: pool.ready() == 1)
+    assert wait_until(lambda: pool.ready() == 1, 10)
     pool.shutdown()
     assert fakes.closed == [2]  # the unused spare, and only it
 
@@ -54,7 +47,7 @@ def test_lazy_until_the_first_session_then_each_taking_starts_the_next() -> None
 def test_prestart_and_size_zero() -> None:
     fakes = Fakes()
     pool = WarmPool(fakes.make, fakes.close, size=2, prestart=True)
-    wait_until(lambda: pool.ready() == 2)
+    assert wait_until(lambda: pool.ready() == 2, 10)
     pool.take()
     assert pool.counts()["warm"] == 1
     pool.shutdown()
@@ -71,7 +64,7 @@ def test_a_spare_still_starting_at_shutdown_is_closed_when_it_is_up() -> None:
     pool = WarmPool(fakes.make, fakes.close, size=1, prestart=True)
     pool.shutdown()
     fakes.gate.set()
-    wait_until(lambda: fakes.closed == [0])
+    assert wait_until(lambda: fakes.closed == [0], 10)
     assert pool.ready() == 0
 
 
@@ -82,7 +75,7 @@ def test_scienceworld_sessions_take_started_simulators(client: Client) -> None:
         return client.call("GET", "/stats")[1]["envs"]["scienceworld"]["simulators"]
 
     _, first = client.call("POST", "/scienceworld/create", {})
-    wait_until(lambda: simulators()["ready"] >= 1, timeout=60)
+    assert wait_until(lambda: simulators()["ready"] >= 1, 60)
     warm_before = simulators()["warm"]
     _, second = client.call("POST", "/scienceworld/create", {})
     assert simulators()["warm"] == warm_before + 1
@@ -148,7 +141,7 @@ def test_a_spare_answers_exactly_as_a_simulator_started_for_the_session(client: 
 
     fresh, warmed = ScienceWorldBackend(spares=0), ScienceWorldBackend(spares=1, prestart=True)
     try:
-        wait_until(lambda: warmed.simulators.ready() == 1, timeout=60)
+        assert wait_until(lambda: warmed.simulators.ready() == 1, 60)
         on_spare = play(warmed)
         assert warmed.simulators.counts()["warm"] == 1
         assert on_spare == play(fresh)
@@ -174,7 +167,7 @@ def test_a_spare_stuck_starting_is_not_waited_for_past_the_bound(monkeypatch: An
         return "own"
 
     pool = WarmPool(make, lambda sim: None, size=1, prestart=True)
-    wait_until(lambda: made == ["stuck"])
+    assert wait_until(lambda: made == ["stuck"], 10)
     assert pool.take() == "own" and pool.counts()["cold"] == 1
     stuck.set()
     pool.shutdown()
