@@ -40,6 +40,7 @@ const REPORT = process.env.STEP_HRL_MULTIHOST_REPORT === '1';
 const MINUTE = 60_000;
 /** Longer than the env queue's schedule-to-start (10 s) plus the liveness ping (5 s) and a heartbeat. */
 const CUT_SECONDS = 30;
+const HOSTS = ['host-1', 'host-2', 'host-3'];
 
 const enabled = canSimulateHosts();
 const describeHosts = enabled ? describe : describe.skip;
@@ -167,10 +168,13 @@ describeHosts('an evaluation served by three hosts', () => {
       const redrives = outcomes.reduce((sum, o) => sum + (o.redrives ?? 0), 0);
       expect(redrives).toBeGreaterThanOrEqual(2); // at least one for the cut host and one for the killed one
 
-      // Every host served episodes (the worker that reset each episode's session names its host).
+      // Every host served episodes: the results name each host that held a session of an episode
+      // (its first reset or a re-drive). Which host wins each first lease is the matching service's
+      // choice (one run of 30 games gave 23, 1 and 6), so the first resets alone may skip a host.
       const servedBy = await resetHosts('multi');
       const served = (name: string) => [...servedBy.values()].filter((h) => h === name).length;
-      for (const name of ['host-1', 'host-2', 'host-3']) expect(served(name)).toBeGreaterThan(0);
+      console.log(`episodes reset per host: ${HOSTS.map((n) => `${n} ${served(n)}`).join(', ')}`);
+      for (const name of HOSTS) expect(outcomes.filter((o) => o.hosts?.includes(name)).length).toBeGreaterThan(0);
       // The results name them too: each episode's first host is the one whose worker reset it.
       expect(outcomes.map((o) => o.hosts?.[0])).toEqual(outcomes.map((o) => servedBy.get(o.index)));
       // One host per session held: the reset's, then each re-drive that opened one (a lost try counts
