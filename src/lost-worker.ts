@@ -9,7 +9,8 @@
  * on the dead worker's sticky queue; a workflow task already waiting on a dead worker's sticky
  * queue is taken from it and failed as a cache miss (what a worker that does not hold the workflow
  * answers), so Temporal moves it to the shared queue at once instead of after the sticky
- * schedule-to-start timeout (10 s). Only incarnations surely gone are declared lost
+ * schedule-to-start timeout (10 s); with `releaseSessions`, the env sessions they left on a shared
+ * env server are closed first. Only incarnations surely gone are declared lost
  * ({@link isIncarnationGone}: same machine, pid ended or reused); anything else is left to the
  * timeouts. A workflow task the dead process had started still waits out its own timeout (10 s):
  * Temporal has no call to fail it without its token.
@@ -36,6 +37,8 @@ export interface ReleasedWork {
   unqueued: string[];
   /** Incarnation ids found gone. */
   gone: string[];
+  /** Env sessions of the gone incarnations closed by {@link ReleaseOptions.releaseSessions}. */
+  sessions: number;
 }
 
 /** Options of {@link releaseLostWork}. */
@@ -47,6 +50,12 @@ export interface ReleaseOptions {
   knownIdentities?: string[];
   /** This machine's facts (tests). */
   facts?: LocalFacts;
+  /**
+   * Closes the env sessions the gone incarnations left on a shared env server (e.g.
+   * `releaseGoneSessions`); called once, with their ids, before any sticky queue is reset or attempt
+   * failed, so a re-drive that follows never finds them.
+   */
+  releaseSessions?: (incarnations: string[]) => Promise<number>;
 }
 
 /**
@@ -58,7 +67,7 @@ export async function releaseLostWork(
   workflowIds: string[],
   options: ReleaseOptions = {},
 ): Promise<ReleasedWork> {
-  const released: ReleasedWork = { failed: [], unstuck: [], unqueued: [], gone: [] };
+  const released: ReleasedWork = { failed: [], unstuck: [], unqueued: [], gone: [], sessions: 0 };
   const goneIds = new Set<string>();
   const isGone = (identity: string | null | undefined): boolean => {
     const inc = identity ? parseIncarnationIdentity(identity) : undefined;
@@ -96,6 +105,7 @@ export async function releaseLostWork(
       }
     }
   }
+  if (goneIds.size > 0 && options.releaseSessions) released.sessions = await options.releaseSessions([...goneIds]);
   // A workflow task already waiting on a gone worker's sticky queue is moved to the shared queue (a
   // reset leaves it there until its timeout). Each poll takes one task of that worker, whichever.
   await Promise.all(

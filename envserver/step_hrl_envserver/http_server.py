@@ -59,6 +59,7 @@ class EnvService:
         key = body.get("key")
         if key is not None and not isinstance(key, str):
             raise BadRequest(f"key must be a string (an episode id), got {key!r}")
+        owner = optional_str(body, "owner")
         registry = self.registries[env]
         if key is not None:
             existing = registry.by_key(key)
@@ -71,7 +72,7 @@ class EnvService:
                 self._close_session(env, existing, expired=False)
         state = self.backends[env].new_state()
         self.stats.count(env, "sessions_created")
-        return {"id": registry.add(state, key).id}
+        return {"id": registry.add(state, key, owner).id}
 
     def reset(self, env: str, body: dict[str, Any]) -> dict[str, Any]:
         backend = self.backends[env]
@@ -118,17 +119,35 @@ class EnvService:
         self._close_session(env, registry.get(body.get("id")), expired=False)
         return True
 
-    def _close_session(self, env: str, session: Session[Any], expired: bool) -> None:
-        """Closes under the session lock (never mid-step); the caller holds no lock."""
+    def release(self, body: dict[str, Any]) -> dict[str, int]:
+        """Closes every open session (of any env) created by ``owner``, a client process known to be gone.
+
+        Only that process could step them, so they would hold their simulator until the idle TTL.
+        """
+        owner = optional_str(body, "owner")
+        if not owner:
+            raise BadRequest("`owner` is required: the id the gone client process sent with /create")
+        released = 0
+        for env, registry in self.registries.items():
+            for session in registry.all():
+                if session.owner == owner and self._close_session(env, session, expired=False, counter="sessions_released"):
+                    released += 1
+        if released:
+            log.warning("closed %d session(s) of gone client %s", released, owner)
+        return {"released": released}
+
+    def _close_session(self, env: str, session: Session[Any], expired: bool, counter: str | None = None) -> bool:
+        """Closes under the session lock (never mid-step); the caller holds no lock. False if already closed."""
         registry = self.registries[env]
         with session.lock:
             if session.closed:
-                return
+                return False
             session.closed = True
             registry.remove(session.id, expired=expired)
-            self.stats.count(env, "sessions_expired" if expired else "sessions_closed")
+            self.stats.count(env, counter or ("sessions_expired" if expired else "sessions_closed"))
             self.stats.forget_session(env, session.id)
             self.backends[env].close_state(session.state)
+            return True
 
     def reap_idle(self, ttl_s: float) -> int:
         """Closes every session idle longer than ``ttl_s`` and not in use; returns how many."""
@@ -208,6 +227,7 @@ def build_routes(service: EnvService) -> dict[tuple[str, str], Handler]:
         ("GET", "/health"): lambda q: {"status": "ok", "envs": list(service.backends)},
         ("GET", "/versions"): lambda q: versions(),
         ("GET", "/stats"): lambda q: service.stats_snapshot(),
+        ("POST", "/sessions/release"): lambda b: service.release(b),
         ("GET", "/scienceworld/tasks"): lambda q: [
             {"task_name": t, "num_variations": sci.catalog.max_variations(t)} for t in TASK_NAMES
         ],

@@ -27,6 +27,9 @@ class Session(Generic[T]):
     last_used: float = field(default_factory=time.monotonic)
     #: The client's idempotency key (an episode id): a retried create + reset finds this session.
     key: str | None = None
+    #: The client process that created it (a worker incarnation id): when that process is known to be
+    #: gone, ``POST /sessions/release`` closes its sessions, which no one else can step.
+    owner: str | None = None
     #: The last reset's request and answer, kept while no step followed it (a retried reset gets it).
     reset_body: dict[str, Any] | None = None
     reset_out: dict[str, Any] | None = None
@@ -48,11 +51,11 @@ class SessionRegistry(Generic[T]):
         self._expired: set[int] = set()
         self._by_key: dict[str, int] = {}
 
-    def add(self, state: T, key: str | None = None) -> Session[T]:
+    def add(self, state: T, key: str | None = None, owner: str | None = None) -> Session[T]:
         with self._lock:
             sid = self._next_id
             self._next_id += 1
-            session = Session(id=sid, state=state, key=key)
+            session = Session(id=sid, state=state, key=key, owner=owner)
             self._sessions[sid] = session
             if key is not None:
                 self._by_key[key] = sid

@@ -57,6 +57,7 @@ class ServerStats:
             "sessions_created",
             "sessions_closed",
             "sessions_expired",
+            "sessions_released",
             "sessions_reused",
             "resets_from_store",
         )

@@ -18,7 +18,7 @@ from step_hrl_envserver.errors import SessionLost
 from step_hrl_envserver.http_server import EnvService
 from step_hrl_envserver.scienceworld_env import ScienceWorldBackend
 
-from .conftest import wait_until
+from .conftest import Client, wait_until
 
 ENVSERVER_DIR = Path(__file__).resolve().parents[1]
 
@@ -104,3 +104,27 @@ def test_ttl_flag_and_variable_are_checked(monkeypatch: pytest.MonkeyPatch, caps
     monkeypatch.setenv("STEP_HRL_ENV_SESSION_TTL_S", "half an hour")
     with pytest.raises(SystemExit, match="STEP_HRL_ENV_SESSION_TTL_S='half an hour' is not a number"):
         default_ttl()
+
+
+def test_release_closes_only_the_gone_owners_sessions(client: Client) -> None:
+    """`POST /sessions/release` frees what a killed worker left on a shared server, nothing else."""
+    mine = [client.call("POST", "/alfworld/create", {"key": f"ep-{i}", "owner": "gone-1"})[1]["id"] for i in range(2)]
+    other = client.call("POST", "/alfworld/create", {"key": "ep-2", "owner": "alive-1"})[1]["id"]
+    anonymous = client.call("POST", "/alfworld/create", {})[1]["id"]
+    before = client.call("GET", "/stats")[1]
+
+    status, answer = client.call("POST", "/sessions/release", {"owner": "gone-1"})
+    assert (status, answer) == (200, {"released": 2})
+    after = client.call("GET", "/stats")[1]
+    assert after["sessions_released"] - before["sessions_released"] == 2
+    assert after["sessions_open"] == before["sessions_open"] - 2
+    for sid in mine:  # gone: a late request of the dead owner would be told so
+        assert client.call("POST", "/alfworld/close", {"id": sid})[0] == 404
+    for sid in (other, anonymous):  # untouched
+        assert client.call("POST", "/alfworld/close", {"id": sid}) == (200, True)
+    # Again: nothing left to release. Without an owner: a clear error.
+    assert client.call("POST", "/sessions/release", {"owner": "gone-1"}) == (200, {"released": 0})
+    status, error = client.call("POST", "/sessions/release", {})
+    assert status == 400 and "owner" in json.dumps(error)
+    status, error = client.call("POST", "/alfworld/create", {"owner": 7})
+    assert status == 400 and "owner" in json.dumps(error)

@@ -210,7 +210,9 @@ function buildEnvActivities(options: EnvActivitiesOptions) {
     let reset: Awaited<ReturnType<typeof env.reset>>;
     try {
       // Keyed by episode: a reset retried after this worker died is answered from the session it made.
-      reset = await wrap(() => env.reset(spec, { signal: cancellationSignal(), key: episodeId }), 'reset');
+      // Owned by this process: if it dies, whoever finds it gone frees the session on a shared server.
+      const resetOptions = { signal: cancellationSignal(), key: episodeId, owner: incarnation };
+      reset = await wrap(() => env.reset(spec, resetOptions), 'reset');
     } catch (err) {
       // Not registered yet, so no close would find it: a reset cancelled or failed must free it here.
       await closeQuietly(episodeId, env);
@@ -336,7 +338,10 @@ export function createFenceActivities(envQueue: string) {
     async envRedrive(input: { episodeId: string }): Promise<{ replayed: number }> {
       return lost(input.episodeId, 'the re-drive');
     },
-    /** Nothing to free: the session died with its process. */
+    /**
+     * Nothing to free here: a spawned env server ended with the dead process, and the sessions it
+     * left on a shared one were released by whoever found it gone (`releaseGoneSessions`).
+     */
     async envClose(): Promise<void> {},
   };
 }

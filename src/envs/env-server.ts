@@ -146,6 +146,31 @@ export async function connectEnvServer(opts: StartEnvServerOptions = {}): Promis
   return startEnvServer(opts);
 }
 
+/**
+ * Closes, on the shared env server (`STEP_HRL_ENV_URL`), every session that the worker incarnations
+ * `owners` created (`ResetOptions.owner`): call it once they are known to be gone. Only their process
+ * could step those sessions, so they would otherwise hold their simulator (a JVM for ScienceWorld)
+ * until the server's idle TTL. A spawned server needs none: it ended with the process that spawned
+ * it. Best effort: a server that is down or too old to know `/sessions/release` is skipped (its TTL
+ * still frees them). Returns how many sessions were closed.
+ */
+export async function releaseGoneSessions(owners: readonly string[], env = process.env): Promise<number> {
+  const configured = env.STEP_HRL_ENV_URL?.replace(/\/+$/, '');
+  if (!configured || owners.length === 0) return 0;
+  const http = new EnvHttp(configured);
+  let released = 0;
+  for (const owner of new Set(owners)) {
+    const answer = await http
+      .post<{ released: number }>('/sessions/release', { owner }, { timeoutMs: RELEASE_TIMEOUT_MS })
+      .catch(() => ({ released: 0 }));
+    released += answer.released;
+  }
+  return released;
+}
+
+/** How long {@link releaseGoneSessions} waits for the env server to answer. */
+const RELEASE_TIMEOUT_MS = 5_000;
+
 /** Polls `GET /health` until it answers ok; throws `EnvUnavailable` naming the URL after `timeoutMs`. */
 export async function waitForHealth(url: string, timeoutMs: number): Promise<void> {
   const http = new EnvHttp(url);

@@ -98,14 +98,15 @@ abstract class HttpTextEnv implements TextEnv {
         this.id = undefined;
       }
     }
-    await this.ensureSession(options.signal, options.key);
+    await this.ensureSession(options.signal, options.key, options.owner);
     return this.toReset(await this.http.post<WireReset>(`${this.prefix}/reset`, { ...body, id: this.id }, timeout));
   }
 
   /** Creates the server session if there is none yet; returns its id. */
-  protected async ensureSession(signal?: AbortSignal, key?: string): Promise<number> {
+  protected async ensureSession(signal?: AbortSignal, key?: string, owner?: string): Promise<number> {
     if (this.id === undefined) {
-      const created = await this.http.post<{ id: number }>(`${this.prefix}/create`, key === undefined ? {} : { key }, {
+      const body = { ...(key !== undefined && { key }), ...(owner !== undefined && { owner }) };
+      const created = await this.http.post<{ id: number }>(`${this.prefix}/create`, body, {
         timeoutMs: this.resetTimeoutMs,
         signal,
       });

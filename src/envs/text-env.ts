@@ -51,6 +51,12 @@ export interface ResetOptions {
    * retried reset under the same key from the session it already reset, if no step followed.
    */
   key?: string;
+  /**
+   * The client process that owns the session (a worker incarnation id), sent when a server session
+   * is created: once that process is known to be gone, its sessions on a shared env server are
+   * closed at once (`releaseGoneSessions`) instead of holding their simulator until the idle TTL.
+   */
+  owner?: string;
 }
 
 /**

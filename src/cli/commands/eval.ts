@@ -30,6 +30,7 @@ import { AGENT_KINDS, type AgentKind, type EvalResults } from '../../episode/eva
 import { writeComparison, writeResults } from '../../eval/write';
 import type { EnvSpec } from '../../envs/text-env';
 import { releaseLostWork } from '../../lost-worker';
+import { releaseGoneSessions } from '../../envs/env-server';
 import { parseLlmChoice, type LlmChoice } from '../../llm/select';
 import { retryWhileTemporalAway, TEMPORAL_OUTAGE_VAR, temporalOutageWindowMs } from '../temporal-outage';
 import { HIGH_LEVEL_WINDOW_HELP, int, MAX_STEPS_LIMIT, OBS_HELP, oneOf, parsePromptFlags } from '../episode-options';
@@ -177,7 +178,10 @@ async function followEval(
   const { input } = opened;
   const outDir = flags.out ?? evalOutputDir(session.dataDir, evalId);
   // A re-run after a killed process: the episodes it left running re-drive at once on this one.
-  const released = opened.state === 'attached' ? releaseLostWork(session.temporal.client, [evalId]) : undefined;
+  const released =
+    opened.state === 'attached'
+      ? releaseLostWork(session.temporal.client, [evalId], { releaseSessions: releaseGoneSessions })
+      : undefined;
   const verb = {
     started: 'started',
     // A re-run after a killed process, or one more host serving a running eval: either way it joins.

@@ -11,6 +11,7 @@ import { decodeHistoryPayloads } from '../../codec/history';
 import { PayloadDecryptionError } from '../../codec/aes-gcm-codec';
 import { currentEnvLease, resumeEpisode } from '../../resume';
 import { isLeaseGone, releaseLostWork } from '../../lost-worker';
+import { releaseGoneSessions } from '../../envs/env-server';
 import { isEval, resumeEval } from './eval';
 import { agentOfWorkflowType, type CliAgent } from '../agents';
 import { failOnErrorStatus, type EndedEpisode } from '../episode-view';
@@ -99,7 +100,7 @@ withTemporalOptions(program.command('resume'), DATA_DIR_WITH_CACHE)
           description.status.name === 'RUNNING'
             ? currentEnvLease(client, episodeId).then(async (lease) => {
                 const knownIdentities = lease?.identity ? [lease.identity] : [];
-                await releaseLostWork(client, [episodeId], { knownIdentities });
+                await releaseLostWork(client, [episodeId], { knownIdentities, releaseSessions: releaseGoneSessions });
                 return lease && isLeaseGone(lease) ? [lease.envQueue] : [];
               })
             : Promise.resolve([]);

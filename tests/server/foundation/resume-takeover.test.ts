@@ -11,6 +11,9 @@ import { temporal } from '@temporalio/proto';
 import type { EpisodeResult } from '../../../src/workflows/episode';
 import { testAddress } from '../../support/temporal';
 import { cleanEnv, ensureBuilt, runCli, spawnCli } from '../../support/cli-harness';
+import { envServerStats } from '../../support/chaos-harness';
+import { startEnvServer } from '../../../src/envs/env-server';
+import { DEMO_GAME, DEMO_SPLIT } from '../../../src/envs/demo-game';
 
 let connection: Connection | undefined;
 beforeAll(async () => {
@@ -58,6 +61,36 @@ test('resume after kill -9 re-drives at once: no schedule-to-start wait on the d
   );
   expect(scheduleToStart).toHaveLength(0);
 }, 240_000);
+
+test("resume after kill -9 closes the dead process's session on a shared env server at once, not after its idle TTL", async () => {
+  // A worker host's env server: it outlives the killed `run`, so the session `run` held stays open there.
+  const server = await startEnvServer();
+  try {
+    const stats = async () => (await envServerStats(server.url))!;
+    const episodeId = `release-${process.pid}-${Date.now()}`;
+    const env = cleanEnv({ TEMPORAL_ADDRESS: testAddress(), STEP_HRL_ENV_URL: server.url });
+    const args = ['--llm', 'expert', '--env', 'alfworld', '--split', DEMO_SPLIT, '--task', DEMO_GAME];
+    const run = spawnCli(['run', ...args, '--episode-id', episodeId], env);
+    await run.waitForOutput(/step +1 +> /, 120_000);
+    process.kill(run.child.pid!, 'SIGKILL');
+    await run.exited;
+    const atKill = await stats();
+    expect(atKill['sessions_open']).toBe(1); // nobody will ever step it again
+
+    const resumed = await runCli(['resume', episodeId, '--llm', 'expert'], env, 120_000);
+    expect({ code: resumed.code, stderr: resumed.stderr }).toEqual({ code: 0, stderr: expect.any(String) });
+    const result = (await new Client({ connection }).workflow.getHandle(episodeId).result()) as EpisodeResult;
+    expect(result.won).toBe(true);
+    expect(result.redrives).toBeGreaterThanOrEqual(1);
+    // Closed as the dead process's before the re-drive opened its own (not superseded by it), and
+    // the episode closed that one at its end: nothing is left holding the server's simulators.
+    const after = await stats();
+    expect(after['sessions_released']).toBe(1);
+    expect(after['sessions_open']).toBe(0);
+  } finally {
+    await server.stop();
+  }
+}, 300_000);
 
 test('SIGTERM ends `run` at once (nothing left following the episode), and `resume` finishes the episode', async () => {
   const client = new Client({ connection });
