@@ -123,6 +123,8 @@ async function main(): Promise<void> {
         appliedTwiceAtProxy: ownEnvServers ? null : sum((r) => r.chaos.appliedTwice),
         appliedTwiceAtServer: ownEnvServers ? null : ((await serverAppliedTwice(envServer.url)) ?? null),
         envSessionsOpenAfter: ownEnvServers ? null : ((await envServerStats(envServer.url))?.['sessions_open'] ?? null),
+        // Which ones (key = episode, owner = the worker incarnation that created it), when any is left.
+        envSessionsLeft: ownEnvServers ? null : await openSessions(envServer.url),
         extraLlmRequests: sum((r) => r.chaos.llmRequests - (r.chaos.activities.completed['callPolicy'] ?? 0)),
         activityRetries: mergeCounts(runs.map((r) => r.chaos.activities.retries)),
         activityFailures: mergeCounts(runs.map((r) => r.chaos.activities.failures)),
@@ -290,3 +292,9 @@ main().catch((err) => {
   console.error(err);
   process.exit(1);
 });
+
+/** The env server's open sessions (`GET /sessions`), or null where the server does not list them. */
+async function openSessions(url: string): Promise<unknown[] | null> {
+  const response = await fetch(`${url}/sessions`).catch(() => undefined);
+  return response?.ok ? ((await response.json()) as unknown[]) : null;
+}

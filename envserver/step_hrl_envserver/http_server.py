@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 from urllib.parse import parse_qs, urlparse
 
-from .errors import BadRequest, EnvServerError, Internal, NotFound
+from .errors import BadRequest, EnvServerError, Internal, NotFound, SessionLost
 from .scienceworld_env import TASK_NAMES, ScienceWorldBackend, parse_simplifications, resolve_task
 from .alfworld_env import AlfWorldBackend
 from .sessions import Session, SessionRegistry
@@ -48,6 +48,10 @@ class EnvService:
             test_step_delay_s = float(os.environ.get(TEST_STEP_DELAY_ENV) or 0) / 1000
         self.test_step_delay_s = test_step_delay_s
         self._reaper_stop = threading.Event()
+        # Owners released as gone: a create of theirs still running (a JVM start takes seconds) is
+        # refused when it finishes, instead of registering a session nobody will ever close.
+        self._gone_owners: set[str] = set()
+        self._owners_lock = threading.Lock()
 
     def create(self, env: str, body: dict[str, Any]) -> dict[str, Any]:
         """A new session; with ``key`` (an episode id), a retried create finds the session it made.
@@ -71,8 +75,12 @@ class EnvService:
                     return {"id": existing.id, "reused": True}
                 self._close_session(env, existing, expired=False)
         state = self.backends[env].new_state()
-        self.stats.count(env, "sessions_created")
-        return {"id": registry.add(state, key, owner).id}
+        with self._owners_lock:  # a release either sees this session or marks its owner gone first
+            if owner is None or owner not in self._gone_owners:
+                self.stats.count(env, "sessions_created")
+                return {"id": registry.add(state, key, owner).id}
+        self.backends[env].close_state(state)
+        raise SessionLost(f"{env} session not created: its owner {owner!r} was released as gone (POST /sessions/release)")
 
     def reset(self, env: str, body: dict[str, Any]) -> dict[str, Any]:
         backend = self.backends[env]
@@ -127,6 +135,8 @@ class EnvService:
         owner = optional_str(body, "owner")
         if not owner:
             raise BadRequest("`owner` is required: the id the gone client process sent with /create")
+        with self._owners_lock:
+            self._gone_owners.add(owner)
         released = 0
         for env, registry in self.registries.items():
             for session in registry.all():
@@ -184,6 +194,22 @@ class EnvService:
                 snapshot["envs"][env]["simulators"] = pool.counts()
         return snapshot
 
+    def open_sessions(self) -> list[dict[str, Any]]:
+        """Every open session: who made it (``key``, ``owner``), how far it went, how long it sat idle."""
+        now = time.monotonic()
+        return [
+            {
+                "env": env,
+                "id": s.id,
+                "key": s.key,
+                "owner": s.owner,
+                "steps": s.steps.next_index,
+                "idle_s": round(now - s.last_used, 1),
+            }
+            for env, registry in self.registries.items()
+            for s in registry.all()
+        ]
+
     def gold(self, query: dict[str, Any]) -> list[str]:
         """Gold actions; computed in the caller's session simulator when `id` is given (parallel
         across sessions; the session must be reset afterwards), else in the shared catalog one."""
@@ -227,6 +253,7 @@ def build_routes(service: EnvService) -> dict[tuple[str, str], Handler]:
         ("GET", "/health"): lambda q: {"status": "ok", "envs": list(service.backends)},
         ("GET", "/versions"): lambda q: versions(),
         ("GET", "/stats"): lambda q: service.stats_snapshot(),
+        ("GET", "/sessions"): lambda q: service.open_sessions(),
         ("POST", "/sessions/release"): lambda b: service.release(b),
         ("GET", "/scienceworld/tasks"): lambda q: [
             {"task_name": t, "num_variations": sci.catalog.max_variations(t)} for t in TASK_NAMES

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -128,3 +129,47 @@ def test_release_closes_only_the_gone_owners_sessions(client: Client) -> None:
     assert status == 400 and "owner" in json.dumps(error)
     status, error = client.call("POST", "/alfworld/create", {"owner": 7})
     assert status == 400 and "owner" in json.dumps(error)
+
+
+def test_a_create_finishing_after_its_owner_was_released_is_refused_and_freed() -> None:
+    """A killed worker's create may still be starting its simulator when the release comes: it must
+    not register a session afterwards, which nothing would ever close."""
+    service = EnvService(ScienceWorldBackend(), AlfWorldBackend(None))
+    backend = service.backends["alfworld"]
+    started, go = threading.Event(), threading.Event()
+    freed: list[object] = []
+    real_new_state, real_close_state = backend.new_state, backend.close_state
+
+    def slow_new_state() -> object:
+        started.set()
+        go.wait(10)
+        return real_new_state()
+
+    def close_state(state: object) -> None:
+        freed.append(state)
+        real_close_state(state)
+
+    backend.new_state, backend.close_state = slow_new_state, close_state
+    try:
+        outcome: dict[str, object] = {}
+
+        def create() -> None:
+            try:
+                outcome["answer"] = service.create("alfworld", {"key": "ep-late", "owner": "dead-1"})
+            except SessionLost as err:
+                outcome["error"] = str(err)
+
+        late = threading.Thread(target=create)
+        late.start()
+        assert started.wait(10)
+        assert service.release({"owner": "dead-1"}) == {"released": 0}  # nothing registered yet
+        go.set()
+        late.join(10)
+        assert "released as gone" in str(outcome.get("error"))
+        assert len(freed) == 1  # its simulator state was closed, not leaked
+        assert service.open_sessions() == []
+        # Another owner still creates sessions.
+        sid = service.create("alfworld", {"key": "ep-live", "owner": "alive-1"})["id"]
+        assert [(s["id"], s["owner"]) for s in service.open_sessions()] == [(sid, "alive-1")]
+    finally:
+        service.shutdown()
