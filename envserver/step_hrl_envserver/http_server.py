@@ -76,7 +76,10 @@ class EnvService:
                 self._close_session(env, existing, expired=False)
         state = self.backends[env].new_state()
         with self._owners_lock:  # a release either sees this session or marks its owner gone first
-            if owner is None or owner not in self._gone_owners:
+            # A gone owner's late create is kept only for a retried create of its key, which no
+            # other session has taken meanwhile; anything else would be a session nobody closes.
+            gone = owner is not None and owner in self._gone_owners
+            if not gone or (key is not None and registry.by_key(key) is None):
                 self.stats.count(env, "sessions_created")
                 return {"id": registry.add(state, key, owner).id}
         self.backends[env].close_state(state)
@@ -128,9 +131,11 @@ class EnvService:
         return True
 
     def release(self, body: dict[str, Any]) -> dict[str, int]:
-        """Closes every open session (of any env) created by ``owner``, a client process known to be gone.
+        """Closes the open sessions (of any env) created by ``owner``, a client process known to be gone.
 
         Only that process could step them, so they would hold their simulator until the idle TTL.
+        Kept: a keyed session with no step since its reset, still its key's session, because the
+        retried create + reset of that key (the episode's reset sent again) reuses it.
         """
         owner = optional_str(body, "owner")
         if not owner:
@@ -140,11 +145,20 @@ class EnvService:
         released = 0
         for env, registry in self.registries.items():
             for session in registry.all():
-                if session.owner == owner and self._close_session(env, session, expired=False, counter="sessions_released"):
+                if session.owner != owner or self._kept_for_its_key(registry, session):
+                    continue
+                if self._close_session(env, session, expired=False, counter="sessions_released"):
                     released += 1
         if released:
             log.warning("closed %d session(s) of gone client %s", released, owner)
         return {"released": released}
+
+    @staticmethod
+    def _kept_for_its_key(registry: SessionRegistry[Any], session: Session[Any]) -> bool:
+        """Whether a keyed create would reuse ``session`` (see :meth:`create`)."""
+        with session.lock:
+            untouched = session.steps.next_index == 0
+        return untouched and session.key is not None and registry.by_key(session.key) is session
 
     def _close_session(self, env: str, session: Session[Any], expired: bool, counter: str | None = None) -> bool:
         """Closes under the session lock (never mid-step); the caller holds no lock. False if already closed."""

@@ -19,7 +19,7 @@ from step_hrl_envserver.errors import SessionLost
 from step_hrl_envserver.http_server import EnvService
 from step_hrl_envserver.scienceworld_env import ScienceWorldBackend
 
-from .conftest import Client, wait_until
+from .conftest import GAME, Client, wait_until
 
 ENVSERVER_DIR = Path(__file__).resolve().parents[1]
 
@@ -109,8 +109,12 @@ def test_ttl_flag_and_variable_are_checked(monkeypatch: pytest.MonkeyPatch, caps
 
 def test_release_closes_only_the_gone_owners_sessions(client: Client) -> None:
     """`POST /sessions/release` frees what a killed worker left on a shared server, nothing else."""
-    mine = [client.call("POST", "/alfworld/create", {"key": f"ep-{i}", "owner": "gone-1"})[1]["id"] for i in range(2)]
-    other = client.call("POST", "/alfworld/create", {"key": "ep-2", "owner": "alive-1"})[1]["id"]
+    stepped = client.call("POST", "/alfworld/create", {"key": "ep-a", "owner": "gone-1"})[1]["id"]
+    assert client.call("POST", "/alfworld/reset", {"id": stepped, "game_file": GAME})[0] == 200
+    assert client.call("POST", "/alfworld/step", {"id": stepped, "action": "look"})[0] == 200
+    unkeyed = client.call("POST", "/alfworld/create", {"owner": "gone-1"})[1]["id"]
+    untouched = client.call("POST", "/alfworld/create", {"key": "ep-b", "owner": "gone-1"})[1]["id"]
+    other = client.call("POST", "/alfworld/create", {"key": "ep-c", "owner": "alive-1"})[1]["id"]
     anonymous = client.call("POST", "/alfworld/create", {})[1]["id"]
     before = client.call("GET", "/stats")[1]
 
@@ -119,9 +123,16 @@ def test_release_closes_only_the_gone_owners_sessions(client: Client) -> None:
     after = client.call("GET", "/stats")[1]
     assert after["sessions_released"] - before["sessions_released"] == 2
     assert after["sessions_open"] == before["sessions_open"] - 2
-    for sid in mine:  # gone: a late request of the dead owner would be told so
+    for sid in (stepped, unkeyed):  # gone: a late request of the dead owner would be told so
         assert client.call("POST", "/alfworld/close", {"id": sid})[0] == 404
-    for sid in (other, anonymous):  # untouched
+    # The untouched keyed session stays for its episode's retried create, which reuses it.
+    listed = {s["id"]: s for s in client.call("GET", "/sessions")[1]}
+    assert listed[untouched]["key"] == "ep-b" and listed[untouched]["steps"] == 0
+    assert client.call("POST", "/alfworld/create", {"key": "ep-b", "owner": "alive-2"})[1] == {
+        "id": untouched,
+        "reused": True,
+    }
+    for sid in (untouched, other, anonymous):
         assert client.call("POST", "/alfworld/close", {"id": sid}) == (200, True)
     # Again: nothing left to release. Without an owner: a clear error.
     assert client.call("POST", "/sessions/release", {"owner": "gone-1"}) == (200, {"released": 0})
@@ -163,13 +174,21 @@ def test_a_create_finishing_after_its_owner_was_released_is_refused_and_freed() 
         late.start()
         assert started.wait(10)
         assert service.release({"owner": "dead-1"}) == {"released": 0}  # nothing registered yet
+        taken = service.create("alfworld", {"key": "ep-late", "owner": "alive-1"})["id"]  # its episode moved on
         go.set()
         late.join(10)
         assert "released as gone" in str(outcome.get("error"))
         assert len(freed) == 1  # its simulator state was closed, not leaked
-        assert service.open_sessions() == []
-        # Another owner still creates sessions.
-        sid = service.create("alfworld", {"key": "ep-live", "owner": "alive-1"})["id"]
-        assert [(s["id"], s["owner"]) for s in service.open_sessions()] == [(sid, "alive-1")]
+        assert [(s["id"], s["owner"]) for s in service.open_sessions()] == [(taken, "alive-1")]
+        # A late create whose key nobody took is kept: the episode's retried create will reuse it.
+        go.clear()
+        started.clear()
+        late = threading.Thread(target=lambda: outcome.update(kept=service.create("alfworld", {"key": "ep-2", "owner": "dead-1"})))
+        late.start()
+        assert started.wait(10)
+        go.set()
+        late.join(10)
+        kept = outcome["kept"]["id"]  # type: ignore[index]
+        assert service.create("alfworld", {"key": "ep-2", "owner": "alive-1"}) == {"id": kept, "reused": True}
     finally:
         service.shutdown()
