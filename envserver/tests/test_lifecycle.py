@@ -173,6 +173,7 @@ def test_a_create_finishing_after_its_owner_was_released_is_refused_and_freed() 
         late = threading.Thread(target=create)
         late.start()
         assert started.wait(10)
+        backend.new_state = real_new_state  # only the late create is slow
         assert service.release({"owner": "dead-1"}) == {"released": 0}  # nothing registered yet
         taken = service.create("alfworld", {"key": "ep-late", "owner": "alive-1"})["id"]  # its episode moved on
         go.set()
@@ -183,9 +184,11 @@ def test_a_create_finishing_after_its_owner_was_released_is_refused_and_freed() 
         # A late create whose key nobody took is kept: the episode's retried create will reuse it.
         go.clear()
         started.clear()
+        backend.new_state = slow_new_state
         late = threading.Thread(target=lambda: outcome.update(kept=service.create("alfworld", {"key": "ep-2", "owner": "dead-1"})))
         late.start()
         assert started.wait(10)
+        backend.new_state = real_new_state
         go.set()
         late.join(10)
         kept = outcome["kept"]["id"]  # type: ignore[index]
