@@ -126,14 +126,18 @@ export async function startEnvServer(opts: StartEnvServerOptions = {}): Promise<
   }
 }
 
+/** The shared env server's URL (`STEP_HRL_ENV_URL`, no trailing slash), or undefined when none is set. */
+function configuredEnvUrl(env = process.env): string | undefined {
+  return env.STEP_HRL_ENV_URL?.replace(/\/+$/, '') || undefined;
+}
+
 /**
  * The env server to use: `STEP_HRL_ENV_URL` (health-checked, never stopped by us) when set,
  * else a freshly spawned one (see {@link startEnvServer}).
  */
 export async function connectEnvServer(opts: StartEnvServerOptions = {}): Promise<EnvServerHandle> {
-  const configured = process.env.STEP_HRL_ENV_URL;
-  if (configured) {
-    const url = configured.replace(/\/+$/, '');
+  const url = configuredEnvUrl();
+  if (url) {
     await waitForHealth(url, opts.startupTimeoutMs ?? 10_000);
     return {
       url,
@@ -155,7 +159,7 @@ export async function connectEnvServer(opts: StartEnvServerOptions = {}): Promis
  * still frees them). Returns how many sessions were closed.
  */
 export async function releaseGoneSessions(owners: readonly string[], env = process.env): Promise<number> {
-  const configured = env.STEP_HRL_ENV_URL?.replace(/\/+$/, '');
+  const configured = configuredEnvUrl(env);
   if (!configured || owners.length === 0) return 0;
   const http = new EnvHttp(configured);
   let released = 0;
